@@ -1,0 +1,54 @@
+# Vestnik: `make run` to try it, `make test` to check it. Only Python 3.11 and make needed.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+# xstatic-bootstrap ships only an sdist whose build needs setuptools' pkg_resources.
+PIP_INSTALL := $(BIN)/pip install --quiet --build-constraint build-constraints.txt
+
+.PHONY: run test smoke stress bench lint check messages requirements clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=25.3"
+
+# Reinstall only when the pins change.
+$(VENV)/.installed: requirements.txt requirements-dev.txt build-constraints.txt | $(BIN)/python
+	$(PIP_INSTALL) -r requirements.txt -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+run: venv
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	@echo "Vestnik on http://127.0.0.1:$(PORT)/ (Ctrl-C stops the web server and the task consumer)"
+	@trap 'kill 0' INT TERM; \
+	$(BIN)/python manage.py run_huey --quiet & \
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT) & \
+	wait
+
+test: venv
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+smoke: venv
+	$(BIN)/python -m pytest -m smoke $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/python manage.py check
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+# Refresh the catalogues after changing user-facing strings (needs gettext's msgfmt).
+messages: venv
+	$(BIN)/python manage.py makemessages -l ru -l en --ignore=.venv --ignore=staticfiles
+	$(BIN)/python manage.py compilemessages --ignore=.venv
+
+requirements: venv
+	PIP_BUILD_CONSTRAINT=build-constraints.txt $(BIN)/pip-compile -q --strip-extras \
+		--no-emit-index-url --no-emit-find-links -o requirements.txt requirements.in
+	PIP_BUILD_CONSTRAINT=build-constraints.txt $(BIN)/pip-compile -q --strip-extras \
+		--no-emit-index-url --no-emit-find-links -o requirements-dev.txt requirements-dev.in
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache

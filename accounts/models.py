@@ -1,0 +1,84 @@
+from django.contrib.auth.base_user import BaseUserManager
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+MAILING_USERS_GROUP = "Mailing users"
+MANAGERS_GROUP = "Managers"
+EDITORS_GROUP = "Editors"
+
+
+def normalize_email(email: str) -> str:
+    """The one spelling of an address used for storage, lookups and throttle keys."""
+    return (email or "").strip().lower()
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def get_by_natural_key(self, email):
+        return self.get(email__iexact=normalize_email(email))
+
+    def _create_user(self, email, password, **extra_fields):
+        if not email:
+            raise ValueError("The email must be set")
+        user = self.model(email=normalize_email(email), **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    """A person who signs in with their email address.
+
+    first_name / last_name stay (rather than one full_name) because Wagtail's user
+    admin forms expect them.
+    """
+
+    username = None
+    email = models.EmailField(_("email address"), max_length=254, unique=True)
+    is_blocked = models.BooleanField(
+        _("blocked"),
+        default=False,
+        help_text=_("A blocked user cannot sign in and their mailings are not sent."),
+    )
+    email_verified_at = models.DateTimeField(
+        _("email verified at"), null=True, blank=True
+    )
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    country = models.CharField(_("country"), max_length=100, blank=True)
+    avatar = models.ImageField(_("avatar"), upload_to="avatars/", blank=True)
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = []
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"), name="accounts_user_email_ci_unique"
+            ),
+        ]
+
+    def clean(self):
+        super().clean()
+        self.email = normalize_email(self.email)
+
+    def save(self, *args, **kwargs):
+        self.email = normalize_email(self.email)
+        super().save(*args, **kwargs)

@@ -1,0 +1,25 @@
+"""The service's figures: the one door through which pages read from `mailing`."""
+
+from django.db.models import Count, Q
+from django.db.models.functions import Lower
+
+from .models import Client, Mailing
+
+
+def service_figures(user=None) -> dict[str, int]:
+    """Mailings in total, running mailings and unique client addresses.
+
+    Without a user: across the whole service (the public home page). With a user:
+    what that user may see (their own, or everything for a manager).
+    """
+    mailings = Mailing.objects.all() if user is None else Mailing.objects.for_user(user)
+    clients = Client.objects.all() if user is None else Client.objects.for_user(user)
+    counts = mailings.aggregate(
+        total=Count("id"), running=Count("id", filter=Q(status=Mailing.Status.RUNNING))
+    )
+    unique_clients = clients.values(address=Lower("email")).distinct().count()
+    return {
+        "mailings_total": counts["total"],
+        "mailings_running": counts["running"],
+        "unique_clients": unique_clients,
+    }

@@ -1,0 +1,15 @@
+"""Local development: `make run`. Debug on, a throwaway key, everything embedded."""
+
+from .base import *  # noqa: F403
+from .base import ALLOWED_HOSTS, BASE_URL, SECRET_KEY
+
+DEBUG = True
+# A fixed development key: never used in production, which refuses to start without one.
+SECRET_KEY = SECRET_KEY or "dev-only-insecure-key-do-not-use-in-production"  # nosec B105
+ALLOWED_HOSTS = ALLOWED_HOSTS or ["127.0.0.1", "localhost", "[::1]"]
+BASE_URL = BASE_URL or "http://127.0.0.1:8000"
+WAGTAILADMIN_BASE_URL = BASE_URL
+# Static files straight from the apps and STATICFILES_DIRS: no collectstatic needed.
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -1,0 +1,53 @@
+"""Production: secrets come from the environment, and a missing one stops the start.
+
+Checked by `DJANGO_SETTINGS_MODULE=site_config.settings.production manage.py check
+--deploy --fail-level WARNING`. https://docs.djangoproject.com/en/5.2/howto/deployment/checklist/
+"""
+
+from django.core.exceptions import ImproperlyConfigured
+
+from .base import *  # noqa: F403
+from .base import (
+    ALLOWED_HOSTS,
+    BASE_URL,
+    BEHIND_TLS_PROXY,
+    SECRET_KEY,
+    SECURE_SSL_REDIRECT_FROM_ENV,
+)
+
+_missing = [
+    name
+    for name, value in (
+        ("SECRET_KEY", SECRET_KEY),
+        ("ALLOWED_HOSTS", ALLOWED_HOSTS),
+        ("BASE_URL", BASE_URL),
+    )
+    if not value
+]
+if _missing:
+    raise ImproperlyConfigured(
+        "Production settings need these environment variables: " + ", ".join(_missing)
+    )
+
+DEBUG = False
+CSRF_TRUSTED_ORIGINS = [BASE_URL]
+
+# Static files with hashed names, compressed, served by WhiteNoise.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+
+# HTTPS everywhere. Turn SECURE_SSL_REDIRECT off where TLS ends at a proxy that
+# already redirects (and set BEHIND_TLS_PROXY so X-Forwarded-Proto is trusted).
+SECURE_SSL_REDIRECT = SECURE_SSL_REDIRECT_FROM_ENV
+if BEHIND_TLS_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+LANGUAGE_COOKIE_SECURE = True

@@ -1,0 +1,21 @@
+"""Settings for pytest. PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set."""
+
+from .base import *  # noqa: F403
+from .base import HUEY
+
+DEBUG = False
+SECRET_KEY = "test-only-key"  # nosec B105
+ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+BASE_URL = "http://testserver"
+WAGTAILADMIN_BASE_URL = BASE_URL
+# Fast hashing: the suite creates many users.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Tasks run inline in tests unless a test starts a real consumer.
+HUEY = {**HUEY, "immediate": True}
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Keep uploaded files of the suite out of the project's media folder.
+MEDIA_ROOT = BASE_DIR / ".test-media"  # noqa: F405
+# Static files straight from the apps and STATICFILES_DIRS: no collectstatic needed.
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -1,0 +1,30 @@
+from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns
+from django.urls import include, path
+from wagtail import urls as wagtail_urls
+from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.documents import urls as wagtaildocs_urls
+
+from .health import healthz
+
+# Addresses that never change with the language: machines and emails link to them.
+urlpatterns = [
+    path("healthz/", healthz, name="healthz"),
+    path("admin/", include(wagtailadmin_urls)),
+    path("documents/", include(wagtaildocs_urls)),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("anymail/", include("anymail.urls")),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+# Russian at the bare path, English under /en/.
+urlpatterns += i18n_patterns(
+    path("accounts/", include("accounts.urls")),
+    # Wagtail's page serving catches everything else: keep it last.
+    path("", include(wagtail_urls)),
+    prefix_default_language=False,
+)
