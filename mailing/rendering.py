@@ -1,0 +1,56 @@
+"""Personalising a message for one client.
+
+User text is never compiled as a Django template: only the whitelisted placeholders
+below are replaced, so `{{ settings.SECRET_KEY }}` or `{% debug %}` in a body comes
+out literally.
+"""
+
+import html
+import re
+from dataclasses import dataclass
+
+import nh3
+from django.utils.html import linebreaks
+from wagtail.rich_text import expand_db_html
+
+PLACEHOLDERS = ("full_name", "email", "unsubscribe_url")
+_PLACEHOLDER = re.compile(r"\{\{\s*(" + "|".join(PLACEHOLDERS) + r")\s*\}\}")
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    subject: str
+    text: str
+    html: str
+
+
+def substitute(template: str, values: dict[str, str]) -> str:
+    return _PLACEHOLDER.sub(lambda match: values[match.group(1)], template)
+
+
+def single_line(value: str) -> str:
+    """Header-safe: CR, LF and other line breaks never reach an email header."""
+    return " ".join(value.split())
+
+
+def sanitise_html(markup: str) -> str:
+    """Allow-list sanitiser for user-written HTML (scripts, handlers, styles go)."""
+    return nh3.clean(markup)
+
+
+def render_email(message, client, unsubscribe_url: str) -> RenderedEmail:
+    values = {
+        "full_name": client.full_name,
+        "email": client.email,
+        "unsubscribe_url": unsubscribe_url,
+    }
+    html_values = {name: html.escape(value) for name, value in values.items()}
+    if message.html_body:
+        html_template = sanitise_html(expand_db_html(message.html_body))
+    else:
+        html_template = linebreaks(html.escape(message.body))
+    return RenderedEmail(
+        subject=single_line(substitute(message.subject, values)),
+        text=substitute(message.body, values),
+        html=substitute(html_template, html_values),
+    )
