@@ -1,7 +1,5 @@
 """A person signs up in Chromium, follows the emailed link and reaches the admin."""
 
-import os
-
 import pytest
 from django.core import mail
 
@@ -9,10 +7,6 @@ from accounts.models import User
 from tests.accounts.conftest import path_in
 from tests.accounts.helpers import SIGNUP_PASSWORD
 from tests.conftest import CHROMIUM
-
-# Playwright's sync API runs an event loop in this thread; the ORM calls here are
-# ordinary synchronous ones.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 pytestmark = [
     pytest.mark.e2e,
@@ -24,8 +18,12 @@ pytestmark = [
 
 
 @pytest.fixture
-def page():
+def page(monkeypatch):
     from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls made
+    # here meanwhile are ordinary synchronous ones.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(

@@ -20,7 +20,8 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     base = {
         key: value
         for key, value in os.environ.items()
-        if key not in GOOD_ENV and key != "DJANGO_SETTINGS_MODULE"
+        if key not in GOOD_ENV
+        and key not in ("DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")
     }
     return subprocess.run(
         [sys.executable, "manage.py", *args],
