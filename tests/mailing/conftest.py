@@ -7,7 +7,7 @@ from tests.factories import make_client, make_mailing, make_message, make_user
 
 @pytest.fixture
 def world(db):
-    """User A owns one of everything; B, a manager, an editor, a blocked user, a superuser."""
+    """User A owns one of everything; B, a manager, an editor, a blocked user, root."""
     a = make_user("mailing_user", email="a@example.com")
     b = make_user("mailing_user", email="b@example.com")
     client = make_client(a, email="alice-client@example.org", full_name="Alice Client")
