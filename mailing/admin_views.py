@@ -17,6 +17,9 @@ from .models import sees_every_owner
 from .permissions import policy_for
 
 
+PAGE_SIZES = ("20", "50", "100", "200")
+
+
 class OwnedObjectMixin:
     """Loads the object, then refuses it unless the policy allows `object_action`."""
 
@@ -35,6 +38,13 @@ class OwnedObjectMixin:
 class OwnedIndexView(FormulaSafeExportMixin, snippets.IndexView):
     select_related: tuple[str, ...] = ("owner",)
     owner_columns = ("owner", "mailing__owner")
+
+    def get_paginate_by(self, queryset):
+        # ?per_page= lets a long list show on one page; bounded to these sizes.
+        size = self.request.GET.get("per_page")
+        if not self.is_export and size in PAGE_SIZES:
+            return int(size)
+        return super().get_paginate_by(queryset)
 
     def get_base_queryset(self):
         queryset = self.model._default_manager.for_user(self.request.user)
