@@ -374,3 +374,17 @@ def test_dashboard_and_reports_query_counts(
         assert client.get(HOME).status_code == 200
     with django_assert_max_num_queries(20):
         assert client.get(reverse("mailing_reports:index")).status_code == 200
+
+
+def test_demo_seed_is_idempotent(db):
+    import io
+
+    from accounts import demo as accounts_demo
+    from mailing import demo
+
+    out = io.StringIO()
+    accounts_demo.seed(out)
+    demo.seed(out)
+    demo.seed(out)
+    assert Mailing.objects.filter(owner__email="user@vestnik.example").count() == 1
+    assert Client.objects.filter(owner__email="user2@vestnik.example").count() == 2
