@@ -16,7 +16,6 @@ from .exports import FormulaSafeExportMixin
 from .models import sees_every_owner
 from .permissions import policy_for
 
-
 PAGE_SIZES = ("20", "50", "100", "200")
 
 

@@ -27,7 +27,8 @@ def _seed_owner(owner: User, clients: list[str]) -> None:
         owner=owner,
         subject="Новости для {{ full_name }}",
         defaults={
-            "body": "Здравствуйте, {{ full_name }}!\n\nОтписаться: {{ unsubscribe_url }}"
+            "body": "Здравствуйте, {{ full_name }}!\n\n"
+            "Отписаться: {{ unsubscribe_url }}"
         },
     )
     start = timezone.now() + timedelta(days=1)
