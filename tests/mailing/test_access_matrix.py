@@ -164,7 +164,7 @@ def test_access_matrix(client, world, capsys):
         login(client, world, role)
         mailing = world["objects"]["mailing"]
         for action, expected in zip(
-            MAILING_ACTIONS, MAILING_ACTION_MATRIX[role], strict=True
+            MAILING_ACTIONS, row(MAILING_ACTION_MATRIX[role]), strict=True
         ):
             url = reverse(f"mailing_mailing:{action}", args=[mailing.pk])
             actual = outcome_of(client.get(url), "Mailing of A")

@@ -1,4 +1,4 @@
-"""A mailing user builds a mailing in the admin; a manager sees it and cannot edit it."""
+"""A user builds a mailing in the admin; a manager sees it and cannot edit it."""
 
 import os
 import re
