@@ -54,7 +54,7 @@ def record_tracking_event(event, esp_name: str) -> bool:
     changed = Attempt.objects.filter(pk=attempt_id, status__in=replaces).update(
         status=status, server_response=f"{esp_name}: {words}"[:2000]
     )
-    if event.event_type in SUPPRESSING:
+    if event.event_type in SUPPRESSING and not _is_soft_bounce(event):
         reason = (
             _("hard bounce") if event.event_type == "bounced" else _("spam complaint")
         )
@@ -63,6 +63,14 @@ def record_tracking_event(event, esp_name: str) -> bool:
             suppressed_reason=f"{reason}: {words}"[:255]
         )
     return bool(changed)
+
+
+def _is_soft_bounce(event) -> bool:
+    """Some ESPs (Postmark) report soft bounces as `bounced`: no suppression then."""
+    esp_type = event.esp_event.get("Type") if isinstance(event.esp_event, dict) else None
+    return esp_type in {"SoftBounce", "Transient"} or (
+        event.mta_response or ""
+    ).startswith("4")
 
 
 @receiver(tracking)

@@ -1,6 +1,7 @@
 """Public views of the mailing app: unsubscribing from a link in an email."""
 
 from django.shortcuts import render
+from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -14,6 +15,14 @@ from .unsubscribe import read_token, unsubscribe_client
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request, token: str):
     """GET asks (link scanners follow links); POST unsubscribes, one-click too."""
+    # Outside i18n_patterns LocaleMiddleware always picks the default language; the
+    # link in an email has no language, so the reader's browser (or cookie) decides.
+    language = translation.get_language_from_request(request)
+    with translation.override(language):
+        return _unsubscribe(request, token)
+
+
+def _unsubscribe(request, token: str):
     client_id = read_token(token)
     client = Client.objects.filter(pk=client_id).first() if client_id else None
     if client is None:
