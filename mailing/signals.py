@@ -67,7 +67,8 @@ def record_tracking_event(event, esp_name: str) -> bool:
 
 def _is_soft_bounce(event) -> bool:
     """Some ESPs (Postmark) report soft bounces as `bounced`: no suppression then."""
-    esp_type = event.esp_event.get("Type") if isinstance(event.esp_event, dict) else None
+    esp_event = event.esp_event if isinstance(event.esp_event, dict) else {}
+    esp_type = esp_event.get("Type")
     return esp_type in {"SoftBounce", "Transient"} or (
         event.mta_response or ""
     ).startswith("4")

@@ -44,7 +44,10 @@ def test_emails_arrive_personalised_with_unsubscribe_headers():
         run = send(mailing)
 
     assert (run.status, run.total, run.sent_count, run.failed_count) == (
-        MailingRun.Status.FINISHED, 3, 3, 0
+        MailingRun.Status.FINISHED,
+        3,
+        3,
+        0,
     )
     assert run.duration is not None
     attempts = {a.client.email: a for a in run.attempts.select_related("client")}
@@ -57,7 +60,8 @@ def test_emails_arrive_personalised_with_unsubscribe_headers():
         assert attempt.esp_message_id == message["Message-ID"]
         assert attempt.status == Attempt.Status.SUCCESS
         assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-        url, mailto = (part.strip(" <>") for part in message["List-Unsubscribe"].split(","))
+        parts = message["List-Unsubscribe"].split(",")
+        url, mailto = (part.strip(" <>") for part in parts)
         assert url.startswith("http://testserver/unsubscribe/")
         assert read_token(url.rstrip("/").rsplit("/", 1)[1]) == client.pk
         assert mailto.startswith("mailto:unsubscribe@localhost?subject=unsubscribe")
