@@ -109,7 +109,10 @@ def send_one(backend, item: Outbound) -> Outcome:
         return Outcome(item.attempt_id, item.tries, False, transient, response)
     status = getattr(item.message, "anymail_status", None)
     esp_id = getattr(status, "message_id", None) or item.message_id
-    response = str(getattr(status, "status", None) or "") if status else ""
+    # An ESP's status set, or the SMTP server's reply (Vestnik's SMTP backend).
+    esp_status = getattr(status, "status", None)
+    reply = getattr(getattr(backend, "connection", None), "last_reply", "")
+    response = ", ".join(sorted(esp_status)) if esp_status else reply
     return Outcome(item.attempt_id, item.tries, True, False, response, str(esp_id))
 
 

@@ -162,6 +162,10 @@ TASKS = {"default": {"BACKEND": "huey.contrib.djhuey.tasks_backend.HueyBackend"}
 # and its ANYMAIL_* variables, e.g. ANYMAIL_MAILGUN_API_KEY.
 _email = env.email_url("EMAIL_URL", default="consolemail://")
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default=_email["EMAIL_BACKEND"])
+# smtp:// gets Vestnik's SMTP backend: Django's, keeping the server's reply and
+# serialising mailings faster (mailing/smtp.py).
+if EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend":
+    EMAIL_BACKEND = "mailing.smtp.EmailBackend"
 EMAIL_HOST = _email.get("EMAIL_HOST") or "localhost"
 EMAIL_PORT = _email.get("EMAIL_PORT") or 25
 EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER") or ""

@@ -16,7 +16,7 @@ from datetime import timedelta
 def configure(port: int) -> None:
     from django.conf import settings
 
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_BACKEND = "mailing.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
     settings.SENDING_CONCURRENCY = 2
     settings.SENDING_BATCH_SIZE = 25
