@@ -27,6 +27,7 @@ import time
 import uuid
 from pathlib import Path
 
+ROUNDS = 2
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "site_config.settings.test")
@@ -251,13 +252,19 @@ def main():
     default_concurrency = args.concurrency or settings.SENDING_CONCURRENCY
     print(f"database: {connection.vendor}; recipients: {count:,}; sink: asyncio")
     mailing = make_mailing(count)
+    best = {"smtplib": [], "one": [], "many": []}
     try:
-        one_conn, queries = pipeline(mailing, concurrency=1)
-        many_conn, _ = pipeline(mailing, concurrency=default_concurrency)
-        emails = prepared_emails(mailing)
-        baseline = plain_smtplib(emails, port)
+        # Interleaved and repeated: the machine is shared, keep the best of each.
+        for _ in range(ROUNDS):
+            seconds, queries = pipeline(mailing, concurrency=1)
+            best["one"].append(seconds)
+            emails = prepared_emails(mailing)
+            best["smtplib"].append(plain_smtplib(emails, port))
+            del emails
+            best["many"].append(pipeline(mailing, default_concurrency)[0])
     finally:
         drop_bench_data()
+    baseline, one_conn, many_conn = (min(best[k]) for k in ("smtplib", "one", "many"))
 
     print(f"plain smtplib, 1 connection:  {count / baseline:8.0f} msg/s")
     print(f"pipeline, 1 connection:       {count / one_conn:8.0f} msg/s")

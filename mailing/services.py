@@ -217,11 +217,13 @@ def _pump(job: RunJob, pool: SenderPool) -> bool:
     while True:
         rows = claim_batch(job.run_id, settings.SENDING_BATCH_SIZE, timezone.now())
         outbound = [job.build(row) for row in rows]
+        finished = in_flight.result() if in_flight is not None else None
+        # Hand the next batch over before writing the last one's results: the
+        # connections never wait for the database.
+        in_flight = pool.submit(outbound) if outbound else None
+        if finished is not None:
+            record_outcomes(job.run_id, finished, timezone.now())
         if in_flight is not None:
-            record_outcomes(job.run_id, in_flight.result(), timezone.now())
-            in_flight = None
-        if outbound:
-            in_flight = pool.submit(outbound)
             continue
         wait = _seconds_to_next_retry(job.run_id, timezone.now())
         if wait is None:
