@@ -108,7 +108,8 @@ def send_one(backend, item: Outbound) -> Outcome:
             drop_connection(backend)
         return Outcome(item.attempt_id, item.tries, False, transient, response)
     status = getattr(item.message, "anymail_status", None)
-    esp_id = getattr(status, "message_id", None) or item.message_id
+    esp_id = getattr(status, "message_id", None)
+    esp_id = item.message_id if esp_id is None else esp_id
     # An ESP's status set, or the SMTP server's reply (Vestnik's SMTP backend).
     esp_status = getattr(status, "status", None)
     reply = getattr(getattr(backend, "connection", None), "last_reply", "")

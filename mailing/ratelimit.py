@@ -72,14 +72,15 @@ class RateLimiter:
 
 
 class LocalRateLimiter(RateLimiter):
-    def __init__(self, per_owner: int, global_: int):
+    def __init__(self, per_owner: int, global_: int, clock=time.time):
         super().__init__(per_owner, global_)
+        self._clock = clock
         self._lock = threading.Lock()
         self._window = 0
         self._used: dict[str, int] = {}
 
     def _try(self, limits: dict[str, int], count: int) -> int:
-        now = time.time()
+        now = self._clock()
         with self._lock:
             if int(now) != self._window:
                 self._window, self._used = int(now), {}
