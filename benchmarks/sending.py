@@ -108,11 +108,11 @@ def setup_django(port: int):
 
     # A database of its own (created once, kept): never the developer's data, nor
     # the test suite's. A file for SQLite, so the memory child process sees it.
-    database = settings.DATABASES["default"]
+    database = connection.settings_dict
     if connection.vendor == "sqlite":
-        database["TEST"] = {"NAME": str(ROOT / ".bench.sqlite3")}
+        database["TEST"]["NAME"] = str(ROOT / ".bench.sqlite3")
     else:
-        database["TEST"] = {"NAME": f"bench_{database['NAME']}"}
+        database["TEST"]["NAME"] = f"bench_{database['NAME']}"
     connection.creation.create_test_db(verbosity=0, keepdb=True)
 
 
