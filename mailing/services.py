@@ -16,12 +16,13 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.mail import get_connection
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Min, Q
+from django.db.models import Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .delivery import Outbound, Outcome, SenderPool, send_one
+from .delivery import Outbound, SenderPool, send_one
 from .models import Attempt, Mailing, MailingRun
+from .outbox import claim_batch, claimable, record_outcomes
 from .ratelimit import RateLimiter
 from .rendering import PreparedMessage, prepare_message
 from .scheduling import due_mailings, next_slot
@@ -234,112 +235,6 @@ def _pump(job: RunJob, pool: SenderPool) -> bool:
         time.sleep(max(wait, 0.05))
 
 
-def claim_batch(run_id: int, size: int, now: datetime) -> list[tuple]:
-    """Take up to `size` pending rows of the run for this consumer, committed.
-
-    Rows move to `sending` and that is committed before any email leaves, so a
-    crash can never make a row look unsent after its email went out.
-    """
-    claimable = Attempt.objects.filter(
-        Q(retry_at__isnull=True) | Q(retry_at__lte=now),
-        run_id=run_id,
-        status=Attempt.Status.PENDING,
-    ).order_by("pk")
-    if connection.features.has_select_for_update_skip_locked:
-        with transaction.atomic():
-            ids = list(
-                claimable.select_for_update(skip_locked=True).values_list(
-                    "pk", flat=True
-                )[:size]
-            )
-            Attempt.objects.filter(pk__in=ids).update(
-                status=Attempt.Status.SENDING, claimed_at=now, tries=F("tries") + 1
-            )
-    else:
-        ids = _claim_by_update(run_id, size, now)
-    if not ids:
-        return []
-    return list(
-        Attempt.objects.filter(pk__in=ids)
-        .order_by("pk")
-        .values_list("pk", "tries", "client_id", "client__email", "client__full_name")
-    )
-
-
-def _claim_by_update(run_id: int, size: int, now: datetime) -> list[int]:
-    """SQLite: one conditional UPDATE ... RETURNING is the claim (one writer)."""
-    table = Attempt._meta.db_table
-    sql = f"""
-        UPDATE {table} SET status = %s, claimed_at = %s, tries = tries + 1
-        WHERE status = %s AND id IN (
-            SELECT id FROM {table}
-            WHERE run_id = %s AND status = %s AND (retry_at IS NULL OR retry_at <= %s)
-            ORDER BY id LIMIT %s)
-        RETURNING id
-    """  # noqa: S608 - table name from the model, values are parameters
-    pending, sending = Attempt.Status.PENDING, Attempt.Status.SENDING
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(sql, [sending, now, pending, run_id, pending, now, size])
-        return [row[0] for row in cursor.fetchall()]
-
-
-def record_outcomes(run_id: int, outcomes: list[Outcome], now: datetime) -> None:
-    """Write each result (committed after the send) and count it with F()."""
-    rows, sent, failed = [], 0, 0
-    for outcome in outcomes:
-        retry_at = None
-        if outcome.ok:
-            status, sent = Attempt.Status.SUCCESS, sent + 1
-        elif outcome.transient and outcome.tries < settings.SENDING_MAX_TRIES:
-            status, retry_at = Attempt.Status.PENDING, now + retry_delay(outcome.tries)
-        else:
-            status, failed = Attempt.Status.FAILURE, failed + 1
-        response, esp_id = outcome.response[:2000], outcome.esp_message_id[:255]
-        rows.append((outcome.attempt_id, status, response, esp_id, retry_at))
-    with transaction.atomic():
-        _write_results(rows, now)
-        MailingRun.objects.filter(pk=run_id).update(
-            sent_count=F("sent_count") + sent,
-            failed_count=F("failed_count") + failed,
-            heartbeat_at=now,
-        )
-
-
-def _write_results(rows: list[tuple], now: datetime) -> None:
-    """One UPDATE for the whole batch on PostgreSQL (bulk_update's CASE is slow).
-
-    Only rows still `sending` (or flagged `unknown` by the sweeper meanwhile) take
-    the result: nothing else may overwrite a recorded outcome.
-    """
-    table = Attempt._meta.db_table
-    settled = (Attempt.Status.SENDING, Attempt.Status.UNKNOWN)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            values = ", ".join(
-                ["(%s::bigint, %s, %s, %s, %s::timestamptz)"] * len(rows)
-            )
-            cursor.execute(
-                f"""UPDATE {table} AS a SET status = v.status, attempted_at = %s,
-                    server_response = v.response, esp_message_id = v.esp_id,
-                    retry_at = v.retry_at
-                FROM (VALUES {values}) AS v(id, status, response, esp_id, retry_at)
-                WHERE a.id = v.id AND a.status IN (%s, %s)""",  # noqa: S608
-                [now, *(value for row in rows for value in row), *settled],
-            )
-            return
-        cursor.executemany(
-            f"""UPDATE {table} SET status = %s, attempted_at = %s,
-                server_response = %s, esp_message_id = %s, retry_at = %s
-            WHERE id = %s AND status IN (%s, %s)""",  # noqa: S608
-            [(s, now, r, e, t, pk, *settled) for pk, s, r, e, t in rows],
-        )
-
-
-def retry_delay(tries: int) -> timedelta:
-    """Exponential backoff: base, 2 x base, 4 x base, ..."""
-    return timedelta(seconds=settings.SENDING_RETRY_BACKOFF * 2 ** max(tries - 1, 0))
-
-
 def _seconds_to_next_retry(run_id: int, now: datetime) -> float | None:
     """None when nothing is pending; else how long until a row may be claimed."""
     pending = Attempt.objects.filter(run_id=run_id, status=Attempt.Status.PENDING)
@@ -412,7 +307,9 @@ def sweep_stalled_runs(now: datetime) -> dict[str, int]:
             finished += 1
             continue
         last_seen = run.heartbeat_at or run.started_at or run.created_at
-        if last_seen < quiet_before:
+        # Rows waiting for a later retry already have a task scheduled; once their
+        # time has passed, a lost task shows up here as claimable rows.
+        if last_seen < quiet_before and claimable(run.pk, now).exists():
             MailingRun.objects.filter(pk=run.pk).update(heartbeat_at=now)
             enqueue_run(run.pk)
             requeued += 1
