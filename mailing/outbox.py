@@ -59,7 +59,7 @@ def _claim_by_update(run_id: int, size: int, now: datetime) -> list[int]:
             WHERE run_id = %s AND status = %s AND (retry_at IS NULL OR retry_at <= %s)
             ORDER BY id LIMIT %s)
         RETURNING id
-    """  # noqa: S608 - table name from the model, values are parameters
+    """  # nosec B608 - table name from the model, values are parameters
     pending, sending = Attempt.Status.PENDING, Attempt.Status.SENDING
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql, [sending, now, pending, run_id, pending, now, size])
@@ -108,14 +108,14 @@ def _write_results(rows: list[tuple], now: datetime) -> None:
                     server_response = v.response, esp_message_id = v.esp_id,
                     retry_at = v.retry_at
                 FROM (VALUES {values}) AS v(id, status, response, esp_id, retry_at)
-                WHERE a.id = v.id AND a.status IN (%s, %s)""",  # noqa: S608
+                WHERE a.id = v.id AND a.status IN (%s, %s)""",  # nosec B608
                 [now, *(value for row in rows for value in row), *settled],
             )
             return
         cursor.executemany(
             f"""UPDATE {table} SET status = %s, attempted_at = %s,
                 server_response = %s, esp_message_id = %s, retry_at = %s
-            WHERE id = %s AND status IN (%s, %s)""",  # noqa: S608
+            WHERE id = %s AND status IN (%s, %s)""",  # nosec B608
             [(s, now, r, e, t, pk, *settled) for pk, s, r, e, t in rows],
         )
 

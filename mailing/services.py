@@ -75,7 +75,7 @@ def _create_attempts(run: MailingRun) -> int:
         FROM {through} mc JOIN {client_table} c ON c.id = mc.client_id
         WHERE mc.mailing_id = %s AND c.unsubscribed_at IS NULL
             AND c.suppressed_reason = ''
-    """  # noqa: S608 - table names come from the models, values are parameters
+    """  # nosec B608 - table names come from the models, values are parameters
     with connection.cursor() as cursor:
         cursor.execute(
             sql, [run.pk, run.mailing_id, Attempt.Status.PENDING, run.mailing_id]
