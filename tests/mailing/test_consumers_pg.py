@@ -42,8 +42,10 @@ class CountingSink:
 
     def __init__(self):
         self.received = Counter()
+        self.connections = set()
 
     async def handle_DATA(self, server, session, envelope):
+        self.connections.add(session.peer)
         match = MESSAGE_ID.search(envelope.content)
         self.received[int(match.group(1)) if match else 0] += 1
         return "250 OK"
@@ -104,7 +106,10 @@ def test_two_consumers_send_each_recipient_exactly_once():
     run.refresh_from_db()
     duplicated = sum(n - 1 for n in sink.received.values() if n > 1)
     lost = len(ids - set(sink.received))
-    print(f"\ntwo consumers: lost={lost} duplicated={duplicated} in_flight=0")
+    print(
+        f"\ntwo consumers: lost={lost} duplicated={duplicated} in_flight=0 "
+        f"(SMTP connections used: {len(sink.connections)}, 2 per consumer)"
+    )
     assert set(sink.received) == ids
     assert duplicated == 0 and lost == 0
     assert statuses(run) == {Attempt.Status.SUCCESS: RECIPIENTS}
