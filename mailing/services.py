@@ -331,9 +331,8 @@ def send_test(mailing: Mailing, to_user) -> None:
     prepared = prepare_message(mailing.message)
     name = to_user.get_full_name() or to_user.email
     rendered = prepared.render(name, to_user.email, unsubscribe_url("test"))
-    message = build_message(
-        rendered, settings.DEFAULT_FROM_EMAIL, formataddr((name, to_user.email))
-    )
+    to = formataddr((to_user.get_full_name(), to_user.email))
+    message = build_message(rendered, settings.DEFAULT_FROM_EMAIL, to)
     message.tags = ["vestnik-test"]
     backend = get_connection(fail_silently=False)
     outcome = send_one(backend, Outbound(0, 1, to_user.email, message, ""))
