@@ -62,6 +62,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # WhiteNoise serves static files from the app server: no separate web server needed.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Answers anonymous hits on cached pages before sessions, auth and page routing.
+    "home.page_cache.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -154,6 +156,20 @@ HUEY["consumer"] = {
 
 # Wagtail 8 runs background work through Django's tasks framework: route it to Huey.
 TASKS = {"default": {"BACKEND": "huey.contrib.djhuey.tasks_backend.HueyBackend"}}
+
+# Whole-page cache of the public pages (home.page_cache). Paths that are never pages
+# skip even the cache lookup.
+PAGE_CACHE_SKIP_PREFIXES = [
+    "/admin/",
+    "/static/",
+    "/media/",
+    "/documents/",
+    "/healthz/",
+    "/i18n/",
+    "/anymail/",
+    "/accounts/",
+    "/en/accounts/",
+]
 
 # --- Email ------------------------------------------------------------------------
 
@@ -270,4 +286,5 @@ LOGGING = {
 # `manage.py seed_demo` calls each in order; every app seeds its own part, idempotently.
 DEMO_SEEDERS = [
     "accounts.demo.seed",
+    "blog.demo.seed",
 ]
