@@ -19,6 +19,7 @@ from .blocks import PostBodyBlock
 # Rendition specs of the templates, prefetched with the posts (see `cards`).
 CARD_IMAGE_SPEC = "fill-{400x225,800x450}|format-{avif,webp,jpeg}"
 MAIN_IMAGE_SPEC = "fill-{800x450,1600x900}|format-{avif,webp,jpeg}"
+OG_IMAGE_SPEC = "fill-1200x630|format-jpeg"
 
 
 def expand_spec(spec: str) -> list[str]:
@@ -123,6 +124,20 @@ class BlogPage(SeoMixin, CachedPageMixin, Page):
 
     objects = PageManager.from_queryset(BlogPageQuerySet)()
     counts_views = True
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        # One query for all seven renditions of the page, instead of a rendition
+        # cache round trip per tag (profiled: a third of an uncached render).
+        if self.main_image_id:
+            self.main_image = (
+                get_image_model()
+                .objects.prefetch_renditions(
+                    *expand_spec(MAIN_IMAGE_SPEC), OG_IMAGE_SPEC
+                )
+                .get(pk=self.main_image_id)
+            )
+        return context
 
     parent_page_types = ["blog.BlogIndexPage"]
     subpage_types = []
