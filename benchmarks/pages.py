@@ -1,4 +1,4 @@
-"""Page throughput on the production settings: `make bench` (or `python benchmarks/pages.py`).
+"""Page throughput on the production settings: `make bench`.
 
 Starts gunicorn on benchmarks.settings (production + a trivial "ok" view), on
 PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set (SQLite and local memory

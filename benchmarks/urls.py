@@ -5,7 +5,7 @@ from site_config.urls import urlpatterns as site_urlpatterns
 
 
 def ok(request):
-    """The floor: Django's full middleware chain and routing, no database, no template."""
+    """The floor: the whole middleware chain and routing, no database, no template."""
     return HttpResponse("ok", content_type="text/plain")
 
 
