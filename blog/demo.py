@@ -78,7 +78,10 @@ def seed_blog(home: HomePage) -> BlogIndexPage:
     if index is None:
         index = home.add_child(
             instance=BlogIndexPage(
-                title="Блог", slug="blog", intro="Новости и советы Vestnik."
+                title="Блог",
+                slug="blog",
+                intro="Новости и советы Vestnik.",
+                show_in_menus=True,
             )
         )
         index.save_revision().publish()

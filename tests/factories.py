@@ -87,6 +87,7 @@ def make_blog_index(**fields):
 
     fields.setdefault("title", "Blog")
     fields.setdefault("slug", "blog")
+    fields.setdefault("show_in_menus", True)
     index = home_page().add_child(instance=BlogIndexPage(**fields))
     index.save_revision().publish()
     return index

@@ -52,3 +52,20 @@ def language_alternates(context) -> list[dict]:
             }
         )
     return alternates
+
+
+@register.inclusion_tag("home/includes/site_menu.html", takes_context=True)
+def site_menu(context) -> dict:
+    """The site root's live children marked "show in menus" (the blog, say)."""
+    from wagtail.models import Site
+
+    request = context.get("request")
+    site = Site.find_for_request(request) if request else None
+    if site is None:
+        return {"items": [], "request": request}
+    current = getattr(context.get("page"), "path", "")
+    items = [
+        {"page": page, "active": current.startswith(page.path)}
+        for page in site.root_page.get_children().live().in_menu()
+    ]
+    return {"items": items, "request": request}

@@ -15,7 +15,13 @@ from tests.factories import PASSWORD, make_blog_index, make_user
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.slow,
+    # The live server needs committed data; serialized_rollback restores the
+    # migrations' data (home page, groups) for the tests that follow.
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 @pytest.fixture
@@ -73,7 +79,7 @@ def publish_post_as_editor(browser, base_url, index, picture_file):
 
 
 def test_editor_publishes_visitor_sees_it_in_both_languages(
-    live_server, transactional_db, browser, picture_file
+    live_server, browser, picture_file
 ):
     index = make_blog_index()
     publish_post_as_editor(browser, live_server.url, index, picture_file)

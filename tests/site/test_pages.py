@@ -127,3 +127,14 @@ def test_404_in_the_site_look(client):
 def test_500_renders_without_a_request():
     html = render_to_string("500.html")
     assert "500" in html and "bootstrap" in html
+
+
+@pytest.mark.django_db
+def test_navbar_links_to_the_blog(client):
+    make_blog_index(title="Блог")
+    html = client.get("/en/blog/").content.decode()
+    assert (
+        '<a class="nav-link active" aria-current="page" href="/en/blog/">Блог</a>'
+        in html
+    )
+    assert 'href="/blog/">Блог</a>' in client.get("/").content.decode()
