@@ -32,7 +32,7 @@ return redis.call('HGETALL', KEYS[2])
 """
 
 
-def _redis():
+def redis_client():
     """The raw Redis client behind the cache, or None without Redis."""
     if "django_redis" not in settings.CACHES["default"]["BACKEND"]:
         return None
@@ -47,22 +47,23 @@ def add_views(page_id: int, views: int) -> None:
     BlogPage.objects.filter(pk=page_id).update(view_count=F("view_count") + views)
 
 
-def record_view(page_id: int) -> None:
-    client = _redis()
+def record_view(page_id: int, views: int = 1) -> None:
+    """Count `views` (negative: take back an early count) of a page."""
+    client = redis_client()
     if client is not None:
         try:
-            client.hincrby(PENDING_KEY, page_id, 1)
+            client.hincrby(PENDING_KEY, page_id, views)
             return
         except Exception as error:  # noqa: BLE001 - any Redis failure: count in the DB
             logger.warning(
                 "view of page %s counted in the database: %s", page_id, error
             )
-    add_views(page_id, 1)
+    add_views(page_id, views)
 
 
 def flush_view_counts() -> int:
     """Move the counts from Redis into the database. Returns the views moved."""
-    client = _redis()
+    client = redis_client()
     if client is None:
         return 0
     # Two flushes at once would both apply a retried batch: one at a time. The lock
@@ -73,7 +74,11 @@ def flush_view_counts() -> int:
 
 def _flush(client) -> int:
     taken = client.eval(TAKE_COUNTS_LUA, 2, PENDING_KEY, FLUSHING_KEY)
-    counts = {int(k): int(v) for k, v in zip(taken[::2], taken[1::2], strict=True)}
+    counts = {
+        int(page_id): int(views)
+        for page_id, views in zip(taken[::2], taken[1::2], strict=True)
+        if int(views)  # an early count taken back nets to zero
+    }
     if not counts:
         return 0
     with transaction.atomic():

@@ -167,3 +167,18 @@ def test_pages_serve_when_redis_goes_down(client, post, private_redis, caplog):
         assert any("counted in the database" in r.getMessage() for r in caplog.records)
         post.refresh_from_db()
         assert post.view_count == 1  # the view made while Redis was down
+
+
+@pytest.mark.redis
+def test_an_early_count_is_settled_when_the_path_changes(client, post):
+    from blog.services import PENDING_KEY, redis_client
+
+    client.get("/blog/counted/")
+    assert client.get("/blog/counted/")[HEADER] == "hit"  # the path is now known
+    post.save_revision().publish()  # a new generation: counted early, then rendered
+    assert client.get("/blog/counted/")[HEADER] == "miss"
+    assert flush_view_counts() == 3
+
+    post.delete()
+    assert client.get("/blog/counted/").status_code == 404
+    assert int(redis_client().hget(PENDING_KEY, post.pk) or 0) == 0
