@@ -88,3 +88,19 @@ def test_others_are_refused_in_the_admin(client, role):
     assert not BlogPage.objects.filter(slug="admin-post").exists()
     post.refresh_from_db()
     assert post.title == "Keep me" and post.live
+
+
+def test_no_other_group_holds_a_page_permission():
+    from wagtail.models import GroupPagePermission
+
+    granted = GroupPagePermission.objects.values_list(
+        "group__name", "permission__codename"
+    )
+    assert set(granted) == {
+        ("Editors", "add_page"),
+        ("Editors", "change_page"),
+        ("Editors", "publish_page"),
+    }
+    assert {perm.page.specific_class for perm in GroupPagePermission.objects.all()} == {
+        type(home_page())
+    }
