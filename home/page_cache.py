@@ -22,6 +22,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import get_language_from_path
+from redis.exceptions import NoScriptError
 
 logger = logging.getLogger(__name__)
 
@@ -89,11 +90,30 @@ def _settle_view(counted: int | None, viewed: int | None) -> None:
         record_view(counted, -1)
 
 
+# One command, so one round trip (a redis-py pipeline costs more Python than this).
+LOOKUP_AND_COUNT_LUA = """
+redis.call('HINCRBY', KEYS[3], ARGV[1], 1)
+return redis.call('MGET', KEYS[1], KEYS[2])
+"""
+_script_sha: str | None = None
+
+
+def _eval_lookup_and_count(client, keys: list, page_id: int):
+    global _script_sha
+    if _script_sha is None:
+        _script_sha = client.script_load(LOOKUP_AND_COUNT_LUA)
+    try:
+        return client.evalsha(_script_sha, len(keys), *keys, page_id)
+    except NoScriptError:  # a restarted Redis forgot it: load it again
+        _script_sha = client.script_load(LOOKUP_AND_COUNT_LUA)
+        return client.evalsha(_script_sha, len(keys), *keys, page_id)
+
+
 def _lookup_and_count(key: str, page_id: int):
     """(generation, entry) and one view of `page_id`, in one Redis round trip.
 
     Profiled: a cached post cost two round trips (lookup, then HINCRBY) against one
-    for the home page. This pipelines both, for a path this process has already
+    for the home page. One script does both, for a path this process has already
     seen serve that post; _settle_view corrects the rare case where it no longer
     does. Returns None without Redis, or when Redis fails (the caller falls back).
     """
@@ -102,11 +122,9 @@ def _lookup_and_count(key: str, page_id: int):
     client = redis_client()
     if client is None:
         return None
-    pipe = client.pipeline(transaction=False)
-    pipe.mget([cache.make_key(GENERATION_KEY), cache.make_key(key)])
-    pipe.hincrby(PENDING_KEY, page_id, 1)
+    keys = [cache.make_key(GENERATION_KEY), cache.make_key(key), PENDING_KEY]
     try:
-        (generation, entry), _ = pipe.execute()
+        generation, entry = _eval_lookup_and_count(client, keys, page_id)
     except Exception as error:  # noqa: BLE001 - Redis down: the plain path logs it
         logger.warning("page cache lookup failed: %s", error)
         return None
