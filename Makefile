@@ -34,6 +34,10 @@ test: venv
 smoke: venv
 	$(BIN)/python -m pytest -m smoke $(PYTEST_ARGS)
 
+# Throughput benchmarks, one script a line; each prints ratios measured in one run.
+bench: venv
+	$(BIN)/python benchmarks/pages.py
+
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/python manage.py check

@@ -1,0 +1,57 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from wagtail import blocks
+from wagtail.admin.panels import FieldPanel
+from wagtail.fields import StreamField
+from wagtail.models import Page
+
+from .page_cache import CachedPageMixin
+from .seo import SeoMixin
+from .services import live_figures
+
+
+class FeatureBlock(blocks.StructBlock):
+    title = blocks.CharBlock(label=_("title"), max_length=80)
+    text = blocks.TextBlock(label=_("text"), max_length=400)
+
+    class Meta:
+        icon = "pick"
+        label = _("Feature")
+        template = "home/blocks/feature.html"
+
+
+class HomePage(SeoMixin, CachedPageMixin, Page):
+    """The site root: what Vestnik does, its live figures and the latest writing."""
+
+    hero_title = models.CharField(_("hero title"), max_length=120, blank=True)
+    hero_text = models.TextField(_("hero text"), max_length=600, blank=True)
+    features = StreamField(
+        [("feature", FeatureBlock())], blank=True, verbose_name=_("features")
+    )
+    cta_text = models.CharField(
+        _("sign-up button text"), max_length=60, blank=True, default=""
+    )
+
+    content_panels = Page.content_panels + [
+        FieldPanel("hero_title"),
+        FieldPanel("hero_text"),
+        FieldPanel("features"),
+        FieldPanel("cta_text"),
+    ]
+
+    # The figures change under it: cached whole for one minute only.
+    page_cache_seconds = 60
+
+    def get_context(self, request, *args, **kwargs):
+        from blog.models import BlogPage
+
+        context = super().get_context(request, *args, **kwargs)
+        context["figures"] = live_figures()
+        context["posts"] = BlogPage.objects.random_cards(3)
+        return context
+
+    max_count = 1
+    parent_page_types = ["wagtailcore.Page"]
+
+    class Meta:
+        verbose_name = _("home page")

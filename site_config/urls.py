@@ -3,9 +3,12 @@ from django.conf.urls.i18n import i18n_patterns
 from django.urls import include, path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
 from accounts.views import admin_login, admin_password_reset
+from blog.feeds import LatestPostsAtomFeed, LatestPostsFeed
+from home.views import robots_txt
 
 from .health import healthz
 
@@ -21,6 +24,8 @@ urlpatterns = [
     path("anymail/", include("anymail.urls")),
     # Links in sent emails and RFC 8058 one-click POSTs: never language-prefixed.
     path("", include("mailing.urls")),
+    path("robots.txt", robots_txt, name="robots_txt"),
+    path("sitemap.xml", sitemap, name="sitemap"),
 ]
 
 if settings.DEBUG:
@@ -31,6 +36,8 @@ if settings.DEBUG:
 # Russian at the bare path, English under /en/.
 urlpatterns += i18n_patterns(
     path("accounts/", include("accounts.urls")),
+    path("feeds/blog.rss", LatestPostsFeed(), name="blog_feed_rss"),
+    path("feeds/blog.atom", LatestPostsAtomFeed(), name="blog_feed_atom"),
     # Wagtail's page serving catches everything else: keep it last.
     path("", include(wagtail_urls)),
     prefix_default_language=False,

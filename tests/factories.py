@@ -55,3 +55,58 @@ def make_mailing(owner: User, *, clients=(), message: Message | None = None, **f
     )
     mailing.clients.set(clients)
     return mailing
+
+
+# --- Site and blog (issue 5) ------------------------------------------------------
+
+
+def make_image(title: str = "Picture", size=(64, 36), colour=(200, 80, 40)):
+    """A small JPEG drawn by Pillow, stored as a Wagtail image."""
+    import io
+
+    from django.core.files.images import ImageFile
+    from PIL import Image as PILImage
+    from wagtail.images import get_image_model
+
+    buffer = io.BytesIO()
+    PILImage.new("RGB", size, colour).save(buffer, "JPEG")
+    image = get_image_model()(title=title)
+    image.file = ImageFile(buffer, name=f"test-{next(_seq)}.jpg")
+    image.save()
+    return image
+
+
+def home_page():
+    from home.models import HomePage
+
+    return HomePage.objects.get()
+
+
+def make_blog_index(**fields):
+    from blog.models import BlogIndexPage
+
+    fields.setdefault("title", "Blog")
+    fields.setdefault("slug", "blog")
+    fields.setdefault("show_in_menus", True)
+    index = home_page().add_child(instance=BlogIndexPage(**fields))
+    index.save_revision().publish()
+    return index
+
+
+def make_post(index, *, publish: bool = True, tags=(), **fields):
+    """A blog post under `index`; published unless publish=False (a draft)."""
+    from blog.models import BlogPage
+
+    n = next(_seq)
+    fields.setdefault("title", f"Post {n}")
+    fields.setdefault("slug", f"post-{n}")
+    fields.setdefault("author", "Test Author")
+    fields.setdefault("intro", f"Intro of post {n}")
+    fields.setdefault("live", publish)
+    post = index.add_child(instance=BlogPage(**fields))
+    if tags:
+        post.tags.add(*tags)
+    revision = post.save_revision()
+    if publish:
+        revision.publish()
+    return post

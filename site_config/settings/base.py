@@ -62,6 +62,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # WhiteNoise serves static files from the app server: no separate web server needed.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Answers anonymous hits on cached pages before sessions, auth and page routing.
+    "home.page_cache.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -155,6 +157,20 @@ HUEY["consumer"] = {
 # Wagtail 8 runs background work through Django's tasks framework: route it to Huey.
 TASKS = {"default": {"BACKEND": "huey.contrib.djhuey.tasks_backend.HueyBackend"}}
 
+# Whole-page cache of the public pages (home.page_cache). Paths that are never pages
+# skip even the cache lookup.
+PAGE_CACHE_SKIP_PREFIXES = [
+    "/admin/",
+    "/static/",
+    "/media/",
+    "/documents/",
+    "/healthz/",
+    "/i18n/",
+    "/anymail/",
+    "/accounts/",
+    "/en/accounts/",
+]
+
 # --- Email ------------------------------------------------------------------------
 
 # Console by default (links print in the terminal); smtp://host:port for a real server.
@@ -247,7 +263,8 @@ WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES
 # --- Static and media -------------------------------------------------------------
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# collectstatic writes here (production); a benchmark points it at a temp folder.
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 
@@ -304,4 +321,5 @@ LOGGING = {
 DEMO_SEEDERS = [
     "accounts.demo.seed",
     "mailing.demo.seed",
+    "blog.demo.seed",
 ]

@@ -1,0 +1,11 @@
+"""Production settings plus one trivial view, for `make bench` only.
+
+Production itself is untouched: only this module adds the /bench/ok/ URL.
+"""
+
+from site_config.settings.production import *  # noqa: F403
+from site_config.settings.production import PAGE_CACHE_SKIP_PREFIXES
+
+ROOT_URLCONF = "benchmarks.urls"
+# The trivial view is not a page: like every non-page URL it skips the page cache.
+PAGE_CACHE_SKIP_PREFIXES = [*PAGE_CACHE_SKIP_PREFIXES, "/bench/"]

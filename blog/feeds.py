@@ -1,0 +1,49 @@
+"""RSS and Atom feeds of the published posts, newest first."""
+
+from django.conf import settings
+from django.contrib.syndication.views import Feed
+from django.utils.feedgenerator import Atom1Feed
+from django.utils.translation import gettext_lazy as _
+
+from .models import BlogIndexPage, BlogPage
+
+FEED_SIZE = 20
+
+
+def _absolute(path: str) -> str:
+    return settings.BASE_URL + path
+
+
+class LatestPostsFeed(Feed):
+    title = _("Vestnik blog")
+    description = _("New posts from the Vestnik blog")
+
+    def link(self):
+        index = BlogIndexPage.objects.live().first()
+        return _absolute((index and index.url) or "/")
+
+    def items(self):
+        return BlogPage.objects.published().newest_first()[:FEED_SIZE]
+
+    def item_title(self, item):
+        return item.title
+
+    def item_description(self, item):
+        return item.intro
+
+    def item_link(self, item):
+        return _absolute(item.url)
+
+    def item_author_name(self, item):
+        return item.author
+
+    def item_pubdate(self, item):
+        return item.first_published_at
+
+    def item_updateddate(self, item):
+        return item.last_published_at
+
+
+class LatestPostsAtomFeed(LatestPostsFeed):
+    feed_type = Atom1Feed
+    subtitle = LatestPostsFeed.description

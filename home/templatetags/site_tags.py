@@ -1,0 +1,71 @@
+"""Absolute addresses and language alternates for meta tags and the switcher.
+
+Built from BASE_URL, not from the request's Host, so a cached page is the same
+whoever asked first.
+"""
+
+from django import template
+from django.conf import settings
+from django.urls import translate_url
+from django.utils.translation import get_language
+
+register = template.Library()
+
+
+def _base_url(request) -> str:
+    return settings.BASE_URL or request.build_absolute_uri("/").rstrip("/")
+
+
+@register.simple_tag(takes_context=True)
+def absolute_url(context, url: str) -> str:
+    """`url` (a path or an absolute address) as an absolute address."""
+    if not url or url.startswith(("http://", "https://")):
+        return url or ""
+    return _base_url(context["request"]) + url
+
+
+@register.simple_tag(takes_context=True)
+def canonical_url(context) -> str:
+    """This address without the query string, except for the page of a list."""
+    request = context["request"]
+    url = _base_url(request) + request.path
+    page = request.GET.get("page")
+    return f"{url}?page={page}" if page and page.isdigit() and page != "1" else url
+
+
+@register.simple_tag(takes_context=True)
+def language_alternates(context) -> list[dict]:
+    """Each language's address of this page: [{code, name, url, current}]."""
+    request = context["request"]
+    current = get_language()
+    query = request.META.get("QUERY_STRING", "")
+    alternates = []
+    for code, name in settings.LANGUAGES:
+        path = translate_url(request.path, code)
+        alternates.append(
+            {
+                "code": code,
+                "name": name,
+                "url": path + (f"?{query}" if query else ""),
+                "absolute": _base_url(request) + path,
+                "current": code == current,
+            }
+        )
+    return alternates
+
+
+@register.inclusion_tag("home/includes/site_menu.html", takes_context=True)
+def site_menu(context) -> dict:
+    """The site root's live children marked "show in menus" (the blog, say)."""
+    from wagtail.models import Site
+
+    request = context.get("request")
+    site = Site.find_for_request(request) if request else None
+    if site is None:
+        return {"items": [], "request": request}
+    current = getattr(context.get("page"), "path", "")
+    items = [
+        {"page": page, "active": current.startswith(page.path)}
+        for page in site.root_page.get_children().live().in_menu()
+    ]
+    return {"items": items, "request": request}

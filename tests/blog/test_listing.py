@@ -1,0 +1,130 @@
+"""The index, feeds and sitemap: newest first, by tag, and never a draft."""
+
+import xml.etree.ElementTree as ET
+from datetime import date, timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from blog.models import BlogIndexPage
+from tests.factories import make_blog_index, make_image, make_post
+
+pytestmark = pytest.mark.django_db
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+
+
+@pytest.fixture
+def index():
+    return make_blog_index()
+
+
+def titles(response):
+    return [post.title for post in response.context["posts"]]
+
+
+def test_index_is_newest_first_and_paginated(client, index, monkeypatch):
+    monkeypatch.setattr(BlogIndexPage, "page_size", 2)
+    for days in (3, 1, 2):
+        make_post(index, title=f"{days} days", date=date.today() - timedelta(days))
+
+    assert titles(client.get("/blog/")) == ["1 days", "2 days"]
+    assert titles(client.get("/blog/?page=2")) == ["3 days"]
+    assert titles(client.get("/blog/?page=99")) == ["3 days"]  # clamps, no 404
+
+
+def test_index_filters_by_tag(client, index):
+    make_post(index, title="Tagged", tags=["django"])
+    make_post(index, title="Other", tags=["wagtail"])
+    response = client.get("/blog/?tag=django")
+    assert titles(response) == ["Tagged"]
+    assert "django" in response.content.decode()
+
+
+@pytest.fixture
+def hidden_posts(index):
+    """Every way a post is not public: draft, unpublished, scheduled for later."""
+    make_post(index, title="Public post", slug="public")
+    make_post(index, title="Draft post", slug="draft", publish=False)
+    make_post(index, title="Withdrawn post", slug="withdrawn").unpublish()
+    later = make_post(index, title="Later post", slug="later", publish=False)
+    later.go_live_at = timezone.now() + timedelta(days=1)
+    later.save_revision().publish()  # a future go_live_at only schedules it
+    return ["Draft post", "Withdrawn post", "Later post"]
+
+
+@pytest.mark.smoke
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/en/", "/blog/", "/feeds/blog.rss", "/feeds/blog.atom", "/sitemap.xml"],
+)
+def test_unpublished_posts_are_never_listed(client, hidden_posts, path):
+    body = client.get(path).content.decode()
+    assert "Public post" in body or "/blog/public/" in body
+    for title in hidden_posts:
+        assert title not in body
+    for slug in ("draft", "withdrawn", "later"):
+        assert f"/blog/{slug}/" not in body
+        assert client.get(f"/blog/{slug}/").status_code == 404
+
+
+def test_rss_feed_is_valid_xml(client, index):
+    make_post(index, title="First", slug="first")
+    response = client.get("/feeds/blog.rss")
+    assert response["Content-Type"].startswith("application/rss+xml")
+    channel = ET.fromstring(response.content).find("channel")
+    item = channel.find("item")
+    assert item.findtext("title") == "First"
+    assert item.findtext("link") == "http://testserver/blog/first/"
+    assert channel.findtext("link") == "http://testserver/blog/"
+
+
+def test_atom_feed_is_valid_xml_and_translated(client, index):
+    make_post(index, title="First", slug="first")
+    root = ET.fromstring(client.get("/en/feeds/blog.atom").content)
+    assert root.tag == f"{ATOM}feed"
+    assert root.findtext(f"{ATOM}title") == "Vestnik blog"
+    entry = root.find(f"{ATOM}entry")
+    assert entry.find(f"{ATOM}link").get("href") == "http://testserver/en/blog/first/"
+    ru = ET.fromstring(client.get("/feeds/blog.atom").content)
+    assert ru.findtext(f"{ATOM}title") == "Блог Vestnik"
+
+
+def test_sitemap_is_valid_xml_in_both_languages(client, index):
+    make_post(index, slug="first")
+    root = ET.fromstring(client.get("/sitemap.xml").content)
+    locations = {url.findtext(f"{SITEMAP}loc") for url in root}
+    assert {
+        "http://testserver/",
+        "http://testserver/en/",
+        "http://testserver/blog/",
+        "http://testserver/blog/first/",
+        "http://testserver/en/blog/first/",
+    } <= locations
+
+
+def index_queries(client, index, count: int) -> int:
+    """Queries of one uncached render of `index` holding `count` posts with images."""
+    from django.core.cache import cache
+
+    images = [make_image(f"img {n}") for n in range(count)]
+    for n in range(count):
+        make_post(index, main_image=images[n], tags=["a", f"t{n}"])
+    client.get(index.url)  # renditions are made on the first render
+    cache.clear()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(index.url)
+    assert len(response.context["posts"]) == count
+    assert response.content.decode().count("<picture>") == count
+    return len(queries)
+
+
+def test_index_renders_in_a_fixed_number_of_queries(client, monkeypatch):
+    monkeypatch.setattr(BlogIndexPage, "page_size", 60)
+    five = index_queries(client, make_blog_index(title="Small", slug="small"), 5)
+    fifty = index_queries(client, make_blog_index(title="Large", slug="large"), 50)
+    assert five == fifty
+    assert fifty <= 15

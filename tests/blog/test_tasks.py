@@ -1,0 +1,48 @@
+"""The periodic tasks: scheduled publishing and the view count flush."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from blog.models import BlogPage
+from blog.services import record_view
+from blog.tasks import flush_view_counts_task, publish_scheduled_pages
+from home.page_cache import HEADER
+from tests.factories import make_blog_index, make_post
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_scheduled_post_goes_live_when_due_and_drops_the_cache(client):
+    index = make_blog_index()
+    post = make_post(index, title="Scheduled post", slug="scheduled", publish=False)
+    post.go_live_at = timezone.now() + timedelta(minutes=5)
+    post.save_revision().publish()  # only schedules: go_live_at is ahead
+    assert "Scheduled post" not in client.get("/blog/").content.decode()
+
+    publish_scheduled_pages()  # not due yet
+    assert not BlogPage.objects.get(pk=post.pk).live
+
+    with time_machine.travel(timezone.now() + timedelta(minutes=6)):
+        publish_scheduled_pages()
+    assert BlogPage.objects.get(pk=post.pk).live
+    response = client.get("/blog/")
+    assert response[HEADER] == "miss"
+    assert "Scheduled post" in response.content.decode()
+
+
+@pytest.mark.redis
+def test_the_flush_task_moves_counts_and_refreshes_the_shown_count(client):
+    post = make_post(make_blog_index(), slug="read")
+    client.get("/blog/read/")
+    for _ in range(4):
+        record_view(post.pk)
+    assert client.get("/blog/read/")[HEADER] == "hit"
+
+    flush_view_counts_task()
+
+    response = client.get("/blog/read/")
+    assert response[HEADER] == "miss"
+    assert 'data-view-count="6"' in response.content.decode()
