@@ -6,6 +6,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from .health import healthz
+from .security import configured_webhooks
 
 # Addresses that never change with the language: machines and emails link to them.
 urlpatterns = [
@@ -13,7 +14,7 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("anymail/", include("anymail.urls")),
+    path("anymail/", include((configured_webhooks(), "anymail"))),
 ]
 
 if settings.DEBUG:
