@@ -34,6 +34,10 @@ test: venv
 smoke: venv
 	$(BIN)/python -m pytest -m smoke $(PYTEST_ARGS)
 
+# Heavy proofs (many consumer kills, load under faults): minutes, outside `make test`.
+stress: venv
+	$(BIN)/python -m pytest -m stress -p no:cacheprovider -s $(PYTEST_ARGS)
+
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/python manage.py check
