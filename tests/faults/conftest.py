@@ -104,8 +104,9 @@ class PrivatePostgres:
         options = (
             f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
         )
+        log = str(self.dir / "server.log")
         self._run(str(PG_BIN / "pg_ctl"), action, "-D", str(self.data), "-w",
-                  "-l", str(self.dir / "server.log"), "-o", options, *extra)  # fmt: skip
+                  "-l", log, "-o", options, *extra)  # fmt: skip
 
     def start(self) -> None:
         self.pg_ctl("start")

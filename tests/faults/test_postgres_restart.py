@@ -45,7 +45,7 @@ def server(private_postgres):
         DATABASE_URL=private_postgres.url,
         CONN_MAX_AGE="600",
     )
-    run = dict(cwd=settings.BASE_DIR, env=env, capture_output=True, timeout=600)
+    run = {"cwd": settings.BASE_DIR, "env": env, "capture_output": True, "timeout": 600}
     subprocess.run(  # nosec B603 - fixed argv
         [sys.executable, "manage.py", "migrate", "--noinput"], check=True, **run
     )

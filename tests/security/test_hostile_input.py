@@ -12,7 +12,8 @@ from __future__ import annotations
 import fnmatch
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hypothesis_settings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from tests.security.access import outcome
@@ -57,8 +58,10 @@ hostile_values = st.one_of(
 
 # Forms whose POST destroys or moves the shared fixture objects; what they do is
 # proved by the owning app's tests, and an empty confirmation form has no text.
-DESTRUCTIVE = ("*delete*", "*unpublish*", "*revert*", "*disable*", "*remove*",
-               "*lock*", "*logout*", "*move*", "*unschedule*", "*convert_alias*")  # fmt: skip
+DESTRUCTIVE = (
+    *("*delete*", "*unpublish*", "*revert*", "*disable*", "*remove*", "*lock*"),
+    *("*logout*", "*move*", "*unschedule*", "*convert_alias*"),
+)
 ROLE_ORDER = ("anonymous", "user_a", "editor", "manager", "superuser")
 EXAMPLES_PER_FORM = 6
 
