@@ -149,6 +149,8 @@ class Mailing(models.Model):
         permissions = [
             ("view_all_owners", _("Can view the mailing objects of every owner")),
             ("disable_mailing", _("Can disable and re-enable any mailing")),
+            # Lives here, not on accounts.User: accounts knows nothing of mailing.
+            ("block_users", _("Can block and unblock users")),
         ]
         indexes = [
             models.Index(fields=["status", "is_enabled", "next_send_at"]),

@@ -287,4 +287,5 @@ LOGGING = {
 # `manage.py seed_demo` calls each in order; every app seeds its own part, idempotently.
 DEMO_SEEDERS = [
     "accounts.demo.seed",
+    "mailing.demo.seed",
 ]

@@ -1,0 +1,240 @@
+"""Admin pages that act on one object: mailing actions and manager moderation.
+
+Every action asks for confirmation (GET shows the page, POST acts) and checks the
+permission policy on the object it loads.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.generic import TemplateView
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.admin.widgets import HeaderButton
+
+from accounts.models import User
+
+from . import moderation, services
+from .forms import PreviewRecipientForm
+from .models import Mailing, sees_every_owner
+from .permissions import is_usable, policy_for
+from .rendering import render_email
+
+PREVIEW_UNSUBSCRIBE_URL = "#unsubscribe-preview"
+
+
+def allowed(user, action: str, mailing: Mailing) -> bool:
+    return policy_for(Mailing).user_has_permission_for_instance(user, action, mailing)
+
+
+def mailing_action_buttons(request, mailing: Mailing, button_class=HeaderButton):
+    """The buttons of a mailing's page, each shown only to who may use it."""
+    user, pk = request.user, mailing.pk
+    candidates = [
+        ("change", "send_now", gettext_lazy("Send now"), "mail"),
+        ("change", "send_test", gettext_lazy("Send a test to me"), "mail"),
+        ("view", "preview", gettext_lazy("Preview"), "view"),
+        ("view", "report", gettext_lazy("Report"), "table"),
+    ]
+    if mailing.is_enabled:
+        candidates.append(("disable", "disable", gettext_lazy("Disable"), "cross"))
+    else:
+        candidates.append(("disable", "enable", gettext_lazy("Re-enable"), "tick"))
+    return [
+        button_class(
+            label, url=reverse(f"mailing_mailing:{name}", args=[pk]), icon_name=icon
+        )
+        for action, name, label, icon in candidates
+        if allowed(user, action, mailing)
+    ]
+
+
+class MailingActionView(WagtailAdminTemplateMixin, TemplateView):
+    """Loads a mailing the user may act on; GET confirms, POST acts."""
+
+    action = "change"
+    header_icon = "mail"
+    template_name = "mailing/admin/confirm.html"
+    confirm_label = gettext_lazy("Yes")
+    question = ""
+
+    def setup(self, request, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
+        self.object = get_object_or_404(
+            Mailing.objects.select_related("message", "owner"), pk=kwargs["pk"]
+        )
+
+    def dispatch(self, request, *args, **kwargs):
+        if not allowed(request.user, self.action, self.object):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_page_subtitle(self):
+        return str(self.object)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(
+            object=self.object, question=self.question, confirm_label=self.confirm_label
+        )
+        return context
+
+    def post(self, request, *args, **kwargs):
+        self.act()
+        return redirect("mailing_mailing:inspect", self.object.pk)
+
+
+class SendNowView(MailingActionView):
+    page_title = gettext_lazy("Send now")
+    question = gettext_lazy("Send this mailing to all its recipients now?")
+
+    def act(self):
+        if not self.object.is_enabled:
+            messages.error(self.request, _("This mailing is disabled by a manager."))
+            return
+        services.send_now(self.object, self.request.user)
+        messages.success(self.request, _("The mailing is queued for sending."))
+
+
+class SendTestView(MailingActionView):
+    page_title = gettext_lazy("Send a test to me")
+    question = gettext_lazy("Send one test email of this mailing to your address?")
+
+    def act(self):
+        try:
+            services.send_test(self.object, self.request.user)
+        except services.SendError as error:
+            messages.error(self.request, str(error))
+            return
+        messages.success(
+            self.request,
+            _("A test email was sent to %(email)s.")
+            % {"email": self.request.user.email},
+        )
+
+
+class ToggleMailingView(MailingActionView):
+    action = "disable"
+    enable = False
+
+    def get_page_title(self):
+        return _("Re-enable the mailing") if self.enable else _("Disable the mailing")
+
+    @property
+    def question(self):
+        if self.enable:
+            return _("Re-enable this mailing? It will be sent on its schedule again.")
+        return _("Disable this mailing? Nothing of it is sent until it is re-enabled.")
+
+    def act(self):
+        moderation.set_mailing_enabled(self.object, self.enable, by=self.request.user)
+        if self.enable:
+            messages.success(self.request, _("The mailing is enabled."))
+        else:
+            messages.success(self.request, _("The mailing is disabled."))
+
+
+class PreviewView(MailingActionView):
+    action = "view"
+    page_title = gettext_lazy("Preview")
+    template_name = "mailing/admin/preview.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        clients = self.object.clients.order_by("email")
+        form = PreviewRecipientForm(self.request.GET or None, clients=clients)
+        client = form.cleaned_data.get("client") if form.is_valid() else None
+        client = client or clients.first()
+        if client is not None:
+            context["email"] = render_email(
+                self.object.message, client, PREVIEW_UNSUBSCRIBE_URL
+            )
+        context.update(form=form, client=client)
+        return context
+
+    def post(self, request, *args, **kwargs):
+        raise Http404
+
+
+# --- Users (managers) --------------------------------------------------------------
+
+
+def may_block(user) -> bool:
+    return is_usable(user) and user.has_perm("mailing.block_users")
+
+
+class UserIndexView(WagtailAdminTemplateMixin, TemplateView):
+    page_title = gettext_lazy("Users")
+    header_icon = "user"
+    template_name = "mailing/admin/users.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not may_block(request.user):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        from django.db.models import Count
+
+        context = super().get_context_data(**kwargs)
+        context["users"] = (
+            User.objects.filter(is_superuser=False)
+            .annotate(mailing_count=Count("mailings"))
+            .order_by("email")
+        )
+        return context
+
+
+class BlockUserView(WagtailAdminTemplateMixin, TemplateView):
+    header_icon = "user"
+    template_name = "mailing/admin/confirm.html"
+    block = True
+
+    def setup(self, request, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
+        self.object = get_object_or_404(User, pk=kwargs["pk"])
+
+    def dispatch(self, request, *args, **kwargs):
+        if not may_block(request.user) or self.object.is_superuser:
+            raise PermissionDenied
+        if self.object.pk == request.user.pk or sees_every_owner(self.object):
+            # Managers do not block each other or themselves.
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_page_title(self):
+        return _("Block the user") if self.block else _("Unblock the user")
+
+    def get_page_subtitle(self):
+        return self.object.email
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if self.block:
+            question = _(
+                "Block %(email)s? They are signed out at once, cannot sign in, "
+                "and none of their mailings is sent."
+            )
+        else:
+            question = _("Unblock %(email)s?")
+        context.update(
+            object=self.object,
+            question=question % {"email": self.object.email},
+            confirm_label=_("Yes"),
+        )
+        return context
+
+    def post(self, request, *args, **kwargs):
+        moderation.set_user_blocked(self.object, self.block, by=request.user)
+        if self.block:
+            messages.success(
+                request, _("%(email)s is blocked.") % {"email": self.object.email}
+            )
+        else:
+            messages.success(
+                request, _("%(email)s is unblocked.") % {"email": self.object.email}
+            )
+        return redirect("mailing_users:index")

@@ -1,0 +1,118 @@
+"""Clients CSV import: upload, preview, confirm.
+
+The upload is stashed in a private temp folder under a random id; the session keeps
+only that id (bound to the user), never the file.
+"""
+
+import secrets
+import tempfile
+from pathlib import Path
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.generic import FormView
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+
+from .forms import ClientImportForm
+from .imports import ImportFileError, import_clients, preview_clients
+from .models import Client
+from .permissions import policy_for
+
+SESSION_KEY = "mailing_client_import"
+STASH_DIR = Path(tempfile.gettempdir()) / "vestnik-client-imports"
+CHUNK = 64 * 1024
+
+
+def stash_upload(upload) -> str:
+    STASH_DIR.mkdir(mode=0o700, exist_ok=True)
+    token = secrets.token_hex(16)
+    with (STASH_DIR / f"{token}.csv").open("wb") as target:
+        for chunk in upload.chunks(CHUNK):
+            target.write(chunk)
+    return token
+
+
+def stashed_path(request) -> Path | None:
+    token = request.session.get(SESSION_KEY)
+    if not token or not token.isalnum():
+        return None
+    path = STASH_DIR / f"{token}.csv"
+    return path if path.exists() else None
+
+
+def drop_stash(request) -> None:
+    if path := stashed_path(request):
+        path.unlink(missing_ok=True)
+    request.session.pop(SESSION_KEY, None)
+
+
+class ClientImportView(WagtailAdminTemplateMixin, FormView):
+    page_title = gettext_lazy("Import clients")
+    header_icon = "upload"
+    template_name = "mailing/admin/client_import.html"
+    form_class = ClientImportForm
+
+    def dispatch(self, request, *args, **kwargs):
+        if not policy_for(Client).user_has_permission(request.user, "add"):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if self.request.method == "GET" and self.request.GET.get("preview"):
+            report, error = self.preview(stashed_path(self.request))
+            context.update(report=report, file_error=error)
+        return context
+
+    def preview(self, path):
+        if path is None:
+            return None, _("The uploaded file has expired: upload it again.")
+        try:
+            return preview_clients(path, self.request.user), None
+        except ImportFileError as error:
+            return None, str(error)
+
+    def get(self, request, *args, **kwargs):
+        if not request.GET.get("preview"):
+            drop_stash(request)
+        return super().get(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        if request.POST.get("confirm"):
+            return self.confirm()
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        drop_stash(self.request)
+        self.request.session[SESSION_KEY] = stash_upload(form.cleaned_data["file"])
+        return redirect(f"{self.request.path}?preview=1")
+
+    def confirm(self):
+        path = stashed_path(self.request)
+        if path is None:
+            messages.error(
+                self.request, _("The uploaded file has expired: upload it again.")
+            )
+            return redirect(self.request.path)
+        try:
+            report = import_clients(path, self.request.user)
+        except ImportFileError as error:
+            messages.error(self.request, str(error))
+            return redirect(self.request.path)
+        drop_stash(self.request)
+        messages.success(
+            self.request,
+            _(
+                "Imported %(created)d clients; %(duplicates)d duplicates skipped; "
+                "%(errors)d rows with errors."
+            )
+            % {
+                "created": report.created,
+                "duplicates": report.duplicates,
+                "errors": report.error_count,
+            },
+        )
+        return redirect("mailing_client:list")

@@ -1,0 +1,184 @@
+"""Snippet view classes that apply the ownership rule to every object they load.
+
+Wagtail 8's generic edit / delete / inspect / history / usage views load any object
+by id and check only model permissions, its index view filters nothing and its
+chooser lists every row. Each class here asks the permission policy about the
+object itself (Wagtail answers PermissionDenied with a redirect to the admin home
+and a message) and lists only `for_user` rows.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.utils.functional import cached_property
+from wagtail.admin.widgets import ListingButton
+from wagtail.snippets.views import chooser, snippets
+
+from .exports import FormulaSafeExportMixin
+from .models import sees_every_owner
+from .permissions import policy_for
+
+PAGE_SIZES = ("20", "50", "100", "200")
+
+
+class OwnedObjectMixin:
+    """Loads the object, then refuses it unless the policy allows `object_action`."""
+
+    object_action = "view"
+
+    def get_object(self, *args, **kwargs):
+        obj = super().get_object(*args, **kwargs)
+        policy = policy_for(self.model)
+        if not policy.user_has_permission_for_instance(
+            self.request.user, self.object_action, obj
+        ):
+            raise PermissionDenied
+        return obj
+
+
+class OwnedIndexView(FormulaSafeExportMixin, snippets.IndexView):
+    select_related: tuple[str, ...] = ("owner",)
+    owner_columns = ("owner", "mailing__owner")
+
+    def get_paginate_by(self, queryset):
+        # ?per_page= lets a long list show on one page; bounded to these sizes.
+        size = self.request.GET.get("per_page")
+        if not self.is_export and size in PAGE_SIZES:
+            return int(size)
+        return super().get_paginate_by(queryset)
+
+    def get_base_queryset(self):
+        queryset = self.model._default_manager.for_user(self.request.user)
+        return queryset.select_related(*self.select_related)
+
+    @cached_property
+    def columns(self):
+        # The owner column means something only to those who see every owner.
+        columns = super().columns
+        if sees_every_owner(self.request.user):
+            return columns
+        return [column for column in columns if column.name not in self.owner_columns]
+
+    @cached_property
+    def list_export(self):
+        fields = list(super().list_export)
+        if sees_every_owner(self.request.user):
+            return fields
+        return [name for name in fields if name not in self.owner_columns]
+
+    def _allowed(self, action, instance):
+        return policy_for(self.model).user_has_permission_for_instance(
+            self.request.user, action, instance
+        )
+
+    def get_edit_url(self, instance):
+        if self._allowed("change", instance):
+            return super().get_edit_url(instance)
+
+    def get_delete_url(self, instance):
+        if self._allowed("delete", instance):
+            return super().get_delete_url(instance)
+
+
+class OwnedCreateView(snippets.CreateView):
+    pass
+
+
+class OwnedEditView(OwnedObjectMixin, snippets.EditView):
+    object_action = "change"
+
+
+class OwnedDeleteView(OwnedObjectMixin, snippets.DeleteView):
+    object_action = "delete"
+
+
+class OwnedInspectView(OwnedObjectMixin, snippets.InspectView):
+    object_action = "view"
+
+    def get_edit_url(self):
+        if policy_for(self.model).user_has_permission_for_instance(
+            self.request.user, "change", self.object
+        ):
+            return super().get_edit_url()
+
+    def get_delete_url(self):
+        if policy_for(self.model).user_has_permission_for_instance(
+            self.request.user, "delete", self.object
+        ):
+            return super().get_delete_url()
+
+
+class OwnedHistoryView(OwnedObjectMixin, snippets.HistoryView):
+    # Managers only view, and the history is where their actions are recorded.
+    any_permission_required = ["add", "change", "delete", "view"]
+    object_action = "view"
+
+
+class OwnedUsageView(OwnedObjectMixin, snippets.UsageView):
+    permission_required = "view"
+    object_action = "view"
+
+
+class MailingInspectView(OwnedInspectView):
+    """Adds the mailing's page actions to its header."""
+
+    @cached_property
+    def header_buttons(self):
+        from .admin_actions import mailing_action_buttons
+
+        return [
+            *super().header_buttons,
+            *mailing_action_buttons(self.request, self.object),
+        ]
+
+
+class MailingIndexView(OwnedIndexView):
+    select_related = ("owner", "message")
+
+    def get_list_more_buttons(self, instance):
+        from .admin_actions import mailing_action_buttons
+
+        buttons = super().get_list_more_buttons(instance)
+        return [
+            *buttons,
+            *mailing_action_buttons(self.request, instance, ListingButton),
+        ]
+
+
+class AttemptIndexView(OwnedIndexView):
+    select_related = ("mailing", "mailing__owner", "client", "run")
+
+
+# --- Choosers: list and return only what the user may see --------------------------
+
+
+class OwnedChooseMixin:
+    def get_object_list(self):
+        return self.model_class._default_manager.for_user(self.request.user)
+
+
+class OwnedChooseView(OwnedChooseMixin, chooser.ChooseView):
+    pass
+
+
+class OwnedChooseResultsView(OwnedChooseMixin, chooser.ChooseResultsView):
+    pass
+
+
+class OwnedChosenView(chooser.SnippetChosenView):
+    def get_object(self, pk):
+        return self.model_class._default_manager.for_user(self.request.user).get(pk=pk)
+
+
+class OwnedChosenMultipleView(chooser.SnippetChosenMultipleView):
+    def get_objects(self, pks):
+        return self.model_class._default_manager.for_user(self.request.user).filter(
+            pk__in=pks
+        )
+
+
+class OwnedChooserViewSet(chooser.SnippetChooserViewSet):
+    choose_view_class = OwnedChooseView
+    choose_results_view_class = OwnedChooseResultsView
+    chosen_view_class = OwnedChosenView
+    chosen_multiple_view_class = OwnedChosenMultipleView
+    # Creating from a chooser would bypass the owner-setting form.
+    creation_form_class = None

@@ -1,0 +1,56 @@
+"""Demo clients, messages and mailings for `manage.py seed_demo` (idempotent)."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from accounts.models import User
+
+from .models import Client, Mailing, Message
+
+DEMO = {
+    "user@vestnik.example": ("Анна", ["ivan", "olga", "petr"]),
+    "user2@vestnik.example": ("Борис", ["maria", "sergey"]),
+}
+
+
+def _seed_owner(owner: User, clients: list[str]) -> None:
+    recipients = [
+        Client.objects.get_or_create(
+            owner=owner,
+            email=f"{name}@example.org",
+            defaults={"full_name": name.capitalize()},
+        )[0]
+        for name in clients
+    ]
+    message, _ = Message.objects.get_or_create(
+        owner=owner,
+        subject="Новости для {{ full_name }}",
+        defaults={
+            "body": "Здравствуйте, {{ full_name }}!\n\n"
+            "Отписаться: {{ unsubscribe_url }}"
+        },
+    )
+    start = timezone.now() + timedelta(days=1)
+    mailing, created = Mailing.objects.get_or_create(
+        owner=owner,
+        name="Еженедельный дайджест",
+        defaults={
+            "message": message,
+            "first_send_at": start,
+            "next_send_at": start,
+            "periodicity": Mailing.Periodicity.WEEKLY,
+        },
+    )
+    if created:
+        mailing.clients.set(recipients)
+
+
+def seed(stdout) -> None:
+    for email, (_, clients) in DEMO.items():
+        owner = User.objects.filter(email=email).first()
+        if owner is None:
+            stdout.write(f"  skipped mailing demo for {email}: run accounts.demo first")
+            continue
+        _seed_owner(owner, clients)
+    stdout.write("Demo clients, messages and mailings are in place.")

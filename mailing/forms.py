@@ -1,0 +1,105 @@
+"""Admin forms. Choices are scoped to the user and the owner comes from the request."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.forms import WagtailAdminModelForm
+
+from .models import Client, Mailing, Message
+
+
+class OwnedModelForm(WagtailAdminModelForm):
+    """Sets the owner of a new object from the signed-in user, never from the form."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is None and self.for_user is not None:
+            self.instance.owner = self.for_user
+
+    @property
+    def owner(self):
+        return self.instance.owner
+
+
+class ClientForm(OwnedModelForm):
+    class Meta:
+        model = Client
+        fields = ["email", "full_name", "comment"]
+
+    def clean_email(self):
+        # The unique constraint involves `owner`, which is not a form field, so
+        # Django would skip it: check here for a clear message instead of a 500.
+        email = self.cleaned_data["email"].strip()
+        duplicates = Client.objects.filter(
+            owner=self.owner, email__iexact=email
+        ).exclude(pk=self.instance.pk)
+        if duplicates.exists():
+            raise forms.ValidationError(_("You already have a client with this email."))
+        return email
+
+
+class MessageForm(OwnedModelForm):
+    class Meta:
+        model = Message
+        fields = ["subject", "body", "html_body"]
+
+
+class MailingForm(OwnedModelForm):
+    class Meta:
+        model = Mailing
+        fields = [
+            "name",
+            "message",
+            "clients",
+            "first_send_at",
+            "periodicity",
+            "end_at",
+        ]
+        widgets = {
+            "message": forms.Select,
+            "clients": forms.CheckboxSelectMultiple,
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only the owner's rows are choices: a foreign id fails as "not a valid
+        # choice". The owner, not the viewer, so a superuser editing keeps it sane.
+        self.fields["message"].queryset = Message.objects.for_user(
+            self.for_user
+        ).filter(owner=self.owner)
+        self.fields["clients"].queryset = Client.objects.for_user(self.for_user).filter(
+            owner=self.owner
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        first, end = cleaned.get("first_send_at"), cleaned.get("end_at")
+        if first and end and end <= first:
+            self.add_error("end_at", _("The end must come after the first sending."))
+        return cleaned
+
+    def save(self, commit=True):
+        mailing = super().save(commit=False)
+        if mailing.status == Mailing.Status.CREATED:
+            # Until the first sending the schedule simply follows the form.
+            mailing.next_send_at = mailing.first_send_at
+        if commit:
+            mailing.save()
+            self.save_m2m()
+        return mailing
+
+
+class ClientImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSV file"),
+        help_text=_("Columns: email, full name, comment. UTF-8 or Windows-1251."),
+    )
+
+
+class PreviewRecipientForm(forms.Form):
+    client = forms.ModelChoiceField(
+        label=_("Recipient"), queryset=Client.objects.none(), required=False
+    )
+
+    def __init__(self, *args, clients, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["client"].queryset = clients

@@ -1,0 +1,32 @@
+"""What a manager does to others' work: switch mailings off and on, block users.
+
+Each action is recorded in Wagtail's history of the object (log_actions).
+"""
+
+from django.db import transaction
+from wagtail.log_actions import log
+
+from accounts.models import User
+
+from .models import Mailing
+
+DISABLE_ACTION = "mailing.disable"
+ENABLE_ACTION = "mailing.enable"
+BLOCK_ACTION = "mailing.block_user"
+UNBLOCK_ACTION = "mailing.unblock_user"
+
+
+@transaction.atomic
+def set_mailing_enabled(mailing: Mailing, enabled: bool, by: User) -> None:
+    Mailing.objects.filter(pk=mailing.pk).update(is_enabled=enabled)
+    mailing.is_enabled = enabled
+    log(mailing, ENABLE_ACTION if enabled else DISABLE_ACTION, user=by)
+
+
+@transaction.atomic
+def set_user_blocked(user: User, blocked: bool, by: User) -> None:
+    """A blocked user is signed out on their next request (BlockedUserLogoutMiddleware)
+    and the scheduler skips their mailings."""
+    User.objects.filter(pk=user.pk).update(is_blocked=blocked)
+    user.is_blocked = blocked
+    log(user, BLOCK_ACTION if blocked else UNBLOCK_ACTION, user=by)

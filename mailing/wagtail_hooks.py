@@ -1,0 +1,369 @@
+"""The mailing workspace in the Wagtail admin.
+
+Order (STYLE.md): filter sets, viewsets, one SnippetViewSetGroup, one
+register_snippet; then the hooks. Ownership is decided by mailing.permissions
+(registered in MailingConfig.ready) and enforced per object by mailing.admin_views.
+"""
+
+import django_filters
+from django import forms
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.filters import WagtailFilterSet
+from wagtail.admin.menu import MenuItem
+from wagtail.admin.panels import FieldPanel, ObjectList
+from wagtail.admin.viewsets.base import ViewSet
+from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
+
+from accounts.models import User
+
+from . import admin_actions, admin_imports, admin_reports, admin_views, moderation
+from .forms import ClientForm, MailingForm, MessageForm
+from .models import Attempt, Client, Mailing, Message, sees_every_owner
+
+# --- Filter sets ---------------------------------------------------------------------
+
+
+class OwnerFilterSet(WagtailFilterSet):
+    """Adds the owner filter for those who see every owner, and only for them."""
+
+    owner_field = "owner"
+
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, request=request, **kwargs)
+        if request is None or not sees_every_owner(request.user):
+            self.filters.pop("owner", None)
+
+    @classmethod
+    def owner_filter(cls, field_name="owner"):
+        return django_filters.ModelChoiceFilter(
+            field_name=field_name,
+            label=_("owner"),
+            queryset=User.objects.filter(is_superuser=False).order_by("email"),
+        )
+
+
+class ClientFilterSet(OwnerFilterSet):
+    owner = OwnerFilterSet.owner_filter()
+    unsubscribed = django_filters.BooleanFilter(
+        field_name="unsubscribed_at",
+        lookup_expr="isnull",
+        exclude=True,
+        label=_("unsubscribed"),
+    )
+
+    class Meta:
+        model = Client
+        fields = []
+
+
+class MessageFilterSet(OwnerFilterSet):
+    owner = OwnerFilterSet.owner_filter()
+
+    class Meta:
+        model = Message
+        fields = []
+
+
+class MailingFilterSet(OwnerFilterSet):
+    owner = OwnerFilterSet.owner_filter()
+
+    class Meta:
+        model = Mailing
+        fields = ["status", "periodicity", "is_enabled"]
+
+
+class AttemptFilterSet(OwnerFilterSet):
+    owner = OwnerFilterSet.owner_filter("mailing__owner")
+
+    class Meta:
+        model = Attempt
+        fields = ["status"]
+
+
+# --- Viewsets ------------------------------------------------------------------------
+
+
+class OwnedSnippetViewSet(SnippetViewSet):
+    """Every view of the viewset goes through the ownership rule."""
+
+    index_view_class = admin_views.OwnedIndexView
+    add_view_class = admin_views.OwnedCreateView
+    edit_view_class = admin_views.OwnedEditView
+    delete_view_class = admin_views.OwnedDeleteView
+    inspect_view_class = admin_views.OwnedInspectView
+    history_view_class = admin_views.OwnedHistoryView
+    usage_view_class = admin_views.OwnedUsageView
+    chooser_viewset_class = admin_views.OwnedChooserViewSet
+    inspect_view_enabled = True
+    copy_view_enabled = False
+    search_backend_name = None  # plain ORM search: no search index to keep in sync
+    list_per_page = 50
+
+
+class ClientViewSet(OwnedSnippetViewSet):
+    model = Client
+    admin_url_namespace = "mailing_client"
+    base_url_path = "mailing/clients"
+    icon = "user"
+    menu_label = _("Clients")
+    list_display = ["email", "full_name", "owner", "created_at"]
+    list_export = ["email", "full_name", "comment", "owner", "created_at"]
+    export_filename = "clients"
+    search_fields = ["email", "full_name"]
+    filterset_class = ClientFilterSet
+    ordering = ["email"]
+    inspect_view_fields = [
+        "email",
+        "full_name",
+        "comment",
+        "owner",
+        "created_at",
+        "unsubscribed_at",
+        "suppressed_reason",
+    ]
+    edit_handler = ObjectList(
+        [FieldPanel("email"), FieldPanel("full_name"), FieldPanel("comment")],
+        base_form_class=ClientForm,
+    )
+
+    def get_urlpatterns(self):
+        return [
+            *super().get_urlpatterns(),
+            path("import/", admin_imports.ClientImportView.as_view(), name="import"),
+        ]
+
+
+class MessageViewSet(OwnedSnippetViewSet):
+    model = Message
+    admin_url_namespace = "mailing_message"
+    base_url_path = "mailing/messages"
+    icon = "doc-full"
+    menu_label = _("Messages")
+    list_display = ["subject", "owner", "created_at", "updated_at"]
+    list_export = ["subject", "body", "owner", "created_at"]
+    export_filename = "messages"
+    search_fields = ["subject", "body"]
+    filterset_class = MessageFilterSet
+    ordering = ["-created_at"]
+    inspect_view_fields = ["subject", "body", "html_body", "owner", "created_at"]
+    edit_handler = ObjectList(
+        [FieldPanel("subject"), FieldPanel("body"), FieldPanel("html_body")],
+        base_form_class=MessageForm,
+    )
+
+
+class MailingViewSet(OwnedSnippetViewSet):
+    model = Mailing
+    admin_url_namespace = "mailing_mailing"
+    base_url_path = "mailing/mailings"
+    icon = "mail"
+    menu_label = _("Mailings")
+    index_view_class = admin_views.MailingIndexView
+    inspect_view_class = admin_views.MailingInspectView
+    list_display = [
+        "name",
+        "message",
+        "status",
+        "periodicity",
+        "is_enabled",
+        "next_send_at",
+        "owner",
+    ]
+    list_export = [
+        "name",
+        "message",
+        "status",
+        "periodicity",
+        "is_enabled",
+        "first_send_at",
+        "next_send_at",
+        "end_at",
+        "owner",
+    ]
+    export_filename = "mailings"
+    search_fields = ["name", "message__subject"]
+    filterset_class = MailingFilterSet
+    ordering = ["-created_at"]
+    inspect_view_fields = [
+        "name",
+        "message",
+        "first_send_at",
+        "periodicity",
+        "end_at",
+        "status",
+        "is_enabled",
+        "next_send_at",
+        "owner",
+        "created_at",
+        "updated_at",
+    ]
+    edit_handler = ObjectList(
+        [
+            FieldPanel("name"),
+            FieldPanel("message", widget=forms.Select),
+            FieldPanel("clients", widget=forms.CheckboxSelectMultiple),
+            FieldPanel("first_send_at"),
+            FieldPanel("periodicity"),
+            FieldPanel("end_at"),
+        ],
+        base_form_class=MailingForm,
+    )
+
+    def get_urlpatterns(self):
+        def route(name, view, **initkwargs):
+            return path(f"{name}/<int:pk>/", view.as_view(**initkwargs), name=name)
+
+        return [
+            *super().get_urlpatterns(),
+            route("send_now", admin_actions.SendNowView),
+            route("send_test", admin_actions.SendTestView),
+            route("preview", admin_actions.PreviewView),
+            route("report", admin_reports.MailingReportView),
+            route("disable", admin_actions.ToggleMailingView, enable=False),
+            route("enable", admin_actions.ToggleMailingView, enable=True),
+        ]
+
+
+class AttemptViewSet(OwnedSnippetViewSet):
+    model = Attempt
+    admin_url_namespace = "mailing_attempt"
+    base_url_path = "mailing/attempts"
+    icon = "list-ul"
+    menu_label = _("Attempts")
+    index_view_class = admin_views.AttemptIndexView
+    list_display = ["mailing", "client", "status", "attempted_at", "server_response"]
+    list_export = [
+        "mailing",
+        "client.email",
+        "status",
+        "attempted_at",
+        "server_response",
+        "esp_message_id",
+        "mailing.owner",
+    ]
+    export_filename = "attempts"
+    search_fields = ["client__email", "server_response"]
+    filterset_class = AttemptFilterSet
+    ordering = ["-attempted_at", "-id"]
+    inspect_view_fields = [
+        "mailing",
+        "client",
+        "run",
+        "status",
+        "attempted_at",
+        "server_response",
+        "esp_message_id",
+        "tries",
+    ]
+
+
+class ShownIfMenuItem(MenuItem):
+    """A menu item shown only to users that pass the viewset's `is_shown_to`."""
+
+    test = staticmethod(lambda user: False)
+
+    def is_shown(self, request):
+        return self.test(request.user)
+
+
+class ReportViewSet(ViewSet):
+    name = "mailing_reports"
+    icon = "table"
+    menu_label = _("Reports")
+
+    @property
+    def menu_item_class(self):
+        return type(
+            "ReportsMenuItem",
+            (ShownIfMenuItem,),
+            {"test": staticmethod(admin_reports.may_view_mailings)},
+        )
+
+    def get_urlpatterns(self):
+        return [path("", admin_reports.ReportIndexView.as_view(), name="index")]
+
+
+class UserViewSet(ViewSet):
+    name = "mailing_users"
+    icon = "group"
+    menu_label = _("Users")
+
+    @property
+    def menu_item_class(self):
+        return type(
+            "UsersMenuItem",
+            (ShownIfMenuItem,),
+            {"test": staticmethod(admin_actions.may_block)},
+        )
+
+    def get_urlpatterns(self):
+        return [
+            path("", admin_actions.UserIndexView.as_view(), name="index"),
+            path(
+                "block/<int:pk>/",
+                admin_actions.BlockUserView.as_view(block=True),
+                name="block",
+            ),
+            path(
+                "unblock/<int:pk>/",
+                admin_actions.BlockUserView.as_view(block=False),
+                name="unblock",
+            ),
+        ]
+
+
+# --- The group -------------------------------------------------------------------
+
+
+class MailingGroup(SnippetViewSetGroup):
+    menu_label = _("Mailing")
+    menu_icon = "mail"
+    menu_order = 150
+    items = (
+        ClientViewSet,
+        MessageViewSet,
+        MailingViewSet,
+        AttemptViewSet,
+        ReportViewSet,
+        UserViewSet,
+    )
+
+
+register_snippet(MailingGroup)
+
+
+# --- Hooks -----------------------------------------------------------------------
+
+# Menus that mean nothing to someone who works only with mailings.
+CONTENT_MENU_ITEMS = {"explorer", "images", "documents", "snippets"}
+
+
+@hooks.register("construct_main_menu")
+def hide_content_menus_from_mailing_roles(request, menu_items):
+    user = request.user
+    if user.is_superuser or not user.has_perm("mailing.view_mailing"):
+        return
+    menu_items[:] = [item for item in menu_items if item.name not in CONTENT_MENU_ITEMS]
+
+
+@hooks.register("construct_homepage_panels")
+def add_figures_panel(request, panels):
+    if admin_reports.may_view_mailings(request.user):
+        panels.append(admin_reports.FiguresPanel(request.user))
+
+
+@hooks.register("register_log_actions")
+def register_moderation_actions(actions):
+    actions.register_action(
+        moderation.DISABLE_ACTION, _("Disable mailing"), _("Mailing disabled")
+    )
+    actions.register_action(
+        moderation.ENABLE_ACTION, _("Re-enable mailing"), _("Mailing re-enabled")
+    )
+    actions.register_action(moderation.BLOCK_ACTION, _("Block user"), _("User blocked"))
+    actions.register_action(
+        moderation.UNBLOCK_ACTION, _("Unblock user"), _("User unblocked")
+    )

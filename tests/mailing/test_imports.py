@@ -1,0 +1,119 @@
+"""Clients CSV import: the service and the upload -> preview -> confirm pages."""
+
+import tracemalloc
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from mailing.imports import ImportFileError, import_clients, preview_clients
+from mailing.models import Client
+from tests.factories import make_client, make_user
+
+
+@pytest.fixture
+def owner(db):
+    return make_user("mailing_user")
+
+
+def write(tmp_path, text, encoding="utf-8"):
+    path = tmp_path / "clients.csv"
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+@pytest.mark.smoke
+def test_good_file_with_header(owner, tmp_path):
+    path = write(
+        tmp_path,
+        "email,full name,comment\na@example.org,Анна,VIP\nb@example.org,Борис,\n",
+    )
+    report = import_clients(path, owner)
+    assert report.created == 2 and report.error_count == 0
+    assert Client.objects.get(owner=owner, email="a@example.org").full_name == "Анна"
+
+
+def test_bad_rows_are_listed_and_good_rows_imported(owner, tmp_path):
+    make_client(owner, email="Existing@example.org", full_name="Kept")
+    text = (
+        "good@example.org,Good,\n"  # 1
+        "not-an-email,Bad,\n"  # 2
+        '"x@example.org","Line\nbreak",\n'  # 3-4
+        f"{'a' * 250}@example.org,Long,\n"  # 5
+        "y@example.org,Y,c,extra\n"  # 6
+        "existing@EXAMPLE.org,Changed,\n"  # 7 duplicate of an existing client
+        "GOOD@example.org,Twice,\n"  # 8 duplicate within the file
+        f"z@example.org,{'n' * 300},\n"  # 9
+    )
+    report = import_clients(write(tmp_path, text), owner)
+    reasons = {error.line: error.reason for error in report.errors}
+    assert set(reasons) == {2, 4, 5, 6, 9}
+    assert "Invalid email" in reasons[2] or "Неверный" in reasons[2]
+    assert report.created == 1 and report.duplicates == 2
+    assert (
+        Client.objects.get(owner=owner, email="Existing@example.org").full_name
+        == "Kept"
+    )
+
+
+def test_cp1251_file_from_russian_excel(owner, tmp_path):
+    path = write(tmp_path, "ivan@example.org;Иван\r\n".replace(";", ","), "cp1251")
+    assert import_clients(path, owner).created == 1
+    assert Client.objects.get(owner=owner).full_name == "Иван"
+
+
+def test_undecodable_and_empty_files_are_clear_errors(owner, tmp_path):
+    binary = tmp_path / "b.csv"
+    binary.write_bytes(b"\x98\x98\x98\xff\xfe\x00")
+    with pytest.raises(ImportFileError, match="UTF-8"):
+        preview_clients(binary, owner)
+    empty = write(tmp_path, "")
+    with pytest.raises(ImportFileError):
+        import_clients(empty, owner)
+    assert not Client.objects.filter(owner=owner).exists()
+
+
+@pytest.mark.slow
+def test_50000_rows_in_modest_memory(owner, tmp_path):
+    path = tmp_path / "big.csv"
+    with path.open("w", encoding="utf-8") as out:
+        out.write("email,full name,comment\n")
+        for i in range(50_000):
+            out.write(f"person{i}@example.org,Person {i},row {i}\n")
+    tracemalloc.start()
+    report = import_clients(path, owner)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert report.created == 50_000
+    assert Client.objects.filter(owner=owner).count() == 50_000
+    # The file is ~1.9 MB; holding 50,000 model instances would take well over 50 MB.
+    assert peak < 30 * 1024 * 1024, f"peak {peak / 1e6:.1f} MB"
+
+
+def test_upload_preview_confirm_pages(client, owner):
+    client.force_login(owner)
+    url = reverse("mailing_client:import")
+    upload = SimpleUploadedFile(
+        "c.csv", "ok@example.org,OK,\nbroken,Bad,\n".encode("cp1251")
+    )
+    response = client.post(url, {"file": upload})
+    assert response.status_code == 302
+    preview = client.get(response["Location"])
+    body = preview.content.decode()
+    assert "ok@example.org" in body and "broken" in body
+    assert not Client.objects.filter(owner=owner).exists()  # preview writes nothing
+    assert client.post(url, {"confirm": "1"}).status_code == 302
+    assert list(Client.objects.filter(owner=owner).values_list("email", flat=True)) == [
+        "ok@example.org"
+    ]
+    # The stash is gone: confirming again imports nothing twice.
+    client.post(url, {"confirm": "1"})
+    assert Client.objects.filter(owner=owner).count() == 1
+
+
+def test_empty_upload_shows_message(client, owner):
+    client.force_login(owner)
+    url = reverse("mailing_client:import")
+    response = client.post(url, {"file": SimpleUploadedFile("e.csv", b"")})
+    assert response.status_code == 200  # Django's own "The submitted file is empty."
+    assert response.context["form"].errors["file"]
