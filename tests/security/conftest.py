@@ -26,6 +26,8 @@ from mailing.models import Attempt, Client, Mailing, MailingRun, Message
 from tests.factories import make_client, make_mailing, make_message, make_user
 from tests.security.urlwalk import ParamFiller
 
+# Unique text in user A's objects: it must never appear on a page B or an editor gets.
+MARKER_A = "Owner-A-7f3c"
 ROLES = ("anonymous", "user_a", "user_b", "manager", "editor", "blocked", "superuser")
 
 
@@ -35,11 +37,13 @@ def tiny_png(name: str = "probe.png") -> ImageFile:
     return ImageFile(io.BytesIO(buffer.getvalue()), name=name)
 
 
-def owned_objects(owner: User) -> dict:
-    """One object of each mailing model for `owner`."""
-    client = make_client(owner)
-    message = make_message(owner)
-    mailing = make_mailing(owner, clients=[client], message=message)
+def owned_objects(owner: User, tag: str) -> dict:
+    """One object of each mailing model for `owner`, its texts marked with `tag`."""
+    client = make_client(
+        owner, email=f"{tag}-client@example.org", full_name=f"{tag} Client"
+    )
+    message = make_message(owner, subject=f"{tag} subject")
+    mailing = make_mailing(owner, clients=[client], message=message, name=f"{tag} news")
     run = MailingRun.objects.create(
         mailing=mailing, kind=MailingRun.Kind.MANUAL, slot=timezone.now()
     )
@@ -61,6 +65,10 @@ class World:
     objects_b: dict
     extra: dict = field(default_factory=dict)
 
+    @property
+    def markers_a(self) -> list[str]:
+        return [MARKER_A]
+
     def client_for(self, role: str, **kwargs) -> HttpClient:
         http = HttpClient(**kwargs)
         user = self.users[role]
@@ -73,7 +81,7 @@ class World:
         return ParamFiller(by_model, self.extra["by_name"], owner=self.users["user_a"])
 
 
-def _route_params(world_page: Page, revision, image, document) -> dict:
+def _route_params(world_page: Page, revision, image, document, user_b) -> dict:
     """Parameter values that depend on which route they appear in."""
     page_model = world_page.specific_class._meta
 
@@ -92,6 +100,8 @@ def _route_params(world_page: Page, revision, image, document) -> dict:
         return None
 
     def pk(route):
+        if route.name.startswith("mailing_users:"):
+            return user_b
         for area, obj in (
             ("pages", world_page),
             ("images", image),
@@ -165,8 +175,8 @@ def world(db) -> World:
     world = World(
         users=users,
         page=page,
-        objects_a=owned_objects(user_a),
-        objects_b=owned_objects(users["user_b"]),
+        objects_a=owned_objects(user_a, MARKER_A),
+        objects_b=owned_objects(users["user_b"], "Owner-B-2e61"),
     )
     world.extra["by_model"] = {
         User: users["user_b"],
@@ -175,5 +185,7 @@ def world(db) -> World:
         get_document_model(): document,
         Page: page,
     }
-    world.extra["by_name"] = _route_params(page, revision, image, document)
+    world.extra["by_name"] = _route_params(
+        page, revision, image, document, users["user_b"]
+    )
     return world

@@ -54,6 +54,36 @@ WAGTAIL_CHOOSERS = "Wagtail choosers open to every admin user (public media only
 # fmt: off
 POLICY = [
     # pattern                              anon  usr_a usr_b mgr   edit  super
+    # --- mailing workspace: owners see their own, managers read all, editors none ---
+    # Object addresses name user A's objects: B is another owner and is refused.
+    Rule("mailing_attempt:add",                 LOG,  NO,   NO,   NO,   NO,   NO,
+         why="attempts are a read-only log, for everyone"),
+    Rule("mailing_attempt:edit",                LOG,  NO,   NO,   NO,   NO,   NO),
+    Rule("mailing_attempt:delete",              LOG,  NO,   NO,   NO,   NO,   NO),
+    Rule("wagtailsnippetchoosers_mailing_attempt:create",
+                                                LOG,  NO,   NO,   NO,   NO,   NO),
+    Rule("mailing_*:list*",                     LOG,  OK,   OK,   OK,   NO,   OK),
+    Rule("mailing_*:add",                       LOG,  OK,   OK,   NO,   NO,   OK),
+    Rule("mailing_client:import",               LOG,  OK,   OK,   NO,   NO,   OK),
+    Rule("mailing_*:edit",                      LOG,  OK,   NO,   NO,   NO,   OK),
+    Rule("mailing_*:delete",                    LOG,  OK,   NO,   NO,   NO,   OK),
+    Rule("mailing_mailing:send_*",              LOG,  OK,   NO,   NO,   NO,   OK),
+    Rule("mailing_mailing:*able",                LOG,  NO,   NO,   OK,   NO,   OK,
+         why="switching a mailing off or on is the managers' tool"),
+    Rule("mailing_*:usage",                     LOG,  OK,   NO,   OK,   NO,   OK),
+    Rule("mailing_*:history*",                  LOG,  OK,   NO,   OK,   NO,   OK),
+    Rule("mailing_*:inspect",                   LOG,  OK,   NO,   OK,   NO,   OK),
+    Rule("mailing_mailing:preview",             LOG,  OK,   NO,   OK,   NO,   OK),
+    Rule("mailing_mailing:report",              LOG,  OK,   NO,   OK,   NO,   OK),
+    Rule("mailing_reports:*",                   LOG,  OK,   OK,   OK,   NO,   OK),
+    Rule("mailing_users:*",                     LOG,  NO,   NO,   OK,   NO,   OK,
+         why="blocking users is the managers' tool"),
+    Rule("wagtailsnippetchoosers_mailing_*:chosen",
+                                                LOG,  OK,   NF,   OK,   NF,   OK),
+    Rule("wagtailsnippetchoosers_mailing_*:create",
+                                                LOG,  OK,   OK,   NO,   NO,   OK),
+    Rule("wagtailsnippetchoosers_mailing_*",    LOG,  OK,   OK,   OK,   OK,   OK,
+         why="choosers list only the user's own rows (LEAK CHECK below)"),
     # --- public site and machine endpoints ---
     Rule("healthz",                             OK,   OK,   OK,   OK,   OK,   OK),
     Rule("wagtail_serve",                       OK,   OK,   OK,   OK,   OK,   OK),
@@ -183,11 +213,17 @@ class Session:
         return response
 
 
+def leaked(world, response, where: str) -> list[str]:
+    """User A's names, emails and subjects must not reach another owner or an editor."""
+    body = getattr(response, "content", b"").decode(errors="replace")
+    return [f"{where}: {marker!r}" for marker in world.markers_a if marker in body]
+
+
 def test_every_address_answers_every_role_as_the_policy_says(world):
     result = walk(world.filler())
     result.print_summary("URL walk")
     sessions = {role: Session(world, role) for role in ROLES}
-    unknown, wrong, cells, used = [], [], 0, set()
+    unknown, wrong, cells, used, leaks = [], [], 0, set(), []
     for target in result.targets:
         rule = rule_for(target.route.name, target.path)
         if rule is None:
@@ -195,8 +231,11 @@ def test_every_address_answers_every_role_as_the_policy_says(world):
             continue
         used.add(rule.pattern)
         for role in ROLES:
-            got = outcome(sessions[role].get(target.path))
+            response = sessions[role].get(target.path)
+            got = outcome(response)
             cells += 1
+            if role in ("user_b", "editor") and got == OK:
+                leaks += leaked(world, response, f"{target.path} as {role}")
             if not matches(rule.expected(role), got):
                 wrong.append(
                     f"{target.path} ({target.route.name}) as {role}: "
@@ -208,6 +247,7 @@ def test_every_address_answers_every_role_as_the_policy_says(world):
         f"skipped routes: {len(result.skipped)}, rules unused: "
         f"{sorted({r.pattern for r in POLICY} - used)}"
     )
+    assert not leaks, "user A's data shown to others:\n" + "\n".join(leaks)
     assert not unknown, (
         "addresses with no policy rule (decide who may open them):\n"
         + "\n".join(unknown)

@@ -37,6 +37,18 @@ class Route:
         return model if isinstance(model, type) else None
 
     @property
+    def namespace_model(self):
+        """The model a namespace such as "mailing_client" names, if any."""
+        from django.apps import apps
+
+        namespace = self.name.rpartition(":")[0].split(":")[-1]
+        app_label, _, model_name = namespace.partition("_")
+        try:
+            return apps.get_model(app_label, model_name)
+        except (LookupError, ValueError):
+            return None
+
+    @property
     def view_class(self):
         return getattr(self.callback, "view_class", None)
 
@@ -161,7 +173,7 @@ class ParamFiller:
         return self.owner is not None and owner_id == self.owner.pk
 
     def value(self, route: Route, name: str, depth: int):
-        model = route.view_model
+        model = route.view_model or route.namespace_model
         if name in self.PK_NAMES and model is not None:
             obj = self._object_for(model)
             if obj is None:
