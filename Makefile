@@ -44,8 +44,18 @@ lint: venv
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 # Refresh the catalogues after changing user-facing strings (needs gettext's msgfmt).
+# Each app keeps its own catalogue; the top-level one (templates/, site_config/)
+# skips the app folders so no string lands in two catalogues.
+APPS := accounts mailing home blog
+MESSAGES_IGNORE := --ignore=.venv --ignore=staticfiles --ignore=media --ignore=tests \
+	--ignore=benchmarks $(addprefix --ignore=,$(APPS))
 messages: venv
-	$(BIN)/python manage.py makemessages -l ru -l en --ignore=.venv --ignore=staticfiles
+	for app in $(APPS); do \
+		mkdir -p $$app/locale && \
+		(cd $$app && ../$(BIN)/python ../manage.py makemessages -l ru -l en) || exit 1; \
+	done
+	mkdir -p locale
+	$(BIN)/python manage.py makemessages -l ru -l en $(MESSAGES_IGNORE)
 	$(BIN)/python manage.py compilemessages --ignore=.venv
 
 requirements: venv

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -59,6 +60,13 @@ class User(AbstractUser):
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     country = models.CharField(_("country"), max_length=100, blank=True)
     avatar = models.ImageField(_("avatar"), upload_to="avatars/", blank=True)
+    # Account emails go out in the language the person signed up in.
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+    )
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"

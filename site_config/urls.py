@@ -5,12 +5,17 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from accounts.views import admin_login, admin_password_reset
+
 from .health import healthz
 from .security import configured_webhooks
 
 # Addresses that never change with the language: machines and emails link to them.
 urlpatterns = [
     path("healthz/", healthz, name="healthz"),
+    # Wagtail's own login and reset lead to the accounts pages: no second door.
+    path("admin/login/", admin_login, name="admin_login_redirect"),
+    path("admin/password_reset/", admin_password_reset),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -191,6 +191,13 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "wagtailadmin_home"
 LOGOUT_REDIRECT_URL = "/"
 WAGTAIL_FRONTEND_LOGIN_URL = "/accounts/login/"
+# One login door: the admin sends people to the accounts pages, which throttle and
+# refuse unverified and blocked users; the email changes only through a verified link.
+WAGTAILADMIN_LOGIN_URL = "accounts:login"
+WAGTAIL_EMAIL_MANAGEMENT_ENABLED = False
+WAGTAIL_PASSWORD_RESET_ENABLED = False
+# The backend refuses blocked users everywhere, sessions included.
+AUTHENTICATION_BACKENDS = ["accounts.backends.EmailBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": f"django.contrib.auth.password_validation.{name}"}
     for name in (

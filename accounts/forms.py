@@ -1,0 +1,221 @@
+from django import forms
+from django.contrib.auth import authenticate
+from django.contrib.auth import forms as auth_forms
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.password_validation import (
+    password_validators_help_text_html,
+    validate_password,
+)
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.utils.translation import gettext_lazy as _
+
+from .emails import absolute_url, send_account_email
+from .models import User, normalize_email
+from .throttling import (
+    WINDOW_SECONDS,
+    LoginAttempt,
+    clear_account_failures,
+    client_ip,
+    is_throttled,
+    record_failure,
+)
+
+MAX_AVATAR_BYTES = 2 * 1024 * 1024
+
+
+class BootstrapMixin:
+    """Gives every widget the Bootstrap 5 class its kind of input needs."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                css = "form-check-input"
+            elif isinstance(widget, forms.Select):
+                css = "form-select"
+            else:
+                css = "form-control"
+            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+
+
+class LoginForm(BootstrapMixin, auth_forms.AuthenticationForm):
+    """Django's login form plus throttling, and a reason for a refused correct login.
+
+    The reason (unverified, blocked) is only given to someone who typed the right
+    password, so it reveals nothing about which addresses have accounts.
+    """
+
+    error_messages = {
+        **auth_forms.AuthenticationForm.error_messages,
+        "invalid_login": _("The email or the password is wrong. Please try again."),
+        "throttled": _(
+            "Too many failed sign-in attempts. Please wait %(minutes)s minutes "
+            "and try again, or reset your password."
+        ),
+        "unverified": _(
+            "Your email address is not verified yet. Follow the link in the email "
+            "we sent you, or ask for a new link below."
+        ),
+        "blocked": _(
+            "Your account is blocked. Please contact the site administrators."
+        ),
+    }
+
+    unverified_email = ""
+
+    def clean(self):
+        email = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if not email or not password:
+            return self.cleaned_data
+        attempt = LoginAttempt(ip=client_ip(self.request), email=email)
+        if is_throttled(attempt):
+            raise ValidationError(
+                self.error_messages["throttled"],
+                code="throttled",
+                params={"minutes": WINDOW_SECONDS // 60},
+            )
+        self.user_cache = authenticate(self.request, username=email, password=password)
+        if self.user_cache is None:
+            self._explain_refusal(email, password)
+            record_failure(attempt)
+            raise self.get_invalid_login_error()
+        clear_account_failures(attempt)
+        return self.cleaned_data
+
+    def _explain_refusal(self, email: str, password: str) -> None:
+        user = User.objects.filter(email__iexact=normalize_email(email)).first()
+        if user is None:
+            make_password(password)  # as costly as checking a real password
+            return
+        if not user.check_password(password):
+            return
+        if user.is_blocked:
+            raise ValidationError(self.error_messages["blocked"], code="blocked")
+        if user.email_verified_at is None:
+            self.unverified_email = user.email
+            raise ValidationError(self.error_messages["unverified"], code="unverified")
+
+
+class SignupForm(BootstrapMixin, forms.Form):
+    email = forms.EmailField(
+        label=_("Email"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+    )
+    password1 = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label=_("Password again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean_email(self):
+        return normalize_email(self.cleaned_data["email"])
+
+    def clean(self):
+        cleaned = super().clean()
+        password1, password2 = cleaned.get("password1"), cleaned.get("password2")
+        if password1 and password2 and password1 != password2:
+            self.add_error("password2", _("The two passwords differ."))
+        elif password1:
+            try:
+                validate_password(password1, User(email=cleaned.get("email", "")))
+            except ValidationError as error:
+                self.add_error("password1", error)
+        return cleaned
+
+
+class EmailForm(BootstrapMixin, forms.Form):
+    email = forms.EmailField(
+        label=_("Email"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+
+class ProfileForm(BootstrapMixin, forms.ModelForm):
+    phone = forms.CharField(
+        label=_("Phone"),
+        required=False,
+        max_length=32,
+        validators=[
+            RegexValidator(
+                r"^\+?[0-9][0-9 ()\-]{4,30}$",
+                _("Enter a phone number of digits, e.g. +7 912 345-67-89."),
+            )
+        ],
+    )
+
+    class Meta:
+        model = User
+        fields = ["first_name", "last_name", "phone", "country", "language", "avatar"]
+        widgets = {"avatar": forms.FileInput(attrs={"accept": "image/*"})}
+
+    def clean_avatar(self):
+        # forms.ImageField already refuses files Pillow cannot open as an image.
+        avatar = self.cleaned_data.get("avatar")
+        if avatar and avatar.size > MAX_AVATAR_BYTES:
+            raise ValidationError(
+                _("The image is too large: at most %(mb)s MB."),
+                code="too_large",
+                params={"mb": MAX_AVATAR_BYTES // (1024 * 1024)},
+            )
+        return avatar
+
+
+class EmailChangeForm(BootstrapMixin, forms.Form):
+    new_email = forms.EmailField(label=_("New email"), max_length=254)
+    password = forms.CharField(
+        label=_("Your current password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, user: User, *args, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_new_email(self):
+        new_email = normalize_email(self.cleaned_data["new_email"])
+        if new_email == normalize_email(self.user.email):
+            raise ValidationError(_("This is already your email address."))
+        return new_email
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise ValidationError(_("The password is wrong."))
+        return password
+
+
+class PasswordChangeForm(BootstrapMixin, auth_forms.PasswordChangeForm):
+    pass
+
+
+class SetPasswordForm(BootstrapMixin, auth_forms.SetPasswordForm):
+    pass
+
+
+class PasswordResetForm(BootstrapMixin, auth_forms.PasswordResetForm):
+    """Django's reset form, mailing in the user's language with an HTML part."""
+
+    def get_users(self, email):
+        return (user for user in super().get_users(email) if not user.is_blocked)
+
+    def send_mail(self, subject_template, email_template, context, *args, **kwargs):
+        user = context["user"]
+        link = absolute_url(
+            "accounts:password_reset_confirm",
+            user.language,
+            uidb64=context["uid"],
+            token=context["token"],
+        )
+        send_account_email(user.email, "password_reset", user.language, {"link": link})

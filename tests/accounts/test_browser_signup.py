@@ -1,0 +1,63 @@
+"""A person signs up in Chromium, follows the emailed link and reaches the admin."""
+
+import pytest
+from django.core import mail
+
+from accounts.models import User
+from tests.accounts.conftest import path_in
+from tests.accounts.helpers import SIGNUP_PASSWORD
+from tests.conftest import CHROMIUM
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.slow,
+    # The live server needs committed rows; serialized rollback restores the role
+    # groups of the data migration for the tests that come after.
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+@pytest.fixture
+def page(monkeypatch):
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls made
+    # here meanwhile are ordinary synchronous ones.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+            ],
+        )
+        page = browser.new_page()
+        page.set_default_timeout(15_000)
+        yield page
+        browser.close()
+
+
+def test_sign_up_follow_the_link_and_reach_the_dashboard(live_server, page):
+    page.goto(f"{live_server.url}/accounts/signup/")
+    page.fill("input[name=email]", "browser@example.com")
+    page.fill("input[name=password1]", SIGNUP_PASSWORD)
+    page.fill("input[name=password2]", SIGNUP_PASSWORD)
+    page.click("button[type=submit].btn-primary")
+    page.wait_for_url("**/accounts/signup/done/")
+
+    (message,) = mail.outbox
+    page.goto(live_server.url + path_in(message))
+    page.wait_for_url("**/accounts/login/")
+    assert "подтверждён" in page.inner_text(".alert-success")
+
+    page.fill("input[name=username]", "browser@example.com")
+    page.fill("input[name=password]", SIGNUP_PASSWORD)
+    page.click("main button[type=submit].btn-primary")
+    page.wait_for_url("**/admin/")
+
+    page.wait_for_selector(".w-dashboard")
+    assert User.objects.get(email="browser@example.com").is_active

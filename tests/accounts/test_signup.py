@@ -1,0 +1,124 @@
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.core import mail
+from django.utils import timezone
+
+from accounts.models import MAILING_USERS_GROUP, User
+from tests.accounts.conftest import path_in
+from tests.accounts.helpers import SIGNUP_PASSWORD, is_logged_in, log_in, sign_up
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.smoke
+def test_sign_up_verify_and_reach_the_admin(client):
+    response = sign_up(client, "New.Person@Example.com")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/signup/done/"
+    user = User.objects.get(email="new.person@example.com")
+    assert not user.is_active and user.email_verified_at is None
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == ["new.person@example.com"]
+    html, mimetype = message.alternatives[0]
+    assert mimetype == "text/html" and path_in(message) in html
+
+    response = client.get(path_in(message))
+
+    assert response.status_code == 302 and response["Location"] == "/accounts/login/"
+    user.refresh_from_db()
+    assert user.is_active and user.email_verified_at is not None
+    assert user.groups.filter(name=MAILING_USERS_GROUP).exists()
+
+    response = log_in(client, "new.person@example.com", SIGNUP_PASSWORD)
+
+    assert response.status_code == 302 and response["Location"] == "/admin/"
+    assert client.get("/admin/").status_code == 200
+
+
+def test_sign_up_stores_the_language_and_mails_in_it(client):
+    sign_up(client, "en@example.com", language_prefix="/en")
+    sign_up(client, "ru@example.com")
+
+    english, russian = mail.outbox
+    assert User.objects.get(email="en@example.com").language == "en"
+    assert english.subject == "Confirm your email address for Vestnik"
+    assert path_in(english).startswith("/en/accounts/verify/")
+    assert User.objects.get(email="ru@example.com").language == "ru"
+    assert russian.subject == "Подтвердите адрес электронной почты для Vestnik"
+    assert path_in(russian).startswith("/accounts/verify/")
+
+
+def test_sign_up_refuses_weak_and_mismatched_passwords(client):
+    response = client.post(
+        "/en/accounts/signup/",
+        {"email": "a@example.com", "password1": "123", "password2": "123"},
+    )
+    assert response.status_code == 200
+    assert "This password is too short" in response.content.decode()
+
+    response = client.post(
+        "/en/accounts/signup/",
+        {"email": "a@example.com", "password1": SIGNUP_PASSWORD, "password2": "x"},
+    )
+    assert "The two passwords differ." in response.content.decode()
+    assert not User.objects.exists() and not mail.outbox
+
+
+@pytest.mark.smoke
+def test_a_used_link_is_dead(client):
+    sign_up(client, "once@example.com")
+    link = path_in(mail.outbox[0])
+    assert client.get(link).status_code == 302
+
+    response = client.get(link)
+
+    assert response.status_code == 400
+    assert "already been used" in client.get("/en" + link).content.decode()
+
+
+def test_a_tampered_link_is_refused(client):
+    sign_up(client, "tamper@example.com")
+    link = path_in(mail.outbox[0])
+    token = link.rstrip("/").rsplit("/", 1)[1]
+    forged = token[:-3] + ("aaa" if not token.endswith("aaa") else "bbb")
+
+    assert client.get(f"/accounts/verify/{forged}/").status_code == 400
+    assert client.get("/accounts/verify/not-a-token/").status_code == 400
+    assert not User.objects.get(email="tamper@example.com").is_active
+
+
+def test_the_link_expires_after_three_days(client):
+    sign_up(client, "late@example.com")
+    link = path_in(mail.outbox[0])
+
+    with time_machine.travel(timezone.now() + timedelta(days=3, minutes=1)):
+        assert client.get(link).status_code == 400
+    with time_machine.travel(timezone.now() + timedelta(days=2, hours=23)):
+        assert client.get(link).status_code == 302
+
+    assert User.objects.get(email="late@example.com").is_active
+
+
+def test_resend_sends_a_new_link_that_works(client):
+    sign_up(client, "again@example.com")
+
+    response = client.post("/accounts/verify-resend/", {"email": "AGAIN@example.com"})
+
+    assert response.status_code == 302
+    assert len(mail.outbox) == 2
+    assert client.get(path_in(mail.outbox[1])).status_code == 302
+    assert log_in(client, "again@example.com", SIGNUP_PASSWORD).status_code == 302
+    assert is_logged_in(client)
+
+
+def test_resend_for_unknown_or_verified_address_sends_nothing_but_looks_the_same(
+    client,
+):
+    known = client.post("/accounts/verify-resend/", {"email": "nobody@example.com"})
+
+    assert known.status_code == 302 and known["Location"] == "/accounts/signup/done/"
+    assert not mail.outbox
