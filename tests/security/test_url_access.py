@@ -27,6 +27,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 # Short names keep the table readable (see the module docstring for each outcome).
 OK, LOG, NO, NF, POST, RED, ANY = "ok", "login", "deny", "404", "405", "redirect", "any"
+BAD = "400"
 OKR = "ok|redirect"  # a signed-in user may be sent on from a sign-in page
 MAY = "ok|deny"  # depends on the page permissions the page tests pin down
 E500 = "500"
@@ -90,11 +91,21 @@ POLICY = [
     Rule("wagtaildocs_serve",                   OK,   OK,   OK,   OK,   OK,   OK),
     Rule("wagtailcore_login",                   OK,   OK,   OK,   OK,   OK,   OK),
     Rule("set_language",                        RED,  RED,  RED,  RED,  RED,  RED),
+    # --- accounts: public doors, and the profile for the signed-in ---
     Rule("accounts:logout",                     POST, POST, POST, POST, POST, POST),
-    Rule("accounts:login",                      OK,   OKR,  OKR,  OKR,  OKR,  OKR),
-    # --- the admin's own public doors ---
-    Rule("wagtailadmin_login",                  OK,   RED,  RED,  RED,  RED,  RED),
-    Rule("wagtailadmin_password_reset*",        OK,   OK,   OK,   OK,   OK,   OK),
+    Rule("accounts:login",                      OK,   RED,  RED,  RED,  RED,  RED),
+    Rule("accounts:verify_email",               BAD,  BAD,  BAD,  BAD,  BAD,  BAD,
+         why="the probe token is not a signed token"),
+    Rule("accounts:confirm_email_change",       BAD,  BAD,  BAD,  BAD,  BAD,  BAD),
+    Rule("accounts:profile",                    LOG,  OK,   OK,   OK,   OK,   OK),
+    Rule("accounts:password_change",            LOG,  OK,   OK,   OK,   OK,   OK),
+    Rule("accounts:change_email",               LOG,  OK,   OK,   OK,   OK,   OK),
+    Rule("accounts:*",                          OK,   OK,   OK,   OK,   OK,   OK),
+    # --- the admin's own doors lead to the accounts pages: one door, one set of rules
+    Rule("admin_login_redirect",                LOG,  LOG,  LOG,  LOG,  LOG,  LOG),
+    Rule("/admin/password_reset/",              RED,  RED,  RED,  RED,  RED,  RED),
+    Rule("wagtailadmin_password_reset*",        NF,   NF,   NF,   NF,   NF,   NF,
+         why="Wagtail's own reset is switched off (WAGTAIL_PASSWORD_RESET_ENABLED)"),
     Rule("wagtailadmin_sprite",                 OK,   OK,   OK,   OK,   OK,   OK),
     Rule("wagtailadmin_javascript_catalog",     OK,   OK,   OK,   OK,   OK,   OK),
     Rule("wagtailadmin_logout",                 LOG,  POST, POST, POST, POST, POST),
