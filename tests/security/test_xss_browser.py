@@ -57,6 +57,8 @@ NOT_RENDERED = (
     "set_language", "wagtailadmin_error_test", "wagtailadmin_reports:*",
 )  # fmt: skip
 ROLES = ("user_a", "manager", "editor")
+PROBE = "{{ settings.SECRET_KEY }}"
+DEBUG_DUMP = "<module 'sys'"  # what {% debug %} prints when it runs
 
 
 def fit(model, field: str, text: str) -> str:
@@ -141,7 +143,7 @@ def test_no_script_dialog_fires_on_any_page_showing_user_text(
     world, live_server, chromium
 ):
     payloads = plant_corpus(world)
-    dialogs, rendered, errors = [], 0, []
+    dialogs, rendered, errors, literal = [], 0, [], 0
     for role in ROLES:
         context = chromium.new_context()
         context.add_cookies([session_cookie(world.users[role], live_server.url)])
@@ -153,12 +155,18 @@ def test_no_script_dialog_fires_on_any_page_showing_user_text(
                 errors.append(f"{role} {path}: {response.status}")
             page.wait_for_timeout(50)  # let onerror / ontoggle handlers run
             rendered += 1
+            html = page.content()
+            if settings.SECRET_KEY in html or DEBUG_DUMP in html.replace("&#x27;", "'"):
+                errors.append(f"{role} {path}: a template probe was evaluated")
+            literal += PROBE in html
         context.close()
     print(
         f"XSS in the browser: {payloads} payloads in every user-written field, "
-        f"{rendered} page loads as {', '.join(ROLES)}, dialogs fired: {len(dialogs)}"
+        f"{rendered} page loads as {', '.join(ROLES)}, dialogs fired: {len(dialogs)}, "
+        f"pages showing the template probe literally: {literal}"
         + "".join(f"\n  {role}: {kind} {message!r}" for role, kind, message in dialogs)
     )
     assert rendered > 0
     assert dialogs == []
     assert errors == []
+    assert literal > 0, "the probe should be shown as typed somewhere"
