@@ -43,6 +43,10 @@ lint: venv
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
+# Measurements, not pass/fail; quote the ratios of one run (the machine may be shared).
+bench: venv
+	$(BIN)/python benchmarks/sending.py
+
 # Refresh the catalogues after changing user-facing strings (needs gettext's msgfmt).
 # Each app keeps its own catalogue; the top-level one (templates/, site_config/)
 # skips the app folders so no string lands in two catalogues.

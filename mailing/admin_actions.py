@@ -92,10 +92,11 @@ class SendNowView(MailingActionView):
     question = gettext_lazy("Send this mailing to all its recipients now?")
 
     def act(self):
-        if not self.object.is_enabled:
-            messages.error(self.request, _("This mailing is disabled by a manager."))
+        try:
+            services.send_now(self.object, self.request.user)
+        except services.SendError as error:
+            messages.error(self.request, str(error))
             return
-        services.send_now(self.object, self.request.user)
         messages.success(self.request, _("The mailing is queued for sending."))
 
 

@@ -118,7 +118,17 @@ class OwnedUsageView(OwnedObjectMixin, snippets.UsageView):
 
 
 class MailingInspectView(OwnedInspectView):
-    """Adds the mailing's page actions to its header."""
+    """Adds the mailing's page actions to its header and its latest run's progress."""
+
+    template_name = "mailing/admin/mailing_inspect.html"
+
+    def get_context_data(self, **kwargs):
+        from .services import run_progress
+
+        return {
+            **super().get_context_data(**kwargs),
+            "progress": run_progress(self.object),
+        }
 
     @cached_property
     def header_buttons(self):

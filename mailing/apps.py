@@ -12,3 +12,5 @@ class MailingConfig(AppConfig):
         from .permissions import register_policies
 
         register_policies()
+
+        from . import signals  # noqa: F401 - connects the Anymail tracking receiver

@@ -34,6 +34,17 @@ class MailingOwnedQuerySet(OwnedQuerySet):
     owner_lookup = "mailing__owner"
 
 
+class MailingQuerySet(OwnedQuerySet):
+    def due(self, now):
+        """Mailings whose next slot has come: enabled, unfinished, owner allowed."""
+        return self.filter(
+            next_send_at__lte=now,
+            is_enabled=True,
+            owner__is_active=True,
+            owner__is_blocked=False,
+        ).exclude(status=Mailing.Status.FINISHED)
+
+
 class Client(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -140,7 +151,7 @@ class Mailing(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
-    objects = OwnedQuerySet.as_manager()
+    objects = MailingQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("mailing")
@@ -192,6 +203,9 @@ class MailingRun(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # Touched by the consumer after each batch: the sweeper re-enqueues a run whose
+    # consumer has gone quiet.
+    heartbeat_at = models.DateTimeField(_("last activity"), null=True, blank=True)
 
     objects = MailingOwnedQuerySet.as_manager()
 
@@ -211,6 +225,12 @@ class MailingRun(models.Model):
 
     def __str__(self):
         return f"{self.mailing} @ {self.slot:%Y-%m-%d %H:%M}"
+
+    @property
+    def duration(self):
+        if self.started_at and self.finished_at:
+            return self.finished_at - self.started_at
+        return None
 
 
 class Attempt(models.Model):
@@ -257,6 +277,8 @@ class Attempt(models.Model):
     esp_message_id = models.CharField(_("ESP message id"), max_length=255, blank=True)
     tries = models.PositiveSmallIntegerField(_("tries"), default=0)
     claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    # A transient failure puts the row back to pending, claimable from this time on.
+    retry_at = models.DateTimeField(_("retry at"), null=True, blank=True)
 
     objects = MailingOwnedQuerySet.as_manager()
 

@@ -38,19 +38,41 @@ def sanitise_html(markup: str) -> str:
     return nh3.clean(markup)
 
 
-def render_email(message, client, unsubscribe_url: str) -> RenderedEmail:
-    values = {
-        "full_name": client.full_name,
-        "email": client.email,
-        "unsubscribe_url": unsubscribe_url,
-    }
-    html_values = {name: html.escape(value) for name, value in values.items()}
+@dataclass(frozen=True)
+class PreparedMessage:
+    """A message with its HTML expanded and sanitised once, ready for each client.
+
+    Expanding rich text and sanitising it is the costly part of rendering: a run
+    does it once, then only substitutes placeholders per recipient.
+    """
+
+    subject: str
+    text: str
+    html: str
+
+    def render(self, full_name: str, email: str, unsubscribe_url: str) -> RenderedEmail:
+        values = {
+            "full_name": full_name,
+            "email": email,
+            "unsubscribe_url": unsubscribe_url,
+        }
+        html_values = {name: html.escape(value) for name, value in values.items()}
+        return RenderedEmail(
+            subject=single_line(substitute(self.subject, values)),
+            text=substitute(self.text, values),
+            html=substitute(self.html, html_values),
+        )
+
+
+def prepare_message(message) -> PreparedMessage:
     if message.html_body:
         html_template = sanitise_html(expand_db_html(message.html_body))
     else:
         html_template = linebreaks(html.escape(message.body))
-    return RenderedEmail(
-        subject=single_line(substitute(message.subject, values)),
-        text=substitute(message.body, values),
-        html=substitute(html_template, html_values),
+    return PreparedMessage(message.subject, message.body, html_template)
+
+
+def render_email(message, client, unsubscribe_url: str) -> RenderedEmail:
+    return prepare_message(message).render(
+        client.full_name, client.email, unsubscribe_url
     )

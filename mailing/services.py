@@ -1,69 +1,366 @@
-"""Mailing services.
+"""Sending mailings: the one path every sender goes through.
 
-# ---------------------------------------------------------------------------------
-# REPLACED AT MERGE by the sending branch (issue: sending engine). This section is a
-# stand-in with the same contract so the admin's buttons and tests work here:
-#   send_now(mailing, requested_by) -> MailingRun   (queues mailing.tasks.send_run)
-#   send_test(mailing, to_user) -> None             (raises SendError)
-# ---------------------------------------------------------------------------------
+The scheduler, "send now", `manage.py send_mailing` and the sweeper all open runs
+and send them here. Correctness rests on the database, not on Huey: a run is unique
+per mailing and slot, each recipient is an Attempt row claimed before the mail
+server is called, and state is committed before and after every send.
 """
 
 import logging
+import time
+from datetime import datetime, timedelta
+from email.utils import formataddr
 
+from anymail.message import AnymailMessage
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.core.exceptions import PermissionDenied
+from django.core.mail import get_connection
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import User
-
-from .models import Client, Mailing, MailingRun
-from .rendering import render_email
+from .delivery import Outbound, SenderPool, send_one
+from .models import Attempt, Mailing, MailingRun
+from .outbox import claim_batch, claimable, record_outcomes
+from .ratelimit import RateLimiter
+from .rendering import PreparedMessage, prepare_message
+from .scheduling import due_mailings, next_slot
+from .unsubscribe import (
+    make_token,
+    sender_domain,
+    unsubscribe_mailto,
+    unsubscribe_url,
+)
 
 logger = logging.getLogger(__name__)
 
+TOKEN_MARK = "TOKEN-MARK"
+OPEN_RUN = (MailingRun.Status.PENDING, MailingRun.Status.RUNNING)
+
 
 class SendError(Exception):
-    """A send failed; the message is fit to show to the user."""
+    """A send that could not happen, with a message fit to show the user."""
 
 
-def send_now(mailing: Mailing, requested_by: User) -> MailingRun:
-    from .tasks import send_run
+# --- Opening runs -----------------------------------------------------------------
 
-    run = MailingRun.objects.create(
-        mailing=mailing,
-        kind=MailingRun.Kind.MANUAL,
-        slot=timezone.now(),
-        status=MailingRun.Status.PENDING,
+
+def open_run(mailing: Mailing, kind: str, slot: datetime) -> MailingRun:
+    """Create the run and its outbox in the caller's transaction; nothing is sent."""
+    run = MailingRun.objects.create(mailing=mailing, kind=kind, slot=slot)
+    recipients = mailing.clients.count()
+    total = _create_attempts(run)
+    MailingRun.objects.filter(pk=run.pk).update(
+        total=total, skipped_count=recipients - total
     )
-    logger.info(
-        "Run %s of mailing %s requested by %s", run.pk, mailing.pk, requested_by.pk
-    )
-    transaction.on_commit(lambda: send_run(run.pk))
+    run.total, run.skipped_count = total, recipients - total
     return run
 
 
-def send_test(mailing: Mailing, to_user: User) -> None:
-    client = mailing.clients.order_by("pk").first() or Client(
-        owner=to_user, email=to_user.email, full_name=to_user.get_full_name()
-    )
-    rendered = render_email(mailing.message, client, unsubscribe_url="#")
-    email = EmailMultiAlternatives(
-        subject=_("[Test] %(subject)s") % {"subject": rendered.subject},
-        body=rendered.text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[to_user.email],
-    )
-    email.attach_alternative(rendered.html, "text/html")
+def _create_attempts(run: MailingRun) -> int:
+    """One pending Attempt per deliverable recipient, in one INSERT ... SELECT.
+
+    Recipients never pass through Python: 100,000 of them cost one query and no
+    memory. Unsubscribed and suppressed clients get no row (they are counted as
+    skipped).
+    """
+    through = Mailing.clients.through._meta.db_table
+    client_table = Mailing.clients.field.related_model._meta.db_table
+    sql = f"""
+        INSERT INTO {Attempt._meta.db_table}
+            (run_id, mailing_id, client_id, status, server_response,
+             esp_message_id, tries)
+        SELECT %s, %s, c.id, %s, '', '', 0
+        FROM {through} mc JOIN {client_table} c ON c.id = mc.client_id
+        WHERE mc.mailing_id = %s AND c.unsubscribed_at IS NULL
+            AND c.suppressed_reason = ''
+    """  # nosec B608 - table names come from the models, values are parameters
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql, [run.pk, run.mailing_id, Attempt.Status.PENDING, run.mailing_id]
+        )
+        return cursor.rowcount
+
+
+def open_scheduled_runs(now: datetime) -> list[MailingRun]:
+    """One scheduler pass: a run for each due mailing, enqueued once committed."""
+    runs = []
+    for mailing in due_mailings(now):
+        run = _open_scheduled_run(mailing, now)
+        if run is not None:
+            runs.append(run)
+    return runs
+
+
+def _open_scheduled_run(mailing: Mailing, now: datetime) -> MailingRun | None:
+    slot = mailing.next_send_at
+    if mailing.end_at and slot > mailing.end_at:
+        Mailing.objects.filter(pk=mailing.pk, next_send_at=slot).update(
+            next_send_at=None, status=Mailing.Status.FINISHED
+        )
+        return None
+    following = next_slot(mailing, max(slot, now))
     try:
-        email.send()
-    except Exception as error:  # noqa: BLE001 - any backend failure becomes a message
-        logger.warning("Test send of mailing %s failed: %r", mailing.pk, error)
+        with transaction.atomic():
+            # Moving next_send_at only from the slot we read makes a second
+            # scheduler (or a retried task) a no-op; the unique run is the backstop.
+            moved = Mailing.objects.filter(pk=mailing.pk, next_send_at=slot).update(
+                next_send_at=following, status=Mailing.Status.RUNNING
+            )
+            if not moved:
+                return None
+            run = open_run(mailing, MailingRun.Kind.SCHEDULED, slot)
+    except IntegrityError:
+        return None
+    logger.info("opened run %s of mailing %s for %s", run.pk, mailing.pk, slot)
+    transaction.on_commit(lambda: enqueue_run(run.pk))
+    return run
+
+
+def send_now(mailing: Mailing, requested_by) -> MailingRun:
+    """A manual run ("send now"): same outbox and sender as a scheduled one."""
+    if not (requested_by.is_superuser or mailing.owner_id == requested_by.pk):
+        raise PermissionDenied
+    if not mailing.is_enabled:
+        raise SendError(_("This mailing is disabled and cannot be sent."))
+    if mailing.owner.is_blocked or not mailing.owner.is_active:
+        raise SendError(_("The owner of this mailing is blocked."))
+    with transaction.atomic():
+        run = open_run(mailing, MailingRun.Kind.MANUAL, timezone.now())
+    logger.info("manual run %s of mailing %s by %s", run.pk, mailing.pk, requested_by)
+    transaction.on_commit(lambda: enqueue_run(run.pk))
+    return run
+
+
+def enqueue_run(run_id: int) -> None:
+    from .tasks import send_run as send_run_task
+
+    send_run_task(run_id)
+
+
+# --- Building emails --------------------------------------------------------------
+
+
+class RunJob:
+    """What one run needs to build each email, loaded once per run."""
+
+    def __init__(self, run: MailingRun):
+        self.run_id = run.pk
+        self.mailing_id = run.mailing_id
+        self.prepared: PreparedMessage = prepare_message(run.mailing.message)
+        self.from_email = settings.DEFAULT_FROM_EMAIL
+        self.domain = sender_domain()
+        # reverse() and address parsing once per run, not once per recipient.
+        self.url_prefix, self.url_suffix = unsubscribe_url(TOKEN_MARK).split(TOKEN_MARK)
+        self.mailto_prefix = unsubscribe_mailto("")
+
+    def build(self, row: tuple) -> Outbound:
+        attempt_id, tries, client_id, email, full_name = row
+        token = make_token(client_id)
+        url = self.url_prefix + token + self.url_suffix
+        rendered = self.prepared.render(full_name, email, url)
+        message_id = f"<attempt.{attempt_id}.run.{self.run_id}@{self.domain}>"
+        message = build_message(
+            rendered, self.from_email, formataddr((full_name, email))
+        )
+        message.extra_headers.update(
+            {
+                "List-Unsubscribe": f"<{url}>, <{self.mailto_prefix}{token}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                # Deterministic: a send repeated after a crash carries the same id,
+                # so receivers can tell it is the same email.
+                "Message-ID": message_id,
+            }
+        )
+        message.metadata = {"attempt_id": attempt_id, "run_id": self.run_id}
+        message.tags = ["vestnik", f"mailing-{self.mailing_id}"]
+        return Outbound(attempt_id, tries, email, message, message_id)
+
+
+def build_message(rendered, from_email: str, to: str) -> AnymailMessage:
+    message = AnymailMessage(
+        subject=rendered.subject, body=rendered.text, from_email=from_email, to=[to]
+    )
+    message.attach_alternative(rendered.html, "text/html")
+    return message
+
+
+# --- Sending a run ----------------------------------------------------------------
+
+
+def send_run(run_id: int) -> None:
+    """Send what is pending in the run; any number of consumers may share it."""
+    run = MailingRun.objects.select_related("mailing__message").get(pk=run_id)
+    if run.status not in OPEN_RUN:
+        return
+    now = timezone.now()
+    MailingRun.objects.filter(pk=run_id, started_at__isnull=True).update(started_at=now)
+    MailingRun.objects.filter(pk=run_id, status=MailingRun.Status.PENDING).update(
+        status=MailingRun.Status.RUNNING, heartbeat_at=now
+    )
+    job = RunJob(run)
+    limiter = RateLimiter.from_settings()
+    concurrency = settings.SENDING_CONCURRENCY
+    with SenderPool(concurrency, run.mailing.owner_id, limiter) as pool:
+        done = _pump(job, pool)
+    if done:
+        finish_run(run_id, timezone.now())
+
+
+def _pump(job: RunJob, pool: SenderPool) -> bool:
+    """Claim, build and send batch after batch, recording each one's outcomes.
+
+    The next batch is claimed and rendered while the previous one is on the wire.
+    Returns False when the rest waits for a later retry (scheduled as a task).
+    """
+    in_flight = None
+    while True:
+        rows = claim_batch(job.run_id, settings.SENDING_BATCH_SIZE, timezone.now())
+        outbound = [job.build(row) for row in rows]
+        finished = in_flight.result() if in_flight is not None else None
+        # Hand the next batch over before writing the last one's results: the
+        # connections never wait for the database.
+        in_flight = pool.submit(outbound) if outbound else None
+        if finished is not None:
+            record_outcomes(job.run_id, finished, timezone.now())
+        if in_flight is not None:
+            continue
+        wait = _seconds_to_next_retry(job.run_id, timezone.now())
+        if wait is None:
+            return True
+        if wait > settings.SENDING_RETRY_WAIT_MAX:
+            _schedule_retry(job.run_id, wait)
+            return False
+        time.sleep(max(wait, 0.05))
+
+
+def _seconds_to_next_retry(run_id: int, now: datetime) -> float | None:
+    """None when nothing is pending; else how long until a row may be claimed."""
+    pending = Attempt.objects.filter(run_id=run_id, status=Attempt.Status.PENDING)
+    earliest = pending.aggregate(at=Min("retry_at"))["at"]
+    if earliest is None:
+        return 0.0 if pending.exists() else None
+    return max((earliest - now).total_seconds(), 0.0)
+
+
+def _schedule_retry(run_id: int, wait: float) -> None:
+    from .tasks import send_run as send_run_task
+
+    send_run_task.schedule((run_id,), delay=wait)
+
+
+def finish_run(run_id: int, now: datetime) -> bool:
+    """Close a run with nothing left to send; True if this call closed it."""
+    unsettled = Attempt.objects.filter(
+        run_id=run_id, status__in=[Attempt.Status.PENDING, Attempt.Status.SENDING]
+    )
+    if unsettled.exists():
+        return False
+    run = MailingRun.objects.get(pk=run_id)
+    failed = run.failed_count and not run.sent_count
+    status = MailingRun.Status.FAILED if failed else MailingRun.Status.FINISHED
+    closed = MailingRun.objects.filter(pk=run_id, status__in=OPEN_RUN).update(
+        status=status, finished_at=now, started_at=run.started_at or now
+    )
+    if closed and run.kind == MailingRun.Kind.SCHEDULED:
+        # No next slot was left when the run opened: the mailing is done.
+        Mailing.objects.filter(pk=run.mailing_id, next_send_at__isnull=True).exclude(
+            status=Mailing.Status.FINISHED
+        ).update(status=Mailing.Status.FINISHED)
+    if closed:
+        logger.info(
+            "run %s %s: %s sent, %s failed, %s skipped",
+            run_id,
+            status,
+            run.sent_count,
+            run.failed_count,
+            run.skipped_count,
+        )
+    return bool(closed)
+
+
+# --- Recovering from dead consumers -----------------------------------------------
+
+
+def sweep_stalled_runs(now: datetime) -> dict[str, int]:
+    """Finish what dead consumers left: the guarantee that every run ends.
+
+    Rows stuck in `sending` past the timeout may or may not have gone out: they
+    are flagged `unknown`, never sent again. Pending rows of a quiet run are
+    re-enqueued; runs with nothing left are closed.
+    """
+    stuck_before = now - timedelta(seconds=settings.SENDING_UNKNOWN_AFTER)
+    unknown = Attempt.objects.filter(
+        status=Attempt.Status.SENDING, claimed_at__lt=stuck_before
+    ).update(
+        status=Attempt.Status.UNKNOWN,
+        server_response=_(
+            "The consumer stopped during this send: it may or may not have gone "
+            "out, so it is not sent again."
+        ),
+    )
+    quiet_before = now - timedelta(seconds=settings.SENDING_STALLED_AFTER)
+    requeued = finished = 0
+    for run in MailingRun.objects.filter(status__in=OPEN_RUN).order_by("pk"):
+        if finish_run(run.pk, now):
+            finished += 1
+            continue
+        last_seen = run.heartbeat_at or run.started_at or run.created_at
+        # Rows waiting for a later retry already have a task scheduled; once their
+        # time has passed, a lost task shows up here as claimable rows.
+        if last_seen < quiet_before and claimable(run.pk, now).exists():
+            MailingRun.objects.filter(pk=run.pk).update(heartbeat_at=now)
+            enqueue_run(run.pk)
+            requeued += 1
+    if unknown or requeued or finished:
+        logger.warning(
+            "sweeper: %s unknown, %s runs re-enqueued, %s finished",
+            unknown,
+            requeued,
+            finished,
+        )
+    return {"unknown": unknown, "requeued": requeued, "finished": finished}
+
+
+# --- Test sends and progress ------------------------------------------------------
+
+
+def send_test(mailing: Mailing, to_user) -> None:
+    """One rendered email of the mailing to `to_user`; no Attempt is written."""
+    prepared = prepare_message(mailing.message)
+    name = to_user.get_full_name() or to_user.email
+    rendered = prepared.render(name, to_user.email, unsubscribe_url("test"))
+    message = build_message(
+        rendered, settings.DEFAULT_FROM_EMAIL, formataddr((name, to_user.email))
+    )
+    message.tags = ["vestnik-test"]
+    backend = get_connection(fail_silently=False)
+    outcome = send_one(backend, Outbound(0, 1, to_user.email, message, ""))
+    try:
+        backend.close()
+    except OSError:
+        pass
+    if not outcome.ok:
         raise SendError(
-            _("The test email could not be sent: %(error)s")
-            % {"error": error.__class__.__name__}
-        ) from error
+            _("The mail server did not accept the test email: %(response)s")
+            % {"response": outcome.response}
+        )
 
 
-# --------------------------------- end of stand-in --------------------------------
+def run_progress(mailing: Mailing) -> dict | None:
+    """Sent / total of the mailing's latest run, for the admin's mailing page."""
+    run = mailing.runs.order_by("-created_at", "-pk").first()
+    if run is None:
+        return None
+    done = run.sent_count + run.failed_count
+    return {
+        "run": run,
+        "sent": run.sent_count,
+        "failed": run.failed_count,
+        "skipped": run.skipped_count,
+        "total": run.total,
+        "done": done,
+        "percent": round(done * 100 / run.total) if run.total else 100,
+        "is_running": run.status in OPEN_RUN,
+    }

@@ -1,15 +1,28 @@
-"""Huey tasks.
+"""Huey tasks: thin wake-up calls into the services.
 
-STAND-IN: `send_run` is replaced at merge by the sending branch's real task.
+Huey loses a task in flight when its consumer dies and `lock_task` never expires,
+so nothing here relies on Huey for correctness: runs are unique in the database,
+rows are claimed there, and the sweeper finishes whatever a dead consumer left.
 """
 
-import logging
+from django.utils import timezone
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
 
-from huey.contrib.djhuey import db_task
-
-logger = logging.getLogger(__name__)
+from . import services
 
 
-@db_task()
-def send_run(run_id: int) -> None:
-    logger.info("send_run(%s) queued (stand-in: the sending branch sends)", run_id)
+@db_periodic_task(crontab(minute="*"))
+def schedule_due_mailings():
+    services.open_scheduled_runs(timezone.now())
+
+
+@db_periodic_task(crontab(minute="*"))
+def sweep_stalled_runs():
+    services.sweep_stalled_runs(timezone.now())
+
+
+# Retries cover a database hiccup; rows already claimed are settled by the sweeper.
+@db_task(retries=3, retry_delay=30)
+def send_run(run_id: int):
+    services.send_run(run_id)

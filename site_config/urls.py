@@ -20,6 +20,8 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("i18n/", include("django.conf.urls.i18n")),
     path("anymail/", include((configured_webhooks(), "anymail"))),
+    # Links in sent emails and RFC 8058 one-click POSTs: never language-prefixed.
+    path("", include("mailing.urls")),
 ]
 
 if settings.DEBUG:

@@ -164,6 +164,10 @@ TASKS = {"default": {"BACKEND": "huey.contrib.djhuey.tasks_backend.HueyBackend"}
 # and its ANYMAIL_* variables, e.g. ANYMAIL_MAILGUN_API_KEY.
 _email = env.email_url("EMAIL_URL", default="consolemail://")
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default=_email["EMAIL_BACKEND"])
+# smtp:// gets Vestnik's SMTP backend: Django's, keeping the server's reply and
+# serialising mailings faster (mailing/smtp.py).
+if EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend":
+    EMAIL_BACKEND = "mailing.smtp.EmailBackend"
 EMAIL_HOST = _email.get("EMAIL_HOST") or "localhost"
 EMAIL_PORT = _email.get("EMAIL_PORT") or 25
 EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER") or ""
@@ -183,6 +187,28 @@ ANYMAIL = {
 }
 # (connect, read) seconds for ESP HTTP APIs.
 ANYMAIL.setdefault("REQUESTS_TIMEOUT", (5, 30))
+
+# --- Sending mailings (mailing/services.py) ---------------------------------------
+
+# Recipients claimed per round trip to the database; larger batches, fewer queries.
+SENDING_BATCH_SIZE = env.int("SENDING_BATCH_SIZE", default=200)
+# SMTP connections (or ESP sessions) used side by side by one run in one consumer.
+SENDING_CONCURRENCY = env.int("SENDING_CONCURRENCY", default=4)
+# Tries per recipient for transient failures (connection refused, 4xx, ESP 5xx/429).
+SENDING_MAX_TRIES = env.int("SENDING_MAX_TRIES", default=3)
+# First retry delay in seconds; each later one doubles.
+SENDING_RETRY_BACKOFF = env.float("SENDING_RETRY_BACKOFF", default=30.0)
+# A consumer sleeps through shorter waits; longer ones become a scheduled task.
+SENDING_RETRY_WAIT_MAX = env.float("SENDING_RETRY_WAIT_MAX", default=5.0)
+# Messages per second, per owner and for the whole service (0 = no limit).
+SENDING_RATE_PER_OWNER = env.int("SENDING_RATE_PER_OWNER", default=50)
+SENDING_RATE_GLOBAL = env.int("SENDING_RATE_GLOBAL", default=200)
+# A row still `sending` this many seconds after its claim lost its consumer: unknown.
+SENDING_UNKNOWN_AFTER = env.int("SENDING_UNKNOWN_AFTER", default=600)
+# A run without activity for this many seconds is re-enqueued by the sweeper.
+SENDING_STALLED_AFTER = env.int("SENDING_STALLED_AFTER", default=120)
+# The mailto: of List-Unsubscribe; empty: unsubscribe@<domain of DEFAULT_FROM_EMAIL>.
+UNSUBSCRIBE_MAILTO = env.str("UNSUBSCRIBE_MAILTO", default="")
 
 # --- Accounts ---------------------------------------------------------------------
 

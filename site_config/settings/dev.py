@@ -1,7 +1,7 @@
 """Local development: `make run`. Debug on, a throwaway key, everything embedded."""
 
 from .base import *  # noqa: F403
-from .base import ALLOWED_HOSTS, BASE_URL, SECRET_KEY
+from .base import ALLOWED_HOSTS, ANYMAIL, BASE_URL, SECRET_KEY
 
 DEBUG = True
 # A fixed development key: never used in production, which refuses to start without one.
@@ -13,3 +13,6 @@ WAGTAILADMIN_BASE_URL = BASE_URL
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# Tracking webhooks need basic auth; a fixed pair for local tries only.
+ANYMAIL = {"WEBHOOK_SECRET": "dev:dev-webhook", **ANYMAIL}

@@ -9,8 +9,10 @@ from django.core.exceptions import ImproperlyConfigured
 from .base import *  # noqa: F403
 from .base import (
     ALLOWED_HOSTS,
+    ANYMAIL,
     BASE_URL,
     BEHIND_TLS_PROXY,
+    EMAIL_BACKEND,
     SECRET_KEY,
     SECURE_SSL_REDIRECT_FROM_ENV,
 )
@@ -24,6 +26,9 @@ _missing = [
     )
     if not value
 ]
+# Tracking webhooks without basic auth would let anyone mark attempts bounced.
+if EMAIL_BACKEND.startswith("anymail.") and not ANYMAIL.get("WEBHOOK_SECRET"):
+    _missing.append("ANYMAIL_WEBHOOK_SECRET")
 if _missing:
     raise ImproperlyConfigured(
         "Production settings need these environment variables: " + ", ".join(_missing)

@@ -1,7 +1,7 @@
 """Settings for pytest. PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set."""
 
 from .base import *  # noqa: F403
-from .base import HUEY
+from .base import ANYMAIL, HUEY
 
 DEBUG = False
 SECRET_KEY = "test-only-key"  # nosec B105
@@ -19,3 +19,10 @@ MEDIA_ROOT = BASE_DIR / ".test-media"  # noqa: F405
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# Tracking webhooks need basic auth; the suite proves a request without it is refused.
+ANYMAIL = {**ANYMAIL, "WEBHOOK_SECRET": "test:webhook-secret"}
+# No throttling and quick retries unless a test asks for them.
+SENDING_RATE_PER_OWNER = 0
+SENDING_RATE_GLOBAL = 0
+SENDING_RETRY_BACKOFF = 0.05

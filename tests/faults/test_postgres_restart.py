@@ -56,9 +56,14 @@ def server(private_postgres):
         cwd=settings.BASE_DIR, env=env,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
     try:
         wait_for_port(port, timeout=60)
-        yield f"http://127.0.0.1:{port}"
+        # The worker imports Django on its first request: wait until it answers.
+        deadline = time.monotonic() + 120
+        while fetch(base, "/healthz/") != 200 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        yield base
     finally:
         process.terminate()
         process.wait(20)

@@ -1,0 +1,310 @@
+"""Send throughput of the pipeline against plain smtplib, peak memory, queries.
+
+    python benchmarks/sending.py            # 10,000 recipients, memory at 10k and 100k
+    python benchmarks/sending.py --quick    # 2,000 recipients, no 100k memory run
+
+The pipeline (open the run: one Attempt row per recipient; claim batches, render,
+build headers, send, record) sends a 10,000-recipient mailing to a local SMTP sink.
+The baseline sends the same 10,000 emails, prepared beforehand as bytes, with plain
+smtplib over one connection to the same sink. The sink is a minimal asyncio SMTP
+responder in its own process (aiosmtpd tops out near 520 msg/s: too slow to be a
+sink). Rate limits are off: this measures the machinery, not the throttle.
+
+PostgreSQL when DATABASE_URL is set (a `test_`-prefixed copy, kept between runs),
+else SQLite. Quote the ratios: absolute rates depend on the machine.
+"""
+
+import argparse
+import asyncio
+import multiprocessing
+import os
+import resource
+import smtplib
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+ROUNDS = 2
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "site_config.settings.test")
+
+
+# --- The sink -----------------------------------------------------------------------
+
+
+class SinkProtocol(asyncio.Protocol):
+    """Just enough SMTP to accept mail: every command gets a 250, DATA is skipped."""
+
+    def connection_made(self, transport):
+        self.transport, self.buffer, self.in_data = transport, b"", False
+        transport.write(b"220 sink ESMTP\r\n")
+
+    def data_received(self, chunk):
+        self.buffer += chunk
+        while True:
+            if self.in_data:
+                end = self.buffer.find(b"\r\n.\r\n")
+                if end < 0:
+                    return
+                self.buffer, self.in_data = self.buffer[end + 5 :], False
+                self.transport.write(b"250 2.0.0 Ok: queued\r\n")
+                continue
+            end = self.buffer.find(b"\r\n")
+            if end < 0:
+                return
+            line, self.buffer = self.buffer[:end], self.buffer[end + 2 :]
+            self.command(line[:4].upper())
+
+    def command(self, verb: bytes):
+        if verb == b"EHLO":
+            self.transport.write(b"250-sink\r\n250 8BITMIME\r\n")
+        elif verb == b"DATA":
+            self.in_data = True
+            # The terminator search needs the CRLF that ended the DATA line.
+            self.buffer = b"\r\n" + self.buffer
+            self.transport.write(b"354 go ahead\r\n")
+        elif verb == b"QUIT":
+            self.transport.write(b"221 bye\r\n")
+            self.transport.close()
+        else:
+            self.transport.write(b"250 Ok\r\n")
+
+
+def run_sink(sock: socket.socket):
+    async def serve():
+        server = await asyncio.get_running_loop().create_server(SinkProtocol, sock=sock)
+        await server.serve_forever()
+
+    asyncio.run(serve())
+
+
+def start_sink() -> tuple[multiprocessing.Process, int]:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    process = multiprocessing.Process(target=run_sink, args=(sock,), daemon=True)
+    process.start()
+    return process, sock.getsockname()[1]
+
+
+# --- Django and data ----------------------------------------------------------------
+
+
+def setup_django(port: int):
+    import django
+    from django.conf import settings
+
+    django.setup()
+    settings.EMAIL_BACKEND = "mailing.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    settings.SENDING_RATE_PER_OWNER = settings.SENDING_RATE_GLOBAL = 0
+    settings.DEBUG = False
+
+    from django.db import connection
+
+    # A database of its own (created once, kept): never the developer's data, nor
+    # the test suite's. A file for SQLite, so the memory child process sees it.
+    database = connection.settings_dict
+    if connection.vendor == "sqlite":
+        database["TEST"]["NAME"] = str(ROOT / ".bench.sqlite3")
+    else:
+        database["TEST"]["NAME"] = f"bench_{database['NAME']}"
+    connection.creation.create_test_db(verbosity=0, keepdb=True)
+
+
+def make_mailing(count: int):
+    from django.utils import timezone
+
+    from mailing.models import Client, Mailing, Message
+    from tests.factories import make_user
+
+    owner = make_user(role="none", email=f"bench-{uuid.uuid4().hex}@example.com")
+    message = Message.objects.create(
+        owner=owner,
+        subject="News for {{ full_name }}",
+        body="Dear {{ full_name }},\n\nthis month's news for {{ email }}.\n\n"
+        "Unsubscribe: {{ unsubscribe_url }}\n" + "Lorem ipsum dolor sit amet. " * 20,
+    )
+    mailing = Mailing.objects.create(
+        owner=owner, name="bench", message=message, first_send_at=timezone.now()
+    )
+    through = Mailing.clients.through
+    for start in range(0, count, 5000):
+        clients = Client.objects.bulk_create(
+            Client(owner=owner, email=f"r{n}@example.org", full_name=f"Reader {n}")
+            for n in range(start, min(start + 5000, count))
+        )
+        through.objects.bulk_create(
+            through(mailing_id=mailing.pk, client_id=c.pk) for c in clients
+        )
+    return mailing
+
+
+def drop_bench_data():
+    """Remove what this benchmark created (also what a crashed run left)."""
+    from accounts.models import User
+    from mailing.models import Mailing
+
+    owners = User.objects.filter(email__startswith="bench-")
+    Mailing.objects.filter(owner__in=owners).delete()
+    owners.delete()
+
+
+class QueryCounter:
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
+def pipeline(mailing, concurrency: int) -> tuple[float, int]:
+    """Seconds and queries for open_run + send_run of the whole mailing."""
+    from django.conf import settings
+    from django.db import connection
+    from django.utils import timezone
+
+    from mailing import services
+    from mailing.models import MailingRun
+
+    settings.SENDING_CONCURRENCY = concurrency
+    counter = QueryCounter()
+    started = time.perf_counter()
+    with connection.execute_wrapper(counter):
+        run = services.open_run(mailing, MailingRun.Kind.MANUAL, timezone.now())
+        services.send_run(run.pk)
+    elapsed = time.perf_counter() - started
+    run.refresh_from_db()
+    assert run.sent_count == run.total == mailing.clients.count(), run
+    return elapsed, counter.count
+
+
+def prepared_emails(mailing) -> list[tuple[str, str, bytes]]:
+    """The same emails as the pipeline builds, as bytes, built before the clock."""
+    from django.conf import settings
+
+    from mailing.services import RunJob
+
+    run = mailing.runs.order_by("-pk").first()
+    job = RunJob(run)
+    rows = run.attempts.order_by("pk").values_list(
+        "pk", "tries", "client_id", "client__email", "client__full_name"
+    )
+    emails = []
+    for row in rows:
+        outbound = job.build(row)
+        data = outbound.message.message().as_bytes(linesep="\r\n")
+        emails.append((settings.DEFAULT_FROM_EMAIL, outbound.email, data))
+    return emails
+
+
+def plain_smtplib(emails, port: int) -> float:
+    started = time.perf_counter()
+    with smtplib.SMTP("127.0.0.1", port) as smtp:
+        for sender, recipient, data in emails:
+            smtp.sendmail(sender, [recipient], data)
+    return time.perf_counter() - started
+
+
+# --- Memory: one child process per size ---------------------------------------------
+
+
+def memory_child(mailing_id: int, port: int):
+    """Only the pipeline in this process: its peak is the sending's, not the setup's."""
+    setup_django(port)
+    from mailing.models import Mailing
+
+    mailing = Mailing.objects.get(pk=mailing_id)
+    started = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    pipeline(mailing, concurrency=4)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(f"{peak / 1024:.0f} {started / 1024:.0f}")
+
+
+def peak_memory(count: int, port: int) -> tuple[float, float]:
+    mailing = make_mailing(count)
+    try:
+        output = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--memory-child",
+                str(mailing.pk),
+                "--port",
+                str(port),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        ).stdout.split()
+    finally:
+        drop_bench_data()
+    return float(output[-2]), float(output[-1])
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--memory-child", type=int)
+    parser.add_argument("--port", type=int)
+    parser.add_argument("--concurrency", type=int, default=None)
+    args = parser.parse_args()
+    if args.memory_child:
+        memory_child(args.memory_child, args.port)
+        return
+
+    sink, port = start_sink()
+    count = 2000 if args.quick else 10_000
+    setup_django(port)
+    from django.conf import settings
+    from django.db import connection
+
+    default_concurrency = args.concurrency or settings.SENDING_CONCURRENCY
+    drop_bench_data()
+    print(f"database: {connection.vendor}; recipients: {count:,}; sink: asyncio")
+    mailing = make_mailing(count)
+    best = {"smtplib": [], "one": [], "many": []}
+    try:
+        # Interleaved and repeated: the machine is shared, keep the best of each.
+        for _ in range(ROUNDS):
+            seconds, queries = pipeline(mailing, concurrency=1)
+            best["one"].append(seconds)
+            emails = prepared_emails(mailing)
+            best["smtplib"].append(plain_smtplib(emails, port))
+            del emails
+            best["many"].append(pipeline(mailing, default_concurrency)[0])
+    finally:
+        drop_bench_data()
+    baseline, one_conn, many_conn = (min(best[k]) for k in ("smtplib", "one", "many"))
+
+    print(f"plain smtplib, 1 connection:  {count / baseline:8.0f} msg/s")
+    print(f"pipeline, 1 connection:       {count / one_conn:8.0f} msg/s")
+    print(
+        f"pipeline, {default_concurrency} connections:      "
+        f"{count / many_conn:8.0f} msg/s"
+    )
+    print(f"ratio pipeline/smtplib: {baseline / one_conn:.2f} (1 connection)")
+    print(
+        f"ratio pipeline/smtplib: {baseline / many_conn:.2f} "
+        f"({default_concurrency} connections, the default)"
+    )
+    print(f"database queries per recipient: {queries / count:.4f}")
+    if not (args.quick or args.skip_memory):
+        for size in (10_000, 100_000):
+            peak, before = peak_memory(size, port)
+            print(
+                f"peak memory, {size:,} recipients: {peak:.0f} MB "
+                f"(at start, Django loaded: {before:.0f} MB)"
+            )
+    sink.terminate()
+
+
+if __name__ == "__main__":
+    main()

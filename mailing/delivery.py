@@ -1,0 +1,189 @@
+"""Handing rendered emails to the mail server and reading its answer.
+
+Nothing here touches the database: sender threads only talk to the mail server, so
+any number of them can share one run while the consumer's own thread claims and
+records (which keeps SQLite, with its single writer, working too).
+"""
+
+import smtplib
+import socket
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+
+from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
+from anymail.message import AnymailMessage
+from django.core.mail import get_connection
+
+from .ratelimit import RateLimiter
+
+
+@dataclass
+class Outbound:
+    attempt_id: int
+    tries: int
+    email: str
+    message: AnymailMessage
+    message_id: str
+
+
+@dataclass
+class Outcome:
+    attempt_id: int
+    tries: int
+    ok: bool
+    transient: bool = False
+    response: str = ""
+    esp_message_id: str = ""
+
+
+# What a send may raise; anything else is a bug and stops the run loudly.
+SEND_ERRORS = (
+    OSError,
+    smtplib.SMTPException,
+    AnymailAPIError,
+    AnymailRecipientsRefused,
+)
+
+
+def _text(value) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def describe_failure(exc: BaseException, email: str) -> tuple[bool, str]:
+    """(transient?, the server's words) from the exception's own fields."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        code, text = exc.recipients.get(email) or next(iter(exc.recipients.values()))
+        return 400 <= code < 500, f"{code} {_text(text)}"
+    if isinstance(exc, smtplib.SMTPResponseException):
+        code = exc.smtp_code
+        return not 500 <= code < 600, f"{code} {_text(exc.smtp_error)}"
+    if isinstance(exc, AnymailRecipientsRefused):
+        return False, f"recipient refused by the ESP: {exc}"
+    if isinstance(exc, AnymailAPIError):
+        status = exc.status_code
+        transient = status is None or status == 429 or status >= 500
+        return transient, exc.describe_response() or exc.describe_cause() or str(exc)
+    if isinstance(exc, socket.timeout | TimeoutError):
+        return True, f"timed out: {exc}"
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return True, f"connection lost: {exc}"
+    if isinstance(exc, OSError):
+        return True, f"connection failed: [{exc.errno}] {exc.strerror or exc}"
+    return False, f"{type(exc).__name__}: {exc}"
+
+
+def _connection_broken(exc: BaseException) -> bool:
+    return isinstance(exc, OSError | smtplib.SMTPServerDisconnected | AnymailAPIError)
+
+
+def drop_connection(backend) -> None:
+    """Forget a broken connection without a polite QUIT to a server that hangs."""
+    smtp = getattr(backend, "connection", None)
+    if isinstance(smtp, smtplib.SMTP):
+        try:
+            smtp.close()
+        finally:
+            backend.connection = None
+        return
+    try:
+        backend.close()
+    except (OSError, smtplib.SMTPException, AnymailAPIError):
+        pass
+
+
+def send_one(backend, item: Outbound) -> Outcome:
+    try:
+        backend.send_messages([item.message])
+    except (
+        OSError,
+        smtplib.SMTPException,
+        AnymailAPIError,
+        AnymailRecipientsRefused,
+    ) as exc:
+        transient, response = describe_failure(exc, item.email)
+        if _connection_broken(exc):
+            drop_connection(backend)
+        return Outcome(item.attempt_id, item.tries, False, transient, response)
+    status = getattr(item.message, "anymail_status", None)
+    esp_id = getattr(status, "message_id", None)
+    esp_id = item.message_id if esp_id is None else esp_id
+    # An ESP's status set, or the SMTP server's reply (Vestnik's SMTP backend).
+    esp_status = getattr(status, "status", None)
+    reply = getattr(getattr(backend, "connection", None), "last_reply", "")
+    response = ", ".join(sorted(esp_status)) if esp_status else reply
+    return Outcome(item.attempt_id, item.tries, True, False, response, str(esp_id))
+
+
+def deliver(backend, items: list[Outbound], owner_id: int, limiter: RateLimiter):
+    """Send on one connection; one failure never stops the others.
+
+    A connection that cannot be opened fails the whole chunk at once (transient):
+    a server that is down or hangs costs one connect timeout, not one per email.
+    """
+    try:
+        backend.open()
+    except (OSError, smtplib.SMTPException, AnymailAPIError) as exc:
+        drop_connection(backend)
+        transient, response = describe_failure(exc, "")
+        return [
+            Outcome(i.attempt_id, i.tries, False, transient, response) for i in items
+        ]
+    outcomes = []
+    step = limiter.largest_grant()
+    for start in range(0, len(items), step):
+        piece = items[start : start + step]
+        limiter.take(owner_id, len(piece))
+        outcomes.extend(send_one(backend, item) for item in piece)
+    return outcomes
+
+
+class SenderPool:
+    """`size` threads, each keeping its own open connection to the mail server."""
+
+    def __init__(self, size: int, owner_id: int, limiter: RateLimiter):
+        self.size = max(1, size)
+        self.owner_id = owner_id
+        self.limiter = limiter
+        self._local = threading.local()
+        self._backends = []
+        self._executor = ThreadPoolExecutor(self.size, thread_name_prefix="sender")
+
+    def _backend(self):
+        backend = getattr(self._local, "backend", None)
+        if backend is None:
+            backend = self._local.backend = get_connection(fail_silently=False)
+            self._backends.append(backend)
+        return backend
+
+    def _deliver(self, items: list[Outbound]) -> list[Outcome]:
+        return deliver(self._backend(), items, self.owner_id, self.limiter)
+
+    def submit(self, items: list[Outbound]) -> "Batch":
+        share = -(-len(items) // self.size)
+        chunks = [items[i : i + share] for i in range(0, len(items), share)]
+        return Batch([self._executor.submit(self._deliver, c) for c in chunks])
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
+        for backend in self._backends:
+            try:
+                backend.close()  # a polite QUIT on connections still healthy
+            except (OSError, smtplib.SMTPException, AnymailAPIError):
+                drop_connection(backend)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+
+@dataclass
+class Batch:
+    futures: list[Future]
+
+    def result(self) -> list[Outcome]:
+        return [outcome for future in self.futures for outcome in future.result()]

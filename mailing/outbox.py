@@ -1,0 +1,125 @@
+"""The outbox: Attempt rows claimed for sending and settled with their outcome.
+
+A row moves pending -> sending (claimed and committed before the mail server is
+called) -> success / failure, or back to pending with a retry time (committed
+after). Several consumers share a run: on PostgreSQL rows are claimed with
+SELECT ... FOR UPDATE SKIP LOCKED, elsewhere with one conditional UPDATE.
+"""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F, Q
+
+from .delivery import Outcome
+from .models import Attempt, MailingRun
+
+
+def claim_batch(run_id: int, size: int, now: datetime) -> list[tuple]:
+    """Take up to `size` pending rows of the run for this consumer, committed.
+
+    Rows move to `sending` and that is committed before any email leaves, so a
+    crash can never make a row look unsent after its email went out.
+    """
+    rows = claimable(run_id, now).order_by("pk")
+    if connection.features.has_select_for_update_skip_locked:
+        with transaction.atomic():
+            locked = rows.select_for_update(skip_locked=True)
+            ids = list(locked.values_list("pk", flat=True)[:size])
+            Attempt.objects.filter(pk__in=ids).update(
+                status=Attempt.Status.SENDING, claimed_at=now, tries=F("tries") + 1
+            )
+    else:
+        ids = _claim_by_update(run_id, size, now)
+    if not ids:
+        return []
+    return list(
+        Attempt.objects.filter(pk__in=ids)
+        .order_by("pk")
+        .values_list("pk", "tries", "client_id", "client__email", "client__full_name")
+    )
+
+
+def claimable(run_id: int, now: datetime):
+    return Attempt.objects.filter(
+        Q(retry_at__isnull=True) | Q(retry_at__lte=now),
+        run_id=run_id,
+        status=Attempt.Status.PENDING,
+    )
+
+
+def _claim_by_update(run_id: int, size: int, now: datetime) -> list[int]:
+    """SQLite: one conditional UPDATE ... RETURNING is the claim (one writer)."""
+    table = Attempt._meta.db_table
+    sql = f"""
+        UPDATE {table} SET status = %s, claimed_at = %s, tries = tries + 1
+        WHERE status = %s AND id IN (
+            SELECT id FROM {table}
+            WHERE run_id = %s AND status = %s AND (retry_at IS NULL OR retry_at <= %s)
+            ORDER BY id LIMIT %s)
+        RETURNING id
+    """  # nosec B608 - table name from the model, values are parameters
+    pending, sending = Attempt.Status.PENDING, Attempt.Status.SENDING
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, [sending, now, pending, run_id, pending, now, size])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def record_outcomes(run_id: int, outcomes: list[Outcome], now: datetime) -> None:
+    """Write each result (committed after the send) and count it with F()."""
+    rows, sent, failed = [], 0, 0
+    for outcome in outcomes:
+        retry_at = None
+        if outcome.ok:
+            status, sent = Attempt.Status.SUCCESS, sent + 1
+        elif outcome.transient and outcome.tries < settings.SENDING_MAX_TRIES:
+            status, retry_at = Attempt.Status.PENDING, now + retry_delay(outcome.tries)
+        else:
+            status, failed = Attempt.Status.FAILURE, failed + 1
+        response, esp_id = outcome.response[:2000], outcome.esp_message_id[:255]
+        rows.append((outcome.attempt_id, status, response, esp_id, retry_at))
+    if not rows:
+        return
+    with transaction.atomic():
+        _write_results(rows, now)
+        MailingRun.objects.filter(pk=run_id).update(
+            sent_count=F("sent_count") + sent,
+            failed_count=F("failed_count") + failed,
+            heartbeat_at=now,
+        )
+
+
+def _write_results(rows: list[tuple], now: datetime) -> None:
+    """One UPDATE for the whole batch on PostgreSQL (bulk_update's CASE is slow).
+
+    Only rows still `sending` (or flagged `unknown` by the sweeper meanwhile) take
+    the result: nothing else may overwrite a recorded outcome.
+    """
+    table = Attempt._meta.db_table
+    settled = (Attempt.Status.SENDING, Attempt.Status.UNKNOWN)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            values = ", ".join(
+                ["(%s::bigint, %s, %s, %s, %s::timestamptz)"] * len(rows)
+            )
+            cursor.execute(
+                f"""UPDATE {table} AS a SET status = v.status, attempted_at = %s,
+                    server_response = v.response, esp_message_id = v.esp_id,
+                    retry_at = v.retry_at
+                FROM (VALUES {values}) AS v(id, status, response, esp_id, retry_at)
+                WHERE a.id = v.id AND a.status IN (%s, %s)""",  # nosec B608
+                [now, *(value for row in rows for value in row), *settled],
+            )
+            return
+        cursor.executemany(
+            f"""UPDATE {table} SET status = %s, attempted_at = %s,
+                server_response = %s, esp_message_id = %s, retry_at = %s
+            WHERE id = %s AND status IN (%s, %s)""",  # nosec B608
+            [(s, now, r, e, t, pk, *settled) for pk, s, r, e, t in rows],
+        )
+
+
+def retry_delay(tries: int) -> timedelta:
+    """Exponential backoff: base, 2 x base, 4 x base, ..."""
+    return timedelta(seconds=settings.SENDING_RETRY_BACKOFF * 2 ** max(tries - 1, 0))

@@ -1,0 +1,186 @@
+"""The sending engine against real SMTP servers on loopback."""
+
+import time
+from datetime import timedelta
+
+import pytest
+from django.test import override_settings
+from django.utils import timezone
+
+from mailing import services
+from mailing.models import Attempt, Mailing, MailingRun
+from mailing.unsubscribe import read_token
+from tests.factories import make_client, make_mailing, make_user
+
+from .smtp_servers import (
+    RecordingHandler,
+    free_port,
+    hanging_server,
+    smtp_server,
+    smtp_settings,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def mailing_with(count: int, **fields) -> Mailing:
+    owner = make_user()
+    clients = [make_client(owner, full_name=f"Клиент {n}") for n in range(count)]
+    return make_mailing(owner, clients=clients, **fields)
+
+
+def send(mailing: Mailing) -> MailingRun:
+    run = services.open_run(mailing, MailingRun.Kind.MANUAL, timezone.now())
+    services.send_run(run.pk)
+    run.refresh_from_db()
+    return run
+
+
+@pytest.mark.smoke
+@pytest.mark.parametrize(
+    "backend",
+    ["mailing.smtp.EmailBackend", "django.core.mail.backends.smtp.EmailBackend"],
+)
+def test_emails_arrive_personalised_with_unsubscribe_headers(backend):
+    mailing = mailing_with(3)
+    handler = RecordingHandler()
+    with (
+        smtp_server(handler) as port,
+        override_settings(**{**smtp_settings(port), "EMAIL_BACKEND": backend}),
+    ):
+        run = send(mailing)
+
+    assert (run.status, run.total, run.sent_count, run.failed_count) == (
+        MailingRun.Status.FINISHED,
+        3,
+        3,
+        0,
+    )
+    assert run.duration is not None
+    attempts = {a.client.email: a for a in run.attempts.select_related("client")}
+    assert len(handler.messages) == 3
+    for message in handler.messages:
+        attempt = attempts[message["To"].addresses[0].addr_spec]
+        client = attempt.client
+        assert message["Subject"] == f"Hello, {client.full_name}"
+        assert message["Message-ID"] == f"<attempt.{attempt.pk}.run.{run.pk}@localhost>"
+        assert attempt.esp_message_id == message["Message-ID"]
+        assert attempt.status == Attempt.Status.SUCCESS
+        if backend.startswith("mailing."):  # ours keeps the server's reply
+            assert attempt.server_response == "250 2.0.0 Ok: queued"
+        assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        parts = message["List-Unsubscribe"].split(",")
+        url, mailto = (part.strip(" <>") for part in parts)
+        assert url.startswith("http://testserver/unsubscribe/")
+        assert read_token(url.rstrip("/").rsplit("/", 1)[1]) == client.pk
+        assert mailto.startswith("mailto:unsubscribe@localhost?subject=unsubscribe")
+        text = message.get_body(("plain",)).get_content()
+        html = message.get_body(("html",)).get_content()
+        assert f"Dear {client.full_name}, news for {client.email}." in text
+        assert client.full_name in html and "<p>" in html
+
+
+def test_refused_recipients_fail_alone_and_only_4xx_is_retried():
+    mailing = mailing_with(4)
+    bad, busy, *good = list(mailing.clients.order_by("pk"))
+    handler = RecordingHandler(
+        refuse={
+            bad.email: "550 5.1.1 No such user here",
+            busy.email: "450 4.2.1 Mailbox busy, try later",
+        }
+    )
+    with (
+        smtp_server(handler) as port,
+        override_settings(**smtp_settings(port), SENDING_MAX_TRIES=2),
+    ):
+        run = send(mailing)
+
+    assert {rcpts[0] for rcpts, _ in handler.envelopes} == {c.email for c in good}
+    by_client = {a.client_id: a for a in run.attempts.all()}
+    assert by_client[bad.pk].status == Attempt.Status.FAILURE
+    assert by_client[bad.pk].tries == 1  # permanent: never retried
+    assert by_client[bad.pk].server_response == "550 5.1.1 No such user here"
+    assert by_client[busy.pk].status == Attempt.Status.FAILURE
+    assert by_client[busy.pk].tries == 2  # transient: retried up to the limit
+    assert by_client[busy.pk].server_response.startswith("450 4.2.1")
+    assert (run.sent_count, run.failed_count, run.status) == (2, 2, "finished")
+
+
+def test_a_server_down_for_the_whole_run_loses_no_recipient():
+    mailing = mailing_with(5, periodicity=Mailing.Periodicity.DAILY)
+    mailing.first_send_at = mailing.next_send_at = timezone.now() - timedelta(minutes=1)
+    mailing.save()
+    closed_port = free_port()
+    with override_settings(**smtp_settings(closed_port), SENDING_MAX_TRIES=3):
+        with_commit = services.open_scheduled_runs(timezone.now())
+        services.send_run(with_commit[0].pk)
+    run = MailingRun.objects.get()
+
+    assert run.status == MailingRun.Status.FAILED
+    assert (run.total, run.sent_count, run.failed_count) == (5, 0, 5)
+    for attempt in run.attempts.all():
+        assert attempt.status == Attempt.Status.FAILURE
+        assert attempt.tries == 3
+        assert attempt.server_response.startswith("connection failed: [111]")
+    mailing.refresh_from_db()
+    # The next slot tries again.
+    assert mailing.status == Mailing.Status.RUNNING
+    assert mailing.next_send_at > timezone.now()
+
+
+def test_a_hanging_server_costs_one_timeout_not_a_stuck_consumer():
+    mailing = mailing_with(6)
+    started = time.monotonic()
+    with (
+        hanging_server() as port,
+        override_settings(
+            **smtp_settings(port),
+            EMAIL_TIMEOUT=1,
+            SENDING_MAX_TRIES=1,
+            SENDING_CONCURRENCY=2,
+        ),
+    ):
+        run = send(mailing)
+    elapsed = time.monotonic() - started
+
+    assert run.status == MailingRun.Status.FAILED
+    assert run.failed_count == 6
+    assert all("timed out" in a.server_response for a in run.attempts.all())
+    # Two connections, one timeout each, side by side: far from six timeouts.
+    assert elapsed < 4
+
+
+def test_send_test_delivers_one_email_and_writes_no_attempt():
+    mailing = mailing_with(1)
+    user = make_user(first_name="Анна", last_name="Петрова")
+    handler = RecordingHandler()
+    with smtp_server(handler) as port, override_settings(**smtp_settings(port)):
+        services.send_test(mailing, user)
+
+    assert [rcpts for rcpts, _ in handler.envelopes] == [[user.email]]
+    assert handler.messages[0]["Subject"] == "Hello, Анна Петрова"
+    assert not Attempt.objects.exists()
+
+
+def test_send_test_refused_raises_a_readable_error():
+    mailing = mailing_with(1)
+    user = make_user()
+    handler = RecordingHandler(refuse={user.email: "550 5.7.1 Relaying denied"})
+    with smtp_server(handler) as port, override_settings(**smtp_settings(port)):
+        with pytest.raises(services.SendError, match="550 5.7.1 Relaying denied"):
+            services.send_test(mailing, user)
+
+
+def test_unsubscribed_and_suppressed_clients_are_skipped():
+    mailing = mailing_with(3)
+    first, second, _ = mailing.clients.order_by("pk")
+    first.unsubscribed_at = timezone.now()
+    first.save()
+    second.suppressed_reason = "hard bounce"
+    second.save()
+    handler = RecordingHandler()
+    with smtp_server(handler) as port, override_settings(**smtp_settings(port)):
+        run = send(mailing)
+
+    assert (run.total, run.skipped_count, run.sent_count) == (1, 2, 1)
+    assert len(handler.envelopes) == 1
