@@ -23,6 +23,7 @@ from wagtail.models import Collection, Page, Site, Task, Workflow
 
 from accounts.models import User
 from mailing.models import Attempt, Client, Mailing, MailingRun, Message
+from mailing.unsubscribe import make_token
 from tests.factories import make_client, make_mailing, make_message, make_user
 from tests.security.urlwalk import ParamFiller
 
@@ -111,6 +112,12 @@ def _route_params(world_page: Page, revision, image, document, user_b) -> dict:
                 return obj
         return None
 
+    def token(route):
+        # A real unsubscribe token (for user B's client: GET only asks, never acts).
+        if route.name == "mailing:unsubscribe":
+            return make_token(user_b.clients.first().pk)
+        return "set-password"  # not a signed token: the link-invalid pages
+
     def positional_first(route):
         return {"wagtail_serve": "", "wagtaildocs_serve": document}.get(route.name)
 
@@ -138,7 +145,7 @@ def _route_params(world_page: Page, revision, image, document, user_b) -> dict:
         "workflow_pk": Workflow.objects.order_by("pk").first(),
         "filter_spec": "original",
         "uidb64": "MQ",
-        "token": "set-password",
+        "token": token,
         "content_type_app_name": app_label,
         "content_type_model_name": model_name,
         "app_label": app_label,
