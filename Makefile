@@ -40,6 +40,10 @@ bench: venv
 	$(BIN)/python benchmarks/pages.py
 	$(BIN)/python benchmarks/sending.py
 
+# Heavy proofs (many consumer kills, load under faults): minutes, outside `make test`.
+stress: venv
+	$(BIN)/python -m pytest -m stress -p no:cacheprovider -s $(PYTEST_ARGS)
+
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/python manage.py check

@@ -11,6 +11,7 @@ from blog.feeds import LatestPostsAtomFeed, LatestPostsFeed
 from home.views import robots_txt
 
 from .health import healthz
+from .security import configured_webhooks
 
 # Addresses that never change with the language: machines and emails link to them.
 urlpatterns = [
@@ -21,7 +22,7 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("anymail/", include("anymail.urls")),
+    path("anymail/", include((configured_webhooks(), "anymail"))),
     # Links in sent emails and RFC 8058 one-click POSTs: never language-prefixed.
     path("", include("mailing.urls")),
     path("robots.txt", robots_txt, name="robots_txt"),

@@ -60,6 +60,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # CSP for the public site (site_config/security.py); the admin is exempt.
+    "site_config.security.ContentSecurityPolicyMiddleware",
     # WhiteNoise serves static files from the app server: no separate web server needed.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Answers anonymous hits on cached pages before sessions, auth and page routing.
@@ -296,6 +298,21 @@ CSRF_COOKIE_HTTPONLY = False
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "SAMEORIGIN"
+# The public pages run only this site's own scripts and styles: an injected <script>
+# or onerror= does nothing. Wagtail's admin needs inline code and keeps its defaults.
+CONTENT_SECURITY_POLICY = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'", "data:"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'self'"],
+}
+CONTENT_SECURITY_POLICY_EXEMPT_PATHS = ["/admin/"]
 SECURE_SSL_REDIRECT_FROM_ENV = env.bool("SECURE_SSL_REDIRECT", default=True)
 # Set where a proxy terminates TLS and sends X-Forwarded-Proto; never trusted otherwise.
 BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", default=False)

@@ -56,5 +56,6 @@ SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 LANGUAGE_COOKIE_SECURE = True
-# X_FRAME_OPTIONS stays SAMEORIGIN: Wagtail's live preview frames the site's own pages.
+# X_FRAME_OPTIONS stays SAMEORIGIN: Wagtail's live preview frames the site's own pages
+# (the public pages also send CSP frame-ancestors 'self', site_config/security.py).
 SILENCED_SYSTEM_CHECKS = ["security.W019"]

@@ -1,0 +1,198 @@
+"""One world for the security suites: a user of each role and objects to address.
+
+Mailing user A owns one object of every mailing model; mailing user B owns the same
+set, so "another owner's object" is always A's object requested by B.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.files.base import ContentFile
+from django.core.files.images import ImageFile
+from django.test import Client as HttpClient
+from django.utils import timezone
+from PIL import Image as PILImage
+from wagtail.contrib.redirects.models import Redirect
+from wagtail.documents import get_document_model
+from wagtail.images import get_image_model
+from wagtail.models import Collection, Page, Site, Task, Workflow
+
+from accounts.models import User
+from mailing.models import Attempt, Client, Mailing, MailingRun, Message
+from mailing.unsubscribe import make_token
+from tests.factories import make_client, make_mailing, make_message, make_user
+from tests.security.urlwalk import ParamFiller
+
+# Unique text in user A's objects: it must never appear on a page B or an editor gets.
+MARKER_A = "Owner-A-7f3c"
+ROLES = ("anonymous", "user_a", "user_b", "manager", "editor", "blocked", "superuser")
+
+
+def tiny_png(name: str = "probe.png") -> ImageFile:
+    buffer = io.BytesIO()
+    PILImage.new("RGB", (8, 8), "white").save(buffer, "PNG")
+    return ImageFile(io.BytesIO(buffer.getvalue()), name=name)
+
+
+def owned_objects(owner: User, tag: str) -> dict:
+    """One object of each mailing model for `owner`, its texts marked with `tag`."""
+    client = make_client(
+        owner, email=f"{tag}-client@example.org", full_name=f"{tag} Client"
+    )
+    message = make_message(owner, subject=f"{tag} subject")
+    mailing = make_mailing(owner, clients=[client], message=message, name=f"{tag} news")
+    run = MailingRun.objects.create(
+        mailing=mailing, kind=MailingRun.Kind.MANUAL, slot=timezone.now()
+    )
+    attempt = Attempt.objects.create(run=run, mailing=mailing, client=client)
+    return {
+        Client: client,
+        Message: message,
+        Mailing: mailing,
+        MailingRun: run,
+        Attempt: attempt,
+    }
+
+
+@dataclass
+class World:
+    users: dict[str, User | None]
+    page: Page
+    objects_a: dict
+    objects_b: dict
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def markers_a(self) -> list[str]:
+        return [MARKER_A]
+
+    def client_for(self, role: str, **kwargs) -> HttpClient:
+        http = HttpClient(**kwargs)
+        user = self.users[role]
+        if user is not None:
+            http.force_login(user)
+        return http
+
+    def filler(self) -> ParamFiller:
+        by_model = {**self.objects_a, **self.extra["by_model"]}
+        return ParamFiller(by_model, self.extra["by_name"], owner=self.users["user_a"])
+
+
+def _route_params(world_page: Page, revision, image, document, user_b) -> dict:
+    """Parameter values that depend on which route they appear in."""
+    page_model = world_page.specific_class._meta
+
+    def app_label(route):
+        if route.name.startswith("wagtailadmin_workflows"):
+            return "wagtailcore"
+        if route.name.startswith(("wagtailadmin_pages", "wagtail_bulk_action")):
+            return page_model.app_label
+        return None
+
+    def model_name(route):
+        if route.name.startswith("wagtailadmin_workflows"):
+            return "groupapprovaltask"
+        if route.name.startswith(("wagtailadmin_pages", "wagtail_bulk_action")):
+            return page_model.model_name
+        return None
+
+    def pk(route):
+        if route.name.startswith("mailing_users:"):
+            return user_b
+        for area, obj in (
+            ("pages", world_page),
+            ("images", image),
+            ("documents", document),
+        ):
+            if route.name.startswith(f"wagtailadmin_api:{area}"):
+                return obj
+        return None
+
+    def token(route):
+        # A real unsubscribe token (for user B's client: GET only asks, never acts).
+        if route.name == "mailing:unsubscribe":
+            return make_token(user_b.clients.first().pk)
+        return "set-password"  # not a signed token: the link-invalid pages
+
+    def positional_first(route):
+        return {"wagtail_serve": "", "wagtaildocs_serve": document}.get(route.name)
+
+    def positional_second(route):
+        if route.name == "wagtaildocs_serve":
+            return document.filename
+        return None
+
+    return {
+        "pk": pk,
+        "page_id": world_page,
+        "parent_page_id": world_page,
+        "page_to_move_id": world_page,
+        "destination_id": world_page,
+        "page_pk": world_page,
+        "revision_id": revision,
+        "image_id": image,
+        "document_id": document,
+        "doc_id": document,
+        "collection_id": Collection.get_first_root_node(),
+        "redirect_id": Redirect.objects.create(
+            old_path="/old-probe", redirect_link="/"
+        ),
+        "task_id": Task.objects.order_by("pk").first(),
+        "workflow_pk": Workflow.objects.order_by("pk").first(),
+        "filter_spec": "original",
+        "uidb64": "MQ",
+        "token": token,
+        "content_type_app_name": app_label,
+        "content_type_model_name": model_name,
+        "app_label": app_label,
+        "model_name": model_name,
+        "action": lambda route: (
+            "delete" if route.name == "wagtail_bulk_action" else None
+        ),
+        "_0": positional_first,
+        "_1": positional_second,
+    }
+
+
+@pytest.fixture
+def world(db) -> World:
+    """Users of every role and objects for every parameter the walker can fill."""
+    user_a = make_user("mailing_user", email="owner-a@example.com")
+    users = {
+        "anonymous": None,
+        "user_a": user_a,
+        "user_b": make_user("mailing_user", email="owner-b@example.com"),
+        "manager": make_user("manager", email="manager@example.com"),
+        "editor": make_user("editor", email="editor@example.com"),
+        "blocked": make_user(
+            "mailing_user", email="blocked@example.com", is_blocked=True
+        ),
+        "superuser": make_user("superuser", email="root@example.com"),
+    }
+    page = Site.objects.get(is_default_site=True).root_page.specific
+    revision = page.save_revision(user=users["editor"])
+    image = get_image_model().objects.create(title="probe", file=tiny_png())
+    document = get_document_model().objects.create(
+        title="probe", file=ContentFile(b"probe", name="probe.txt")
+    )
+    world = World(
+        users=users,
+        page=page,
+        objects_a=owned_objects(user_a, MARKER_A),
+        objects_b=owned_objects(users["user_b"], "Owner-B-2e61"),
+    )
+    world.extra["by_model"] = {
+        User: users["user_b"],
+        Group: Group.objects.get(name="Mailing users"),
+        get_image_model(): image,
+        get_document_model(): document,
+        Page: page,
+    }
+    world.extra["by_name"] = _route_params(
+        page, revision, image, document, users["user_b"]
+    )
+    return world

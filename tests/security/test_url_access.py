@@ -1,0 +1,269 @@
+"""Every address the project serves, requested by every role, against one policy.
+
+The addresses come from the URL resolver (tests/security/urlwalk.py), so a new view
+lands here by itself and fails until a rule below says who may open it. Object
+addresses name objects owned by mailing user A: user B is "another owner".
+A blocked user with an open session must be treated exactly like anonymous.
+
+Outcomes (tests/security/access.py): ok = shown; login = sent to sign in;
+deny = 403 or Wagtail's refusal (redirect to the admin home with a message);
+404; 405 = no GET here (a POST-only action); redirect = some other redirect;
+any = whatever, as long as it is not a server error.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+
+import pytest
+from django.conf import settings
+
+from tests.security.access import outcome
+from tests.security.conftest import ROLES
+from tests.security.urlwalk import walk
+
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
+
+# Short names keep the table readable (see the module docstring for each outcome).
+OK, LOG, NO, NF, POST, RED, ANY = "ok", "login", "deny", "404", "405", "redirect", "any"
+BAD = "400"
+OKR = "ok|redirect"  # a signed-in user may be sent on from a sign-in page
+MAY = "ok|deny"  # depends on the page permissions the page tests pin down
+E500 = "500"
+
+
+@dataclass(frozen=True)
+class Rule:
+    pattern: str  # fnmatch over "namespace:name"; unnamed routes over the path
+    anonymous: str
+    user_a: str
+    user_b: str
+    manager: str
+    editor: str
+    superuser: str
+    why: str = ""
+
+    def expected(self, role: str) -> str:
+        # A blocked user's session ends on the request: they are anonymous.
+        return getattr(self, "anonymous" if role == "blocked" else role)
+
+
+# Upstream behaviour judged acceptable, written down so a change is noticed.
+WAGTAIL_CHOOSERS = "Wagtail choosers open to every admin user (public media only)"
+
+# fmt: off
+POLICY = [
+    # pattern                              anon  usr_a usr_b mgr   edit  super
+    # --- mailing workspace: owners see their own, managers read all, editors none ---
+    # Object addresses name user A's objects: B is another owner and is refused.
+    Rule("mailing_attempt:add",                 LOG,  NO,   NO,   NO,   NO,   NO,
+         why="attempts are a read-only log, for everyone"),
+    Rule("mailing_attempt:edit",                LOG,  NO,   NO,   NO,   NO,   NO),
+    Rule("mailing_attempt:delete",              LOG,  NO,   NO,   NO,   NO,   NO),
+    Rule("wagtailsnippetchoosers_mailing_attempt:create",
+                                                LOG,  NO,   NO,   NO,   NO,   NO),
+    Rule("mailing_*:list*",                     LOG,  OK,   OK,   OK,   NO,   OK),
+    Rule("mailing_*:add",                       LOG,  OK,   OK,   NO,   NO,   OK),
+    Rule("mailing_client:import",               LOG,  OK,   OK,   NO,   NO,   OK),
+    Rule("mailing_*:edit",                      LOG,  OK,   NO,   NO,   NO,   OK),
+    Rule("mailing_*:delete",                    LOG,  OK,   NO,   NO,   NO,   OK),
+    Rule("mailing_mailing:send_*",              LOG,  OK,   NO,   NO,   NO,   OK),
+    Rule("mailing_mailing:*able",                LOG,  NO,   NO,   OK,   NO,   OK,
+         why="switching a mailing off or on is the managers' tool"),
+    Rule("mailing_*:usage",                     LOG,  OK,   NO,   OK,   NO,   OK),
+    Rule("mailing_*:history*",                  LOG,  OK,   NO,   OK,   NO,   OK),
+    Rule("mailing_*:inspect",                   LOG,  OK,   NO,   OK,   NO,   OK),
+    Rule("mailing_mailing:preview",             LOG,  OK,   NO,   OK,   NO,   OK),
+    Rule("mailing_mailing:report",              LOG,  OK,   NO,   OK,   NO,   OK),
+    Rule("mailing_reports:*",                   LOG,  OK,   OK,   OK,   NO,   OK),
+    Rule("mailing_users:*",                     LOG,  NO,   NO,   OK,   NO,   OK,
+         why="blocking users is the managers' tool"),
+    Rule("wagtailsnippetchoosers_mailing_*:chosen",
+                                                LOG,  OK,   NF,   OK,   NF,   OK),
+    Rule("wagtailsnippetchoosers_mailing_*:create",
+                                                LOG,  OK,   OK,   NO,   NO,   OK),
+    Rule("wagtailsnippetchoosers_mailing_*",    LOG,  OK,   OK,   OK,   OK,   OK,
+         why="choosers list only the user's own rows (LEAK CHECK below)"),
+    # --- public site and machine endpoints ---
+    Rule("healthz",                             OK,   OK,   OK,   OK,   OK,   OK),
+    Rule("wagtail_serve",                       OK,   OK,   OK,   OK,   OK,   OK),
+    Rule("wagtaildocs_serve",                   OK,   OK,   OK,   OK,   OK,   OK),
+    Rule("wagtailcore_login",                   OK,   OK,   OK,   OK,   OK,   OK),
+    Rule("set_language",                        RED,  RED,  RED,  RED,  RED,  RED),
+    # --- accounts: public doors, and the profile for the signed-in ---
+    Rule("accounts:logout",                     POST, POST, POST, POST, POST, POST),
+    Rule("accounts:login",                      OK,   RED,  RED,  RED,  RED,  RED),
+    Rule("accounts:verify_email",               BAD,  BAD,  BAD,  BAD,  BAD,  BAD,
+         why="the probe token is not a signed token"),
+    Rule("accounts:confirm_email_change",       BAD,  BAD,  BAD,  BAD,  BAD,  BAD),
+    Rule("accounts:profile",                    LOG,  OK,   OK,   OK,   OK,   OK),
+    Rule("accounts:password_change",            LOG,  OK,   OK,   OK,   OK,   OK),
+    Rule("accounts:change_email",               LOG,  OK,   OK,   OK,   OK,   OK),
+    Rule("accounts:*",                          OK,   OK,   OK,   OK,   OK,   OK),
+    # --- the admin's own doors lead to the accounts pages: one door, one set of rules
+    Rule("admin_login_redirect",                LOG,  LOG,  LOG,  LOG,  LOG,  LOG),
+    Rule("/admin/password_reset/",              RED,  RED,  RED,  RED,  RED,  RED),
+    Rule("wagtailadmin_password_reset*",        NF,   NF,   NF,   NF,   NF,   NF,
+         why="Wagtail's own reset is switched off (WAGTAIL_PASSWORD_RESET_ENABLED)"),
+    Rule("wagtailadmin_sprite",                 OK,   OK,   OK,   OK,   OK,   OK),
+    Rule("wagtailadmin_javascript_catalog",     OK,   OK,   OK,   OK,   OK,   OK),
+    Rule("wagtailadmin_logout",                 LOG,  POST, POST, POST, POST, POST),
+    Rule("wagtailadmin_error_test",             LOG,  E500, E500, E500, E500, E500,
+         why="Wagtail's deliberate 'failwhale' error page"),
+    # --- anything every signed-in admin user may open ---
+    Rule("wagtailadmin_home",                   LOG,  OK,   OK,   OK,   OK,   OK),
+    Rule("/admin/test404/",                     LOG,  OK,   OK,   OK,   OK,   OK),
+    Rule("/admin/no-such-admin-page/",          LOG,  NF,   NF,   NF,   NF,   NF),
+    Rule("wagtailadmin_account",                LOG,  OK,   OK,   OK,   OK,   OK),
+    Rule("wagtailadmin_dismissibles",           LOG,  OK,   OK,   OK,   OK,   OK),
+    Rule("wagtailadmin_block_preview",          LOG,  NF,   NF,   NF,   NF,   NF),
+    Rule("wagtailadmin_tag_autocomplete",       LOG,  OK,   OK,   OK,   OK,   OK),
+    Rule("wagtailadmin_choose_*",               LOG,  OK,   OK,   OK,   OK,   OK,
+         why="link choosers of the rich-text editor, used in message bodies"),
+    Rule("wagtailembeds:*",                     LOG,  OK,   OK,   OK,   OK,   OK),
+    Rule("wagtailimages_chooser:create",        LOG,  NO,   NO,   NO,   OK,   OK),
+    Rule("wagtaildocs_chooser:create",          LOG,  NO,   NO,   NO,   OK,   OK),
+    Rule("wagtailimages_chooser:*",             LOG,  OK,   OK,   OK,   OK,   OK,
+         why=WAGTAIL_CHOOSERS),
+    Rule("wagtaildocs_chooser:*",               LOG,  OK,   OK,   OK,   OK,   OK,
+         why=WAGTAIL_CHOOSERS),
+    Rule("wagtailadmin_api:pages:detail",       LOG,  NF,   NF,   NF,   OK,   OK),
+    Rule("wagtailadmin_api:*:find",             LOG,  NF,   NF,   NF,   NF,   NF),
+    Rule("wagtailadmin_api:*",                  LOG,  OK,   OK,   OK,   OK,   OK,
+         why="the admin API behind choosers; pages listed only where permitted"),
+    Rule("wagtailadmin_workflows:task_cho*",    LOG,  OK,   OK,   OK,   OK,   OK),
+    Rule("wagtailadmin_pages:move_confirm",     LOG,  OK,   OK,   OK,   OK,   OK,
+         why="Wagtail shows the confirmation to any admin user; the POST checks"),
+    Rule("wagtailadmin_pages:confirm_workflow_c*", LOG,  OK,   OK,   OK,   OK,   OK),
+    Rule("wagtailadmin_pages:choose_parent",    LOG,  OK,   OK,   OK,   OK,   OK),
+    Rule("wagtailadmin_reports:site_history*",  LOG,  OK,   OK,   OK,   OK,   OK,
+         why="Wagtail filters the log to what the user may see"),
+    # --- POST-only admin actions ---
+    Rule("wagtailadmin_pages:set_page_position", LOG,  POST, POST, POST, POST, POST),
+    Rule("wagtailadmin_pages:lock",             LOG,  POST, POST, POST, POST, POST),
+    Rule("wagtailadmin_pages:unlock",           LOG,  POST, POST, POST, POST, POST),
+    Rule("wagtailadmin_workflows:remove",       LOG,  POST, POST, POST, POST, POST),
+    Rule("wagtail*:edit_multiple",              LOG,  POST, POST, POST, POST, POST),
+    Rule("wagtail*:delete_multiple",            LOG,  POST, POST, POST, POST, POST),
+    Rule("wagtailadmin_pages:revisions_index",  LOG,  RED,  RED,  RED,  RED,  RED),
+    # --- site and blog pages: editors only ---
+    Rule("wagtailadmin_pages:add*",             LOG,  NO,   NO,   NO,   NO,   NO,
+         why="the fixture page type cannot be created by hand"),
+    Rule("wagtailadmin_pages:preview_on_add",   LOG,  NO,   NO,   NO,   NO,   NO),
+    Rule("wagtailadmin_pages:convert_alias",    LOG,  NF,   NF,   NF,   NF,   NF),
+    Rule("wagtailadmin_pages:workflow_preview", LOG,  NO,   NO,   NO,   NO,   NO),
+    Rule("wagtailadmin_pages:delete",           LOG,  NO,   NO,   NO,   NO,   OK,
+         why="the site's root page: nobody but a superuser removes it"),
+    Rule("wagtailadmin_pages:unpublish",        LOG,  NO,   NO,   NO,   MAY,  OK),
+    Rule("wagtailadmin_pages:move",             LOG,  NO,   NO,   NO,   MAY,  OK),
+    Rule("wagtailadmin_pages:set_privacy",      LOG,  NO,   NO,   NO,   MAY,  OK),
+    Rule("wagtailadmin_pages:revisions_unschedule", LOG,  NO,   NO,   NO,   MAY,  OK),
+    Rule("wagtailadmin_pages:*",                LOG,  NO,   NO,   NO,   OK,   OK),
+    Rule("wagtailadmin_explore*",               LOG,  NO,   NO,   NO,   OK,   OK),
+    Rule("wagtailadmin_reports:locked_pages*",  LOG,  NO,   NO,   NO,   NO,   OK),
+    Rule("wagtailadmin_reports:*",              LOG,  NO,   NO,   NO,   OK,   OK),
+    Rule("wagtailforms:list_submissions*",      LOG,  NF,   NF,   NF,   NF,   NF,
+         why="the fixture page is not a form page"),
+    Rule("wagtailforms:delete_submissions",     LOG,  NO,   NO,   NO,   NO,   NO),
+    Rule("wagtailforms:*",                      LOG,  NO,   NO,   NO,   OK,   OK),
+    Rule("wagtailimages:url_generator*",        LOG,  NO,   NO,   NO,   NF,   NF,
+         why="dynamic image serving is not installed"),
+    Rule("wagtailimages:*",                     LOG,  NO,   NO,   NO,   OK,   OK),
+    Rule("wagtaildocs:*",                       LOG,  NO,   NO,   NO,   OK,   OK),
+    # --- site administration: superusers only ---
+    Rule("wagtailadmin_collections:*",          LOG,  NO,   NO,   NO,   NO,   OK),
+    Rule("wagtailadmin_workflows:select_task_type", LOG,  NO,   NO,   NO,   NO,   RED),
+    Rule("wagtailadmin_workflows:*",            LOG,  NO,   NO,   NO,   NO,   OK),
+    Rule("wagtailredirects:process_import",     LOG,  NO,   NO,   NO,   NO,   POST),
+    Rule("wagtailredirects:*",                  LOG,  NO,   NO,   NO,   NO,   OK),
+    Rule("wagtailsites:*",                      LOG,  NO,   NO,   NO,   NO,   OK),
+    Rule("wagtailusers_groups:*",               LOG,  NO,   NO,   NO,   NO,   OK),
+    Rule("wagtailusers_users:*",                LOG,  NO,   NO,   NO,   NO,   OK),
+    Rule("wagtail_bulk_action",                 LOG,  NF,   NF,   NF,   NF,   NF,
+         why="no ids given: nothing to act on"),
+    Rule("wagtailsnippets:index",               LOG,  NO,   NO,   NO,   NO,   NO,
+         why="no generic snippets are registered"),
+    # --- unsubscribing from an email: the signed token is the key, GET only asks ---
+    Rule("mailing:unsubscribe",                 OK,   OK,   OK,   OK,   OK,   OK,
+         why="a real token: the confirmation page, for anyone holding the link"),
+    # --- ESP webhooks: POSTed by the ESP with basic auth; GET is not a method ---
+    Rule("anymail:*",                           POST, POST, POST, POST, POST, POST,
+         why="only configured ESPs are routed (site_config/security.py)"),
+]
+# fmt: on
+
+
+def rule_for(name: str, path: str) -> Rule | None:
+    for rule in POLICY:
+        subject = path if rule.pattern.startswith("/") else name
+        if fnmatch.fnmatchcase(subject, rule.pattern):
+            return rule
+    return None
+
+
+def matches(expected: str, got: str) -> bool:
+    if expected == ANY:
+        return not got.startswith("5")
+    return got in expected.split("|")
+
+
+class Session:
+    """One role's browser: re-signs in when a response ended the session."""
+
+    def __init__(self, world, role: str):
+        self.user = world.users[role]
+        self.role = role
+        self.http = world.client_for(role, raise_request_exception=False)
+
+    def get(self, path: str):
+        if self.role == "blocked":
+            # The point is a blocked user who still holds a session cookie.
+            self.http.force_login(self.user)
+        response = self.http.get(path)
+        cookie = response.cookies.get(settings.SESSION_COOKIE_NAME)
+        if self.user is not None and cookie is not None and not cookie.value:
+            self.http.force_login(self.user)
+        return response
+
+
+def leaked(world, response, where: str) -> list[str]:
+    """User A's names, emails and subjects must not reach another owner or an editor."""
+    body = getattr(response, "content", b"").decode(errors="replace")
+    return [f"{where}: {marker!r}" for marker in world.markers_a if marker in body]
+
+
+def test_every_address_answers_every_role_as_the_policy_says(world):
+    result = walk(world.filler())
+    result.print_summary("URL walk")
+    sessions = {role: Session(world, role) for role in ROLES}
+    unknown, wrong, cells, used, leaks = [], [], 0, set(), []
+    for target in result.targets:
+        rule = rule_for(target.route.name, target.path)
+        if rule is None:
+            unknown.append(f"{target.route.name} {target.path}")
+            continue
+        used.add(rule.pattern)
+        for role in ROLES:
+            response = sessions[role].get(target.path)
+            got = outcome(response)
+            cells += 1
+            if role in ("user_b", "editor") and got == OK:
+                leaks += leaked(world, response, f"{target.path} as {role}")
+            if not matches(rule.expected(role), got):
+                wrong.append(
+                    f"{target.path} ({target.route.name}) as {role}: "
+                    f"expected {rule.expected(role)}, got {got}"
+                )
+    print(
+        f"access cells checked: {cells} "
+        f"({len(result.targets)} addresses x {len(ROLES)} roles), "
+        f"skipped routes: {len(result.skipped)}, rules unused: "
+        f"{sorted({r.pattern for r in POLICY} - used)}"
+    )
+    assert not leaks, "user A's data shown to others:\n" + "\n".join(leaks)
+    assert not unknown, (
+        "addresses with no policy rule (decide who may open them):\n"
+        + "\n".join(unknown)
+    )
+    assert not wrong, f"{len(wrong)} cells differ from the policy:\n" + "\n".join(wrong)

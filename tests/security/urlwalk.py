@@ -1,0 +1,196 @@
+"""Every URL the project serves, as concrete addresses a test client can request.
+
+The walk goes through Django's resolver tree (Wagtail admin viewsets and hooks
+register into it), so a view added anywhere is found without editing a test. Path
+parameters are filled from a `Fixture` (objects owned by mailing user A, pages,
+images...). A pattern whose parameters cannot be filled is returned as skipped with
+the reason, so the suites can count and print what they could not reach.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.urls import URLPattern, URLResolver, get_resolver, resolve
+from django.urls.exceptions import Resolver404
+from django.utils import translation
+from django.utils.regex_helper import normalize
+
+
+@dataclass(frozen=True)
+class Route:
+    """One leaf of the resolver tree."""
+
+    name: str  # "namespace:name", or "-" for unnamed patterns
+    route: str  # the pattern as written, for messages
+    chain: tuple  # the pattern objects from the root to the leaf
+    callback: Callable
+
+    @property
+    def view_model(self):
+        """The model a Wagtail generic view works on, when the viewset says so."""
+        initkwargs = getattr(self.callback, "view_initkwargs", None) or {}
+        model = initkwargs.get("model")
+        return model if isinstance(model, type) else None
+
+    @property
+    def namespace_model(self):
+        """The model a namespace such as "mailing_client" names, if any."""
+        from django.apps import apps
+
+        namespace = self.name.rpartition(":")[0].split(":")[-1]
+        app_label, _, model_name = namespace.partition("_")
+        try:
+            return apps.get_model(app_label, model_name)
+        except (LookupError, ValueError):
+            return None
+
+    @property
+    def view_class(self):
+        return getattr(self.callback, "view_class", None)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A concrete address for a route."""
+
+    route: Route
+    path: str
+    owned: bool = False  # the address names an object owned by mailing user A
+
+
+@dataclass
+class Walk:
+    targets: list[Target] = field(default_factory=list)
+    skipped: list[tuple[Route, str]] = field(default_factory=list)
+
+    def print_summary(self, title: str) -> None:
+        print(f"\n{title}: {len(self.targets)} addresses, {len(self.skipped)} skipped")
+        for route, reason in self.skipped:
+            print(f"  skipped {route.name} ({route.route}): {reason}")
+
+
+def iter_routes(patterns=None, chain=(), namespace=()) -> Iterator[Route]:
+    patterns = get_resolver().url_patterns if patterns is None else patterns
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            inner = namespace + ((pattern.namespace,) if pattern.namespace else ())
+            yield from iter_routes(
+                pattern.url_patterns, chain + (pattern.pattern,), inner
+            )
+        elif isinstance(pattern, URLPattern):
+            name = ":".join(namespace + (pattern.name,)) if pattern.name else "-"
+            full = chain + (pattern.pattern,)
+            yield Route(
+                name=name,
+                route="".join(str(p) for p in full),
+                chain=full,
+                callback=pattern.callback,
+            )
+
+
+def _format(pattern) -> tuple[str, list[str]]:
+    """A format string and its parameter names for one level of the tree."""
+    regex = pattern.regex.pattern.removeprefix("^")
+    if regex in (".*/$", ".*/\\Z"):  # Wagtail admin's catch-all 404
+        return "no-such-admin-page/", []
+    # Django's own reverse() uses normalize(); the first form is the shortest.
+    text, params = normalize(regex)[0]
+    return text, list(params)
+
+
+def _unique_positional(params: list[str], depth: int) -> list[str]:
+    # Positional groups are called _0, _1 at every level: make them distinct.
+    return [f"{p}@{depth}" if re.fullmatch(r"_\d+", p) else p for p in params]
+
+
+def build(route: Route, filler: ParamFiller) -> Target | str:
+    """A Target for the route, or the reason it cannot be built."""
+    pieces, values, owned = [], {}, False
+    for depth, pattern in enumerate(route.chain):
+        try:
+            text, params = _format(pattern)
+        except (NotImplementedError, ValueError) as exc:
+            return f"pattern cannot be reversed ({exc.__class__.__name__})"
+        names = _unique_positional(params, depth)
+        for param, unique in zip(params, names, strict=True):
+            text = text.replace(f"%({param})s", f"%({unique})s", 1)
+        for name in names:
+            value = filler.value(route, name.split("@")[0], depth)
+            if value is None:
+                return f"no value for parameter {name.split('@')[0]!r}"
+            values[name], is_owned = value
+            owned = owned or is_owned
+        pieces.append(text)
+    path = "/" + "".join(pieces) % values
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return f"built {path} but it does not resolve"
+    if match.func is not route.callback:
+        return f"built {path} but it resolves to {match.view_name}"
+    return Target(route=route, path=path, owned=owned)
+
+
+def walk(filler: ParamFiller, languages=None) -> Walk:
+    """Concrete addresses for every route, in each language (i18n_patterns)."""
+    result, seen = Walk(), set()
+    for language in languages or [code for code, _ in settings.LANGUAGES]:
+        with translation.override(language):
+            for route in iter_routes():
+                built = build(route, filler)
+                if isinstance(built, str):
+                    if route.name not in {r.name for r, _ in result.skipped}:
+                        result.skipped.append((route, built))
+                elif built.path not in seen:
+                    seen.add(built.path)
+                    result.targets.append(built)
+    return result
+
+
+class ParamFiller:
+    """Values for path parameters, keyed by parameter name and the view's model.
+
+    `by_model` maps a model to the object its pk parameters take (owned by mailing
+    user A where the model has an owner); `by_name` maps a parameter name to a value,
+    or to a callable of the route returning one (None: cannot fill).
+    """
+
+    PK_NAMES = {"pk", "object_id", "id"}
+
+    def __init__(self, by_model: dict, by_name: dict, owner=None):
+        self.by_model = by_model
+        self.by_name = by_name
+        self.owner = owner
+
+    def _is_owned(self, obj) -> bool:
+        owner_id = getattr(obj, "owner_id", None)
+        if owner_id is None and hasattr(obj, "mailing"):
+            owner_id = obj.mailing.owner_id
+        return self.owner is not None and owner_id == self.owner.pk
+
+    def value(self, route: Route, name: str, depth: int):
+        model = route.view_model or route.namespace_model
+        if name in self.PK_NAMES and model is not None:
+            obj = self._object_for(model)
+            if obj is None:
+                return None
+            return str(obj.pk), self._is_owned(obj)
+        filled = self.by_name.get(name)
+        if callable(filled):
+            filled = filled(route)
+        if filled is None:
+            return None
+        if hasattr(filled, "pk"):
+            return str(filled.pk), self._is_owned(filled)
+        return str(filled), False
+
+    def _object_for(self, model):
+        for known, obj in self.by_model.items():
+            if issubclass(model, known):
+                return obj
+        # Rows every install has (the default site, the root collection...).
+        return model._default_manager.order_by("pk").first()
