@@ -7,6 +7,8 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 from wagtail.fields import RichTextField
 
+from .rendering import sanitise_rich_text
+
 no_line_breaks = RegexValidator(
     r"[\r\n]",
     inverse_match=True,
@@ -102,6 +104,10 @@ class Message(models.Model):
         verbose_name_plural = _("messages")
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["owner", "created_at"])]
+
+    def save(self, *args, **kwargs):
+        self.html_body = sanitise_rich_text(self.html_body)
+        super().save(*args, **kwargs)
 
     def __str__(self):
         return self.subject

@@ -38,6 +38,22 @@ def sanitise_html(markup: str) -> str:
     return nh3.clean(markup)
 
 
+_RICH_TEXT_ATTRIBUTES = {
+    **nh3.ALLOWED_ATTRIBUTES,
+    # Wagtail's stored link format: <a linktype="page" id="3">.
+    "a": nh3.ALLOWED_ATTRIBUTES["a"] | {"linktype", "id"},
+}
+
+
+def sanitise_rich_text(markup: str) -> str:
+    """Wagtail's stored rich text, sanitised and well-formed.
+
+    Rows written around the editor (ORM, imports) must not carry scripts, and the
+    editor itself refuses to open unbalanced markup.
+    """
+    return nh3.clean(markup, attributes=_RICH_TEXT_ATTRIBUTES, link_rel=None)
+
+
 @dataclass(frozen=True)
 class PreparedMessage:
     """A message with its HTML expanded and sanitised once, ready for each client.

@@ -38,3 +38,36 @@ def _restore_migrated_data_after(item):
     if marker and marker.kwargs.get("transaction"):
         kwargs = {"serialized_rollback": True, **marker.kwargs}
         item.add_marker(pytest.mark.django_db(*marker.args, **kwargs), append=False)
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    """Debian's Chromium through Playwright (its own download cannot work here)."""
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the
+    # test makes meanwhile are ordinary synchronous ones. Scoped to the test so
+    # subprocesses of other tests (check --deploy) never inherit it.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    page = browser.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    page.close()

@@ -6,7 +6,6 @@ from django.core import mail
 from accounts.models import User
 from tests.accounts.conftest import path_in
 from tests.accounts.helpers import SIGNUP_PASSWORD
-from tests.conftest import CHROMIUM
 
 pytestmark = [
     pytest.mark.e2e,
@@ -15,30 +14,6 @@ pytestmark = [
     # groups of the data migration for the tests that come after.
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-@pytest.fixture
-def page(monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the ORM calls made
-    # here meanwhile are ordinary synchronous ones.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-            ],
-        )
-        page = browser.new_page()
-        page.set_default_timeout(15_000)
-        yield page
-        browser.close()
 
 
 def test_sign_up_follow_the_link_and_reach_the_dashboard(live_server, page):

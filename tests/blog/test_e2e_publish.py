@@ -1,7 +1,6 @@
 """An editor publishes a post with an image; a visitor reads it in both languages."""
 
 import io
-import os
 import re
 import time
 
@@ -12,10 +11,7 @@ from PIL import Image as PILImage
 from blog.models import BlogPage
 from blog.services import flush_view_counts
 from home.page_cache import invalidate_pages
-from tests.conftest import CHROMIUM
 from tests.factories import PASSWORD, make_blog_index, make_user
-
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 pytestmark = [
     pytest.mark.e2e,
@@ -24,24 +20,6 @@ pytestmark = [
     # migrations' data (home page, groups) for the tests that follow.
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-            ],
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

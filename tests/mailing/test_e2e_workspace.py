@@ -1,6 +1,5 @@
 """A user builds a mailing in the admin; a manager sees it and cannot edit it."""
 
-import os
 import re
 from urllib.parse import urlsplit
 
@@ -9,27 +8,6 @@ from django.urls import reverse
 
 from mailing.models import Mailing
 from tests.factories import PASSWORD, make_user
-
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
 
 
 def sign_in(page, base, email):

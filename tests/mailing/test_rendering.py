@@ -1,6 +1,10 @@
 from types import SimpleNamespace
 
+import pytest
+from django.urls import reverse
+
 from mailing.rendering import render_email
+from tests.factories import make_message, make_user
 
 UNSUBSCRIBE = "https://vestnik.example/unsubscribe/token/"
 
@@ -56,3 +60,21 @@ def test_user_html_is_sanitised_and_values_escaped():
     assert "onclick" not in rendered.html
     assert "<img" not in rendered.html
     assert "&lt;img src=x onerror=alert(1)&gt;" in rendered.html
+
+
+@pytest.mark.django_db
+def test_html_written_around_the_editor_is_stored_sanitised_and_editable(client):
+    owner = make_user()
+    message = make_message(
+        owner,
+        html_body='<p><b>Hi</p><script>x</script><a href="/x" onclick="x()">l</a>',
+    )
+    message.refresh_from_db()
+    client.force_login(owner)
+
+    response = client.get(reverse("mailing_message:edit", args=[message.pk]))
+
+    assert "<script" not in message.html_body
+    assert "onclick" not in message.html_body
+    assert "<b>Hi</b>" in message.html_body
+    assert response.status_code == 200
