@@ -9,7 +9,6 @@ headless Chromium with a handler counting alert / confirm / prompt dialogs.
 from __future__ import annotations
 
 import fnmatch
-import os
 
 import pytest
 from django.conf import settings
@@ -22,20 +21,12 @@ from tests.factories import make_client, make_mailing, make_message
 from tests.security.test_url_access import OK, rule_for
 from tests.security.urlwalk import walk
 
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.slow,
     pytest.mark.django_db(transaction=True),
 ]
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
 XSS = [
     "<script>alert('xss-1')</script>",
     "<img src=x onerror=alert('xss-2')>",
@@ -189,18 +180,6 @@ def record_dialog(dialogs: list, role: str):
     return handler
 
 
-@pytest.fixture
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
-
-
 def render_everywhere(world, live_server, chromium, separately: bool) -> None:
     payloads = plant_corpus(world, separately)
     site = {  # the live pages of the site and blog (a draft answers 404)
@@ -248,13 +227,13 @@ def render_everywhere(world, live_server, chromium, separately: bool) -> None:
 
 
 def test_no_script_dialog_fires_on_any_page_showing_user_text(
-    world, live_server, chromium
+    world, live_server, browser
 ):
-    render_everywhere(world, live_server, chromium, separately=False)
+    render_everywhere(world, live_server, browser, separately=False)
 
 
 @pytest.mark.stress
 def test_no_script_dialog_fires_with_each_payload_on_its_own(
-    world, live_server, chromium
+    world, live_server, browser
 ):
-    render_everywhere(world, live_server, chromium, separately=True)
+    render_everywhere(world, live_server, browser, separately=True)
