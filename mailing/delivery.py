@@ -96,6 +96,11 @@ def drop_connection(backend) -> None:
 
 def send_one(backend, item: Outbound) -> Outcome:
     try:
+        if getattr(backend, "connection", False) is None:
+            # Reopen a dropped connection here: Django's send_messages() would open
+            # one for this email only and close it, losing the server's reply and
+            # costing a connection per email for the rest of the chunk.
+            backend.open()
         backend.send_messages([item.message])
     except (
         OSError,

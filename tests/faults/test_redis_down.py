@@ -18,7 +18,7 @@ from tests.security.urlwalk import walk
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 
-def redis_caches(url: str) -> dict:
+def redis_caches(url: str, timeout: float = 1) -> dict:
     from django.conf import settings
 
     return {
@@ -29,8 +29,8 @@ def redis_caches(url: str) -> dict:
             "KEY_PREFIX": "vestnik-faults",
             "OPTIONS": {
                 "IGNORE_EXCEPTIONS": True,
-                "SOCKET_CONNECT_TIMEOUT": 1,
-                "SOCKET_TIMEOUT": 1,
+                "SOCKET_CONNECT_TIMEOUT": timeout,
+                "SOCKET_TIMEOUT": timeout,
             },
         }
     }
@@ -113,11 +113,15 @@ def test_a_hung_redis_costs_a_timeout_not_an_error(world, redis_cache, client):
     paths = ["/", "/en/", "/admin/"]
     serve(world, paths)
     redis_cache.pause()
+    # A short timeout keeps the suite quick; what is proved (bounded, no error)
+    # does not depend on its length.
+    ConnectionFactory._pools.clear()
     try:
-        started = time.monotonic()
-        hung = serve(world, paths)
-        health = client.get("/healthz/")
-        elapsed = time.monotonic() - started
+        with override_settings(CACHES=redis_caches(redis_cache.url, timeout=0.25)):
+            started = time.monotonic()
+            hung = serve(world, paths)
+            health = client.get("/healthz/")
+            elapsed = time.monotonic() - started
     finally:
         redis_cache.resume()
     print(
@@ -127,5 +131,5 @@ def test_a_hung_redis_costs_a_timeout_not_an_error(world, redis_cache, client):
     )
     assert set(hung.values()) == {200}
     assert health.status_code == 503
-    # Each cache call gives up after SOCKET_TIMEOUT (1 s): bounded, not stuck.
-    assert elapsed < 30
+    # Each cache call gives up after SOCKET_TIMEOUT (0.25 s): bounded, not stuck.
+    assert elapsed < 10

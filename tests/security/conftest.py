@@ -24,7 +24,14 @@ from wagtail.models import Collection, Page, Site, Task, Workflow
 from accounts.models import User
 from mailing.models import Attempt, Client, Mailing, MailingRun, Message
 from mailing.unsubscribe import make_token
-from tests.factories import make_client, make_mailing, make_message, make_user
+from tests.factories import (
+    make_blog_index,
+    make_client,
+    make_mailing,
+    make_message,
+    make_post,
+    make_user,
+)
 from tests.security.urlwalk import ParamFiller
 
 # Unique text in user A's objects: it must never appear on a page B or an editor gets.
@@ -179,11 +186,18 @@ def world(db) -> World:
     document = get_document_model().objects.create(
         title="probe", file=ContentFile(b"probe", name="probe.txt")
     )
+    # The public site: a blog with a published post and a draft (editor-written).
+    blog = make_blog_index(title="Blog probe", slug="blog-probe")
     world = World(
         users=users,
         page=page,
         objects_a=owned_objects(user_a, MARKER_A),
         objects_b=owned_objects(users["user_b"], "Owner-B-2e61"),
+    )
+    world.extra["blog"] = blog
+    world.extra["post"] = make_post(blog, title="Post probe", slug="post-probe")
+    world.extra["draft"] = make_post(
+        blog, title="Draft probe", slug="draft-probe", publish=False
     )
     world.extra["by_model"] = {
         User: users["user_b"],

@@ -55,6 +55,12 @@ class FormParser(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
+        if self._form is not None and attrs.get("data-controller") == "w-block":
+            # A Wagtail StreamField: its inputs are built by JavaScript, which always
+            # sends the block count. An empty stream is what a browser posts when
+            # every block is removed.
+            self._form.fields.append((f"{attrs['id']}-count", "hidden", "0"))
+            return
         if tag == "form":
             self._form = Form(
                 action=attrs.get("action") or self.page_path,

@@ -112,7 +112,15 @@ def _production_env(**extra) -> dict:
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")
+        # DJANGO_ALLOW_ASYNC_UNSAFE is the browser tests' switch, set when their
+        # module is collected: it is no part of a deployment.
+        if key
+        not in (
+            "DATABASE_URL",
+            "REDIS_URL",
+            "DJANGO_SETTINGS_MODULE",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+        )
     }
     env.update(
         DJANGO_SETTINGS_MODULE="site_config.settings.production",

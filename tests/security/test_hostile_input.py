@@ -63,18 +63,20 @@ DESTRUCTIVE = (
     *("*logout*", "*move*", "*unschedule*", "*convert_alias*"),
 )
 ROLE_ORDER = ("anonymous", "user_a", "editor", "manager", "superuser")
-EXAMPLES_PER_FORM = 6
+# `make test` samples: per form one post carrying a slice of the corpus (the slices
+# rotate, so every corpus value reaches some form) plus one hypothesis draw.
+# `make stress` posts every corpus value alone in every field, plus 10 draws.
+SUITE_DRAWS, STRESS_DRAWS = 1, 10
 
 
-def discover_forms(world):
+def discover_forms(world, clients):
     """(role, page path, form) for each distinct POST form of the project."""
     found, seen = [], set()
     for target in walk(world.filler()).targets:
         if any(fnmatch.fnmatchcase(target.route.name, p) for p in DESTRUCTIVE):
             continue
         for role in ROLE_ORDER:
-            http = world.client_for(role, raise_request_exception=False)
-            response = http.get(target.path)
+            response = clients[role].get(target.path)
             if outcome(response) != "ok" or "html" not in response.get(
                 "Content-Type", ""
             ):
@@ -87,47 +89,95 @@ def discover_forms(world):
     return found
 
 
-def post_hostile_values(http, role, page, form, tried, refused, failures):
-    """A hypothesis test for one form: post, then judge the answer."""
-    fields = form.text_fields()
+class Poster:
+    """Posts values to one form as a browser would and judges each answer."""
 
-    @hypothesis_settings(
-        max_examples=EXAMPLES_PER_FORM,
-        deadline=None,
-        database=None,
-        suppress_health_check=[HealthCheck.function_scoped_fixture],
-    )
-    @given(st.lists(hostile_values, min_size=1, max_size=len(fields)))
-    def post_hostile(values):
-        http.get(page)  # a fresh CSRF token, as a browser would have
-        data = form.data({f: values[i % len(values)] for i, f in enumerate(fields)})
-        response = http.post(form.action, data)
-        tried[0] += 1
+    def __init__(self, http, role, page, form):
+        self.http, self.role, self.page, self.form = http, role, page, form
+        self.tried = self.refused = 0
+        self.failures: list[str] = []
+
+    def post(self, values: list[str]) -> None:
+        fields = self.form.text_fields()
+        self.http.get(self.page)  # a fresh CSRF token, as a browser would have
+        values = {f: values[i % len(values)] for i, f in enumerate(fields)}
+        data = self.form.data(values)
+        response = self.http.post(self.form.action, data)
+        self.tried += 1
+        where = f"{self.role} {self.form.action}"
         if response.status_code >= 500:
-            failures.append(f"{role} {form.action}: {response.status_code}")
+            self.failures.append(f"{where}: {response.status_code}")
         elif response.status_code in (200, 400) and "html" in response.get(
             "Content-Type", ""
         ):
-            refused[0] += 1
+            self.refused += 1
             if not shows_an_error(response.content.decode()):
-                failures.append(f"{role} {form.action}: refused without a message")
+                self.failures.append(f"{where}: refused without a message")
 
-    return post_hostile
+    def draws(self, examples: int) -> None:
+        """`examples` hypothesis-drawn value lists, corpus and arbitrary unicode."""
+
+        @hypothesis_settings(
+            max_examples=examples,
+            deadline=None,
+            database=None,
+            suppress_health_check=[HealthCheck.function_scoped_fixture],
+        )
+        @given(st.lists(hostile_values, min_size=1, max_size=len(self.fields)))
+        def post_hostile(values):
+            self.post(values)
+
+        post_hostile()
+
+    @property
+    def fields(self) -> list[str]:
+        return self.form.text_fields()
 
 
-def test_hostile_values_in_every_form_never_cause_a_server_error(world):
-    forms = discover_forms(world)
-    tried, refused, failures = [0], [0], []
+def corpus_slice(start: int, size: int) -> list[str]:
+    return [HOSTILE[(start + i) % len(HOSTILE)] for i in range(max(size, 1))]
 
+
+def run_hostile(world, full: bool) -> None:
+    clients = {
+        role: world.client_for(role, raise_request_exception=False)
+        for role in ROLE_ORDER
+    }
+    forms = discover_forms(world, clients)
+    posters, offset = [], 0
     for role, page, form in forms:
+        # A fresh session per form: a post that succeeds may end or change it.
         http = world.client_for(role, raise_request_exception=False)
-        post_hostile_values(http, role, page, form, tried, refused, failures)()
+        poster = Poster(http, role, page, form)
+        if full:
+            for value in HOSTILE:
+                poster.post([value])
+        else:
+            poster.post(corpus_slice(offset, len(poster.fields)))
+            offset += len(poster.fields)
+        poster.draws(STRESS_DRAWS if full else SUITE_DRAWS)
+        posters.append(poster)
 
+    tried = sum(p.tried for p in posters)
+    corpus_used = len(HOSTILE) if full else min(offset, len(HOSTILE))
     print(
-        f"hostile inputs: {tried[0]} posts to {len(forms)} forms, "
-        f"{refused[0]} refused with the form shown again"
+        f"hostile inputs: {tried} posts to {len(forms)} forms "
+        f"({'full corpus' if full else 'sampled corpus'}: {corpus_used} of "
+        f"{len(HOSTILE)} corpus values used, plus hypothesis draws), "
+        f"{sum(p.refused for p in posters)} refused with the form shown again"
     )
     for role, _, form in forms:
         print(f"  form {form.action} as {role}: {len(form.text_fields())} text fields")
+    failures = [f for p in posters for f in p.failures]
     assert forms, "no form found: the walk is broken"
+    assert offset >= len(HOSTILE) or full, "the sample missed part of the corpus"
     assert not failures, "\n".join(sorted(set(failures)))
+
+
+def test_hostile_values_in_every_form_never_cause_a_server_error(world):
+    run_hostile(world, full=False)
+
+
+@pytest.mark.stress
+def test_the_whole_hostile_corpus_in_every_form(world):
+    run_hostile(world, full=True)

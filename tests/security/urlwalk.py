@@ -148,7 +148,40 @@ def walk(filler: ParamFiller, languages=None) -> Walk:
                 elif built.path not in seen:
                     seen.add(built.path)
                     result.targets.append(built)
+    for target in page_targets(languages):
+        if target.path not in seen:
+            seen.add(target.path)
+            result.targets.append(target)
     return result
+
+
+def page_targets(languages=None) -> list[Target]:
+    """Every Wagtail page (live or draft) at its address in each language.
+
+    Wagtail serves all pages through one catch-all route, which the resolver walk
+    reaches only once (the root): the pages themselves are rows, so they come from
+    the page tree. Drafts are included: their address must answer 404 to everyone.
+    """
+    from wagtail.models import Page, Site
+
+    site = Site.objects.filter(is_default_site=True).first()
+    if site is None:
+        return []
+    serve = next(r for r in iter_routes() if r.name == "wagtail_serve")
+    targets = []
+    for page in Page.objects.descendant_of(site.root_page, inclusive=True):
+        relative = page.url_path.removeprefix(site.root_page.url_path)
+        for language in languages or [code for code, _ in settings.LANGUAGES]:
+            prefix = "" if language == settings.LANGUAGE_CODE else f"/{language}"
+            path = f"{prefix}/{relative}"
+            with translation.override(language):
+                try:
+                    match = resolve(path)
+                except Resolver404:
+                    continue
+            if match.func is serve.callback:
+                targets.append(Target(route=serve, path=path))
+    return targets
 
 
 class ParamFiller:
