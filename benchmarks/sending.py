@@ -198,7 +198,9 @@ def prepared_emails(mailing) -> list[tuple[str, str, bytes]]:
     emails = []
     for row in rows:
         outbound = job.build(row)
-        data = outbound.message.message().as_bytes(linesep="\r\n")
+        data = outbound.data
+        if data is None:
+            data = outbound.message.message().as_bytes(linesep="\r\n")
         emails.append((settings.DEFAULT_FROM_EMAIL, outbound.email, data))
     return emails
 

@@ -18,16 +18,20 @@ from django.core.mail import get_connection
 from .ratelimit import RateLimiter
 
 
-@dataclass
+@dataclass(slots=True)
 class Outbound:
+    """One email to send: an EmailMessage, or bytes for Vestnik's SMTP backend."""
+
     attempt_id: int
     tries: int
     email: str
-    message: AnymailMessage
+    message: AnymailMessage | None
     message_id: str
+    data: bytes | None = None
+    envelope_from: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class Outcome:
     attempt_id: int
     tries: int
@@ -96,7 +100,10 @@ def drop_connection(backend) -> None:
 
 def send_one(backend, item: Outbound) -> Outcome:
     try:
-        backend.send_messages([item.message])
+        if item.data is not None:
+            backend.send_data(item.envelope_from, [item.email], item.data)
+        else:
+            backend.send_messages([item.message])
     except (
         OSError,
         smtplib.SMTPException,
