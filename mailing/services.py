@@ -138,9 +138,15 @@ def send_now(mailing: Mailing, requested_by) -> MailingRun:
 
 
 def enqueue_run(run_id: int) -> None:
+    """Several tasks per run: consumers on other cores claim batches side by side.
+
+    Sending is CPU-bound under the GIL past a few connections; claims are
+    exclusive (skip_locked), so a task finding nothing left simply ends.
+    """
     from .tasks import send_run as send_run_task
 
-    send_run_task(run_id)
+    for _task in range(max(1, settings.SENDING_TASKS_PER_RUN)):
+        send_run_task(run_id)
 
 
 # --- Building emails --------------------------------------------------------------
@@ -238,17 +244,17 @@ def send_run(run_id: int) -> None:
 def _pump(job: RunJob, pool: SenderPool) -> bool:
     """Claim, build and send batch after batch, recording each one's outcomes.
 
-    The next batch is claimed and rendered while the previous one is on the wire.
+    The next batch is claimed while the previous one is on the wire.
     Returns False when the rest waits for a later retry (scheduled as a task).
     """
     in_flight = None
     while True:
         rows = claim_batch(job.run_id, settings.SENDING_BATCH_SIZE, timezone.now())
-        outbound = [job.build(row) for row in rows]
         finished = in_flight.result() if in_flight is not None else None
         # Hand the next batch over before writing the last one's results: the
-        # connections never wait for the database.
-        in_flight = pool.submit(outbound) if outbound else None
+        # connections never wait for the database. The sending threads build the
+        # emails themselves (see delivery.deliver).
+        in_flight = pool.submit(rows, job.build) if rows else None
         if finished is not None:
             record_outcomes(job.run_id, finished, timezone.now())
         if in_flight is not None:
