@@ -4,7 +4,11 @@
     python benchmarks/sending.py --quick    # 2,000 recipients, no 100k memory run
 
 The pipeline (open the run: one Attempt row per recipient; claim batches, render,
-build headers, send, record) sends a 10,000-recipient mailing to a local SMTP sink.
+build headers, send, record) sends a 10,000-recipient mailing to a local SMTP sink:
+in one process over one connection; in one process over SENDING_CONCURRENCY
+connections; and as deployed, the run's SENDING_TASKS_PER_RUN tasks in as many
+consumer processes (forked here) sharing the run, each over SENDING_CONCURRENCY
+connections.
 The baseline sends the same 10,000 emails, prepared beforehand as bytes, with plain
 smtplib over one connection to the same sink. The sink is a minimal asyncio SMTP
 responder in its own process (aiosmtpd tops out near 520 msg/s: too slow to be a
@@ -184,6 +188,58 @@ def pipeline(mailing, concurrency: int) -> tuple[float, int]:
     return elapsed, counter.count
 
 
+def _consumer(run_id: int, concurrency: int, results) -> None:
+    """One consumer process (a forked run_huey worker): send_run on the shared run."""
+    from django.conf import settings
+    from django.db import connection
+
+    from mailing import services
+
+    settings.SENDING_CONCURRENCY = concurrency
+    counter = QueryCounter()
+    with connection.execute_wrapper(counter):
+        services.send_run(run_id)
+    connection.close()
+    results.put(counter.count)
+
+
+def pipeline_processes(mailing, processes: int, concurrency: int) -> tuple[float, int]:
+    """Like pipeline(), with the run's send tasks in `processes` consumer processes.
+
+    This is production's scale-out: one Huey consumer per core, each picking up one
+    of the run's SENDING_TASKS_PER_RUN tasks and claiming batches (skip_locked).
+    Fork start-up is inside the clock.
+    """
+    from django.db import connections
+    from django.utils import timezone
+
+    from mailing import services
+    from mailing.models import MailingRun
+
+    fork = multiprocessing.get_context("fork")
+    results = fork.Queue()
+    counter = QueryCounter()
+    started = time.perf_counter()
+    with connections["default"].execute_wrapper(counter):
+        run = services.open_run(mailing, MailingRun.Kind.MANUAL, timezone.now())
+    connections.close_all()  # never share a connection with the children
+    children = [
+        fork.Process(target=_consumer, args=(run.pk, concurrency, results))
+        for _child in range(processes)
+    ]
+    for child in children:
+        child.start()
+    queries = counter.count + sum(results.get() for _child in children)
+    for child in children:
+        child.join()
+        assert child.exitcode == 0, child.exitcode
+    elapsed = time.perf_counter() - started
+    run.refresh_from_db()
+    assert run.sent_count == run.total == mailing.clients.count(), run
+    assert run.status == MailingRun.Status.FINISHED, run.status
+    return elapsed, queries
+
+
 def prepared_emails(mailing) -> list[tuple[str, str, bytes]]:
     """The same emails as the pipeline builds, as bytes, built before the clock."""
     from django.conf import settings
@@ -198,7 +254,9 @@ def prepared_emails(mailing) -> list[tuple[str, str, bytes]]:
     emails = []
     for row in rows:
         outbound = job.build(row)
-        data = outbound.message.message().as_bytes(linesep="\r\n")
+        data = outbound.data
+        if data is None:
+            data = outbound.message.message().as_bytes(linesep="\r\n")
         emails.append((settings.DEFAULT_FROM_EMAIL, outbound.email, data))
     return emails
 
@@ -220,10 +278,23 @@ def memory_child(mailing_id: int, port: int):
     from mailing.models import Mailing
 
     mailing = Mailing.objects.get(pk=mailing_id)
-    started = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = _peak_kb()
     pipeline(mailing, concurrency=4)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(f"{peak / 1024:.0f} {started / 1024:.0f}")
+    print(f"{_peak_kb() / 1024:.0f} {started / 1024:.0f}")
+
+
+def _peak_kb() -> int:
+    """This process's own peak RSS (VmHWM), in kB.
+
+    Not getrusage's ru_maxrss: Linux carries the parent's peak over fork and exec
+    into it, so the child would report the benchmark process's size.
+    """
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def peak_memory(count: int, port: int) -> tuple[float, float]:
@@ -266,36 +337,54 @@ def main():
     from django.conf import settings
     from django.db import connection
 
-    default_concurrency = args.concurrency or settings.SENDING_CONCURRENCY
+    connections = args.concurrency or settings.SENDING_CONCURRENCY
+    processes = settings.SENDING_TASKS_PER_RUN
     drop_bench_data()
     print(f"database: {connection.vendor}; recipients: {count:,}; sink: asyncio")
     mailing = make_mailing(count)
-    best = {"smtplib": [], "one": [], "many": []}
+    best = {"smtplib": [], "one": [], "threads": [], "default": []}
+    queries = {}
     try:
         # Interleaved and repeated: the machine is shared, keep the best of each.
-        for _ in range(ROUNDS):
-            seconds, queries = pipeline(mailing, concurrency=1)
+        for _round in range(ROUNDS):
+            seconds, queries["one"] = pipeline(mailing, concurrency=1)
             best["one"].append(seconds)
             emails = prepared_emails(mailing)
             best["smtplib"].append(plain_smtplib(emails, port))
             del emails
-            best["many"].append(pipeline(mailing, default_concurrency)[0])
+            seconds, queries["threads"] = pipeline(mailing, connections)
+            best["threads"].append(seconds)
+            seconds, queries["default"] = pipeline_processes(
+                mailing, processes, connections
+            )
+            best["default"].append(seconds)
     finally:
         drop_bench_data()
-    baseline, one_conn, many_conn = (min(best[k]) for k in ("smtplib", "one", "many"))
-
-    print(f"plain smtplib, 1 connection:  {count / baseline:8.0f} msg/s")
-    print(f"pipeline, 1 connection:       {count / one_conn:8.0f} msg/s")
+    times = {key: min(values) for key, values in best.items()}
+    baseline = times["smtplib"]
+    labels = {
+        "smtplib": "plain smtplib, 1 process, 1 connection",
+        "one": "pipeline, 1 process, 1 connection",
+        "threads": f"pipeline, 1 process, {connections} connections",
+        "default": f"pipeline, {processes} processes x {connections} connections",
+    }
+    for key, label in labels.items():
+        print(f"{label + ':':50} {count / times[key]:6.0f} msg/s")
+    print(f"ratio pipeline/smtplib: {baseline / times['one']:.2f} (1 connection)")
     print(
-        f"pipeline, {default_concurrency} connections:      "
-        f"{count / many_conn:8.0f} msg/s"
+        f"ratio pipeline/smtplib: {baseline / times['threads']:.2f} "
+        f"(1 process, {connections} connections)"
     )
-    print(f"ratio pipeline/smtplib: {baseline / one_conn:.2f} (1 connection)")
     print(
-        f"ratio pipeline/smtplib: {baseline / many_conn:.2f} "
-        f"({default_concurrency} connections, the default)"
+        f"ratio pipeline/smtplib: {baseline / times['default']:.2f} "
+        f"(the default: {processes} consumer processes x {connections} "
+        f"connections, SENDING_TASKS_PER_RUN x SENDING_CONCURRENCY)"
     )
-    print(f"database queries per recipient: {queries / count:.4f}")
+    for key in ("one", "default"):
+        print(
+            f"database queries per recipient ({labels[key]}): "
+            f"{queries[key] / count:.4f}"
+        )
     if not (args.quick or args.skip_memory):
         for size in (10_000, 100_000):
             peak, before = peak_memory(size, port)

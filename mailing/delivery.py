@@ -8,8 +8,10 @@ records (which keeps SQLite, with its single writer, working too).
 import smtplib
 import socket
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
 from anymail.message import AnymailMessage
@@ -18,16 +20,20 @@ from django.core.mail import get_connection
 from .ratelimit import RateLimiter
 
 
-@dataclass
+@dataclass(slots=True)
 class Outbound:
+    """One email to send: an EmailMessage, or bytes for Vestnik's SMTP backend."""
+
     attempt_id: int
     tries: int
     email: str
-    message: AnymailMessage
+    message: AnymailMessage | None
     message_id: str
+    data: bytes | None = None
+    envelope_from: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class Outcome:
     attempt_id: int
     tries: int
@@ -101,7 +107,10 @@ def send_one(backend, item: Outbound) -> Outcome:
             # one for this email only and close it, losing the server's reply and
             # costing a connection per email for the rest of the chunk.
             backend.open()
-        backend.send_messages([item.message])
+        if item.data is not None:
+            backend.send_data(item.envelope_from, [item.email], item.data)
+        else:
+            backend.send_messages([item.message])
     except (
         OSError,
         smtplib.SMTPException,
@@ -122,26 +131,36 @@ def send_one(backend, item: Outbound) -> Outcome:
     return Outcome(item.attempt_id, item.tries, True, False, response, str(esp_id))
 
 
-def deliver(backend, items: list[Outbound], owner_id: int, limiter: RateLimiter):
-    """Send on one connection; one failure never stops the others.
+def deliver(
+    backend,
+    rows: list,
+    owner_id: int,
+    limiter: RateLimiter,
+    build: Callable[[Any], Outbound] = lambda item: item,
+) -> list[Outcome]:
+    """Build and send on one connection; one failure never stops the others.
 
-    A connection that cannot be opened fails the whole chunk at once (transient):
-    a server that is down or hangs costs one connect timeout, not one per email.
+    Each email is built here, in the sending thread, right before it goes out:
+    building in another thread would make this one wait for the GIL (up to the
+    5 ms switch interval) after every reply from the server. A connection that
+    cannot be opened fails the whole chunk at once (transient): a server that is
+    down or hangs costs one connect timeout, not one per email.
     """
     try:
-        backend.open()
+        backend.open()  # a no-op while the connection stays open
     except (OSError, smtplib.SMTPException, AnymailAPIError) as exc:
         drop_connection(backend)
         transient, response = describe_failure(exc, "")
         return [
-            Outcome(i.attempt_id, i.tries, False, transient, response) for i in items
+            Outcome(item.attempt_id, item.tries, False, transient, response)
+            for item in map(build, rows)
         ]
     outcomes = []
     step = limiter.largest_grant()
-    for start in range(0, len(items), step):
-        piece = items[start : start + step]
+    for start in range(0, len(rows), step):
+        piece = rows[start : start + step]
         limiter.take(owner_id, len(piece))
-        outcomes.extend(send_one(backend, item) for item in piece)
+        outcomes.extend(send_one(backend, build(row)) for row in piece)
     return outcomes
 
 
@@ -163,13 +182,14 @@ class SenderPool:
             self._backends.append(backend)
         return backend
 
-    def _deliver(self, items: list[Outbound]) -> list[Outcome]:
-        return deliver(self._backend(), items, self.owner_id, self.limiter)
+    def _deliver(self, rows: list, build) -> list[Outcome]:
+        return deliver(self._backend(), rows, self.owner_id, self.limiter, build)
 
-    def submit(self, items: list[Outbound]) -> "Batch":
-        share = -(-len(items) // self.size)
-        chunks = [items[i : i + share] for i in range(0, len(items), share)]
-        return Batch([self._executor.submit(self._deliver, c) for c in chunks])
+    def submit(self, rows: list, build=lambda item: item) -> "Batch":
+        """Spread the rows over the connections; `build` makes each Outbound."""
+        share = -(-len(rows) // self.size)
+        chunks = [rows[i : i + share] for i in range(0, len(rows), share)]
+        return Batch([self._executor.submit(self._deliver, c, build) for c in chunks])
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)

@@ -22,16 +22,10 @@ def claim_batch(run_id: int, size: int, now: datetime) -> list[tuple]:
     Rows move to `sending` and that is committed before any email leaves, so a
     crash can never make a row look unsent after its email went out.
     """
-    rows = claimable(run_id, now).order_by("pk")
     if connection.features.has_select_for_update_skip_locked:
-        with transaction.atomic():
-            locked = rows.select_for_update(skip_locked=True)
-            ids = list(locked.values_list("pk", flat=True)[:size])
-            Attempt.objects.filter(pk__in=ids).update(
-                status=Attempt.Status.SENDING, claimed_at=now, tries=F("tries") + 1
-            )
-    else:
-        ids = _claim_by_update(run_id, size, now)
+        # One statement in autocommit: committed when it returns.
+        return _claim_skip_locked(run_id, size, now)
+    ids = _claim_by_update(run_id, size, now)
     if not ids:
         return []
     return list(
@@ -39,6 +33,35 @@ def claim_batch(run_id: int, size: int, now: datetime) -> list[tuple]:
         .order_by("pk")
         .values_list("pk", "tries", "client_id", "client__email", "client__full_name")
     )
+
+
+def _claim_skip_locked(run_id: int, size: int, now: datetime) -> list[tuple]:
+    """PostgreSQL: lock, mark and read the batch in one statement.
+
+    Rows another consumer holds are skipped, never waited for; the outer status
+    check keeps a row that changed meanwhile out. One statement with a constant
+    text instead of three per batch, one with 200 placeholders.
+    """
+    table = Attempt._meta.db_table
+    client_table = Attempt.client.field.related_model._meta.db_table
+    pending = Attempt.Status.PENDING
+    sql = f"""
+        WITH claimed AS (
+            UPDATE {table} SET status = %s, claimed_at = %s, tries = tries + 1
+            WHERE status = %s AND id IN (
+                SELECT id FROM {table}
+                WHERE run_id = %s AND status = %s
+                    AND (retry_at IS NULL OR retry_at <= %s)
+                ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED)
+            RETURNING id, tries, client_id)
+        SELECT claimed.id, claimed.tries, claimed.client_id, c.email, c.full_name
+        FROM claimed JOIN {client_table} c ON c.id = claimed.client_id
+        ORDER BY claimed.id
+    """  # nosec B608 - table names from the models, values are parameters
+    params = [Attempt.Status.SENDING, now, pending, run_id, pending, now, size]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def claimable(run_id: int, now: datetime):
@@ -100,16 +123,19 @@ def _write_results(rows: list[tuple], now: datetime) -> None:
     settled = (Attempt.Status.SENDING, Attempt.Status.UNKNOWN)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            values = ", ".join(
-                ["(%s::bigint, %s, %s, %s, %s::timestamptz)"] * len(rows)
+            # Arrays, not a VALUES list: the statement's text is the same for every
+            # batch, so psycopg parses it once instead of 1,000 placeholders a time.
+            ids, statuses, responses, esp_ids, retry_ats = map(
+                list, zip(*rows, strict=True)
             )
             cursor.execute(
                 f"""UPDATE {table} AS a SET status = v.status, attempted_at = %s,
                     server_response = v.response, esp_message_id = v.esp_id,
                     retry_at = v.retry_at
-                FROM (VALUES {values}) AS v(id, status, response, esp_id, retry_at)
+                FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[],
+                    %s::timestamptz[]) AS v(id, status, response, esp_id, retry_at)
                 WHERE a.id = v.id AND a.status IN (%s, %s)""",  # nosec B608
-                [now, *(value for row in rows for value in row), *settled],
+                [now, ids, statuses, responses, esp_ids, retry_ats, *settled],
             )
             return
         cursor.executemany(

@@ -28,6 +28,20 @@ def substitute(template: str, values: dict[str, str]) -> str:
     return _PLACEHOLDER.sub(lambda match: values[match.group(1)], template)
 
 
+def compile_template(template: str) -> str:
+    """The template as a str.format pattern: substituting then runs in C.
+
+    Only the whitelisted placeholders become fields; every other brace is doubled,
+    so user text can never reach format's attribute or index lookups.
+    """
+    pieces = _PLACEHOLDER.split(template)
+    # split() alternates literal text and the captured placeholder name.
+    return "".join(
+        "{" + piece + "}" if odd else piece.replace("{", "{{").replace("}", "}}")
+        for odd, piece in ((n % 2, p) for n, p in enumerate(pieces))
+    )
+
+
 def single_line(value: str) -> str:
     """Header-safe: CR, LF and other line breaks never reach an email header."""
     return " ".join(value.split())
@@ -66,17 +80,32 @@ class PreparedMessage:
     text: str
     html: str
 
+    def __post_init__(self):
+        for part in ("subject", "text", "html"):
+            object.__setattr__(self, f"_{part}", compile_template(getattr(self, part)))
+
     def render(self, full_name: str, email: str, unsubscribe_url: str) -> RenderedEmail:
-        values = {
-            "full_name": full_name,
-            "email": email,
-            "unsubscribe_url": unsubscribe_url,
-        }
-        html_values = {name: html.escape(value) for name, value in values.items()}
         return RenderedEmail(
-            subject=single_line(substitute(self.subject, values)),
-            text=substitute(self.text, values),
-            html=substitute(self.html, html_values),
+            subject=single_line(self.subject_for(full_name, email, unsubscribe_url)),
+            text=self.text_for(full_name, email, unsubscribe_url),
+            html=self.html_for(full_name, email, unsubscribe_url),
+        )
+
+    def subject_for(self, full_name: str, email: str, unsubscribe_url: str) -> str:
+        return self._subject.format(
+            full_name=full_name, email=email, unsubscribe_url=unsubscribe_url
+        )
+
+    def text_for(self, full_name: str, email: str, unsubscribe_url: str) -> str:
+        return self._text.format(
+            full_name=full_name, email=email, unsubscribe_url=unsubscribe_url
+        )
+
+    def html_for(self, full_name: str, email: str, unsubscribe_url: str) -> str:
+        return self._html.format(
+            full_name=html.escape(full_name),
+            email=html.escape(email),
+            unsubscribe_url=html.escape(unsubscribe_url),
         )
 
 

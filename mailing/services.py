@@ -18,6 +18,7 @@ from django.core.mail import get_connection
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Min
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from .delivery import Outbound, SenderPool, send_one
@@ -26,12 +27,15 @@ from .outbox import claim_batch, claimable, record_outcomes
 from .ratelimit import RateLimiter
 from .rendering import PreparedMessage, prepare_message
 from .scheduling import due_mailings, next_slot
+from .smtp import EmailBackend as VestnikSMTPBackend
+from .smtp import envelope_address
 from .unsubscribe import (
-    make_token,
+    TokenMaker,
     sender_domain,
     unsubscribe_mailto,
     unsubscribe_url,
 )
+from .wire import RunWire
 
 logger = logging.getLogger(__name__)
 
@@ -134,16 +138,27 @@ def send_now(mailing: Mailing, requested_by) -> MailingRun:
 
 
 def enqueue_run(run_id: int) -> None:
+    """Several tasks per run: consumers on other cores claim batches side by side.
+
+    Sending is CPU-bound under the GIL past a few connections; claims are
+    exclusive (skip_locked), so a task finding nothing left simply ends.
+    """
     from .tasks import send_run as send_run_task
 
-    send_run_task(run_id)
+    for _task in range(max(1, settings.SENDING_TASKS_PER_RUN)):
+        send_run_task(run_id)
 
 
 # --- Building emails --------------------------------------------------------------
 
 
 class RunJob:
-    """What one run needs to build each email, loaded once per run."""
+    """What one run needs to build each email, loaded once per run.
+
+    With Vestnik's SMTP backend emails are written straight to bytes from parts
+    prepared once per run (mailing.wire); any other backend (an ESP through
+    Anymail, Django's own SMTP) gets an AnymailMessage with metadata and tags.
+    """
 
     def __init__(self, run: MailingRun):
         self.run_id = run.pk
@@ -151,25 +166,43 @@ class RunJob:
         self.prepared: PreparedMessage = prepare_message(run.mailing.message)
         self.from_email = settings.DEFAULT_FROM_EMAIL
         self.domain = sender_domain()
+        self.make_token = TokenMaker()
         # reverse() and address parsing once per run, not once per recipient.
         self.url_prefix, self.url_suffix = unsubscribe_url(TOKEN_MARK).split(TOKEN_MARK)
         self.mailto_prefix = unsubscribe_mailto("")
+        self.wire = None
+        if issubclass(import_string(settings.EMAIL_BACKEND), VestnikSMTPBackend):
+            self.wire = RunWire(self.prepared, self.from_email)
+            self.envelope_from = envelope_address(self.from_email, "utf-8")
 
     def build(self, row: tuple) -> Outbound:
         attempt_id, tries, client_id, email, full_name = row
-        token = make_token(client_id)
+        token = self.make_token(client_id)
         url = self.url_prefix + token + self.url_suffix
-        rendered = self.prepared.render(full_name, email, url)
+        # Deterministic: a send repeated after a crash carries the same id, so
+        # receivers can tell it is the same email.
         message_id = f"<attempt.{attempt_id}.run.{self.run_id}@{self.domain}>"
+        unsubscribe = f"<{url}>, <{self.mailto_prefix}{token}>"
+        if self.wire is not None:
+            data = self.wire.build(
+                full_name,
+                email,
+                url,
+                f"Message-ID: {message_id}\r\nList-Unsubscribe: {unsubscribe}\r\n"
+                "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n",
+            )
+            if data is not None:
+                return Outbound(
+                    attempt_id, tries, email, None, message_id, data, self.envelope_from
+                )
+        rendered = self.prepared.render(full_name, email, url)
         message = build_message(
             rendered, self.from_email, formataddr((full_name, email))
         )
         message.extra_headers.update(
             {
-                "List-Unsubscribe": f"<{url}>, <{self.mailto_prefix}{token}>",
+                "List-Unsubscribe": unsubscribe,
                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-                # Deterministic: a send repeated after a crash carries the same id,
-                # so receivers can tell it is the same email.
                 "Message-ID": message_id,
             }
         )
@@ -211,17 +244,17 @@ def send_run(run_id: int) -> None:
 def _pump(job: RunJob, pool: SenderPool) -> bool:
     """Claim, build and send batch after batch, recording each one's outcomes.
 
-    The next batch is claimed and rendered while the previous one is on the wire.
+    The next batch is claimed while the previous one is on the wire.
     Returns False when the rest waits for a later retry (scheduled as a task).
     """
     in_flight = None
     while True:
         rows = claim_batch(job.run_id, settings.SENDING_BATCH_SIZE, timezone.now())
-        outbound = [job.build(row) for row in rows]
         finished = in_flight.result() if in_flight is not None else None
         # Hand the next batch over before writing the last one's results: the
-        # connections never wait for the database.
-        in_flight = pool.submit(outbound) if outbound else None
+        # connections never wait for the database. The sending threads build the
+        # emails themselves (see delivery.deliver).
+        in_flight = pool.submit(rows, job.build) if rows else None
         if finished is not None:
             record_outcomes(job.run_id, finished, timezone.now())
         if in_flight is not None:

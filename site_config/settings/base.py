@@ -210,6 +210,9 @@ ANYMAIL.setdefault("REQUESTS_TIMEOUT", (5, 30))
 SENDING_BATCH_SIZE = env.int("SENDING_BATCH_SIZE", default=200)
 # SMTP connections (or ESP sessions) used side by side by one run in one consumer.
 SENDING_CONCURRENCY = env.int("SENDING_CONCURRENCY", default=4)
+# Send tasks enqueued per run: each claims batches, so several consumer processes
+# (one per core, README "Scaling out") share one run instead of one GIL.
+SENDING_TASKS_PER_RUN = env.int("SENDING_TASKS_PER_RUN", default=2)
 # Tries per recipient for transient failures (connection refused, 4xx, ESP 5xx/429).
 SENDING_MAX_TRIES = env.int("SENDING_MAX_TRIES", default=3)
 # First retry delay in seconds; each later one doubles.

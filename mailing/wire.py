@@ -1,0 +1,163 @@
+"""A run's emails as bytes for the SMTP wire: the constant parts built once per run.
+
+Every email of a run has the same shape (text + HTML alternative, UTF-8, no
+attachments) and mostly the same bytes: only the subject, To, the bodies, the
+Message-ID and the unsubscribe headers change per recipient. Building an
+EmailMessage and serialising it for each recipient cost more CPU than the SMTP
+dialogue itself, so with Vestnik's SMTP backend a run writes each email directly
+from pieces prepared here. Whatever does not fit the simple shape (a line over
+998 bytes, an unusual address, a boundary clash) returns None and takes Django's
+general path instead; test_wire.py parses both with the stdlib's email parser.
+"""
+
+import base64
+import random
+import time
+from email.utils import formataddr, formatdate
+
+from django.conf import settings
+from django.core.mail.message import forbid_multi_line_headers
+
+from .rendering import PreparedMessage, single_line
+
+MAX_LINE = 998  # RFC 5322, without CRLF
+# Characters that need quoting or encoding in a display name or an address.
+_SPECIALS = frozenset('()<>[]:;@\\,."\r\n\t')
+_ADDRESS_UNSAFE = frozenset('()<>[]:;\\,"\r\n\t ')
+
+
+def _crlf(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\r\n")
+
+
+def _fits(body: bytes) -> bool:
+    return all(len(line) <= MAX_LINE for line in body.split(b"\r\n"))
+
+
+def plain_address(address: str) -> bool:
+    """An ASCII addr-spec that goes into RCPT TO and headers as it is."""
+    return (
+        address.isascii()
+        and address.count("@") == 1
+        and not _ADDRESS_UNSAFE.intersection(address)
+    )
+
+
+def encoded_word(text: str) -> str:
+    """The name as one RFC 2047 base64 encoded-word, as Django's encoder writes it.
+
+    Split words would be standard too, but Python's own address parser then reads
+    a space between each pair; a name too long for a line falls back.
+    """
+    return "=?utf-8?b?" + base64.b64encode(text.encode("utf-8")).decode("ascii") + "?="
+
+
+def to_header(full_name: str, email: str) -> str:
+    """The To value: name as it is, quoted, or RFC 2047-encoded."""
+    name = single_line(full_name)
+    if not name:
+        return email
+    if name.isascii():
+        if not _SPECIALS.intersection(name):
+            return f"{name} <{email}>"
+        return formataddr((name, email))  # quotes and escapes the specials
+    return f"{encoded_word(name)} <{email}>"
+
+
+def header_value(name: str, value: str) -> str:
+    """Django's encoding for a header with non-ASCII text, folded with CRLF."""
+    if value.isascii():
+        return value
+    return forbid_multi_line_headers(name, value, "utf-8")[1].replace("\n", "\r\n")
+
+
+def _part_head(subtype: str, body: bytes) -> bytes:
+    transfer = "7bit" if body.isascii() else "8bit"
+    return (
+        f'Content-Type: text/{subtype}; charset="utf-8"\r\n'
+        f"MIME-Version: 1.0\r\nContent-Transfer-Encoding: {transfer}\r\n\r\n"
+    ).encode("ascii")
+
+
+class RunWire:
+    """Builds each recipient's email of one run as bytes, or None to fall back."""
+
+    def __init__(self, prepared: PreparedMessage, from_email: str):
+        self.prepared = PreparedMessage(
+            prepared.subject, _crlf(prepared.text), _crlf(prepared.html)
+        )
+        self.boundary = f"==============={random.randrange(10**18, 10**19)}=="  # noqa: S311
+        self.marker = self.boundary.encode("ascii")
+        self.from_header = header_value("From", from_email)
+        self.head = (
+            f'Content-Type: multipart/alternative; boundary="{self.boundary}"\r\n'
+            "MIME-Version: 1.0\r\n"
+        )
+        # A subject without placeholders is encoded once for the whole run.
+        if "{" not in prepared.subject:
+            self.subject = self._subject(prepared.subject)
+        else:
+            self.subject = None
+        self._second, self._date = 0, ""
+
+    @staticmethod
+    def _subject(text: str) -> str:
+        return header_value("Subject", single_line(text))
+
+    def date(self) -> str:
+        now = int(time.time())
+        if now != self._second:
+            self._second = now
+            self._date = formatdate(now, localtime=settings.EMAIL_USE_LOCALTIME)
+        return self._date
+
+    def build(
+        self,
+        full_name: str,
+        email: str,
+        unsubscribe_url: str,
+        extra_headers: str,
+    ) -> bytes | None:
+        """The whole email; `extra_headers` are ready lines ending in CRLF."""
+        if not plain_address(email):
+            return None
+        if "\r" in full_name or "\n" in full_name:
+            full_name = single_line(full_name)
+        prepared = self.prepared
+        text = prepared.text_for(full_name, email, unsubscribe_url).encode()
+        html = prepared.html_for(full_name, email, unsubscribe_url).encode()
+        if self.marker in text or self.marker in html:
+            return None
+        if not (_fits(text) and _fits(html)):
+            return None  # needs quoted-printable: Django's generator does that
+        subject = self.subject
+        if subject is None:
+            subject = self._subject(
+                prepared.subject_for(full_name, email, unsubscribe_url)
+            )
+        head = (
+            f"{self.head}Subject: {subject}\r\nFrom: {self.from_header}\r\n"
+            f"To: {to_header(full_name, email)}\r\nDate: {self.date()}\r\n"
+            f"{extra_headers}"
+        )
+        if not head.isascii() or not _fits(head.encode("ascii")):
+            return None
+        marker = self.marker
+        return b"".join(
+            (
+                head.encode("ascii"),
+                b"\r\n--",
+                marker,
+                b"\r\n",
+                _part_head("plain", text),
+                text,
+                b"\r\n--",
+                marker,
+                b"\r\n",
+                _part_head("html", html),
+                html,
+                b"\r\n--",
+                marker,
+                b"--\r\n",
+            )
+        )
