@@ -18,6 +18,7 @@ from wagtail.admin.widgets import HeaderButton
 from accounts.models import User
 
 from . import moderation, services
+from .admin_views import RoleGatedMixin
 from .forms import PreviewRecipientForm
 from .models import Mailing, sees_every_owner
 from .permissions import is_usable, policy_for
@@ -167,15 +168,12 @@ def may_block(user) -> bool:
     return is_usable(user) and user.has_perm("mailing.block_users")
 
 
-class UserIndexView(WagtailAdminTemplateMixin, TemplateView):
+class UserIndexView(RoleGatedMixin, WagtailAdminTemplateMixin, TemplateView):
     page_title = gettext_lazy("Users")
     header_icon = "user"
     template_name = "mailing/admin/users.html"
 
-    def dispatch(self, request, *args, **kwargs):
-        if not may_block(request.user):
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)
+    allowed = staticmethod(may_block)
 
     def get_context_data(self, **kwargs):
         from django.db.models import Count

@@ -12,6 +12,7 @@ from django.views.generic import TemplateView
 from wagtail.admin.ui.components import Component
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
+from .admin_views import RoleGatedMixin
 from .models import Attempt, Mailing, MailingRun, sees_every_owner
 from .permissions import policy_for
 from .stats import service_figures
@@ -90,15 +91,12 @@ def daily_chart(attempts, today) -> list[dict]:
     return bars
 
 
-class ReportIndexView(WagtailAdminTemplateMixin, TemplateView):
+class ReportIndexView(RoleGatedMixin, WagtailAdminTemplateMixin, TemplateView):
     page_title = gettext_lazy("Reports")
     header_icon = "table"
     template_name = "mailing/admin/report_index.html"
 
-    def dispatch(self, request, *args, **kwargs):
-        if not may_view_mailings(request.user):
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)
+    allowed = staticmethod(may_view_mailings)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -16,6 +16,18 @@ from .exports import FormulaSafeExportMixin
 from .models import sees_every_owner
 from .permissions import policy_for
 
+
+class RoleGatedMixin:
+    """An admin page for users who pass `allowed` (a role test), refused to others."""
+
+    allowed = staticmethod(lambda user: False)
+
+    def dispatch(self, request, *args, **kwargs):
+        if not self.allowed(request.user):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+
 PAGE_SIZES = ("20", "50", "100", "200")
 
 

@@ -269,35 +269,35 @@ class ShownIfMenuItem(MenuItem):
         return self.test(request.user)
 
 
-class ReportViewSet(ViewSet):
-    name = "mailing_reports"
-    icon = "table"
-    menu_label = _("Reports")
+class RoleGatedViewSet(ViewSet):
+    """Admin pages whose menu entry shows only to users who pass `shown_to`."""
+
+    shown_to = staticmethod(lambda user: False)
 
     @property
     def menu_item_class(self):
         return type(
-            "ReportsMenuItem",
+            f"{self.name}MenuItem",
             (ShownIfMenuItem,),
-            {"test": staticmethod(admin_reports.may_view_mailings)},
+            {"test": staticmethod(self.shown_to)},
         )
+
+
+class ReportViewSet(RoleGatedViewSet):
+    name = "mailing_reports"
+    icon = "table"
+    menu_label = _("Reports")
+    shown_to = staticmethod(admin_reports.may_view_mailings)
 
     def get_urlpatterns(self):
         return [path("", admin_reports.ReportIndexView.as_view(), name="index")]
 
 
-class UserViewSet(ViewSet):
+class UserViewSet(RoleGatedViewSet):
     name = "mailing_users"
     icon = "group"
     menu_label = _("Users")
-
-    @property
-    def menu_item_class(self):
-        return type(
-            "UsersMenuItem",
-            (ShownIfMenuItem,),
-            {"test": staticmethod(admin_actions.may_block)},
-        )
+    shown_to = staticmethod(admin_actions.may_block)
 
     def get_urlpatterns(self):
         return [
