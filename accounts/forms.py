@@ -10,8 +10,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
-from .emails import absolute_url, send_account_email
+from . import tasks
 from .models import User, normalize_email
+from .services import queue_email
 from .throttling import (
     LOGIN_FAILURES,
     Attempt,
@@ -211,11 +212,5 @@ class PasswordResetForm(BootstrapMixin, auth_forms.PasswordResetForm):
         return (user for user in super().get_users(email) if not user.is_blocked)
 
     def send_mail(self, subject_template, email_template, context, *args, **kwargs):
-        user = context["user"]
-        link = absolute_url(
-            "accounts:password_reset_confirm",
-            user.language,
-            uidb64=context["uid"],
-            token=context["token"],
-        )
-        send_account_email(user.email, "password_reset", user.language, {"link": link})
+        # The consumer makes its own token: none travels through the queue.
+        queue_email(tasks.send_password_reset_email, context["user"].pk)
