@@ -93,3 +93,20 @@ def send_password_reset_email(user_id: int) -> None:
         token=default_token_generator.make_token(user),
     )
     send_account_email(user.email, "password_reset", user.language, {"link": link})
+
+
+def mask_email(email: str) -> str:
+    """x***@domain: enough for the owner to recognise, little for anyone else."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
+def send_email_changed_notice(user_id: int, old_email: str) -> None:
+    if (user := _user(user_id)) is None:
+        return
+    context = {
+        "masked_email": mask_email(user.email),
+        "login_link": absolute_url("accounts:login", user.language),
+        "support_email": settings.SUPPORT_EMAIL,
+    }
+    send_account_email(old_email, "email_changed", user.language, context)

@@ -117,11 +117,16 @@ def confirm_email_change(token: str) -> User:
         raise InvalidLink
     if User.objects.filter(email__iexact=new_email).exclude(pk=user.pk).exists():
         raise EmailTaken
-    user.email = new_email
+    old_email, user.email = user.email, new_email
     user.email_verified_at = timezone.now()
     try:
         with transaction.atomic():
             user.save(update_fields=["email", "email_verified_at"])
     except IntegrityError as exc:
         raise EmailTaken from exc
+    # The old address is told once the change is done, as Google and GitHub do: a
+    # request never confirmed (a typo, a change of mind) changes nothing and alarms
+    # nobody. Asking for the change needed the password, so the notice says that
+    # whoever did it knows the password.
+    queue_email(tasks.send_email_changed_notice, user.pk, old_email)
     return user

@@ -29,3 +29,8 @@ def send_email_change_link(user_id: int, new_email: str):
 @db_task(**RETRIES)
 def send_password_reset_email(user_id: int):
     emails.send_password_reset_email(user_id)
+
+
+@db_task(**RETRIES)
+def send_email_changed_notice(user_id: int, old_email: str):
+    emails.send_email_changed_notice(user_id, old_email)

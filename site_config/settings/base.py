@@ -194,6 +194,9 @@ DEFAULT_FROM_EMAIL = env.str(
     "DEFAULT_FROM_EMAIL", default="Vestnik <noreply@localhost>"
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Where account emails send a person whose account may be taken over; empty: the
+# emails say "contact the site administrators" without an address.
+SUPPORT_EMAIL = env.str("SUPPORT_EMAIL", default="")
 # A server that accepts the connection and then hangs costs one timeout, not a consumer.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 ANYMAIL = {
