@@ -9,13 +9,16 @@ import tempfile
 from pathlib import Path
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import FormView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.admin.widgets import HeaderButton
 
+from .admin_views import OwnedIndexView, RoleGatedMixin
 from .forms import ClientImportForm
 from .imports import ImportFileError, import_clients, preview_clients
 from .models import Client
@@ -49,16 +52,34 @@ def drop_stash(request) -> None:
     request.session.pop(SESSION_KEY, None)
 
 
-class ClientImportView(WagtailAdminTemplateMixin, FormView):
+def may_import_clients(user) -> bool:
+    """Importing is adding clients: the page and its button share this one gate."""
+    return policy_for(Client).user_has_permission(user, "add")
+
+
+class ClientIndexView(OwnedIndexView):
+    """The clients listing, with an Import button after Add for those who may add."""
+
+    @cached_property
+    def header_buttons(self):
+        buttons = super().header_buttons
+        if may_import_clients(self.request.user):
+            import_button = HeaderButton(
+                _("Import"),
+                url=reverse("mailing_client:import"),
+                icon_name="upload",
+                priority=1010,  # Add is 1000
+            )
+            buttons.append(import_button)
+        return buttons
+
+
+class ClientImportView(RoleGatedMixin, WagtailAdminTemplateMixin, FormView):
+    allowed = staticmethod(may_import_clients)
     page_title = gettext_lazy("Import clients")
     header_icon = "upload"
     template_name = "mailing/admin/client_import.html"
     form_class = ClientImportForm
-
-    def dispatch(self, request, *args, **kwargs):
-        if not policy_for(Client).user_has_permission(request.user, "add"):
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -117,3 +117,39 @@ def test_empty_upload_shows_message(client, owner):
     response = client.post(url, {"file": SimpleUploadedFile("e.csv", b"")})
     assert response.status_code == 200  # Django's own "The submitted file is empty."
     assert response.context["form"].errors["file"]
+
+
+def import_links(response) -> list[str]:
+    import_url = reverse("mailing_client:import")
+    return [
+        line
+        for line in response.content.decode().splitlines()
+        if f'href="{import_url}"' in line
+    ]
+
+
+def test_clients_listing_has_an_import_button_for_the_owner(client, owner):
+    client.force_login(owner)
+
+    response = client.get(reverse("mailing_client:list"))
+
+    assert response.status_code == 200
+    # The last header button is the "more" dropdown, which has no url of its own.
+    urls = [button.url for button in response.context["header_buttons"] if button.url]
+    assert urls == [reverse("mailing_client:add"), reverse("mailing_client:import")]
+    assert import_links(response)
+
+
+def test_clients_listing_has_no_import_button_for_a_manager(client, db):
+    manager = make_user("manager")
+    client.force_login(manager)
+
+    response = client.get(reverse("mailing_client:list"))
+
+    assert response.status_code == 200
+    assert reverse("mailing_client:import") not in [
+        button.url for button in response.context["header_buttons"]
+    ]
+    assert not import_links(response)
+    # The page itself refuses them too (Wagtail: a redirect to the admin home).
+    assert client.get(reverse("mailing_client:import")).status_code == 302
