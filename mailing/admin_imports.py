@@ -4,8 +4,6 @@ The upload is stashed in a private temp folder under a random id; the session ke
 only that id (bound to the user), never the file.
 """
 
-import secrets
-import tempfile
 from pathlib import Path
 
 from django.contrib import messages
@@ -20,29 +18,24 @@ from wagtail.admin.widgets import HeaderButton
 
 from .admin_views import OwnedIndexView, RoleGatedMixin
 from .forms import ClientImportForm
-from .imports import ImportFileError, import_clients, preview_clients
+from .imports import (
+    ImportFileError,
+    import_clients,
+    preview_clients,
+    stash_path,
+    stash_upload,
+)
 from .models import Client
 from .permissions import policy_for
 
 SESSION_KEY = "mailing_client_import"
-STASH_DIR = Path(tempfile.gettempdir()) / "vestnik-client-imports"
-CHUNK = 64 * 1024
-
-
-def stash_upload(upload) -> str:
-    STASH_DIR.mkdir(mode=0o700, exist_ok=True)
-    token = secrets.token_hex(16)
-    with (STASH_DIR / f"{token}.csv").open("wb") as target:
-        for chunk in upload.chunks(CHUNK):
-            target.write(chunk)
-    return token
 
 
 def stashed_path(request) -> Path | None:
     token = request.session.get(SESSION_KEY)
     if not token or not token.isalnum():
         return None
-    path = STASH_DIR / f"{token}.csv"
+    path = stash_path(token)
     return path if path.exists() else None
 
 

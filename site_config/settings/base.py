@@ -6,6 +6,7 @@ Reference: https://docs.djangoproject.com/en/5.2/ref/settings/
 """
 
 import os
+import tempfile
 from pathlib import Path
 
 import environ
@@ -172,6 +173,16 @@ PAGE_CACHE_SKIP_PREFIXES = [
     "/accounts/",
     "/en/accounts/",
 ]
+
+# --- Client import ----------------------------------------------------------------
+# Uploads wait here between preview and confirm. With several web machines, point it
+# at a shared folder that the consumer running periodic tasks also sees.
+CLIENT_IMPORT_DIR = env.str(
+    "CLIENT_IMPORT_DIR",
+    default=os.path.join(tempfile.gettempdir(), "vestnik-client-imports"),
+)
+# An upload left at the preview step is deleted after this many seconds.
+CLIENT_IMPORT_MAX_AGE = env.int("CLIENT_IMPORT_MAX_AGE", default=24 * 60 * 60)
 
 # --- Email ------------------------------------------------------------------------
 

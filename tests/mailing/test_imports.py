@@ -1,13 +1,21 @@
 """Clients CSV import: the service and the upload -> preview -> confirm pages."""
 
+import os
+import time
 import tracemalloc
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from mailing.imports import ImportFileError, import_clients, preview_clients
+from mailing.imports import (
+    ImportFileError,
+    import_clients,
+    preview_clients,
+    sweep_stashes,
+)
 from mailing.models import Client
+from mailing.tasks import sweep_import_uploads
 from tests.factories import make_client, make_user
 
 
@@ -153,3 +161,54 @@ def test_clients_listing_has_no_import_button_for_a_manager(client, db):
     assert not import_links(response)
     # The page itself refuses them too (Wagtail: a redirect to the admin home).
     assert client.get(reverse("mailing_client:import")).status_code == 302
+
+
+DAY = 24 * 60 * 60
+
+
+def aged_upload(directory, name, age_seconds):
+    path = directory / f"{name}.csv"
+    path.write_text("someone@example.org,Someone,\n")
+    then = time.time() - age_seconds
+    os.utime(path, (then, then))
+    return path
+
+
+def test_abandoned_uploads_are_swept_after_the_max_age(settings, tmp_path):
+    settings.CLIENT_IMPORT_DIR = str(tmp_path)
+    settings.CLIENT_IMPORT_MAX_AGE = DAY
+    old = aged_upload(tmp_path, "a" * 32, DAY + 60)
+    fresh = aged_upload(tmp_path, "b" * 32, DAY - 60)
+    unrelated = tmp_path / "notes.txt"
+    unrelated.write_text("not an upload")
+
+    sweep_import_uploads.call_local()
+
+    assert not old.exists()
+    assert fresh.exists() and unrelated.exists()
+
+
+def test_sweeping_a_missing_folder_is_not_an_error(settings, tmp_path):
+    settings.CLIENT_IMPORT_DIR = str(tmp_path / "never-created")
+
+    assert sweep_stashes(time.time()) == 0
+
+
+def test_an_upload_swept_before_confirm_asks_for_a_new_upload(
+    client, owner, settings, tmp_path
+):
+    settings.CLIENT_IMPORT_DIR = str(tmp_path)
+    client.force_login(owner)
+    url = reverse("mailing_client:import")
+    client.post(url, {"file": SimpleUploadedFile("c.csv", b"late@example.org,L,\n")})
+    (stash,) = tmp_path.glob("*.csv")
+    os.utime(stash, (time.time() - 2 * DAY,) * 2)
+
+    sweep_stashes(time.time())
+    response = client.post(url, {"confirm": "1"}, follow=True)
+
+    assert not stash.exists()
+    assert not Client.objects.filter(owner=owner).exists()
+    assert response.redirect_chain[-1][0] == url  # back to the upload form
+    (message,) = response.context["messages"]
+    assert message.level_tag == "error"  # "The uploaded file has expired..."
