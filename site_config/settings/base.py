@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 import environ
+import redis
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -134,7 +135,12 @@ if REDIS_URL:
     HUEY = {
         "huey_class": "huey.RedisHuey",
         "name": "vestnik",
-        "url": REDIS_URL,
+        # A hung Redis costs a request (sign-up queues its email) seconds, not
+        # forever; above the consumer's 1 s blocking read, which is not a hang.
+        # Huey takes timeouts only through a pool when given a URL.
+        "connection_pool": redis.ConnectionPool.from_url(
+            REDIS_URL, socket_connect_timeout=1, socket_timeout=3
+        ),
     }
 else:
     CACHES = {
