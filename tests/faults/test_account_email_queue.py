@@ -15,6 +15,7 @@ from huey.contrib.djhuey import HUEY
 from huey.storage import RedisStorage
 
 from accounts.models import User
+from tests.accounts.conftest import path_in
 from tests.accounts.helpers import sign_up
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow, pytest.mark.redis]
@@ -34,12 +35,23 @@ def queue(private_redis, monkeypatch):
     return private_redis
 
 
-def test_sign_up_queues_the_email_while_the_queue_is_up(client, queue):
+def test_sign_up_queues_the_email_and_a_consumer_sends_it(client, queue, monkeypatch):
     response = sign_up(client, "queued@example.com")
 
     assert response.status_code == 302
     assert not mail.outbox  # the consumer sends it
     assert HUEY.pending_count() == 1
+
+    # What a consumer does: take the task off Redis and run it (as if immediate,
+    # so djhuey does not close the test's database connection).
+    task = HUEY.dequeue()
+    monkeypatch.setattr(HUEY, "_immediate", True)
+    HUEY.execute(task)
+
+    (message,) = mail.outbox
+    assert message.to == ["queued@example.com"]
+    assert client.get(path_in(message)).status_code == 302
+    assert User.objects.get(email="queued@example.com").is_active
 
 
 @pytest.mark.parametrize("fault", ["down", "hung"])
