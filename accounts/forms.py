@@ -10,15 +10,16 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
-from .emails import absolute_url, send_account_email
+from . import tasks
 from .models import User, normalize_email
+from .services import queue_email
 from .throttling import (
-    WINDOW_SECONDS,
-    LoginAttempt,
+    LOGIN_FAILURES,
+    Attempt,
     clear_account_failures,
     client_ip,
     is_throttled,
-    record_failure,
+    record,
 )
 
 MAX_AVATAR_BYTES = 2 * 1024 * 1024
@@ -70,17 +71,17 @@ class LoginForm(BootstrapMixin, auth_forms.AuthenticationForm):
         password = self.cleaned_data.get("password")
         if not email or not password:
             return self.cleaned_data
-        attempt = LoginAttempt(ip=client_ip(self.request), email=email)
+        attempt = Attempt(LOGIN_FAILURES, client_ip(self.request), email)
         if is_throttled(attempt):
             raise ValidationError(
                 self.error_messages["throttled"],
                 code="throttled",
-                params={"minutes": WINDOW_SECONDS // 60},
+                params={"minutes": LOGIN_FAILURES.minutes},
             )
         self.user_cache = authenticate(self.request, username=email, password=password)
         if self.user_cache is None:
             self._explain_refusal(email, password)
-            record_failure(attempt)
+            record(attempt)
             raise self.get_invalid_login_error()
         clear_account_failures(attempt)
         return self.cleaned_data
@@ -211,11 +212,5 @@ class PasswordResetForm(BootstrapMixin, auth_forms.PasswordResetForm):
         return (user for user in super().get_users(email) if not user.is_blocked)
 
     def send_mail(self, subject_template, email_template, context, *args, **kwargs):
-        user = context["user"]
-        link = absolute_url(
-            "accounts:password_reset_confirm",
-            user.language,
-            uidb64=context["uid"],
-            token=context["token"],
-        )
-        send_account_email(user.email, "password_reset", user.language, {"link": link})
+        # The consumer makes its own token: none travels through the queue.
+        queue_email(tasks.send_password_reset_email, context["user"].pk)

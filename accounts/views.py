@@ -24,6 +24,7 @@ from .forms import (
     SetPasswordForm,
     SignupForm,
 )
+from .throttling import PASSWORD_RESETS, Attempt, client_ip, is_throttled, record
 
 
 class LoginView(auth_views.LoginView):
@@ -92,6 +93,26 @@ class PasswordResetView(auth_views.PasswordResetView):
     form_class = PasswordResetForm
     template_name = "accounts/password_reset_form.html"
     success_url = reverse_lazy("accounts:password_reset_done")
+
+    def form_valid(self, form):
+        # Throttled or not, the answer is the same redirect: only the flashed
+        # message differs, and it depends on the counters, never on the account.
+        attempt = Attempt(
+            PASSWORD_RESETS, client_ip(self.request), form.cleaned_data["email"]
+        )
+        if is_throttled(attempt):
+            messages.warning(
+                self.request,
+                _(
+                    "You asked for several password reset links in a short time, "
+                    "so we sent no new one. Use the link from the latest email, "
+                    "or try again in %(minutes)s minutes."
+                )
+                % {"minutes": PASSWORD_RESETS.minutes},
+            )
+            return redirect(self.success_url)
+        record(attempt)
+        return super().form_valid(form)
 
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):

@@ -4,42 +4,38 @@ The upload is stashed in a private temp folder under a random id; the session ke
 only that id (bound to the user), never the file.
 """
 
-import secrets
-import tempfile
 from pathlib import Path
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import FormView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.admin.widgets import HeaderButton
 
+from .admin_views import OwnedIndexView, RoleGatedMixin
 from .forms import ClientImportForm
-from .imports import ImportFileError, import_clients, preview_clients
+from .imports import (
+    ImportFileError,
+    import_clients,
+    preview_clients,
+    stash_path,
+    stash_upload,
+)
 from .models import Client
 from .permissions import policy_for
 
 SESSION_KEY = "mailing_client_import"
-STASH_DIR = Path(tempfile.gettempdir()) / "vestnik-client-imports"
-CHUNK = 64 * 1024
-
-
-def stash_upload(upload) -> str:
-    STASH_DIR.mkdir(mode=0o700, exist_ok=True)
-    token = secrets.token_hex(16)
-    with (STASH_DIR / f"{token}.csv").open("wb") as target:
-        for chunk in upload.chunks(CHUNK):
-            target.write(chunk)
-    return token
 
 
 def stashed_path(request) -> Path | None:
     token = request.session.get(SESSION_KEY)
     if not token or not token.isalnum():
         return None
-    path = STASH_DIR / f"{token}.csv"
+    path = stash_path(token)
     return path if path.exists() else None
 
 
@@ -49,16 +45,34 @@ def drop_stash(request) -> None:
     request.session.pop(SESSION_KEY, None)
 
 
-class ClientImportView(WagtailAdminTemplateMixin, FormView):
+def may_import_clients(user) -> bool:
+    """Importing is adding clients: the page and its button share this one gate."""
+    return policy_for(Client).user_has_permission(user, "add")
+
+
+class ClientIndexView(OwnedIndexView):
+    """The clients listing, with an Import button after Add for those who may add."""
+
+    @cached_property
+    def header_buttons(self):
+        buttons = super().header_buttons
+        if may_import_clients(self.request.user):
+            import_button = HeaderButton(
+                _("Import"),
+                url=reverse("mailing_client:import"),
+                icon_name="upload",
+                priority=1010,  # Add is 1000
+            )
+            buttons.append(import_button)
+        return buttons
+
+
+class ClientImportView(RoleGatedMixin, WagtailAdminTemplateMixin, FormView):
+    allowed = staticmethod(may_import_clients)
     page_title = gettext_lazy("Import clients")
     header_icon = "upload"
     template_name = "mailing/admin/client_import.html"
     form_class = ClientImportForm
-
-    def dispatch(self, request, *args, **kwargs):
-        if not policy_for(Client).user_has_permission(request.user, "add"):
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -7,10 +7,14 @@ against the owner's clients) change nothing and are counted.
 """
 
 import csv
+import logging
+import secrets
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -18,12 +22,16 @@ from django.utils.translation import gettext as _
 
 from .models import Client
 
+logger = logging.getLogger(__name__)
 ENCODINGS = ("utf-8-sig", "cp1251")  # cp1251: what a Russian Excel writes.
 BATCH_SIZE = 1000
 MAX_LISTED_ERRORS = 200
 SAMPLE_SIZE = 10
 HEADER_WORDS = {"email", "e-mail", "почта", "адрес", "электронная почта"}
 MAX_EMAIL, MAX_NAME, MAX_COMMENT = 254, 255, 10_000
+
+
+CHUNK = 64 * 1024
 
 
 class ImportFileError(Exception):
@@ -158,3 +166,46 @@ def import_clients(path: Path, owner) -> ImportReport:
         # Counted, not assumed: a concurrent insert may have won a conflict.
         report.created = Client.objects.filter(owner=owner).count() - before
     return report
+
+
+# --- Uploads waiting between preview and confirm ----------------------------------
+
+
+def stash_dir() -> Path:
+    return Path(settings.CLIENT_IMPORT_DIR)
+
+
+def stash_upload(upload) -> str:
+    """Keep an upload under a random token until it is confirmed or swept."""
+    stash_dir().mkdir(mode=0o700, parents=True, exist_ok=True)
+    # Also swept here: a web machine whose folder the periodic task cannot see
+    # still cleans up after itself.
+    sweep_stashes(time.time())
+    token = secrets.token_hex(16)
+    with stash_path(token).open("wb") as target:
+        for chunk in upload.chunks(CHUNK):
+            target.write(chunk)
+    return token
+
+
+def stash_path(token: str) -> Path:
+    return stash_dir() / f"{token}.csv"
+
+
+def sweep_stashes(now: float) -> int:
+    """Delete uploads abandoned at the preview step (older than CLIENT_IMPORT_MAX_AGE).
+
+    Each holds someone's client list: it must not outlive the person's interest.
+    """
+    cutoff = now - settings.CLIENT_IMPORT_MAX_AGE
+    removed = 0
+    for path in stash_dir().glob("*.csv"):
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:  # confirmed or swept meanwhile
+            continue
+    if removed:
+        logger.info("swept %s abandoned client import uploads", removed)
+    return removed

@@ -5,11 +5,13 @@ so nothing here relies on Huey for correctness: runs are unique in the database,
 rows are claimed there, and the sweeper finishes whatever a dead consumer left.
 """
 
+import time
+
 from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from . import services
+from . import imports, services
 
 
 @db_periodic_task(crontab(minute="*"))
@@ -20,6 +22,11 @@ def schedule_due_mailings():
 @db_periodic_task(crontab(minute="*"))
 def sweep_stalled_runs():
     services.sweep_stalled_runs(timezone.now())
+
+
+@db_periodic_task(crontab(minute="7"))
+def sweep_import_uploads():
+    imports.sweep_stashes(time.time())
 
 
 # Retries cover a database hiccup; rows already claimed are settled by the sweeper.

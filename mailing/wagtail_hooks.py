@@ -105,6 +105,7 @@ class OwnedSnippetViewSet(SnippetViewSet):
 
 class ClientViewSet(OwnedSnippetViewSet):
     model = Client
+    index_view_class = admin_imports.ClientIndexView
     admin_url_namespace = "mailing_client"
     base_url_path = "mailing/clients"
     icon = "user"

@@ -6,9 +6,11 @@ Reference: https://docs.djangoproject.com/en/5.2/ref/settings/
 """
 
 import os
+import tempfile
 from pathlib import Path
 
 import environ
+import redis
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -133,7 +135,12 @@ if REDIS_URL:
     HUEY = {
         "huey_class": "huey.RedisHuey",
         "name": "vestnik",
-        "url": REDIS_URL,
+        # A hung Redis costs a request (sign-up queues its email) seconds, not
+        # forever; above the consumer's 1 s blocking read, which is not a hang.
+        # Huey takes timeouts only through a pool when given a URL.
+        "connection_pool": redis.ConnectionPool.from_url(
+            REDIS_URL, socket_connect_timeout=1, socket_timeout=3
+        ),
     }
 else:
     CACHES = {
@@ -173,6 +180,16 @@ PAGE_CACHE_SKIP_PREFIXES = [
     "/en/accounts/",
 ]
 
+# --- Client import ----------------------------------------------------------------
+# Uploads wait here between preview and confirm. With several web machines, point it
+# at a shared folder that the consumer running periodic tasks also sees.
+CLIENT_IMPORT_DIR = env.str(
+    "CLIENT_IMPORT_DIR",
+    default=os.path.join(tempfile.gettempdir(), "vestnik-client-imports"),
+)
+# An upload left at the preview step is deleted after this many seconds.
+CLIENT_IMPORT_MAX_AGE = env.int("CLIENT_IMPORT_MAX_AGE", default=24 * 60 * 60)
+
 # --- Email ------------------------------------------------------------------------
 
 # Console by default (links print in the terminal); smtp://host:port for a real server.
@@ -194,6 +211,9 @@ DEFAULT_FROM_EMAIL = env.str(
     "DEFAULT_FROM_EMAIL", default="Vestnik <noreply@localhost>"
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Where account emails send a person whose account may be taken over; empty: the
+# emails say "contact the site administrators" without an address.
+SUPPORT_EMAIL = env.str("SUPPORT_EMAIL", default="")
 # A server that accepts the connection and then hangs costs one timeout, not a consumer.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 ANYMAIL = {

@@ -72,3 +72,47 @@ def test_asking_for_an_address_of_another_account_warns_its_owner(user_client):
     (message,) = mail.outbox
     assert message.to == ["other@example.com"]
     assert "/accounts/email/confirm/" not in message.body
+
+
+def test_the_old_address_is_told_once_the_change_is_confirmed(user_client, settings):
+    settings.SUPPORT_EMAIL = "help@vestnik.example"
+    user_client.post(
+        "/accounts/profile/email/",
+        {"new_email": "john.new@example.com", "password": PASSWORD},
+    )
+    (link_email,) = mail.outbox
+
+    user_client.get(path_in(link_email))
+
+    _, notice = mail.outbox
+    assert notice.to == ["old@example.com"]
+    assert "j***@example.com" in notice.body
+    assert "john.new" not in notice.body + notice.alternatives[0][0]
+    assert "help@vestnik.example" in notice.body
+    assert "/accounts/login/" in notice.body
+
+
+def test_an_unconfirmed_change_sends_nothing_to_the_old_address(user_client):
+    user_client.post(
+        "/accounts/profile/email/",
+        {"new_email": "new@example.com", "password": PASSWORD},
+    )
+
+    assert [m.to for m in mail.outbox] == [["new@example.com"]]
+
+
+def test_the_notice_is_in_the_account_language_and_names_no_support_address(client):
+    user = make_user(email="old@example.com", language="ru")
+    client.force_login(user)
+    client.post(
+        "/en/accounts/profile/email/",
+        {"new_email": "new@example.com", "password": PASSWORD},
+    )
+
+    client.get(path_in(mail.outbox[0]))
+
+    notice = mail.outbox[1]
+    assert notice.subject == (
+        "Адрес электронной почты вашей учётной записи в Vestnik изменён"
+    )
+    assert "администратор" in notice.body and "n***@example.com" in notice.body

@@ -1,8 +1,9 @@
 import pytest
 from django.core import mail
 
+from accounts.throttling import MAX_RESETS_PER_ACCOUNT, MAX_RESETS_PER_IP
 from tests.accounts.conftest import path_in
-from tests.accounts.helpers import is_logged_in, log_in
+from tests.accounts.helpers import is_logged_in, log_in, page_shape
 from tests.factories import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db
@@ -49,3 +50,62 @@ def test_blocked_user_gets_no_reset_email(client):
     )
 
     assert response.status_code == 302 and not mail.outbox
+
+
+RESET_THROTTLED = "You asked for several password reset links"
+
+
+def ask_reset(client, email, ip="203.0.113.9"):
+    return client.post("/en/accounts/password-reset/", {"email": email}, REMOTE_ADDR=ip)
+
+
+def test_reset_emails_for_one_address_are_throttled_whatever_the_ip(client):
+    make_user(email="victim@example.com")
+    for n in range(MAX_RESETS_PER_ACCOUNT):
+        ask_reset(client, "victim@example.com", ip=f"198.51.100.{n}")
+    assert len(mail.outbox) == MAX_RESETS_PER_ACCOUNT
+
+    response = ask_reset(client, "  VICTIM@Example.COM", ip="192.0.2.1")
+
+    assert response["Location"] == "/en/accounts/password-reset/done/"
+    assert len(mail.outbox) == MAX_RESETS_PER_ACCOUNT
+    assert RESET_THROTTLED in client.get(response["Location"]).content.decode()
+
+
+def test_a_throttled_reset_answers_the_same_for_known_and_unknown_addresses(client):
+    make_user(email="known@example.com")
+    answers = {}
+    for email in ("known@example.com", "ghost@example.com"):
+        for n in range(MAX_RESETS_PER_ACCOUNT):
+            ask_reset(client, email, ip=f"198.51.100.{n}")
+        response = ask_reset(client, email, ip="192.0.2.2")
+        done = client.get(response["Location"])
+        answers[email] = (response.status_code, response["Location"], page_shape(done))
+
+    assert answers["known@example.com"] == answers["ghost@example.com"]
+    assert RESET_THROTTLED in answers["ghost@example.com"][2]
+
+
+def test_reset_requests_from_one_ip_are_throttled_across_addresses(client):
+    make_user(email="target@example.com")
+    for n in range(MAX_RESETS_PER_IP):
+        ask_reset(client, f"guess{n}@example.com")
+
+    ask_reset(client, "target@example.com")
+    assert not mail.outbox
+    # Another address is not affected.
+    ask_reset(client, "target@example.com", ip="192.0.2.3")
+    assert [m.to for m in mail.outbox] == [["target@example.com"]]
+
+
+def test_the_throttled_reset_message_is_translated(client):
+    for n in range(MAX_RESETS_PER_ACCOUNT):
+        ask_reset(client, "ghost@example.com", ip=f"198.51.100.{n}")
+
+    response = client.post(
+        "/accounts/password-reset/", {"email": "ghost@example.com"}, follow=True
+    )
+
+    html = response.content.decode()
+    assert RESET_THROTTLED not in html
+    assert "15" in html and "ссылк" in html

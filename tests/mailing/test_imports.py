@@ -1,13 +1,21 @@
 """Clients CSV import: the service and the upload -> preview -> confirm pages."""
 
+import os
+import time
 import tracemalloc
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from mailing.imports import ImportFileError, import_clients, preview_clients
+from mailing.imports import (
+    ImportFileError,
+    import_clients,
+    preview_clients,
+    sweep_stashes,
+)
 from mailing.models import Client
+from mailing.tasks import sweep_import_uploads
 from tests.factories import make_client, make_user
 
 
@@ -117,3 +125,90 @@ def test_empty_upload_shows_message(client, owner):
     response = client.post(url, {"file": SimpleUploadedFile("e.csv", b"")})
     assert response.status_code == 200  # Django's own "The submitted file is empty."
     assert response.context["form"].errors["file"]
+
+
+def import_links(response) -> list[str]:
+    import_url = reverse("mailing_client:import")
+    return [
+        line
+        for line in response.content.decode().splitlines()
+        if f'href="{import_url}"' in line
+    ]
+
+
+def test_clients_listing_has_an_import_button_for_the_owner(client, owner):
+    client.force_login(owner)
+
+    response = client.get(reverse("mailing_client:list"))
+
+    assert response.status_code == 200
+    # The last header button is the "more" dropdown, which has no url of its own.
+    urls = [button.url for button in response.context["header_buttons"] if button.url]
+    assert urls == [reverse("mailing_client:add"), reverse("mailing_client:import")]
+    assert import_links(response)
+
+
+def test_clients_listing_has_no_import_button_for_a_manager(client, db):
+    manager = make_user("manager")
+    client.force_login(manager)
+
+    response = client.get(reverse("mailing_client:list"))
+
+    assert response.status_code == 200
+    assert reverse("mailing_client:import") not in [
+        button.url for button in response.context["header_buttons"]
+    ]
+    assert not import_links(response)
+    # The page itself refuses them too (Wagtail: a redirect to the admin home).
+    assert client.get(reverse("mailing_client:import")).status_code == 302
+
+
+DAY = 24 * 60 * 60
+
+
+def aged_upload(directory, name, age_seconds):
+    path = directory / f"{name}.csv"
+    path.write_text("someone@example.org,Someone,\n")
+    then = time.time() - age_seconds
+    os.utime(path, (then, then))
+    return path
+
+
+def test_abandoned_uploads_are_swept_after_the_max_age(settings, tmp_path):
+    settings.CLIENT_IMPORT_DIR = str(tmp_path)
+    settings.CLIENT_IMPORT_MAX_AGE = DAY
+    old = aged_upload(tmp_path, "a" * 32, DAY + 60)
+    fresh = aged_upload(tmp_path, "b" * 32, DAY - 60)
+    unrelated = tmp_path / "notes.txt"
+    unrelated.write_text("not an upload")
+
+    sweep_import_uploads.call_local()
+
+    assert not old.exists()
+    assert fresh.exists() and unrelated.exists()
+
+
+def test_sweeping_a_missing_folder_is_not_an_error(settings, tmp_path):
+    settings.CLIENT_IMPORT_DIR = str(tmp_path / "never-created")
+
+    assert sweep_stashes(time.time()) == 0
+
+
+def test_an_upload_swept_before_confirm_asks_for_a_new_upload(
+    client, owner, settings, tmp_path
+):
+    settings.CLIENT_IMPORT_DIR = str(tmp_path)
+    client.force_login(owner)
+    url = reverse("mailing_client:import")
+    client.post(url, {"file": SimpleUploadedFile("c.csv", b"late@example.org,L,\n")})
+    (stash,) = tmp_path.glob("*.csv")
+    os.utime(stash, (time.time() - 2 * DAY,) * 2)
+
+    sweep_stashes(time.time())
+    response = client.post(url, {"confirm": "1"}, follow=True)
+
+    assert not stash.exists()
+    assert not Client.objects.filter(owner=owner).exists()
+    assert response.redirect_chain[-1][0] == url  # back to the upload form
+    (message,) = response.context["messages"]
+    assert message.level_tag == "error"  # "The uploaded file has expired..."
