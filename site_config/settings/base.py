@@ -226,6 +226,9 @@ SENDING_RATE_GLOBAL = env.int("SENDING_RATE_GLOBAL", default=200)
 SENDING_UNKNOWN_AFTER = env.int("SENDING_UNKNOWN_AFTER", default=600)
 # A run without activity for this many seconds is re-enqueued by the sweeper.
 SENDING_STALLED_AFTER = env.int("SENDING_STALLED_AFTER", default=120)
+# Largest clients CSV accepted for import (10 MB is about 250,000 rows); the file
+# is stashed on disk between upload and confirmation, so it is bounded.
+CLIENT_IMPORT_MAX_BYTES = env.int("CLIENT_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
 # The mailto: of List-Unsubscribe; empty: unsubscribe@<domain of DEFAULT_FROM_EMAIL>.
 UNSUBSCRIBE_MAILTO = env.str("UNSUBSCRIBE_MAILTO", default="")
 
@@ -292,6 +295,8 @@ STORAGES = {
 WAGTAIL_SITE_NAME = "Vestnik"
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
+# Wagtail's image form, refusing an unreadable file with a message (home/images.py).
+WAGTAILIMAGES_IMAGE_FORM_BASE = "home.images.ImageForm"
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
 # --- Security (tightened further in production.py) --------------------------------
