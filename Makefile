@@ -40,9 +40,11 @@ bench: venv
 	$(BIN)/python benchmarks/pages.py
 	$(BIN)/python benchmarks/sending.py
 
-# Heavy proofs (many consumer kills, load under faults): minutes, outside `make test`.
+# Heavy proofs (many consumer kills, the whole hostile corpus, the public pages under
+# load while a mailing sends): minutes, outside `make test`. README "make stress".
 stress: venv
 	$(BIN)/python -m pytest -m stress -p no:cacheprovider -s $(PYTEST_ARGS)
+	$(BIN)/python -m benchmarks.load
 
 lint: venv
 	$(BIN)/ruff check .

@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -94,20 +95,60 @@ def start_gunicorn(env, port: int) -> subprocess.Popen:
     raise SystemExit("gunicorn did not start")
 
 
-def wrk(url: str, *headers: str) -> tuple[float, str]:
-    """Requests per second and the p99 latency."""
-    command = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION}", "--latency"]
+def wrk_command(
+    url: str,
+    *headers: str,
+    connections: str = CONNECTIONS,
+    duration: str = DURATION,
+    threads: int = 2,
+) -> list[str]:
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}", "--latency"]
     for header in headers:
         command += ["-H", header]
+    return [*command, url]
+
+
+@dataclass
+class WrkResult:
+    requests: int
+    rate: float
+    p99_ms: float
+    non_2xx: int
+    # connect, read, write, timeout (a response slower than wrk's --timeout)
+    socket_errors: tuple[int, int, int, int]
+
+    @property
+    def errors(self) -> int:
+        return self.non_2xx + sum(self.socket_errors)
+
+
+UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+def parse_wrk(output: str) -> WrkResult:
+    p99 = re.search(r"\s99%\s+([\d.]+)(us|ms|s|m)\b", output)
+    socket = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return WrkResult(
+        requests=int(re.search(r"(\d+) requests in", output).group(1)),
+        rate=float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        p99_ms=float(p99.group(1)) * UNIT_MS[p99.group(2)],
+        non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
+        socket_errors=tuple(map(int, socket.groups())) if socket else (0, 0, 0, 0),
+    )
+
+
+def wrk(url: str, *headers: str) -> tuple[float, str]:
+    """Requests per second and the p99 latency."""
     output = subprocess.run(
-        [*command, url], capture_output=True, text=True, check=True
+        wrk_command(url, *headers), capture_output=True, text=True, check=True
     ).stdout
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
-    p99 = re.search(r"\s99%\s+(\S+)", output).group(1)
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    if errors:
-        raise SystemExit(f"{url}: {errors.group(1)} non-2xx responses")
-    return rate, p99
+    result = parse_wrk(output)
+    if result.non_2xx:
+        raise SystemExit(f"{url}: {result.non_2xx} non-2xx responses")
+    return result.rate, f"{result.p99_ms:.2f}ms"
 
 
 def warm(url: str) -> None:

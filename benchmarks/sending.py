@@ -19,12 +19,10 @@ else SQLite. Quote the ratios: absolute rates depend on the machine.
 """
 
 import argparse
-import asyncio
 import multiprocessing
 import os
 import resource
 import smtplib
-import socket
 import subprocess
 import sys
 import time
@@ -36,64 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "site_config.settings.test")
 
-
-# --- The sink -----------------------------------------------------------------------
-
-
-class SinkProtocol(asyncio.Protocol):
-    """Just enough SMTP to accept mail: every command gets a 250, DATA is skipped."""
-
-    def connection_made(self, transport):
-        self.transport, self.buffer, self.in_data = transport, b"", False
-        transport.write(b"220 sink ESMTP\r\n")
-
-    def data_received(self, chunk):
-        self.buffer += chunk
-        while True:
-            if self.in_data:
-                end = self.buffer.find(b"\r\n.\r\n")
-                if end < 0:
-                    return
-                self.buffer, self.in_data = self.buffer[end + 5 :], False
-                self.transport.write(b"250 2.0.0 Ok: queued\r\n")
-                continue
-            end = self.buffer.find(b"\r\n")
-            if end < 0:
-                return
-            line, self.buffer = self.buffer[:end], self.buffer[end + 2 :]
-            self.command(line[:4].upper())
-
-    def command(self, verb: bytes):
-        if verb == b"EHLO":
-            self.transport.write(b"250-sink\r\n250 8BITMIME\r\n")
-        elif verb == b"DATA":
-            self.in_data = True
-            # The terminator search needs the CRLF that ended the DATA line.
-            self.buffer = b"\r\n" + self.buffer
-            self.transport.write(b"354 go ahead\r\n")
-        elif verb == b"QUIT":
-            self.transport.write(b"221 bye\r\n")
-            self.transport.close()
-        else:
-            self.transport.write(b"250 Ok\r\n")
-
-
-def run_sink(sock: socket.socket):
-    async def serve():
-        server = await asyncio.get_running_loop().create_server(SinkProtocol, sock=sock)
-        await server.serve_forever()
-
-    asyncio.run(serve())
-
-
-def start_sink() -> tuple[multiprocessing.Process, int]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(128)
-    process = multiprocessing.Process(target=run_sink, args=(sock,), daemon=True)
-    process.start()
-    return process, sock.getsockname()[1]
-
+from benchmarks.smtp_sink import start_sink  # noqa: E402 - needs ROOT on the path
 
 # --- Django and data ----------------------------------------------------------------
 

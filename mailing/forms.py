@@ -1,6 +1,8 @@
 """Admin forms. Choices are scoped to the user and the owner comes from the request."""
 
 from django import forms
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 
@@ -93,6 +95,17 @@ class ClientImportForm(forms.Form):
         label=_("CSV file"),
         help_text=_("Columns: email, full name, comment. UTF-8 or Windows-1251."),
     )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        limit = settings.CLIENT_IMPORT_MAX_BYTES
+        if upload.size > limit:
+            raise forms.ValidationError(
+                _("The file is too large: at most %(size)s."),
+                code="too_large",
+                params={"size": filesizeformat(limit)},
+            )
+        return upload
 
 
 class PreviewRecipientForm(forms.Form):

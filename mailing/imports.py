@@ -78,6 +78,9 @@ def row_problem(row: list[str]) -> str | None:
         return _("Broken row: expected 1 to 3 columns, found %(count)d.") % {
             "count": len(row)
         }
+    if any("\x00" in cell for cell in row):
+        # Not text, and PostgreSQL cannot store it: refused here, not at the INSERT.
+        return _("The row contains a NUL character.")
     email, name, comment = (row + ["", ""])[:3]
     email = email.strip()
     if len(email) > MAX_EMAIL:

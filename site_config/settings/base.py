@@ -189,6 +189,9 @@ CLIENT_IMPORT_DIR = env.str(
 )
 # An upload left at the preview step is deleted after this many seconds.
 CLIENT_IMPORT_MAX_AGE = env.int("CLIENT_IMPORT_MAX_AGE", default=24 * 60 * 60)
+# Largest clients CSV accepted for import (10 MB is about 250,000 rows); the file
+# is stashed on disk between upload and confirmation, so it is bounded.
+CLIENT_IMPORT_MAX_BYTES = env.int("CLIENT_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
 
 # --- Email ------------------------------------------------------------------------
 
@@ -312,6 +315,8 @@ STORAGES = {
 WAGTAIL_SITE_NAME = "Vestnik"
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
+# Wagtail's image form, refusing an unreadable file with a message (home/images.py).
+WAGTAILIMAGES_IMAGE_FORM_BASE = "home.images.ImageForm"
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
 # --- Security (tightened further in production.py) --------------------------------

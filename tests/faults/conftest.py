@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 from tests.security.conftest import world  # noqa: F401 - the shared users and objects
 
@@ -118,6 +119,49 @@ class PrivatePostgres:
     def restart(self) -> None:
         self.pg_ctl("restart", "-m", "fast")
         wait_for_port(self.port)
+
+    def restore(self, dump: Path) -> None:
+        """Load a pg_dump of the migrated test database: what `migrate` would build."""
+        subprocess.run(  # nosec B603 - fixed argv
+            [str(PG_BIN / "pg_restore"), "--no-owner", "--no-privileges",
+             "--exit-on-error", "-h", "127.0.0.1", "-p", str(self.port),
+             "-U", "postgres", "-d", "postgres", str(dump)],
+            check=True, capture_output=True, timeout=120,
+        )  # fmt: skip
+
+
+def dump_test_database(target: Path) -> None:
+    """pg_dump of the test database (custom format), for PrivatePostgres.restore."""
+    database = settings.DATABASES["default"]
+    env = {**os.environ, "PGPASSWORD": database.get("PASSWORD") or ""}
+    subprocess.run(  # nosec B603 - fixed argv
+        [str(PG_BIN / "pg_dump"), "-Fc", "-f", str(target),
+         "-h", database.get("HOST") or "127.0.0.1",
+         "-p", str(database.get("PORT") or 5432),
+         "-U", database.get("USER") or "postgres", database["NAME"]],
+        check=True, capture_output=True, timeout=120, env=env,
+    )  # fmt: skip
+
+
+def can_dump_test_database() -> bool:
+    """PostgreSQL, and pytest-django made a test database (only for django_db tests)."""
+    database = settings.DATABASES["default"]
+    return (
+        (PG_BIN / "pg_dump").exists()
+        and database["ENGINE"].endswith("postgresql")
+        and database["NAME"].startswith("test_")
+    )
+
+
+MIGRATED_DUMP = "migrated-test-database.dump"
+
+
+@pytest.fixture(scope="session")
+def migrated_dump(django_db_setup, tmp_path_factory) -> Path | None:
+    """The dump tests/conftest.py took right after the test database was migrated
+    (None without PostgreSQL: then the private cluster is migrated instead)."""
+    path = tmp_path_factory.getbasetemp() / MIGRATED_DUMP
+    return path if path.exists() else None
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,9 @@ from django.conf import settings
 
 from tests.faults.conftest import free_port, wait_for_port
 
-pytestmark = [pytest.mark.slow]
+# django_db: pytest-django then creates the test database, whose dump the private
+# cluster restores (tests/faults/conftest.py migrated_dump); the tests use no ORM.
+pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
 PATHS = ["/", "/en/", "/healthz/"]
 THREADS = 4
@@ -38,17 +40,20 @@ def fetch(base: str, path: str) -> int:
 
 
 @pytest.fixture(scope="module")
-def server(private_postgres):
+def server(private_postgres, migrated_dump):
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL",)}
     env.update(
         DJANGO_SETTINGS_MODULE="site_config.settings.test",
         DATABASE_URL=private_postgres.url,
         CONN_MAX_AGE="600",
     )
-    run = {"cwd": settings.BASE_DIR, "env": env, "capture_output": True, "timeout": 600}
-    subprocess.run(  # nosec B603 - fixed argv
-        [sys.executable, "manage.py", "migrate", "--noinput"], check=True, **run
-    )
+    if migrated_dump:
+        private_postgres.restore(migrated_dump)
+    else:
+        subprocess.run(  # nosec B603 - fixed argv
+            [sys.executable, "manage.py", "migrate", "--noinput"], check=True,
+            cwd=settings.BASE_DIR, env=env, capture_output=True, timeout=600,
+        )  # fmt: skip
     port = free_port()
     process = subprocess.Popen(  # nosec B603 - fixed argv
         [sys.executable, "-m", "gunicorn", "site_config.wsgi", "--bind",

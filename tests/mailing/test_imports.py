@@ -212,3 +212,50 @@ def test_an_upload_swept_before_confirm_asks_for_a_new_upload(
     assert response.redirect_chain[-1][0] == url  # back to the upload form
     (message,) = response.context["messages"]
     assert message.level_tag == "error"  # "The uploaded file has expired..."
+
+
+# Each file holds one good row and something broken. The preview must say what is
+# wrong (the file's error, or each broken line with its reason); confirming imports
+# the good row alone, or nothing when the file as a whole cannot be read.
+BROKEN_FILES = {
+    "NUL byte in a name": (b"good@example.org,Good,\nnul@example.org,A\x00B,\n", 1),
+    "unterminated quote": (b'good@example.org,Good,\n"open@example.org,Open,\n', 1),
+    "too many columns": (b"good@example.org,Good,\nc@example.org,C,c,extra\n", 1),
+    "field over the csv limit": (
+        b"good@example.org,Good,\nbig@example.org," + b"x" * 140_000 + b",\n",
+        0,
+    ),
+    "an image as CSV": (b"good@example.org,Good,\n\x89PNG\r\n\x1a\n\x00\x00IHDR\n", 1),
+}
+
+
+@pytest.mark.parametrize("content, imported", BROKEN_FILES.values(), ids=BROKEN_FILES)
+def test_broken_rows_are_explained_and_only_good_rows_imported(
+    client, owner, content, imported
+):
+    client.force_login(owner)
+    url = reverse("mailing_client:import")
+    upload = SimpleUploadedFile("clients.csv", content, "text/csv")
+    preview = client.get(client.post(url, {"file": upload})["Location"])
+    body = preview.content.decode()
+    assert preview.status_code == 200
+    assert 'data-testid="file-error"' in body or 'data-testid="import-errors"' in body
+    confirmed = client.post(url, {"confirm": "1"}, follow=True)
+    assert confirmed.status_code == 200
+    emails = list(Client.objects.filter(owner=owner).values_list("email", flat=True))
+    assert emails == ["good@example.org"][:imported]
+    if not imported:
+        assert confirmed.context["messages"], "refused without saying why"
+
+
+def test_an_oversized_file_is_refused_before_it_is_stashed(
+    client, owner, settings, tmp_path
+):
+    settings.CLIENT_IMPORT_DIR = str(tmp_path)
+    settings.CLIENT_IMPORT_MAX_BYTES = 1000
+    client.force_login(owner)
+    big = SimpleUploadedFile("c.csv", b"a@example.org,A,\n" * 100)
+    response = client.post(reverse("mailing_client:import"), {"file": big})
+    assert response.status_code == 200
+    assert "1000" in response.context["form"].errors["file"][0]
+    assert not list(tmp_path.iterdir())

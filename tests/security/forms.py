@@ -24,6 +24,8 @@ class Form:
     method: str
     fields: list[tuple[str, str | None, str]] = field(default_factory=list)
     choices: dict[str, list[str]] = field(default_factory=dict)
+    # <input type="file">: name and its accept attribute
+    files: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def signature(self) -> tuple:
@@ -72,7 +74,9 @@ class FormParser(HTMLParser):
         if self._form is None or not attrs.get("name"):
             return
         name = attrs["name"]
-        if tag == "input" and attrs.get("type") not in (
+        if tag == "input" and attrs.get("type") == "file":
+            self._form.files.append((name, attrs.get("accept", "")))
+        elif tag == "input" and attrs.get("type") not in (
             "submit",
             "button",
             "file",

@@ -17,7 +17,8 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from tests.security.access import outcome
-from tests.security.forms import post_forms, shows_an_error
+from tests.security.forms import Form, post_forms, shows_an_error
+from tests.security.uploads import Uploader, upload_corpus
 from tests.security.urlwalk import walk
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
@@ -69,8 +70,9 @@ ROLE_ORDER = ("anonymous", "user_a", "editor", "manager", "superuser")
 SUITE_DRAWS, STRESS_DRAWS = 1, 10
 
 
-def discover_forms(world, clients):
-    """(role, page path, form) for each distinct POST form of the project."""
+def discover_forms(world, clients, wanted=Form.text_fields):
+    """(role, page path, form) for each distinct POST form of the project that has
+    what `wanted` looks for (text fields unless told)."""
     found, seen = [], set()
     for target in walk(world.filler()).targets:
         if any(fnmatch.fnmatchcase(target.route.name, p) for p in DESTRUCTIVE):
@@ -82,7 +84,7 @@ def discover_forms(world, clients):
             ):
                 continue
             for form in post_forms(response.content.decode(), target.path):
-                if form.text_fields() and (role, form.signature) not in seen:
+                if wanted(form) and (role, form.signature) not in seen:
                     seen.add((role, form.signature))
                     found.append((role, target.path, form))
             break
@@ -143,7 +145,8 @@ def run_hostile(world, full: bool) -> None:
         role: world.client_for(role, raise_request_exception=False)
         for role in ROLE_ORDER
     }
-    forms = discover_forms(world, clients)
+    found = discover_forms(world, clients, wanted=lambda f: f.text_fields() or f.files)
+    forms = [(role, page, form) for role, page, form in found if form.text_fields()]
     posters, offset = [], 0
     for role, page, form in forms:
         # A fresh session per form: a post that succeeds may end or change it.
@@ -168,10 +171,39 @@ def run_hostile(world, full: bool) -> None:
     )
     for role, _, form in forms:
         print(f"  form {form.action} as {role}: {len(form.text_fields())} text fields")
-    failures = [f for p in posters for f in p.failures]
+    uploaders = post_uploads(world, [f for f in found if f[2].files], full)
+    failures = [f for p in [*posters, *uploaders] for f in p.failures]
     assert forms, "no form found: the walk is broken"
+    assert uploaders, "no file field found: the walk is broken"
     assert offset >= len(HOSTILE) or full, "the sample missed part of the corpus"
     assert not failures, "\n".join(sorted(set(failures)))
+
+
+def post_uploads(world, forms, full: bool) -> list[Uploader]:
+    """Every file into every form with a file field (stress); in the suite the files
+    are dealt out over the forms in turn, so each file reaches some form."""
+    corpus = upload_corpus()
+    dealt: dict[int, list] = {i: [] for i in range(len(forms))}
+    for n, upload in enumerate(corpus if not full else []):
+        dealt[n % len(forms)].append(upload)
+    uploaders = []
+    for index, (role, page, form) in enumerate(forms):
+        http = world.client_for(role, raise_request_exception=False)
+        uploader = Uploader(http, role, world.users[role], page, form)
+        for upload in corpus if full else dealt[index]:
+            uploader.post(upload)
+        uploaders.append(uploader)
+    print(
+        f"hostile uploads: {sum(u.tried for u in uploaders)} posts to "
+        f"{len(forms)} forms with file fields "
+        f"({'every file in every field' if full else 'each file in one form'}) of "
+        f"{len(corpus)} files: {', '.join(u.label for u in corpus)}; "
+        f"{sum(u.refused for u in uploaders)} refused with a reason"
+    )
+    for up in uploaders:
+        print(f"  upload form {up.form.action} as {up.role}: {up.tried} posts, "
+              f"{up.refused} refused")  # fmt: skip
+    return uploaders
 
 
 def test_hostile_values_in_every_form_never_cause_a_server_error(world):
