@@ -7,7 +7,7 @@ from django.contrib.auth.password_validation import (
     validate_password,
 )
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxLengthValidator, RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from . import tasks
@@ -65,6 +65,13 @@ class LoginForm(BootstrapMixin, auth_forms.AuthenticationForm):
     }
 
     unverified_email = ""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Django sets the field's max_length after building it, so no validator
+        # enforces it: a huge "email" reached the database (SQLite refused the LIKE).
+        username = self.fields["username"]
+        username.validators.append(MaxLengthValidator(username.max_length))
 
     def clean(self):
         email = self.cleaned_data.get("username")

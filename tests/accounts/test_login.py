@@ -100,6 +100,16 @@ def test_login_matches_the_email_case_insensitively(client):
     assert client.session["_auth_user_id"] == str(user.pk)
 
 
+@pytest.mark.smoke
+def test_an_overlong_email_is_refused_by_the_form_not_the_database(client):
+    # SQLite refuses a LIKE pattern over 50,000 characters: a 500 before the check.
+    response = log_in(client, "a" * 60_000 + "@example.com", PASSWORD)
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["username"]
+    assert not is_logged_in(client)
+
+
 UNSAFE_NEXT = [
     "//evil.example",
     "//evil.example/admin/",
