@@ -27,6 +27,7 @@ from . import page_store
 logger = logging.getLogger(__name__)
 
 GENERATION_KEY = "pagecache:generation"
+RESTRICTIONS_KEY = "pagecache:view-restrictions"
 HEADER = "X-Page-Cache"
 MESSAGES_COOKIE = "messages"  # django.contrib.messages' CookieStorage.cookie_name
 NOT_STORED_CACHE_CONTROL = ("private", "no-cache", "no-store")
@@ -47,6 +48,14 @@ class CachedPageMixin:
     page_cache_seconds = 60
     counts_views = False
 
+    def get_view_restrictions(self):
+        # Wagtail asks on every render (two queries); almost no site has any.
+        if not any_view_restrictions():
+            from wagtail.models import PageViewRestriction
+
+            return PageViewRestriction.objects.none()
+        return super().get_view_restrictions()
+
     def serve(self, request, *args, **kwargs):
         response = super().serve(request, *args, **kwargs)
         # A preview is an editor's draft: never stored, never a view.
@@ -64,6 +73,33 @@ def invalidate_pages() -> None:
             cache.incr(GENERATION_KEY)
         except ValueError:  # expired between add and incr
             cache.add(GENERATION_KEY, 1, timeout=None)
+
+
+def per_generation(key: str, compute, seconds: int = 60):
+    """compute(), kept until the pages change (the next generation) or `seconds` pass.
+
+    A change bumps the generation now and on commit (home.signals), so a value
+    computed from rows read before the change is never taken for the current one.
+    Only in Redis: a local-memory cache is one process's, and another process's
+    change would not reach it.
+    """
+    if not page_store.available():
+        return compute()
+    found = cache.get_many([GENERATION_KEY, key])
+    generation = found.get(GENERATION_KEY, 0)
+    known = found.get(key)
+    if known is not None and known[0] == generation:
+        return known[1]
+    value = compute()
+    cache.set(key, (generation, value), seconds)
+    return value
+
+
+def any_view_restrictions() -> bool:
+    """Whether any page has a view restriction: one query per generation."""
+    from wagtail.models import PageViewRestriction
+
+    return per_generation(RESTRICTIONS_KEY, PageViewRestriction.objects.exists)
 
 
 def page_key(request: HttpRequest, host: str) -> str:
