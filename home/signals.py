@@ -3,7 +3,7 @@
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
-from wagtail.models import Page, PageViewRestriction
+from wagtail.models import Page, PageViewRestriction, Site
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from .page_cache import invalidate_pages
@@ -34,4 +34,11 @@ def drop_cached_pages_on_delete(sender, instance, **kwargs):
 @receiver(post_delete, sender=PageViewRestriction)
 def drop_cached_pages_on_privacy_change(sender, **kwargs):
     # A page made private must stop being served from the public cache at once.
+    drop_now_and_on_commit()
+
+
+@receiver(post_save, sender=Site)
+@receiver(post_delete, sender=Site)
+def drop_cached_pages_on_site_change(sender, **kwargs):
+    # Hostnames and root pages decide every address (and home.sites caches them).
     drop_now_and_on_commit()

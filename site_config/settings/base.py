@@ -77,6 +77,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # The Wagtail Site of a page request from the cache, not a query per request.
+    "home.sites.CachedSiteMiddleware",
 ]
 
 ROOT_URLCONF = "site_config.urls"
