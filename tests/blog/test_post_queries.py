@@ -12,11 +12,12 @@ from tests.factories import make_blog_index, make_image, make_post
 
 pytestmark = [pytest.mark.django_db, pytest.mark.redis]
 
-# Session, root page, the pages on the path, the post itself.
-FROM_FRAGMENTS = 4
-# With nothing cached: the site, whether any page is private, the menu, the site root
-# paths (Wagtail's own cache), the main image, its renditions, the tags.
-COLD = FROM_FRAGMENTS + 7
+# The session, the pages on the path, the post itself.
+FROM_FRAGMENTS = 3
+# With nothing cached: the site and its root page, whether any page is private, the
+# menu, the site root paths (Wagtail's own cache), the main image, its renditions,
+# the tags.
+COLD = FROM_FRAGMENTS + 8
 
 
 def get_with_a_session_cookie(client, url: str):
