@@ -20,6 +20,7 @@ BENCH_WORKERS and BENCH_THREADS change the shape of the run.
 """
 
 import argparse
+import io
 import os
 import re
 import shutil
@@ -188,28 +189,54 @@ def report(results) -> None:
     print(f"uncached/trivial (median): {medians['uncached post']:.3f}")
 
 
+def wsgi_request(app, path: str, cookie: str = "") -> bytes:
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "80",
+        "HTTP_HOST": "127.0.0.1",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(),
+        "wsgi.errors": sys.stderr,
+    }
+    if cookie:
+        environ["HTTP_COOKIE"] = cookie
+    return b"".join(app(environ, lambda status, headers, exc_info=None: None))
+
+
 def profile(env) -> None:
-    """pyinstrument over in-process requests: where the time goes, per path."""
+    """pyinstrument over in-process requests through the WSGI handler (as gunicorn
+    calls it; the test client would drop the stale session cookie after one request)."""
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()
-    from django.test import Client
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
     from pyinstrument import Profiler
 
-    client = Client(HTTP_HOST="127.0.0.1")
-    client.get(POST_PATH)
-    for label, count, cookies in (("uncached", 200, True), ("cached", 2000, False)):
-        if cookies:
-            client.cookies["sessionid"] = "profile-no-session"
-        else:
-            client.cookies.clear()
+    app = WSGIHandler()
+    cases = (
+        ("trivial", "/bench/ok/", "", 2000),
+        ("cached post", POST_PATH, "", 2000),
+        ("uncached post", POST_PATH, "sessionid=bench-no-session", 200),
+    )
+    for label, path, cookie, count in cases:
+        for _ in range(3):
+            wsgi_request(app, path, cookie)
+        with CaptureQueriesContext(connection) as queries:
+            wsgi_request(app, path, cookie)
         profiler = Profiler(interval=0.0005)
         with profiler:
             for _ in range(count):
-                client.get(POST_PATH)
-        print(f"\n===== {label} blog post, {count} requests =====")
+                wsgi_request(app, path, cookie)
+        print(f"\n===== {label}: {count} requests, {len(queries)} queries each =====")
         print(profiler.output_text(unicode=True, color=False, show_all=False))
 
 
