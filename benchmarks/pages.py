@@ -35,8 +35,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "7"))
-ROUND_SECONDS = os.environ.get("BENCH_ROUND_SECONDS", "3")
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "12"))
+ROUND_SECONDS = os.environ.get("BENCH_ROUND_SECONDS", "2")
 CONNECTIONS = os.environ.get("BENCH_CONNECTIONS", "8")
 # wrk shares the two cores with the server: one thread is enough to saturate it.
 WRK_THREADS = os.environ.get("BENCH_WRK_THREADS", "1")
@@ -208,6 +208,21 @@ def wsgi_request(app, path: str, cookie: str = "") -> bytes:
     return b"".join(app(environ, lambda status, headers, exc_info=None: None))
 
 
+def count_queries(app, path: str, cookie: str) -> int:
+    """Queries as executed (the handler resets connection.queries per request)."""
+    from django.db import connection
+
+    queries = []
+
+    def count(execute, sql, *args):
+        queries.append(sql)
+        return execute(sql, *args)
+
+    with connection.execute_wrapper(count):
+        wsgi_request(app, path, cookie)
+    return len(queries)
+
+
 def profile(env) -> None:
     """pyinstrument over in-process requests through the WSGI handler (as gunicorn
     calls it; the test client would drop the stale session cookie after one request)."""
@@ -217,8 +232,6 @@ def profile(env) -> None:
 
     django.setup()
     from django.core.handlers.wsgi import WSGIHandler
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
     from pyinstrument import Profiler
 
     app = WSGIHandler()
@@ -230,13 +243,12 @@ def profile(env) -> None:
     for label, path, cookie, count in cases:
         for _ in range(3):
             wsgi_request(app, path, cookie)
-        with CaptureQueriesContext(connection) as queries:
-            wsgi_request(app, path, cookie)
+        queries = count_queries(app, path, cookie)
         profiler = Profiler(interval=0.0005)
         with profiler:
             for _ in range(count):
                 wsgi_request(app, path, cookie)
-        print(f"\n===== {label}: {count} requests, {len(queries)} queries each =====")
+        print(f"\n===== {label}: {count} requests, {queries} queries each =====")
         print(profiler.output_text(unicode=True, color=False, show_all=False))
 
 
