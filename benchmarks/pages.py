@@ -16,7 +16,9 @@ by the trivial rate of the same round, and the median ratio is reported with its
 range. BENCH_ROUNDS, BENCH_ROUND_SECONDS, BENCH_CONNECTIONS, BENCH_WRK_THREADS,
 BENCH_WORKERS and BENCH_THREADS change the shape of the run.
 
-`--profile` instead profiles uncached and cached requests in-process with pyinstrument.
+`--cpu` measures instead the server's own CPU time per request, in-process (the
+figure that other processes on the machine cannot inflate), and `--profile` profiles
+the same requests with pyinstrument.
 """
 
 import argparse
@@ -252,11 +254,46 @@ def profile(env) -> None:
         print(profiler.output_text(unicode=True, color=False, show_all=False))
 
 
+def cpu(env) -> None:
+    """Server CPU per request, in-process through the WSGI handler: interleaved
+    batches, the least CPU time of each page (other processes only ever add to it),
+    and its ratio to the trivial view's. No HTTP server, no load generator: what is
+    left is this code's own cost, steady on a shared machine."""
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.handlers.wsgi import WSGIHandler
+
+    app = WSGIHandler()
+    cases = {
+        "trivial": ("/bench/ok/", "", 300),
+        "cached home": ("/", "", 300),
+        "cached post": (POST_PATH, "", 300),
+        "uncached post": (POST_PATH, "sessionid=bench-no-session", 10),
+    }
+    best = dict.fromkeys(cases, float("inf"))
+    for path, cookie, _count in cases.values():
+        wsgi_request(app, path, cookie)
+    for _ in range(ROUNDS):
+        for name, (path, cookie, count) in cases.items():
+            started = time.process_time()
+            for _ in range(count):
+                wsgi_request(app, path, cookie)
+            best[name] = min(best[name], (time.process_time() - started) / count)
+    print(f"\nserver CPU per request, least of {ROUNDS} batches; {load()}")
+    for name, seconds in best.items():
+        ratio = best["trivial"] / seconds
+        print(f"{name:15}{seconds * 1e6:8.0f} us{ratio:11.3f} x trivial rate")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--cpu", action="store_true", help="server CPU only, no wrk")
     args = parser.parse_args()
-    if not args.profile and not shutil.which("wrk"):
+    if not (args.profile or args.cpu) and not shutil.which("wrk"):
         raise SystemExit("needs wrk: apt-get install -y wrk")
     with tempfile.TemporaryDirectory(prefix="vestnik-bench-") as tmp:
         port = free_port()
@@ -269,6 +306,9 @@ def main() -> None:
         prepare(env)
         if args.profile:
             profile(env)
+            return
+        if args.cpu:
+            cpu(env)
             return
         server = start_gunicorn(env, port)
         try:
