@@ -6,6 +6,7 @@ from wagtail.fields import StreamField
 from wagtail.models import Page
 
 from .page_cache import CachedPageMixin
+from .routing import DirectRouteMixin
 from .seo import SeoMixin
 from .services import live_figures
 
@@ -20,7 +21,7 @@ class FeatureBlock(blocks.StructBlock):
         template = "home/blocks/feature.html"
 
 
-class HomePage(SeoMixin, CachedPageMixin, Page):
+class HomePage(DirectRouteMixin, SeoMixin, CachedPageMixin, Page):
     """The site root: what Vestnik does, its live figures and the latest writing."""
 
     hero_title = models.CharField(_("hero title"), max_length=120, blank=True)

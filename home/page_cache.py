@@ -21,12 +21,13 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
-from django.utils.translation import get_language_from_path
-from redis.exceptions import NoScriptError
+
+from . import page_store
 
 logger = logging.getLogger(__name__)
 
 GENERATION_KEY = "pagecache:generation"
+RESTRICTIONS_KEY = "pagecache:view-restrictions"
 HEADER = "X-Page-Cache"
 MESSAGES_COOKIE = "messages"  # django.contrib.messages' CookieStorage.cookie_name
 NOT_STORED_CACHE_CONTROL = ("private", "no-cache", "no-store")
@@ -47,6 +48,14 @@ class CachedPageMixin:
     page_cache_seconds = 60
     counts_views = False
 
+    def get_view_restrictions(self):
+        # Wagtail asks on every render (two queries); almost no site has any.
+        if not any_view_restrictions():
+            from wagtail.models import PageViewRestriction
+
+            return PageViewRestriction.objects.none()
+        return super().get_view_restrictions()
+
     def serve(self, request, *args, **kwargs):
         response = super().serve(request, *args, **kwargs)
         # A preview is an editor's draft: never stored, never a view.
@@ -66,15 +75,38 @@ def invalidate_pages() -> None:
             cache.add(GENERATION_KEY, 1, timeout=None)
 
 
+def per_generation(key: str, compute, seconds: int = 60):
+    """compute(), kept until the pages change (the next generation) or `seconds` pass.
+
+    A change bumps the generation now and on commit (home.signals), so a value
+    computed from rows read before the change is never taken for the current one.
+    Only in Redis: a local-memory cache is one process's, and another process's
+    change would not reach it.
+    """
+    if not page_store.available():
+        return compute()
+    found = cache.get_many([GENERATION_KEY, key])
+    generation = found.get(GENERATION_KEY, 0)
+    known = found.get(key)
+    if known is not None and known[0] == generation:
+        return known[1]
+    value = compute()
+    cache.set(key, (generation, value), seconds)
+    return value
+
+
+def any_view_restrictions() -> bool:
+    """Whether any page has a view restriction: one query per generation."""
+    from wagtail.models import PageViewRestriction
+
+    return per_generation(RESTRICTIONS_KEY, PageViewRestriction.objects.exists)
+
+
 def page_key(request: HttpRequest, host: str) -> str:
-    # The language follows the path alone (prefix_default_language=False).
-    language = get_language_from_path(request.path_info) or settings.LANGUAGE_CODE
-    query = "&".join(
-        f"{name}={value}"
-        for name, values in sorted(request.GET.lists())
-        for value in values
-    )
-    raw = f"{request.scheme}|{host}|{language}|{request.path}|{query}"
+    # The path alone decides the language (prefix_default_language=False), so the
+    # path stands for it. The query is the raw one, its parameters sorted.
+    query = "&".join(sorted(request.META.get("QUERY_STRING", "").split("&")))
+    raw = f"{request.scheme}|{host}|{request.path}|{query}"
     return "pagecache:page:" + hashlib.blake2b(raw.encode(), digest_size=20).hexdigest()
 
 
@@ -90,41 +122,24 @@ def _settle_view(counted: int | None, viewed: int | None) -> None:
         record_view(counted, -1)
 
 
-# One command, so one round trip (a redis-py pipeline costs more Python than this).
-LOOKUP_AND_COUNT_LUA = """
-redis.call('HINCRBY', KEYS[3], ARGV[1], 1)
-return redis.call('MGET', KEYS[1], KEYS[2])
-"""
-_script_sha: str | None = None
-
-
-def _eval_lookup_and_count(client, keys: list, page_id: int):
-    global _script_sha
-    if _script_sha is None:
-        _script_sha = client.script_load(LOOKUP_AND_COUNT_LUA)
-    try:
-        return client.evalsha(_script_sha, len(keys), *keys, page_id)
-    except NoScriptError:  # a restarted Redis forgot it: load it again
-        _script_sha = client.script_load(LOOKUP_AND_COUNT_LUA)
-        return client.evalsha(_script_sha, len(keys), *keys, page_id)
-
-
-def _lookup_and_count(key: str, page_id: int):
-    """(generation, entry) and one view of `page_id`, in one Redis round trip.
+def _fast_lookup(key: str, page_id: int | None):
+    """(generation, entry) in one Redis round trip, counting a view of `page_id`.
 
     Profiled: a cached post cost two round trips (lookup, then HINCRBY) against one
-    for the home page. One script does both, for a path this process has already
+    for the home page, so one script does both, for a path this process has already
     seen serve that post; _settle_view corrects the rare case where it no longer
     does. Returns None without Redis, or when Redis fails (the caller falls back).
     """
-    from blog.services import PENDING_KEY, redis_client
+    from blog.services import PENDING_KEY
 
-    client = redis_client()
-    if client is None:
+    if not page_store.available():
         return None
-    keys = [cache.make_key(GENERATION_KEY), cache.make_key(key), PENDING_KEY]
+    keys = (cache.make_key(GENERATION_KEY), cache.make_key(key))
     try:
-        generation, entry = _eval_lookup_and_count(client, keys, page_id)
+        if page_id is None:
+            generation, entry = page_store.lookup(*keys)
+        else:
+            generation, entry = page_store.lookup_and_count(*keys, PENDING_KEY, page_id)
     except Exception as error:  # noqa: BLE001 - Redis down: the plain path logs it
         logger.warning("page cache lookup failed: %s", error)
         return None
@@ -137,7 +152,13 @@ def _lookup_and_count(key: str, page_id: int):
 
 
 class PageCacheMiddleware:
-    """Put it early (after SecurityMiddleware and WhiteNoise): a hit skips the rest."""
+    """Put it first: a hit skips every other middleware.
+
+    What it stores is the response as the middlewares below left it, their security
+    headers and policy included, so a hit replays them. A request the security
+    middleware would redirect (plain HTTP under SECURE_SSL_REDIRECT) never stores an
+    entry: its key has the scheme, and only a 200 is stored.
+    """
 
     KNOWN_POSTS_LIMIT = 10_000
 
@@ -161,10 +182,9 @@ class PageCacheMiddleware:
     def _lookup(self, request, key):
         """(generation, entry, id of the page already counted or None)."""
         page_id = self.known_posts.get(key) if request.method == "GET" else None
-        if page_id is not None:
-            found = _lookup_and_count(key, page_id)
-            if found is not None:
-                return (*found, page_id)
+        found = _fast_lookup(key, page_id)
+        if found is not None:
+            return (*found, page_id)
         found = cache.get_many([GENERATION_KEY, key])
         return found.get(GENERATION_KEY, 0), found.get(key), None
 

@@ -14,6 +14,11 @@ class SeoMixin:
             or getattr(self, "hero_text", "")
         )
 
+    @property
+    def display_image(self):
+        """The picture for link previews (Open Graph), if the page has one."""
+        return None
+
     def get_sitemap_urls(self, request=None):
         # Built from BASE_URL: the Site's hostname is Wagtail's "localhost" default.
         lastmod = self.last_published_at or self.latest_revision_created_at

@@ -1,11 +1,19 @@
 """Wagtail does not clear Django's cache on publish: these receivers do."""
 
-from django.db.models.signals import post_delete
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
-from wagtail.models import Page
+from wagtail.models import Page, PageViewRestriction, Site
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from .page_cache import invalidate_pages
+
+
+def drop_now_and_on_commit() -> None:
+    # Now, and again once the change is visible to other connections: a render that
+    # read the old rows between the two would otherwise be stored as current.
+    invalidate_pages()
+    transaction.on_commit(invalidate_pages)
 
 
 @receiver(page_published)
@@ -13,10 +21,24 @@ from .page_cache import invalidate_pages
 @receiver(post_page_move)
 def drop_cached_pages(sender, **kwargs):
     # Any post may be on the home page and the index: drop them all, not one path.
-    invalidate_pages()
+    drop_now_and_on_commit()
 
 
 @receiver(post_delete)
 def drop_cached_pages_on_delete(sender, instance, **kwargs):
     if isinstance(instance, Page):
-        invalidate_pages()
+        drop_now_and_on_commit()
+
+
+@receiver(post_save, sender=PageViewRestriction)
+@receiver(post_delete, sender=PageViewRestriction)
+def drop_cached_pages_on_privacy_change(sender, **kwargs):
+    # A page made private must stop being served from the public cache at once.
+    drop_now_and_on_commit()
+
+
+@receiver(post_save, sender=Site)
+@receiver(post_delete, sender=Site)
+def drop_cached_pages_on_site_change(sender, **kwargs):
+    # Hostnames and root pages decide every address (and home.sites caches them).
+    drop_now_and_on_commit()

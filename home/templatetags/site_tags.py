@@ -9,6 +9,8 @@ from django.conf import settings
 from django.urls import translate_url
 from django.utils.translation import get_language
 
+from home.page_cache import per_generation
+
 register = template.Library()
 
 
@@ -56,16 +58,27 @@ def language_alternates(context) -> list[dict]:
 
 @register.inclusion_tag("home/includes/site_menu.html", takes_context=True)
 def site_menu(context) -> dict:
-    """The site root's live children marked "show in menus" (the blog, say)."""
+    """The site root's live children marked "show in menus" (the blog, say).
+
+    The same for every visitor of a site in one language: kept until the pages change.
+    """
     from wagtail.models import Site
 
     request = context.get("request")
     site = Site.find_for_request(request) if request else None
     if site is None:
         return {"items": [], "request": request}
+    key = f"sitemenu:{site.pk}:{get_language()}"
+    entries = per_generation(key, lambda: _menu_entries(site, request))
     current = getattr(context.get("page"), "path", "")
     items = [
-        {"page": page, "active": current.startswith(page.path)}
-        for page in site.root_page.get_children().live().in_menu()
+        {**entry, "active": current.startswith(entry["path"])} for entry in entries
     ]
     return {"items": items, "request": request}
+
+
+def _menu_entries(site, request) -> list[dict]:
+    return [
+        {"path": page.path, "url": page.get_url(request), "title": page.title}
+        for page in site.root_page.get_children().live().in_menu()
+    ]

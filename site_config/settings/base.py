@@ -61,13 +61,14 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Answers anonymous hits on cached pages before anything else runs; it stores the
+    # response as the middlewares below finish it (security headers and CSP included).
+    "home.page_cache.PageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # CSP for the public site (site_config/security.py); the admin is exempt.
     "site_config.security.ContentSecurityPolicyMiddleware",
     # WhiteNoise serves static files from the app server: no separate web server needed.
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Answers anonymous hits on cached pages before sessions, auth and page routing.
-    "home.page_cache.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -78,6 +79,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # The Wagtail Site of a page request from the cache, not a query per request.
+    "home.sites.CachedSiteMiddleware",
 ]
 
 ROOT_URLCONF = "site_config.urls"

@@ -32,6 +32,26 @@ def test_second_anonymous_request_is_a_hit_without_queries(
     assert second["Content-Type"] == first["Content-Type"]
 
 
+SECURITY_HEADERS = (
+    "Content-Security-Policy",
+    "X-Content-Type-Options",
+    "Referrer-Policy",
+    "Cross-Origin-Opener-Policy",
+    "X-Frame-Options",
+)
+
+
+@pytest.mark.parametrize("path", ["/", "/blog/cached/"])
+def test_a_hit_carries_the_security_headers_of_the_render(client, post, path):
+    # The cache answers before the security middlewares: the entry must hold them.
+    first = client.get(path)
+    second = client.get(path)
+
+    assert second[HEADER] == "hit"
+    for name in SECURITY_HEADERS:
+        assert second[name] == first[name], name
+
+
 def test_a_hit_on_a_post_counts_outside_the_render(client, post):
     client.get("/blog/cached/")
     second = client.get("/blog/cached/")
@@ -84,6 +104,21 @@ def test_unpublish_move_and_delete_drop_the_cached_pages(client, post):
     client.get("/other/")
     post.delete()
     assert client.get("/other/")[HEADER] == "miss"
+
+
+def test_making_a_post_private_drops_its_cached_copy(client, post):
+    from wagtail.models import PageViewRestriction
+
+    client.get("/blog/cached/")
+    assert client.get("/blog/cached/")[HEADER] == "hit"
+
+    restriction = PageViewRestriction.objects.create(
+        page=post, restriction_type=PageViewRestriction.LOGIN
+    )
+    assert client.get("/blog/cached/").status_code == 302  # to the login page
+
+    restriction.delete()
+    assert client.get("/blog/cached/").status_code == 200
 
 
 def test_editor_visit_never_reaches_an_anonymous_visitor(post):

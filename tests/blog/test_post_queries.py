@@ -1,0 +1,93 @@
+"""A post rendered for a visitor the page cache cannot answer: a fixed number of
+queries, whatever the post holds."""
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from wagtail.rich_text import RichText
+
+from home.page_cache import HEADER
+from tests.factories import make_blog_index, make_image, make_post
+
+pytestmark = [pytest.mark.django_db, pytest.mark.redis]
+
+# The session, the pages on the path, the post itself.
+FROM_FRAGMENTS = 3
+# With nothing cached: the site and its root page, whether any page is private, the
+# menu, the site root paths (Wagtail's own cache), the main image, its renditions,
+# the tags.
+COLD = FROM_FRAGMENTS + 8
+
+
+def get_with_a_session_cookie(client, url: str):
+    # A session cookie (a stale one: Django deletes it in the response) sends the
+    # visitor past the page cache, to a full render.
+    client.cookies["sessionid"] = "no-such-session"
+    response = client.get(url)
+    assert response[HEADER] == "bypass"
+    return response
+
+
+def make_full_post(index, slug: str, size: int):
+    body = []
+    for n in range(size):
+        body += [
+            ("paragraph", RichText(f"<p>Paragraph {n}</p>")),
+            ("quote", f"Quote {n}"),
+            ("code", {"language": "bash", "code": f"echo {n}"}),
+        ]
+    return make_post(
+        index,
+        slug=slug,
+        main_image=make_image(f"main {slug}", size=(1600, 900)),
+        tags=[f"tag-{slug}-{n}" for n in range(size)],
+        body=body,
+    )
+
+
+def render_queries(client, post, *, cold: bool) -> int:
+    get_with_a_session_cookie(client, post.url)  # renditions are made here
+    if cold:
+        cache.clear()
+    with CaptureQueriesContext(connection) as queries:
+        response = get_with_a_session_cookie(client, post.url)
+    assert response.status_code == 200
+    assert response.content.decode().count("badge") >= 1
+    return len(queries)
+
+
+@pytest.mark.parametrize("cold", [True, False], ids=["cold cache", "fragments"])
+def test_a_post_renders_in_a_fixed_number_of_queries(client, cold):
+    index = make_blog_index()
+    small = make_full_post(index, "small", 1)
+    large = make_full_post(index, "large", 12)
+
+    expected = COLD if cold else FROM_FRAGMENTS
+    assert render_queries(client, small, cold=cold) == expected
+    assert render_queries(client, large, cold=cold) == expected
+
+
+def test_a_fragment_never_outlives_a_publish(client):
+    post = make_post(make_blog_index(), slug="changing", title="Before")
+    assert "Before" in get_with_a_session_cookie(client, post.url).content.decode()
+
+    post.title = "After"
+    post.save_revision().publish()
+
+    content = get_with_a_session_cookie(client, post.url).content.decode()
+    assert "After" in content and "Before" not in content
+
+
+def test_a_preview_neither_stores_nor_reads_the_fragments(client):
+    post = make_post(make_blog_index(), slug="previewed", title="Live title")
+    post.title = "Draft title"
+    draft = post.save_revision().as_object()
+
+    # Previewed first: had it stored its fragments, visitors would read the draft.
+    assert "<h1>Draft title</h1>" in draft.make_preview_request().content.decode()
+    for response in (get_with_a_session_cookie(client, post.url), client.get(post.url)):
+        content = response.content.decode()
+        assert "Live title" in content and "Draft title" not in content
+    # And with the live fragments cached, a preview still shows the draft.
+    assert "<h1>Draft title</h1>" in draft.make_preview_request().content.decode()
