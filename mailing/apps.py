@@ -13,4 +13,4 @@ class MailingConfig(AppConfig):
 
         register_policies()
 
-        from . import signals  # noqa: F401 - connects the Anymail tracking receiver
+        from . import signals  # noqa: F401 - connects the Anymail receivers

@@ -1,4 +1,5 @@
-"""Anymail tracking webhooks: what happened to an email after the server took it.
+"""Anymail webhooks: what happened to an email after the server took it (tracking),
+and mail sent to the List-Unsubscribe mailto (inbound).
 
 Receivers are quick and idempotent: an ESP may deliver an event twice, and a
 later, weaker event (delivered after bounced) never overwrites a stronger one.
@@ -6,11 +7,12 @@ later, weaker event (delivered after bounced) never overwrites a stronger one.
 
 import logging
 
-from anymail.signals import tracking
+from anymail.signals import inbound, tracking
 from django.dispatch import receiver
 from django.utils.translation import gettext as _
 
 from .models import Attempt, Client
+from .unsubscribe import unsubscribe_by_mail
 
 logger = logging.getLogger(__name__)
 
@@ -77,3 +79,8 @@ def _is_soft_bounce(event) -> bool:
 @receiver(tracking)
 def on_tracking_event(sender, event, esp_name, **kwargs):
     record_tracking_event(event, esp_name)
+
+
+@receiver(inbound)
+def on_inbound_message(sender, event, esp_name, **kwargs):
+    unsubscribe_by_mail(event.message)

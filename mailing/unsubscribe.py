@@ -3,23 +3,40 @@
 The token is the client's id signed with the site's SECRET_KEY under its own salt:
 it cannot be guessed, and changing the id breaks the signature, so a token works for
 its client only. It does not expire: an old email's link must keep working.
+The same token unsubscribes by link (views.py) and by mail to the List-Unsubscribe
+mailto (unsubscribe_by_mail, fed by Anymail's inbound webhook).
 """
 
 import hashlib
 import hmac
+import logging
+import re
 import time
-from email.utils import parseaddr
-from urllib.parse import quote
+from email.errors import MessageError
+from email.utils import getaddresses, parseaddr
+from urllib.parse import quote, unquote
 
+from anymail.inbound import AnymailInboundMessage
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
+from django.utils.html import strip_tags
 
 from .models import Client
 
+logger = logging.getLogger(__name__)
+
 SALT = "mailing.unsubscribe"
+# What make_token and TokenMaker write: value:timestamp:signature, URL-safe base64.
+TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]+:[A-Za-z0-9]+:[A-Za-z0-9_-]+")
+# Some mail clients put the mailto's subject in the body instead: its first lines.
+BODY_LINES = 5
+# What the email package raises on some malformed mail: an unknown charset
+# (LookupError), undecodable parts (ValueError, MessageError), and Python 3.11's
+# address header parser on some broken headers (IndexError, AttributeError).
+MALFORMED_MAIL = (AttributeError, IndexError, LookupError, ValueError, MessageError)
 
 
 def make_token(client_id: int) -> str:
@@ -85,3 +102,54 @@ def unsubscribe_client(client_id: int) -> bool:
         unsubscribed_at=timezone.now()
     )
     return bool(updated)
+
+
+def unsubscribe_by_mail(message: AnymailInboundMessage) -> bool:
+    """Unsubscribe the client whose token a mail to the unsubscribe address carries.
+
+    True if this mail unsubscribed someone. Never raises on what the mail holds:
+    an ESP retries a webhook that fails, and a bad mail stays bad.
+    """
+    try:
+        client_id = _requested_client_id(message)
+    except MALFORMED_MAIL as error:
+        logger.info("inbound mail that cannot be parsed (%r): ignored", error)
+        return False
+    return client_id is not None and unsubscribe_client(client_id)
+
+
+def _requested_client_id(message: AnymailInboundMessage) -> int | None:
+    if not _is_addressed_to_unsubscribe(message):
+        # A reply to a mailing that quotes its unsubscribe link is not a request.
+        logger.info("inbound mail not for the unsubscribe address: ignored")
+        return None
+    # The token decides which client, never the From address: anyone can send mail
+    # with any From, and one address may be a client of several owners.
+    client_id = _token_client_id(message)
+    if client_id is None:
+        logger.info("inbound unsubscribe mail without a valid token: ignored")
+    return client_id
+
+
+def _is_addressed_to_unsubscribe(message: AnymailInboundMessage) -> bool:
+    fields = [message.get_all(name, []) for name in ("To", "Cc", "Bcc")]
+    values = [str(value) for field in fields for value in field]
+    values.append(message.envelope_recipient or "")
+    wanted = unsubscribe_address().lower()
+    return any(address.lower() == wanted for _, address in getaddresses(values))
+
+
+def _token_client_id(message: AnymailInboundMessage) -> int | None:
+    places = [str(message.get("Subject", "")), *_first_body_lines(message)]
+    for place in places:
+        # A client that did not decode the mailto leaves the subject %-encoded.
+        for token in TOKEN_PATTERN.findall(unquote(place)):
+            client_id = read_token(token)
+            if client_id is not None:
+                return client_id
+    return None
+
+
+def _first_body_lines(message: AnymailInboundMessage) -> list[str]:
+    text = message.text or strip_tags(message.html or "")
+    return text[:2000].strip().splitlines()[:BODY_LINES]
