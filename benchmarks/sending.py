@@ -41,7 +41,13 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "site_config.settings.test")
 
 
 class SinkProtocol(asyncio.Protocol):
-    """Just enough SMTP to accept mail: every command gets a 250, DATA is skipped."""
+    """Just enough SMTP to accept mail: every command gets a 250, DATA is skipped.
+
+    It advertises PIPELINING, as Postfix's smtp-sink does, and like Postfix it
+    answers a pipelined group in one write once its input is used up (RFC 2920
+    3.2): replies written one by one would wait out the client's delayed ACK
+    (Nagle). Plain smtplib never pipelines: each of its commands is a group of one.
+    """
 
     def connection_made(self, transport):
         self.transport, self.buffer, self.in_data = transport, b"", False
@@ -49,33 +55,38 @@ class SinkProtocol(asyncio.Protocol):
 
     def data_received(self, chunk):
         self.buffer += chunk
+        replies = []
         while True:
             if self.in_data:
                 end = self.buffer.find(b"\r\n.\r\n")
                 if end < 0:
-                    return
+                    break
                 self.buffer, self.in_data = self.buffer[end + 5 :], False
-                self.transport.write(b"250 2.0.0 Ok: queued\r\n")
+                replies.append(b"250 2.0.0 Ok: queued\r\n")
                 continue
             end = self.buffer.find(b"\r\n")
             if end < 0:
-                return
+                break
             line, self.buffer = self.buffer[:end], self.buffer[end + 2 :]
-            self.command(line[:4].upper())
+            replies.append(self.command(line[:4].upper()))
+        self.transport.write(b"".join(replies))
+        if replies[-1:] == [BYE]:
+            self.transport.close()
 
-    def command(self, verb: bytes):
+    def command(self, verb: bytes) -> bytes:
         if verb == b"EHLO":
-            self.transport.write(b"250-sink\r\n250 8BITMIME\r\n")
-        elif verb == b"DATA":
+            return b"250-sink\r\n250-PIPELINING\r\n250 8BITMIME\r\n"
+        if verb == b"DATA":
             self.in_data = True
             # The terminator search needs the CRLF that ended the DATA line.
             self.buffer = b"\r\n" + self.buffer
-            self.transport.write(b"354 go ahead\r\n")
-        elif verb == b"QUIT":
-            self.transport.write(b"221 bye\r\n")
-            self.transport.close()
-        else:
-            self.transport.write(b"250 Ok\r\n")
+            return b"354 go ahead\r\n"
+        if verb == b"QUIT":
+            return BYE
+        return b"250 Ok\r\n"
+
+
+BYE = b"221 bye\r\n"
 
 
 def run_sink(sock: socket.socket):
