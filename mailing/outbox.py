@@ -38,27 +38,31 @@ def claim_batch(run_id: int, size: int, now: datetime) -> list[tuple]:
 def _claim_skip_locked(run_id: int, size: int, now: datetime) -> list[tuple]:
     """PostgreSQL: lock, mark and read the batch in one statement.
 
-    Rows another consumer holds are skipped, never waited for; the outer status
-    check keeps a row that changed meanwhile out. One statement with a constant
-    text instead of three per batch, one with 200 placeholders.
+    Rows another consumer holds are skipped, never waited for; the status check
+    keeps a row that changed meanwhile out. The locked ids are a MATERIALIZED CTE,
+    not an `id IN (subquery)`: the planner may run such a subquery again for each
+    outer row (a nested loop, e.g. on a table not yet analysed after open_run's
+    INSERT), and each rerun skips the rows this statement already updated, takes
+    the next LIMIT and so claims the whole run at once (seen: 2,000 rows for a
+    batch of 25).
     """
     table = Attempt._meta.db_table
     client_table = Attempt.client.field.related_model._meta.db_table
     pending = Attempt.Status.PENDING
     sql = f"""
-        WITH claimed AS (
-            UPDATE {table} SET status = %s, claimed_at = %s, tries = tries + 1
-            WHERE status = %s AND id IN (
-                SELECT id FROM {table}
-                WHERE run_id = %s AND status = %s
-                    AND (retry_at IS NULL OR retry_at <= %s)
-                ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED)
-            RETURNING id, tries, client_id)
+        WITH picked AS MATERIALIZED (
+            SELECT id FROM {table}
+            WHERE run_id = %s AND status = %s AND (retry_at IS NULL OR retry_at <= %s)
+            ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED),
+        claimed AS (
+            UPDATE {table} AS a SET status = %s, claimed_at = %s, tries = a.tries + 1
+            FROM picked WHERE a.id = picked.id AND a.status = %s
+            RETURNING a.id, a.tries, a.client_id)
         SELECT claimed.id, claimed.tries, claimed.client_id, c.email, c.full_name
         FROM claimed JOIN {client_table} c ON c.id = claimed.client_id
         ORDER BY claimed.id
     """  # nosec B608 - table names from the models, values are parameters
-    params = [Attempt.Status.SENDING, now, pending, run_id, pending, now, size]
+    params = [run_id, pending, now, size, Attempt.Status.SENDING, now, pending]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
