@@ -232,11 +232,9 @@ class SenderPool:
     def _deliver(self, rows: list, build) -> list[Outcome]:
         return deliver(self._backend(), rows, self.owner_id, self.limiter, build)
 
-    def submit(self, rows: list, build=lambda item: item) -> "Batch":
-        """Spread the rows over the connections; `build` makes each Outbound."""
-        share = -(-len(rows) // self.size)
-        chunks = [rows[i : i + share] for i in range(0, len(rows), share)]
-        return Batch([self._executor.submit(self._deliver, c, build) for c in chunks])
+    def send(self, rows: list, build=lambda item: item) -> Future:
+        """Send the rows on one connection; `build` makes each Outbound."""
+        return self._executor.submit(self._deliver, rows, build)
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
@@ -251,11 +249,3 @@ class SenderPool:
 
     def __exit__(self, *exc_info):
         self.close()
-
-
-@dataclass
-class Batch:
-    futures: list[Future]
-
-    def result(self) -> list[Outcome]:
-        return [outcome for future in self.futures for outcome in future.result()]

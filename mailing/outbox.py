@@ -108,6 +108,9 @@ def record_outcomes(run_id: int, outcomes: list[Outcome], now: datetime) -> None
         rows.append((outcome.attempt_id, status, response, esp_id, retry_at))
     if not rows:
         return
+    if connection.vendor == "postgresql":
+        _write_results_pg(run_id, rows, (sent, failed), now)
+        return
     with transaction.atomic():
         _write_results(rows, now)
         MailingRun.objects.filter(pk=run_id).update(
@@ -117,36 +120,48 @@ def record_outcomes(run_id: int, outcomes: list[Outcome], now: datetime) -> None
         )
 
 
-def _write_results(rows: list[tuple], now: datetime) -> None:
-    """One UPDATE for the whole batch on PostgreSQL (bulk_update's CASE is slow).
+# Only rows still `sending` (or flagged `unknown` by the sweeper meanwhile) take a
+# result: nothing else may overwrite a recorded outcome.
+SETTLED = (Attempt.Status.SENDING, Attempt.Status.UNKNOWN)
 
-    Only rows still `sending` (or flagged `unknown` by the sweeper meanwhile) take
-    the result: nothing else may overwrite a recorded outcome.
+
+def _write_results_pg(
+    run_id: int, rows: list[tuple], counts: tuple[int, int], now: datetime
+) -> None:
+    """PostgreSQL: the results and the run's counters in one statement.
+
+    Arrays, not a VALUES list (or bulk_update's slow CASE): the statement's text is
+    the same for every group, so psycopg parses it once. One statement is atomic
+    on its own, and results are written per connection's group, so it is kept to
+    one round trip.
     """
-    table = Attempt._meta.db_table
-    settled = (Attempt.Status.SENDING, Attempt.Status.UNKNOWN)
+    table, run_table = Attempt._meta.db_table, MailingRun._meta.db_table
+    ids, statuses, responses, esp_ids, retry_ats = map(list, zip(*rows, strict=True))
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # Arrays, not a VALUES list: the statement's text is the same for every
-            # batch, so psycopg parses it once instead of 1,000 placeholders a time.
-            ids, statuses, responses, esp_ids, retry_ats = map(
-                list, zip(*rows, strict=True)
-            )
-            cursor.execute(
-                f"""UPDATE {table} AS a SET status = v.status, attempted_at = %s,
+        cursor.execute(
+            f"""WITH settled AS (
+                UPDATE {table} AS a SET status = v.status, attempted_at = %s,
                     server_response = v.response, esp_message_id = v.esp_id,
                     retry_at = v.retry_at
                 FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[],
                     %s::timestamptz[]) AS v(id, status, response, esp_id, retry_at)
-                WHERE a.id = v.id AND a.status IN (%s, %s)""",  # nosec B608
-                [now, ids, statuses, responses, esp_ids, retry_ats, *settled],
-            )
-            return
+                WHERE a.id = v.id AND a.status IN (%s, %s))
+            UPDATE {run_table} SET sent_count = sent_count + %s,
+                failed_count = failed_count + %s, heartbeat_at = %s
+            WHERE id = %s""",  # nosec B608 - table names from the models
+            [now, ids, statuses, responses, esp_ids, retry_ats, *SETTLED]
+            + [*counts, now, run_id],
+        )
+
+
+def _write_results(rows: list[tuple], now: datetime) -> None:
+    table = Attempt._meta.db_table
+    with connection.cursor() as cursor:
         cursor.executemany(
             f"""UPDATE {table} SET status = %s, attempted_at = %s,
                 server_response = %s, esp_message_id = %s, retry_at = %s
             WHERE id = %s AND status IN (%s, %s)""",  # nosec B608
-            [(s, now, r, e, t, pk, *settled) for pk, s, r, e, t in rows],
+            [(s, now, r, e, t, pk, *SETTLED) for pk, s, r, e, t in rows],
         )
 
 

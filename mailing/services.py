@@ -8,6 +8,7 @@ server is called, and state is committed before and after every send.
 
 import logging
 import time
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from datetime import datetime, timedelta
 from email.utils import formataddr
 
@@ -242,30 +243,38 @@ def send_run(run_id: int) -> None:
 
 
 def _pump(job: RunJob, pool: SenderPool) -> bool:
-    """Claim, build and send batch after batch, recording each one's outcomes.
+    """Give each connection a group of its own, claimed as it goes out.
 
-    The next batch is claimed while the previous one is on the wire.
+    A group is claimed (marked `sending`, committed) only when a connection is free
+    to take it, before the last group's results are written, so the connections
+    never wait for that write; and each group's results are written as soon as its
+    connection is done. A consumer killed mid-run thus leaves at most one group
+    per connection `sending` (flagged `unknown` later), not a batch claimed ahead.
     Returns False when the rest waits for a later retry (scheduled as a task).
     """
-    in_flight = None
+    group = -(-settings.SENDING_BATCH_SIZE // pool.size)
+    running: set[Future] = set()
+    finished: list = []
     while True:
-        rows = claim_batch(job.run_id, settings.SENDING_BATCH_SIZE, timezone.now())
-        finished = in_flight.result() if in_flight is not None else None
-        # Hand the next batch over before writing the last one's results: the
-        # connections never wait for the database. The sending threads build the
-        # emails themselves (see delivery.deliver).
-        in_flight = pool.submit(rows, job.build) if rows else None
-        if finished is not None:
+        while len(running) < pool.size and (
+            rows := claim_batch(job.run_id, group, timezone.now())
+        ):
+            # The sending thread builds the emails itself (see delivery.deliver).
+            running.add(pool.send(rows, job.build))
+        if finished:
             record_outcomes(job.run_id, finished, timezone.now())
-        if in_flight is not None:
+            finished = []
+        if running:
+            done, running = wait(running, return_when=FIRST_COMPLETED)
+            finished = [outcome for future in done for outcome in future.result()]
             continue
-        wait = _seconds_to_next_retry(job.run_id, timezone.now())
-        if wait is None:
+        wait_for = _seconds_to_next_retry(job.run_id, timezone.now())
+        if wait_for is None:
             return True
-        if wait > settings.SENDING_RETRY_WAIT_MAX:
-            _schedule_retry(job.run_id, wait)
+        if wait_for > settings.SENDING_RETRY_WAIT_MAX:
+            _schedule_retry(job.run_id, wait_for)
             return False
-        time.sleep(max(wait, 0.05))
+        time.sleep(max(wait_for, 0.05))
 
 
 def _seconds_to_next_retry(run_id: int, now: datetime) -> float | None:
