@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from .delivery import Outbound, SenderPool, send_one
 from .models import Attempt, Mailing, MailingRun
-from .outbox import claim_batch, claimable, record_outcomes
+from .outbox import claim_batch, claimable
 from .ratelimit import RateLimiter
 from .rendering import PreparedMessage, prepare_message
 from .scheduling import due_mailings, next_slot
@@ -243,27 +243,26 @@ def send_run(run_id: int) -> None:
 
 
 def _pump(job: RunJob, pool: SenderPool) -> bool:
-    """Give each connection a group of its own, claimed as it goes out.
+    """Keep two groups per connection: one on the wire, one ready behind it.
 
-    A group is claimed (marked `sending`, committed) only when a connection is free
-    to take it, before the last group's results are written, so the connections
-    never wait for that write; and each group's results are written as soon as its
-    connection is done. A consumer killed mid-run thus leaves at most one group
-    per connection `sending` (flagged `unknown` later), not a batch claimed ahead.
+    A group is claimed (marked `sending`, committed) in the statement that records
+    the results of the group before it, as soon as that one is done. Groups are
+    SENDING_BATCH_SIZE / (2 x SENDING_CONCURRENCY): a consumer killed mid-run
+    leaves at most one batch `sending` (flagged `unknown` later), while each
+    connection still finds its next group claimed when it finishes one.
     Returns False when the rest waits for a later retry (scheduled as a task).
     """
-    group = -(-settings.SENDING_BATCH_SIZE // pool.size)
+    group = -(-settings.SENDING_BATCH_SIZE // (2 * pool.size))
     running: set[Future] = set()
     finished: list = []
     while True:
-        while len(running) < pool.size and (
-            rows := claim_batch(job.run_id, group, timezone.now())
-        ):
+        while len(running) < 2 * pool.size:
+            rows = claim_batch(job.run_id, group, timezone.now(), settle=finished)
+            finished = []
+            if not rows:
+                break
             # The sending thread builds the emails itself (see delivery.deliver).
             running.add(pool.send(rows, job.build))
-        if finished:
-            record_outcomes(job.run_id, finished, timezone.now())
-            finished = []
         if running:
             done, running = wait(running, return_when=FIRST_COMPLETED)
             finished = [outcome for future in done for outcome in future.result()]
