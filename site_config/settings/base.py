@@ -206,7 +206,8 @@ ANYMAIL.setdefault("REQUESTS_TIMEOUT", (5, 30))
 
 # --- Sending mailings (mailing/services.py) ---------------------------------------
 
-# Recipients claimed per round trip to the database; larger batches, fewer queries.
+# Recipients a consumer has claimed at most (what a kill can leave `unknown`), in
+# groups of BATCH / (2 x CONCURRENCY), one statement each; larger, fewer queries.
 SENDING_BATCH_SIZE = env.int("SENDING_BATCH_SIZE", default=200)
 # SMTP connections (or ESP sessions) used side by side by one run in one consumer.
 SENDING_CONCURRENCY = env.int("SENDING_CONCURRENCY", default=4)
