@@ -14,7 +14,13 @@ from collections import Counter
 
 
 class SinkProtocol(asyncio.Protocol):
-    """Just enough SMTP to accept mail: every command gets a 250."""
+    """Just enough SMTP to accept mail: every command gets a 250.
+
+    It advertises PIPELINING, as Postfix's smtp-sink does, and like Postfix it
+    answers a pipelined group in one write once its input is used up (RFC 2920
+    3.2): replies written one by one would wait out the client's delayed ACK
+    (Nagle). Plain smtplib never pipelines: each of its commands is a group of one.
+    """
 
     def connection_made(self, transport):
         self.transport, self.buffer, self.in_data = transport, b"", False
@@ -22,38 +28,44 @@ class SinkProtocol(asyncio.Protocol):
 
     def data_received(self, chunk):
         self.buffer += chunk
+        replies = []
         while True:
             if self.in_data:
                 end = self.buffer.find(b"\r\n.\r\n")
                 if end < 0:
-                    return
+                    break
                 self.message_received(self.buffer[:end])
                 self.buffer, self.in_data = self.buffer[end + 5 :], False
-                self.transport.write(b"250 2.0.0 Ok: queued\r\n")
+                replies.append(b"250 2.0.0 Ok: queued\r\n")
                 continue
             end = self.buffer.find(b"\r\n")
             if end < 0:
-                return
+                break
             line, self.buffer = self.buffer[:end], self.buffer[end + 2 :]
-            self.command(line)
+            replies.append(self.command(line))
+        self.transport.write(b"".join(replies))
+        if replies[-1:] == [BYE]:
+            self.transport.close()
 
-    def command(self, line: bytes):
+    def command(self, line: bytes) -> bytes:
+        """The reply to one command line."""
         verb = line[:4].upper()
         if verb == b"EHLO":
-            self.transport.write(b"250-sink\r\n250 8BITMIME\r\n")
-        elif verb == b"DATA":
+            return b"250-sink\r\n250-PIPELINING\r\n250 8BITMIME\r\n"
+        if verb == b"DATA":
             self.in_data = True
             # The terminator search needs the CRLF that ended the DATA line.
             self.buffer = b"\r\n" + self.buffer
-            self.transport.write(b"354 go ahead\r\n")
-        elif verb == b"QUIT":
-            self.transport.write(b"221 bye\r\n")
-            self.transport.close()
-        else:
-            self.transport.write(b"250 Ok\r\n")
+            return b"354 go ahead\r\n"
+        if verb == b"QUIT":
+            return BYE
+        return b"250 Ok\r\n"
 
     def message_received(self, data: bytes):
         """Called with each email's bytes once its final dot has arrived."""
+
+
+BYE = b"221 bye\r\n"
 
 
 def run_sink(sock: socket.socket, protocol=SinkProtocol):
@@ -106,7 +118,7 @@ class RecordingSink:
                     self.recipients.append(address.decode().lower())
                 elif verb == b"MAIL":
                     self.recipients = []
-                super().command(line)
+                return super().command(line)
 
             def message_received(self, data):
                 sink.by_recipient.update(self.recipients)

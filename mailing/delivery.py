@@ -42,6 +42,10 @@ class Outcome:
     response: str = ""
     esp_message_id: str = ""
 
+    @classmethod
+    def failure(cls, item: Outbound, transient: bool, response: str) -> "Outcome":
+        return cls(item.attempt_id, item.tries, False, transient, response)
+
 
 # What a send may raise; anything else is a bug and stops the run loudly.
 SEND_ERRORS = (
@@ -160,8 +164,51 @@ def deliver(
     for start in range(0, len(rows), step):
         piece = rows[start : start + step]
         limiter.take(owner_id, len(piece))
-        outcomes.extend(send_one(backend, build(row)) for row in piece)
+        outcomes.extend(send_piece(backend, [build(row) for row in piece]))
     return outcomes
+
+
+def send_piece(backend, items: list[Outbound]) -> list[Outcome]:
+    """Emails written as bytes go out pipelined where the server allows it."""
+    prepared = [item for item in items if item.data is not None]
+    outcomes, left = [], prepared
+    if prepared and hasattr(backend, "send_prepared"):
+        outcomes, left = _send_pipelined(backend, prepared)
+    rest = [item for item in items if item.data is None] + left
+    outcomes.extend(send_one(backend, item) for item in rest)
+    return outcomes
+
+
+def _send_pipelined(backend, items: list[Outbound]) -> tuple[list[Outcome], list]:
+    """(outcomes, items left for send_one: the server does not pipeline)."""
+    outcomes = []
+    while items:
+        try:
+            if backend.connection is None:
+                backend.open()
+            results = backend.send_prepared(
+                items[0].envelope_from, [(item.email, item.data) for item in items]
+            )
+        except SEND_ERRORS as exc:
+            # No connection: the rest fails at once, as when deliver() opens it.
+            drop_connection(backend)
+            transient, response = describe_failure(exc, "")
+            failed = Outcome.failure
+            return outcomes + [failed(item, transient, response) for item in items], []
+        if results is None:
+            return outcomes, items
+        outcomes.extend(map(_outcome, items, results))
+        items = items[len(results) :]
+        if getattr(backend.connection, "sock", None) is None:
+            drop_connection(backend)  # closed on a broken connection or a 421
+    return outcomes, []
+
+
+def _outcome(item: Outbound, result) -> Outcome:
+    if isinstance(result, Exception):
+        transient, response = describe_failure(result, item.email)
+        return Outcome.failure(item, transient, response)
+    return Outcome(item.attempt_id, item.tries, True, False, result, item.message_id)
 
 
 class SenderPool:
@@ -185,11 +232,9 @@ class SenderPool:
     def _deliver(self, rows: list, build) -> list[Outcome]:
         return deliver(self._backend(), rows, self.owner_id, self.limiter, build)
 
-    def submit(self, rows: list, build=lambda item: item) -> "Batch":
-        """Spread the rows over the connections; `build` makes each Outbound."""
-        share = -(-len(rows) // self.size)
-        chunks = [rows[i : i + share] for i in range(0, len(rows), share)]
-        return Batch([self._executor.submit(self._deliver, c, build) for c in chunks])
+    def send(self, rows: list, build=lambda item: item) -> Future:
+        """Send the rows on one connection; `build` makes each Outbound."""
+        return self._executor.submit(self._deliver, rows, build)
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
@@ -204,11 +249,3 @@ class SenderPool:
 
     def __exit__(self, *exc_info):
         self.close()
-
-
-@dataclass
-class Batch:
-    futures: list[Future]
-
-    def result(self) -> list[Outcome]:
-        return [outcome for future in self.futures for outcome in future.result()]

@@ -16,15 +16,19 @@ from .delivery import Outcome
 from .models import Attempt, MailingRun
 
 
-def claim_batch(run_id: int, size: int, now: datetime) -> list[tuple]:
-    """Take up to `size` pending rows of the run for this consumer, committed.
+def claim_batch(
+    run_id: int, size: int, now: datetime, settle: list[Outcome] = ()
+) -> list[tuple]:
+    """Record `settle` (the last group's outcomes), then take up to `size` pending
+    rows of the run for this consumer; both committed.
 
     Rows move to `sending` and that is committed before any email leaves, so a
     crash can never make a row look unsent after its email went out.
     """
     if connection.features.has_select_for_update_skip_locked:
         # One statement in autocommit: committed when it returns.
-        return _claim_skip_locked(run_id, size, now)
+        return _claim_skip_locked(run_id, size, now, settle)
+    record_outcomes(run_id, settle, now)
     ids = _claim_by_update(run_id, size, now)
     if not ids:
         return []
@@ -35,33 +39,75 @@ def claim_batch(run_id: int, size: int, now: datetime) -> list[tuple]:
     )
 
 
-def _claim_skip_locked(run_id: int, size: int, now: datetime) -> list[tuple]:
-    """PostgreSQL: lock, mark and read the batch in one statement.
+def _claim_skip_locked(
+    run_id: int, size: int, now: datetime, settle: list[Outcome]
+) -> list[tuple]:
+    """PostgreSQL: count and write the results, then lock, mark and read the group,
+    in one statement: one round trip per connection's group.
 
-    Rows another consumer holds are skipped, never waited for; the outer status
-    check keeps a row that changed meanwhile out. One statement with a constant
-    text instead of three per batch, one with 200 placeholders.
+    Rows another consumer holds are skipped, never waited for; the status check
+    keeps a row that changed meanwhile out. The locked ids are a MATERIALIZED CTE,
+    not an `id IN (subquery)`: the planner may run such a subquery again for each
+    outer row (a nested loop, e.g. on a table not yet analysed after open_run's
+    INSERT), and each rerun skips the rows this statement already updated, takes
+    the next LIMIT and so claims the whole run at once (seen: 2,000 rows for a
+    batch of 25). All parts see one snapshot: rows being settled are `sending`
+    there, so none of them is claimed again here.
+
+    Lock order: the run's row first (the InitPlan `SELECT id FROM counted` runs
+    before either scan takes a row), then Attempt rows. FOR UPDATE also keeps the
+    lock on a row it then skips (claimed by another consumer since this snapshot),
+    so without that order two consumers deadlock: each holding the other's rows,
+    one waiting for the run's row.
     """
     table = Attempt._meta.db_table
     client_table = Attempt.client.field.related_model._meta.db_table
     pending = Attempt.Status.PENDING
+    settled_sql, settled_params = _settle_sql(run_id, settle, now)
     sql = f"""
-        WITH claimed AS (
-            UPDATE {table} SET status = %s, claimed_at = %s, tries = tries + 1
-            WHERE status = %s AND id IN (
-                SELECT id FROM {table}
-                WHERE run_id = %s AND status = %s
-                    AND (retry_at IS NULL OR retry_at <= %s)
-                ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED)
-            RETURNING id, tries, client_id)
+        WITH {settled_sql},
+        picked AS MATERIALIZED (
+            SELECT id FROM {table}
+            WHERE run_id = (SELECT id FROM counted) AND status = %s
+                AND (retry_at IS NULL OR retry_at <= %s)
+            ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED),
+        claimed AS (
+            UPDATE {table} AS a SET status = %s, claimed_at = %s, tries = a.tries + 1
+            FROM picked WHERE a.id = picked.id AND a.status = %s
+            RETURNING a.id, a.tries, a.client_id)
         SELECT claimed.id, claimed.tries, claimed.client_id, c.email, c.full_name
         FROM claimed JOIN {client_table} c ON c.id = claimed.client_id
         ORDER BY claimed.id
     """  # nosec B608 - table names from the models, values are parameters
-    params = [Attempt.Status.SENDING, now, pending, run_id, pending, now, size]
+    params = [pending, now, size, Attempt.Status.SENDING, now, pending]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, settled_params + params)
         return cursor.fetchall()
+
+
+def _settle_sql(run_id: int, settle: list[Outcome], now: datetime):
+    """Two CTEs: the counts (and heartbeat) onto the run, the results onto rows.
+
+    Arrays, not a VALUES list (or bulk_update's slow CASE): the statement's text is
+    the same for every group, so psycopg parses it once.
+    """
+    table, run_table = Attempt._meta.db_table, MailingRun._meta.db_table
+    rows, sent, failed = result_rows(settle, now)
+    columns = [list(column) for column in zip(*rows, strict=True)] or [[]] * 5
+    sql = f"""counted AS (
+            UPDATE {run_table} SET sent_count = sent_count + %s,
+                failed_count = failed_count + %s, heartbeat_at = %s
+            WHERE id = %s RETURNING id),
+        settled AS (
+            UPDATE {table} AS a SET status = v.status, attempted_at = %s,
+                server_response = v.response, esp_message_id = v.esp_id,
+                retry_at = v.retry_at
+            FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[],
+                %s::timestamptz[]) AS v(id, status, response, esp_id, retry_at)
+            WHERE a.id = v.id AND a.status IN (%s, %s)
+                AND a.run_id = (SELECT id FROM counted))"""  # nosec B608
+    params = [sent, failed, now, run_id, now, *columns, *SETTLED]
+    return sql, params
 
 
 def claimable(run_id: int, now: datetime):
@@ -89,8 +135,8 @@ def _claim_by_update(run_id: int, size: int, now: datetime) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def record_outcomes(run_id: int, outcomes: list[Outcome], now: datetime) -> None:
-    """Write each result (committed after the send) and count it with F()."""
+def result_rows(outcomes: list[Outcome], now: datetime) -> tuple[list[tuple], int, int]:
+    """(id, status, response, esp id, retry at) per outcome; sent and failed counts."""
     rows, sent, failed = [], 0, 0
     for outcome in outcomes:
         retry_at = None
@@ -102,47 +148,31 @@ def record_outcomes(run_id: int, outcomes: list[Outcome], now: datetime) -> None
             status, failed = Attempt.Status.FAILURE, failed + 1
         response, esp_id = outcome.response[:2000], outcome.esp_message_id[:255]
         rows.append((outcome.attempt_id, status, response, esp_id, retry_at))
+    return rows, sent, failed
+
+
+# Only rows still `sending` (or flagged `unknown` by the sweeper meanwhile) take a
+# result: nothing else may overwrite a recorded outcome.
+SETTLED = (Attempt.Status.SENDING, Attempt.Status.UNKNOWN)
+
+
+def record_outcomes(run_id: int, outcomes: list[Outcome], now: datetime) -> None:
+    """Without skip_locked (SQLite): each result, and the counts with F()."""
+    rows, sent, failed = result_rows(outcomes, now)
     if not rows:
         return
-    with transaction.atomic():
-        _write_results(rows, now)
-        MailingRun.objects.filter(pk=run_id).update(
-            sent_count=F("sent_count") + sent,
-            failed_count=F("failed_count") + failed,
-            heartbeat_at=now,
-        )
-
-
-def _write_results(rows: list[tuple], now: datetime) -> None:
-    """One UPDATE for the whole batch on PostgreSQL (bulk_update's CASE is slow).
-
-    Only rows still `sending` (or flagged `unknown` by the sweeper meanwhile) take
-    the result: nothing else may overwrite a recorded outcome.
-    """
     table = Attempt._meta.db_table
-    settled = (Attempt.Status.SENDING, Attempt.Status.UNKNOWN)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # Arrays, not a VALUES list: the statement's text is the same for every
-            # batch, so psycopg parses it once instead of 1,000 placeholders a time.
-            ids, statuses, responses, esp_ids, retry_ats = map(
-                list, zip(*rows, strict=True)
-            )
-            cursor.execute(
-                f"""UPDATE {table} AS a SET status = v.status, attempted_at = %s,
-                    server_response = v.response, esp_message_id = v.esp_id,
-                    retry_at = v.retry_at
-                FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[],
-                    %s::timestamptz[]) AS v(id, status, response, esp_id, retry_at)
-                WHERE a.id = v.id AND a.status IN (%s, %s)""",  # nosec B608
-                [now, ids, statuses, responses, esp_ids, retry_ats, *settled],
-            )
-            return
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.executemany(
             f"""UPDATE {table} SET status = %s, attempted_at = %s,
                 server_response = %s, esp_message_id = %s, retry_at = %s
             WHERE id = %s AND status IN (%s, %s)""",  # nosec B608
-            [(s, now, r, e, t, pk, *settled) for pk, s, r, e, t in rows],
+            [(s, now, r, e, t, pk, *SETTLED) for pk, s, r, e, t in rows],
+        )
+        MailingRun.objects.filter(pk=run_id).update(
+            sent_count=F("sent_count") + sent,
+            failed_count=F("failed_count") + failed,
+            heartbeat_at=now,
         )
 
 

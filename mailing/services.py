@@ -8,6 +8,7 @@ server is called, and state is committed before and after every send.
 
 import logging
 import time
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from datetime import datetime, timedelta
 from email.utils import formataddr
 
@@ -23,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from .delivery import Outbound, SenderPool, send_one
 from .models import Attempt, Mailing, MailingRun
-from .outbox import claim_batch, claimable, record_outcomes
+from .outbox import claim_batch, claimable
 from .ratelimit import RateLimiter
 from .rendering import PreparedMessage, prepare_message
 from .scheduling import due_mailings, next_slot
@@ -242,30 +243,37 @@ def send_run(run_id: int) -> None:
 
 
 def _pump(job: RunJob, pool: SenderPool) -> bool:
-    """Claim, build and send batch after batch, recording each one's outcomes.
+    """Keep two groups per connection: one on the wire, one ready behind it.
 
-    The next batch is claimed while the previous one is on the wire.
+    A group is claimed (marked `sending`, committed) in the statement that records
+    the results of the group before it, as soon as that one is done. Groups are
+    SENDING_BATCH_SIZE / (2 x SENDING_CONCURRENCY): a consumer killed mid-run
+    leaves at most one batch `sending` (flagged `unknown` later), while each
+    connection still finds its next group claimed when it finishes one.
     Returns False when the rest waits for a later retry (scheduled as a task).
     """
-    in_flight = None
+    group = -(-settings.SENDING_BATCH_SIZE // (2 * pool.size))
+    running: set[Future] = set()
+    finished: list = []
     while True:
-        rows = claim_batch(job.run_id, settings.SENDING_BATCH_SIZE, timezone.now())
-        finished = in_flight.result() if in_flight is not None else None
-        # Hand the next batch over before writing the last one's results: the
-        # connections never wait for the database. The sending threads build the
-        # emails themselves (see delivery.deliver).
-        in_flight = pool.submit(rows, job.build) if rows else None
-        if finished is not None:
-            record_outcomes(job.run_id, finished, timezone.now())
-        if in_flight is not None:
+        while len(running) < 2 * pool.size:
+            rows = claim_batch(job.run_id, group, timezone.now(), settle=finished)
+            finished = []
+            if not rows:
+                break
+            # The sending thread builds the emails itself (see delivery.deliver).
+            running.add(pool.send(rows, job.build))
+        if running:
+            done, running = wait(running, return_when=FIRST_COMPLETED)
+            finished = [outcome for future in done for outcome in future.result()]
             continue
-        wait = _seconds_to_next_retry(job.run_id, timezone.now())
-        if wait is None:
+        wait_for = _seconds_to_next_retry(job.run_id, timezone.now())
+        if wait_for is None:
             return True
-        if wait > settings.SENDING_RETRY_WAIT_MAX:
-            _schedule_retry(job.run_id, wait)
+        if wait_for > settings.SENDING_RETRY_WAIT_MAX:
+            _schedule_retry(job.run_id, wait_for)
             return False
-        time.sleep(max(wait, 0.05))
+        time.sleep(max(wait_for, 0.05))
 
 
 def _seconds_to_next_retry(run_id: int, now: datetime) -> float | None:

@@ -23,6 +23,7 @@ from django.core.mail.message import (
 )
 from django.utils.functional import cached_property
 
+from .pipelining import Result, send_pipelined
 from .wire import plain_address
 
 MAX_LINE = 998  # RFC 5322 line length limit, without CRLF
@@ -82,6 +83,25 @@ class EmailBackend(smtp.EmailBackend):
                     raise
                 return False
             return True
+
+    def send_prepared(
+        self, envelope_from: str, emails: list[tuple[str, bytes]]
+    ) -> list[Result] | None:
+        """Pipeline (recipient, data) pairs (mailing.pipelining) on the open connection.
+
+        None when the server does not advertise PIPELINING or an address is not a
+        plain addr-spec: the caller then sends each email with send_data().
+        """
+        with self._lock:
+            smtp = self.connection
+            smtp.ehlo_or_helo_if_needed()
+            if not (
+                smtp.has_extn("pipelining")
+                and plain_address(envelope_from)
+                and all(plain_address(recipient) for recipient, _ in emails)
+            ):
+                return None
+            return send_pipelined(smtp, envelope_from, emails)
 
     def _send(self, email_message):
         if not email_message.recipients():

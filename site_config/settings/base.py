@@ -232,10 +232,13 @@ ANYMAIL.setdefault("REQUESTS_TIMEOUT", (5, 30))
 
 # --- Sending mailings (mailing/services.py) ---------------------------------------
 
-# Recipients claimed per round trip to the database; larger batches, fewer queries.
+# Recipients a consumer has claimed at most (what a kill can leave `unknown`), in
+# groups of BATCH / (2 x CONCURRENCY), one statement each; larger, fewer queries.
 SENDING_BATCH_SIZE = env.int("SENDING_BATCH_SIZE", default=200)
 # SMTP connections (or ESP sessions) used side by side by one run in one consumer.
-SENDING_CONCURRENCY = env.int("SENDING_CONCURRENCY", default=4)
+# With SMTP PIPELINING one connection keeps a core busy: more threads only fight
+# for the GIL (benchmarks/sending.py). An ESP's slow HTTP calls may want more.
+SENDING_CONCURRENCY = env.int("SENDING_CONCURRENCY", default=2)
 # Send tasks enqueued per run: each claims batches, so several consumer processes
 # (one per core, README "Scaling out") share one run instead of one GIL.
 SENDING_TASKS_PER_RUN = env.int("SENDING_TASKS_PER_RUN", default=2)

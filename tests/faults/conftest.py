@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from tests.mailing.smtp_servers import pipelining  # noqa: F401 - both server kinds
 from tests.security.conftest import world  # noqa: F401 - the shared users and objects
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")

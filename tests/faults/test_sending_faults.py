@@ -26,7 +26,7 @@ from django.utils import timezone
 from mailing import services
 from mailing.models import Attempt, Client, Mailing, MailingRun
 from tests.factories import make_message, make_user
-from tests.mailing.smtp_servers import free_port, smtp_settings
+from tests.mailing.smtp_servers import controller_for, free_port, smtp_settings
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -116,7 +116,7 @@ def tally(run: MailingRun, sink: FaultySink) -> dict[str, int]:
 SENDING = {"SENDING_CONCURRENCY": 4, "SENDING_BATCH_SIZE": 25}
 
 
-def test_refusal_mix_retries_only_transient_answers_and_records_every_try():
+def test_refusal_mix_retries_only_transient_answers_and_records_every_try(pipelining):
     """550 permanent, 450/421/452 transient once or always, the rest accepted."""
     recipients = 240
 
@@ -135,7 +135,7 @@ def test_refusal_mix_retries_only_transient_answers_and_records_every_try():
     sink = FaultySink(plan)
     run = big_run(recipients)
     with (
-        smtp_server_for(sink) as port,
+        smtp_server_for(sink, pipelining) as port,
         override_settings(**smtp_settings(port), **SENDING, SENDING_MAX_TRIES=3),
     ):
         services.send_run(run.pk)
@@ -170,7 +170,7 @@ def test_refusal_mix_retries_only_transient_answers_and_records_every_try():
     assert run.status == MailingRun.Status.FINISHED
 
 
-def test_a_slow_server_and_stalled_answers_cost_retries_not_recipients():
+def test_a_slow_server_and_stalled_answers_cost_retries_not_recipients(pipelining):
     """Every DATA answered after 20 ms; every 10th RCPT stalls past EMAIL_TIMEOUT on
     its first try: that send times out, is retried, and arrives exactly once."""
     recipients = 120
@@ -181,7 +181,7 @@ def test_a_slow_server_and_stalled_answers_cost_retries_not_recipients():
     run = big_run(recipients)
     started = time.monotonic()
     with (
-        smtp_server_for(sink) as port,
+        smtp_server_for(sink, pipelining) as port,
         override_settings(
             **smtp_settings(port), **SENDING, SENDING_MAX_TRIES=3, EMAIL_TIMEOUT=1
         ),
@@ -208,13 +208,13 @@ def test_a_slow_server_and_stalled_answers_cost_retries_not_recipients():
     assert (run.status, run.sent_count) == (MailingRun.Status.FINISHED, recipients)
 
 
-def test_a_server_that_dies_mid_run_and_returns_loses_nothing():
+def test_a_server_that_dies_mid_run_and_returns_loses_nothing(pipelining):
     """The server stops after 100 emails and is back 1 s later: the sends that hit
     the dead port are retried (backoff) and everything arrives."""
     recipients = 400
     sink = FaultySink(data_delay=0.002)
     port = free_port()
-    server = Restartable(sink, port)
+    server = Restartable(sink, port, pipelining)
     server.start()
     outage = threading.Thread(target=server.outage_after, args=(100, 1.0))
     run = big_run(recipients)
@@ -282,8 +282,8 @@ def test_a_server_down_for_a_whole_run_fails_it_loudly_and_the_next_run_delivers
 
 
 class smtp_server_for:  # noqa: N801 - used as a context manager, like smtp_server
-    def __init__(self, handler):
-        self.controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    def __init__(self, handler, pipelining: bool = True):
+        self.controller = controller_for(handler, free_port(), pipelining)
 
     def __enter__(self) -> int:
         self.controller.start()
@@ -296,13 +296,13 @@ class smtp_server_for:  # noqa: N801 - used as a context manager, like smtp_serv
 class Restartable:
     """An aiosmtpd server on a fixed port that can be stopped and started again."""
 
-    def __init__(self, handler: FaultySink, port: int):
-        self.handler, self.port = handler, port
+    def __init__(self, handler: FaultySink, port: int, pipelining: bool = True):
+        self.handler, self.port, self.pipelining = handler, port, pipelining
         self.controller: Controller | None = None
         self.stopped_at: int | None = None
 
     def start(self) -> None:
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        self.controller = controller_for(self.handler, self.port, self.pipelining)
         self.controller.start()
 
     def stop(self) -> None:

@@ -3,6 +3,7 @@ from django.utils import timezone
 
 from mailing.models import Attempt, MailingRun
 from tests.factories import make_client, make_mailing, make_message, make_user
+from tests.mailing.smtp_servers import pipelining  # noqa: F401 - both server kinds
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ import socket
 from contextlib import contextmanager
 from email import policy
 
+import pytest
 from aiosmtpd.controller import Controller
 
 
@@ -39,9 +40,41 @@ class RecordingHandler:
         ]
 
 
+class Pipelining:
+    """The handler's server, advertising PIPELINING (RFC 2920) as Postfix and Exim do.
+
+    aiosmtpd reads commands one line at a time, so a pipelined group works with it;
+    it only does not say so. Every other hook is the wrapped handler's.
+    """
+
+    def __init__(self, handler):
+        self.handler = handler
+
+    def __getattr__(self, name):
+        return getattr(self.handler, name)
+
+    def __dir__(self):  # aiosmtpd finds the hooks with dir()
+        return sorted({*dir(self.handler), "handle_EHLO"})
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        return [*responses[:-1], "250-PIPELINING", responses[-1]]
+
+
+@pytest.fixture(params=[True, False], ids=["pipelining", "one-by-one"])
+def pipelining(request) -> bool:
+    """Run a test against a server with PIPELINING and against one without."""
+    return request.param
+
+
+def controller_for(handler, port: int, pipelining: bool = True) -> Controller:
+    wrapped = Pipelining(handler) if pipelining else handler
+    return Controller(wrapped, hostname="127.0.0.1", port=port)
+
+
 @contextmanager
-def smtp_server(handler):
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+def smtp_server(handler, pipelining: bool = True):
+    controller = controller_for(handler, free_port(), pipelining)
     controller.start()
     try:
         yield controller.port

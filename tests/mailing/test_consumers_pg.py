@@ -16,6 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
 from mailing import services
@@ -90,6 +91,21 @@ def finish(process: subprocess.Popen) -> None:
     assert process.wait(timeout=60) == 0
 
 
+def wait_for_other_sessions_to_end() -> None:
+    """A killed client's PostgreSQL backend still finishes (and commits) the
+    statement it was running: count what is in flight once it has."""
+    sql = (
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    )
+    with connection.cursor() as cursor:
+        for _poll in range(1000):
+            cursor.execute(sql)
+            if cursor.fetchone()[0] == 0:
+                return
+            time.sleep(0.01)
+
+
 def statuses(run: MailingRun) -> Counter:
     return Counter(run.attempts.values_list("status", flat=True))
 
@@ -126,6 +142,7 @@ def test_a_consumer_killed_mid_run_loses_nothing():
             time.sleep(0.01)
         victim.send_signal(signal.SIGKILL)
         victim.wait()
+        wait_for_other_sessions_to_end()
         in_flight = set(
             run.attempts.filter(status=Attempt.Status.SENDING).values_list(
                 "pk", flat=True

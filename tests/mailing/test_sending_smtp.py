@@ -41,11 +41,11 @@ def send(mailing: Mailing) -> MailingRun:
     "backend",
     ["mailing.smtp.EmailBackend", "django.core.mail.backends.smtp.EmailBackend"],
 )
-def test_emails_arrive_personalised_with_unsubscribe_headers(backend):
+def test_emails_arrive_personalised_with_unsubscribe_headers(backend, pipelining):
     mailing = mailing_with(3)
     handler = RecordingHandler()
     with (
-        smtp_server(handler) as port,
+        smtp_server(handler, pipelining) as port,
         override_settings(**{**smtp_settings(port), "EMAIL_BACKEND": backend}),
     ):
         run = send(mailing)
@@ -80,7 +80,7 @@ def test_emails_arrive_personalised_with_unsubscribe_headers(backend):
         assert client.full_name in html and "<p>" in html
 
 
-def test_refused_recipients_fail_alone_and_only_4xx_is_retried():
+def test_refused_recipients_fail_alone_and_only_4xx_is_retried(pipelining):
     mailing = mailing_with(4)
     bad, busy, *good = list(mailing.clients.order_by("pk"))
     handler = RecordingHandler(
@@ -90,7 +90,7 @@ def test_refused_recipients_fail_alone_and_only_4xx_is_retried():
         }
     )
     with (
-        smtp_server(handler) as port,
+        smtp_server(handler, pipelining) as port,
         override_settings(**smtp_settings(port), SENDING_MAX_TRIES=2),
     ):
         run = send(mailing)
