@@ -17,6 +17,7 @@ render, so a render that raced a publish is stored as stale and never served.
 import hashlib
 import logging
 from dataclasses import dataclass
+from urllib.parse import unquote_plus
 
 from django.conf import settings
 from django.core.cache import cache
@@ -104,10 +105,17 @@ def any_view_restrictions() -> bool:
 
 def page_key(request: HttpRequest, host: str) -> str:
     # The path alone decides the language (prefix_default_language=False), so the
-    # path stands for it. The query is the raw one, its parameters sorted.
-    query = "&".join(sorted(request.META.get("QUERY_STRING", "").split("&")))
+    # path stands for it. The query is the raw one, its parameters sorted by name
+    # as Django decodes it, a repeated name's values kept in their order:
+    # request.GET.get() answers the last of them, so ?tag=a&tag=b is another page.
+    parameters = request.META.get("QUERY_STRING", "").split("&")
+    query = "&".join(sorted(parameters, key=_parameter_name))
     raw = f"{request.scheme}|{host}|{request.path}|{query}"
     return "pagecache:page:" + hashlib.blake2b(raw.encode(), digest_size=20).hexdigest()
+
+
+def _parameter_name(parameter: str) -> str:
+    return unquote_plus(parameter.split("=", 1)[0], errors="replace")
 
 
 def _settle_view(counted: int | None, viewed: int | None) -> None:
