@@ -96,6 +96,18 @@ def per_generation(key: str, compute, seconds: int = 60):
     return value
 
 
+def page_generation(request: HttpRequest) -> int:
+    """The pages' generation as this request found it (read once, before rendering).
+
+    For fragment keys: a fragment shows more than its own page (links to other
+    pages, the tree around it), and every change Wagtail would show at once
+    bumps the generation.
+    """
+    if not hasattr(request, "page_generation"):
+        request.page_generation = cache.get(GENERATION_KEY, 0)
+    return request.page_generation
+
+
 def any_view_restrictions() -> bool:
     """Whether any page has a view restriction: one query per generation."""
     from wagtail.models import PageViewRestriction
@@ -185,6 +197,7 @@ class PageCacheMiddleware:
         generation, entry, counted = self._lookup(request, key)
         if entry is not None and entry["generation"] == generation:
             return self._replay(request, key, entry, counted)
+        request.page_generation = generation  # for fragments: no second read
         return self._serve(request, key, generation, "miss", counted=counted)
 
     def _lookup(self, request, key):
