@@ -122,7 +122,9 @@ def page_key(request: HttpRequest, host: str) -> str:
     # request.GET.get() answers the last of them, so ?tag=a&tag=b is another page.
     parameters = request.META.get("QUERY_STRING", "").split("&")
     query = "&".join(sorted(parameters, key=_parameter_name))
-    raw = f"{request.scheme}|{host}|{request.path}|{query}"
+    # The port too: Wagtail tells apart Sites of one hostname by the port the
+    # request came in on, which the Host header need not carry.
+    raw = f"{request.scheme}|{host}|{request.get_port()}|{request.path}|{query}"
     return "pagecache:page:" + hashlib.blake2b(raw.encode(), digest_size=20).hexdigest()
 
 

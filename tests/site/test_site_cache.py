@@ -83,3 +83,17 @@ def test_the_root_page_published_anew_is_what_routes(client, blog):
     home.hero_title = "A new hero"
     home.save_revision().publish()
     assert "A new hero" in get(client, "testserver").content.decode()
+
+
+def test_sites_on_one_hostname_and_two_ports_keep_their_own_pages(client, blog):
+    # A proxy may pass the Host without the port: Wagtail then matches the Site by
+    # the port the request came in on.
+    Site.objects.create(hostname="testserver", port=80, root_page=home_page())
+    Site.objects.create(hostname="testserver", port=8080, root_page=blog)
+
+    for _ in range(2):
+        on_80 = get(client, "testserver", "/").content.decode()
+        on_8080 = client.get("/", SERVER_PORT="8080", headers={"host": "testserver"})
+        on_8080 = on_8080.content.decode()
+        assert "Index of the second site" not in on_80
+        assert "Index of the second site" in on_8080
