@@ -220,6 +220,10 @@ class PageCacheMiddleware:
         """The host to key on, or None when this request must not touch the cache."""
         if request.method not in ("GET", "HEAD"):
             return None
+        # Wagtail's previews run through this chain at the page's own address
+        # (with the editor's cookies only when it is given the editor's request).
+        if getattr(request, "is_dummy", False):
+            return None
         if request.path_info.startswith(self.skip_prefixes):
             return None
         if any(name in request.COOKIES for name in self.bypass_cookies):

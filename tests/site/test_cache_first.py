@@ -100,3 +100,21 @@ def test_a_signed_in_editor_neither_gets_nor_stores_a_cached_page(post):
     assert "wagtail-userbar" in seen.content.decode()
     assert editor.get("/blog/cached/")[HEADER] == "bypass"
     assert "wagtail-userbar" not in anonymous.get("/blog/cached/").content.decode()
+
+
+def test_a_preview_is_never_answered_from_the_cache(client, post):
+    # Wagtail runs a preview through the whole middleware chain at the page's own
+    # address; without the editor's request (an allowed call) it has no cookie.
+    site_host = {"host": "localhost"}  # the Site's: where the preview is made
+    client.get("/blog/cached/", headers=site_host)
+    assert client.get("/blog/cached/", headers=site_host)[HEADER] == "hit"
+    post.title = "Draft title"
+    draft = post.save_revision().as_object()
+
+    visit = client.get("/blog/cached/", headers=site_host).wsgi_request
+    for original_request in (None, visit):
+        preview = draft.make_preview_request(original_request)
+        assert "Draft title" in preview.content.decode()
+        assert preview.get(HEADER) != "hit"
+    public = client.get("/blog/cached/", headers=site_host).content.decode()
+    assert "Draft title" not in public
