@@ -68,12 +68,26 @@ class CachedPageMixin:
 
 
 def invalidate_pages() -> None:
-    """Drop every cached page: the next request for each renders afresh."""
+    """Drop every cached page: the next request for each renders afresh.
+
+    Best effort: with Redis unreachable the cache ignores the bump.
+    """
     if not cache.add(GENERATION_KEY, 1, timeout=None):
         try:
             cache.incr(GENERATION_KEY)
         except ValueError:  # expired between add and incr
             cache.add(GENERATION_KEY, 1, timeout=None)
+
+
+def invalidate_pages_or_raise() -> None:
+    """invalidate_pages, raising when Redis cannot be told (it then keeps the pages)."""
+    from blog.services import redis_client
+
+    client = redis_client()  # its pool replaces a connection a restart closed
+    if client is None:
+        invalidate_pages()
+    else:
+        client.incr(cache.make_key(GENERATION_KEY))
 
 
 def per_generation(key: str, compute, seconds: int = 60):
