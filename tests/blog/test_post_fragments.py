@@ -64,3 +64,19 @@ def test_an_alias_shows_the_original_as_just_published(editor):
     for browser in (editor, Client()):
         page = browser.get("/blog/alias/").content.decode()
         assert "Second words" in page and "First words" not in page
+
+
+def test_a_post_in_two_sites_links_within_each(editor):
+    from wagtail.models import Site
+
+    index = make_blog_index(title="Blog index")
+    make_post(index, slug="shared", tags=["news"])
+    Site.objects.create(hostname="127.0.0.1", port=80, root_page=index)
+
+    for browser in (editor, Client(), editor, Client()):
+        main = browser.get("/blog/shared/").content.decode()
+        second = browser.get("/shared/", headers={"host": "127.0.0.1"})
+        second = second.content.decode()
+        assert 'href="/blog/?tag=news"' in main
+        assert 'href="/blog/?tag=news"' not in second
+        assert 'href="/?tag=news"' in second
