@@ -37,6 +37,7 @@ def assert_routes_like_wagtail(path: str):
 def tree():
     index = make_blog_index()
     live = make_post(index, slug="live")
+    make_post(index, slug="новости", title="Unicode slug")
     draft = make_post(index, slug="draft", publish=False)
     hidden_index = make_blog_index(title="Hidden", slug="hidden")
     under_draft = make_post(hidden_index, slug="under-draft")
@@ -57,10 +58,19 @@ def tree():
         "blog/missing/",
         "missing/live/",
         "blog//live/",
+        "blog/новости/",
+        "blog/НОВОСТИ/",
+        "blog/Live/",
     ],
 )
 def test_paths_route_as_wagtail_walks_them(tree, path):
     assert_routes_like_wagtail(path)
+
+
+def test_a_unicode_slug_is_served(client, tree):
+    response = client.get("/blog/%D0%BD%D0%BE%D0%B2%D0%BE%D1%81%D1%82%D0%B8/")
+    assert response.status_code == 200
+    assert "Unicode slug" in response.content.decode()
 
 
 def test_a_live_page_under_a_draft_parent_is_served(client, tree):
