@@ -17,6 +17,7 @@ render, so a render that raced a publish is stored as stale and never served.
 import hashlib
 import logging
 from dataclasses import dataclass
+from urllib.parse import unquote_plus
 
 from django.conf import settings
 from django.core.cache import cache
@@ -67,12 +68,26 @@ class CachedPageMixin:
 
 
 def invalidate_pages() -> None:
-    """Drop every cached page: the next request for each renders afresh."""
+    """Drop every cached page: the next request for each renders afresh.
+
+    Best effort: with Redis unreachable the cache ignores the bump.
+    """
     if not cache.add(GENERATION_KEY, 1, timeout=None):
         try:
             cache.incr(GENERATION_KEY)
         except ValueError:  # expired between add and incr
             cache.add(GENERATION_KEY, 1, timeout=None)
+
+
+def invalidate_pages_or_raise() -> None:
+    """invalidate_pages, raising when Redis cannot be told (it then keeps the pages)."""
+    from blog.services import redis_client
+
+    client = redis_client()  # its pool replaces a connection a restart closed
+    if client is None:
+        invalidate_pages()
+    else:
+        client.incr(cache.make_key(GENERATION_KEY))
 
 
 def per_generation(key: str, compute, seconds: int = 60):
@@ -95,6 +110,18 @@ def per_generation(key: str, compute, seconds: int = 60):
     return value
 
 
+def page_generation(request: HttpRequest) -> int:
+    """The pages' generation as this request found it (read once, before rendering).
+
+    For fragment keys: a fragment shows more than its own page (links to other
+    pages, the tree around it), and every change Wagtail would show at once
+    bumps the generation.
+    """
+    if not hasattr(request, "page_generation"):
+        request.page_generation = cache.get(GENERATION_KEY, 0)
+    return request.page_generation
+
+
 def any_view_restrictions() -> bool:
     """Whether any page has a view restriction: one query per generation."""
     from wagtail.models import PageViewRestriction
@@ -104,10 +131,19 @@ def any_view_restrictions() -> bool:
 
 def page_key(request: HttpRequest, host: str) -> str:
     # The path alone decides the language (prefix_default_language=False), so the
-    # path stands for it. The query is the raw one, its parameters sorted.
-    query = "&".join(sorted(request.META.get("QUERY_STRING", "").split("&")))
-    raw = f"{request.scheme}|{host}|{request.path}|{query}"
+    # path stands for it. The query is the raw one, its parameters sorted by name
+    # as Django decodes it, a repeated name's values kept in their order:
+    # request.GET.get() answers the last of them, so ?tag=a&tag=b is another page.
+    parameters = request.META.get("QUERY_STRING", "").split("&")
+    query = "&".join(sorted(parameters, key=_parameter_name))
+    # The port too: Wagtail tells apart Sites of one hostname by the port the
+    # request came in on, which the Host header need not carry.
+    raw = f"{request.scheme}|{host}|{request.get_port()}|{request.path}|{query}"
     return "pagecache:page:" + hashlib.blake2b(raw.encode(), digest_size=20).hexdigest()
+
+
+def _parameter_name(parameter: str) -> str:
+    return unquote_plus(parameter.split("=", 1)[0], errors="replace")
 
 
 def _settle_view(counted: int | None, viewed: int | None) -> None:
@@ -177,6 +213,7 @@ class PageCacheMiddleware:
         generation, entry, counted = self._lookup(request, key)
         if entry is not None and entry["generation"] == generation:
             return self._replay(request, key, entry, counted)
+        request.page_generation = generation  # for fragments: no second read
         return self._serve(request, key, generation, "miss", counted=counted)
 
     def _lookup(self, request, key):
@@ -196,6 +233,10 @@ class PageCacheMiddleware:
     def _cacheable_host(self, request) -> str | None:
         """The host to key on, or None when this request must not touch the cache."""
         if request.method not in ("GET", "HEAD"):
+            return None
+        # Wagtail's previews run through this chain at the page's own address
+        # (with the editor's cookies only when it is given the editor's request).
+        if getattr(request, "is_dummy", False):
             return None
         if request.path_info.startswith(self.skip_prefixes):
             return None

@@ -1,12 +1,12 @@
 """Wagtail does not clear Django's cache on publish: these receivers do."""
 
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 from wagtail.models import Page, PageViewRestriction, Site
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
-from .page_cache import invalidate_pages
+from .page_cache import invalidate_pages, invalidate_pages_or_raise
 
 
 def drop_now_and_on_commit() -> None:
@@ -28,6 +28,14 @@ def drop_cached_pages(sender, **kwargs):
 def drop_cached_pages_on_delete(sender, instance, **kwargs):
     if isinstance(instance, Page):
         drop_now_and_on_commit()
+
+
+@receiver(pre_save, sender=PageViewRestriction)
+def refuse_privacy_change_the_cache_cannot_hear(sender, **kwargs):
+    # Fail closed: while Redis hangs or is cut off the bump is lost, and once it
+    # answers again it still holds the page's public copy (and "no page is
+    # private") for up to a minute. Refused before the row is written.
+    invalidate_pages_or_raise()
 
 
 @receiver(post_save, sender=PageViewRestriction)

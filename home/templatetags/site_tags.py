@@ -9,6 +9,7 @@ from django.conf import settings
 from django.urls import translate_url
 from django.utils.translation import get_language
 
+from home import page_cache
 from home.page_cache import per_generation
 
 register = template.Library()
@@ -82,3 +83,9 @@ def _menu_entries(site, request) -> list[dict]:
         {"path": page.path, "url": page.get_url(request), "title": page.title}
         for page in site.root_page.get_children().live().in_menu()
     ]
+
+
+@register.simple_tag(takes_context=True)
+def page_generation(context) -> int:
+    """For fragment cache keys: a change anywhere in the pages makes new ones."""
+    return page_cache.page_generation(context["request"])
