@@ -76,13 +76,7 @@ class EmailBackend(smtp.EmailBackend):
         with self._lock:
             if self.open() is None or not self.connection:
                 return False  # failed silently on open()
-            try:
-                self.connection.sendmail(envelope_from, recipients, data)
-            except smtplib.SMTPException:
-                if not self.fail_silently:
-                    raise
-                return False
-            return True
+            return self._sendmail(envelope_from, recipients, data)
 
     def send_prepared(
         self, envelope_from: str, emails: list[tuple[str, bytes]]
@@ -112,8 +106,11 @@ class EmailBackend(smtp.EmailBackend):
         data = serialise(email_message)
         if data is None:
             data = email_message.message().as_bytes(linesep="\r\n")
+        return self._sendmail(from_email, recipients, data)
+
+    def _sendmail(self, envelope_from: str, recipients: list[str], data: bytes) -> bool:
         try:
-            self.connection.sendmail(from_email, recipients, data)
+            self.connection.sendmail(envelope_from, recipients, data)
         except smtplib.SMTPException:
             if not self.fail_silently:
                 raise
