@@ -321,6 +321,10 @@ STORAGES = {
 WAGTAIL_SITE_NAME = "Vestnik"
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
+# Documents have no limit unless one is set: an editor's upload is bounded too.
+WAGTAILDOCS_MAX_UPLOAD_SIZE = env.int(
+    "WAGTAILDOCS_MAX_UPLOAD_SIZE", default=20 * 1024 * 1024
+)
 # Wagtail's image form, refusing an unreadable file with a message (home/images.py).
 WAGTAILIMAGES_IMAGE_FORM_BASE = "home.images.ImageForm"
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
