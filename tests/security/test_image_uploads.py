@@ -17,6 +17,17 @@ pytestmark = pytest.mark.django_db
 TRUNCATED = png(8, 8)[:40]  # the PNG signature and header, no image data
 
 
+def assert_refused_with_a_message(response) -> None:
+    """The form shown again with an error, or the multiple uploader's JSON refusal."""
+    assert response.status_code == 200
+    body = response.content.decode()
+    if "json" in response["Content-Type"]:
+        answer = json.loads(body)
+        assert answer["success"] is False and answer["error_message"]
+    else:
+        assert shows_an_error(body)
+
+
 @pytest.mark.parametrize(
     ("url", "field"),
     [
@@ -32,13 +43,7 @@ def test_a_truncated_png_is_refused_with_a_message(world, url, field):
     http = world.client_for("editor", raise_request_exception=False)
     upload = SimpleUploadedFile("cut.png", TRUNCATED, "image/png")
     response = http.post(url, {"title": "cut", field: upload})
-    assert response.status_code == 200
-    body = response.content.decode()
-    if "json" in response["Content-Type"]:
-        answer = json.loads(body)
-        assert answer["success"] is False and answer["error_message"]
-    else:
-        assert shows_an_error(body)
+    assert_refused_with_a_message(response)
     assert images.count() == before
 
 
@@ -54,11 +59,5 @@ def test_an_oversized_document_is_refused_with_a_message(world, settings, url, f
     http = world.client_for("editor", raise_request_exception=False)
     upload = SimpleUploadedFile("big.txt", b"x" * (limit + 1), "text/plain")
     response = http.post(url, {"title": "big", field: upload})
-    assert response.status_code == 200
-    body = response.content.decode()
-    if "json" in response["Content-Type"]:
-        answer = json.loads(body)
-        assert answer["success"] is False and answer["error_message"]
-    else:
-        assert shows_an_error(body)
+    assert_refused_with_a_message(response)
     assert documents.count() == before
