@@ -1,0 +1,41 @@
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+from .ownership import OwnedQuerySet, no_line_breaks
+
+
+class Client(models.Model):
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="clients",
+        verbose_name=_("owner"),
+    )
+    email = models.EmailField(_("email"), max_length=254)
+    full_name = models.CharField(
+        _("full name"), max_length=255, validators=[no_line_breaks]
+    )
+    comment = models.TextField(_("comment"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    unsubscribed_at = models.DateTimeField(_("unsubscribed at"), null=True, blank=True)
+    suppressed_reason = models.CharField(
+        _("suppressed because"), max_length=255, blank=True
+    )
+
+    objects = OwnedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("client")
+        verbose_name_plural = _("clients")
+        ordering = ["email"]
+        constraints = [
+            models.UniqueConstraint(
+                "owner", Lower("email"), name="mailing_client_owner_email_ci"
+            ),
+        ]
+        indexes = [models.Index(fields=["owner", "created_at"])]
+
+    def __str__(self):
+        return f"{self.full_name} <{self.email}>" if self.full_name else self.email

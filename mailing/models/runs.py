@@ -1,0 +1,136 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .clients import Client
+from .mailings import Mailing
+from .ownership import MailingOwnedQuerySet
+
+
+class MailingRun(models.Model):
+    """One sending of a mailing: a scheduled slot, or a manual "send now"."""
+
+    class Kind(models.TextChoices):
+        SCHEDULED = "scheduled", _("Scheduled")
+        MANUAL = "manual", _("Manual")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        RUNNING = "running", _("Running")
+        FINISHED = "finished", _("Finished")
+        FAILED = "failed", _("Failed")
+
+    mailing = models.ForeignKey(
+        Mailing,
+        on_delete=models.CASCADE,
+        related_name="runs",
+        verbose_name=_("mailing"),
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    slot = models.DateTimeField(_("slot"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    total = models.PositiveIntegerField(_("recipients"), default=0)
+    sent_count = models.PositiveIntegerField(_("sent"), default=0)
+    failed_count = models.PositiveIntegerField(_("failed"), default=0)
+    skipped_count = models.PositiveIntegerField(_("skipped"), default=0)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # Touched by the consumer after each batch: the sweeper re-enqueues a run whose
+    # consumer has gone quiet.
+    heartbeat_at = models.DateTimeField(_("last activity"), null=True, blank=True)
+
+    objects = MailingOwnedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("mailing run")
+        verbose_name_plural = _("mailing runs")
+        ordering = ["-created_at"]
+        constraints = [
+            # Two consumers, or a retried task, cannot open one scheduled slot twice.
+            models.UniqueConstraint(
+                fields=["mailing", "slot"],
+                condition=models.Q(kind="scheduled"),
+                name="mailing_run_one_per_slot",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self):
+        return f"{self.mailing} @ {self.slot:%Y-%m-%d %H:%M}"
+
+    @property
+    def duration(self):
+        if self.started_at and self.finished_at:
+            return self.finished_at - self.started_at
+        return None
+
+
+class Attempt(models.Model):
+    """One recipient of one run: the outbox row and the log entry in one.
+
+    It moves pending -> sending (committed before the mail server is called) ->
+    success / failure (committed after); `unknown` marks a send whose consumer died
+    mid-call, which is flagged rather than silently re-sent.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
+        SUCCESS = "success", _("Success")
+        FAILURE = "failure", _("Failure")
+        UNKNOWN = "unknown", _("Unknown")
+        DELIVERED = "delivered", _("Delivered")
+        BOUNCED = "bounced", _("Bounced")
+        COMPLAINED = "complained", _("Complained")
+
+    run = models.ForeignKey(
+        MailingRun,
+        on_delete=models.CASCADE,
+        related_name="attempts",
+        verbose_name=_("run"),
+    )
+    mailing = models.ForeignKey(
+        Mailing,
+        on_delete=models.CASCADE,
+        related_name="attempts",
+        verbose_name=_("mailing"),
+    )
+    client = models.ForeignKey(
+        Client,
+        on_delete=models.CASCADE,
+        related_name="attempts",
+        verbose_name=_("client"),
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    attempted_at = models.DateTimeField(_("attempted at"), null=True, blank=True)
+    server_response = models.TextField(_("server response"), blank=True)
+    esp_message_id = models.CharField(_("ESP message id"), max_length=255, blank=True)
+    tries = models.PositiveSmallIntegerField(_("tries"), default=0)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    # A transient failure puts the row back to pending, claimable from this time on.
+    retry_at = models.DateTimeField(_("retry at"), null=True, blank=True)
+
+    objects = MailingOwnedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("attempt")
+        verbose_name_plural = _("attempts")
+        ordering = ["-attempted_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "client"], name="mailing_attempt_one_per_run"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["mailing", "attempted_at"]),
+            models.Index(fields=["run", "status"]),
+            models.Index(fields=["status", "claimed_at"]),
+            models.Index(fields=["esp_message_id"]),
+        ]
+
+    def __str__(self):
+        return f"{self.mailing} → {self.client.email}: {self.get_status_display()}"
