@@ -2,11 +2,12 @@
 
 from django import forms
 from django.conf import settings
+from django.db import models
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 
-from .models import Client, Mailing, Message
+from .models import Client, EmailLayout, Mailing, Message, SenderIdentity
 
 
 class OwnedModelForm(WagtailAdminModelForm):
@@ -42,7 +43,42 @@ class ClientForm(OwnedModelForm):
 class MessageForm(OwnedModelForm):
     class Meta:
         model = Message
-        fields = ["subject", "body", "html_body"]
+        fields = ["subject", "layout", "sender", "body", "html_body"]
+        widgets = {"layout": forms.Select, "sender": forms.Select}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The owner's, not the viewer's: a foreign or unconfirmed id is "not a
+        # valid choice"; Message.clean() says the same to any other caller.
+        owner_id = self.instance.owner_id
+        self.fields["sender"].queryset = SenderIdentity.objects.usable_by(owner_id)
+        self.fields["sender"].empty_label = _("The site's address")
+        self.fields["layout"].queryset = EmailLayout.objects.filter(
+            models.Q(owner__isnull=True) | models.Q(owner_id=owner_id)
+        )
+        self.fields["layout"].empty_label = _("The shared layout in your language")
+
+
+class EmailLayoutForm(OwnedModelForm):
+    class Meta:
+        model = EmailLayout
+        fields = ["name", "language", "body"]
+
+
+class SenderIdentityForm(OwnedModelForm):
+    class Meta:
+        model = SenderIdentity
+        fields = ["from_name", "from_email", "reply_to", "postal_address"]
+
+    def clean_from_email(self):
+        # The unique constraint involves `owner`, which is not a form field.
+        email = self.cleaned_data["from_email"].strip()
+        duplicates = SenderIdentity.objects.filter(
+            owner=self.owner, from_email__iexact=email
+        ).exclude(pk=self.instance.pk)
+        if duplicates.exists():
+            raise forms.ValidationError(_("You already have this sender address."))
+        return email
 
 
 class MailingForm(OwnedModelForm):

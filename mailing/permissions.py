@@ -9,7 +9,15 @@ rows. Blocked or inactive users may do nothing.
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 
-from .models import Attempt, Client, Mailing, Message, sees_every_owner
+from .models import (
+    Attempt,
+    Client,
+    EmailLayout,
+    Mailing,
+    Message,
+    SenderIdentity,
+    sees_every_owner,
+)
 
 # What a manager may do on someone else's object: look, and the actions of their role.
 READ_ACTIONS = frozenset({"view"})
@@ -50,6 +58,16 @@ class OwnerPermissionPolicy(ModelPermissionPolicy):
         return objects.filter(**{objects.owner_lookup: user})
 
 
+class SharedLayoutPermissionPolicy(OwnerPermissionPolicy):
+    """Shared layouts (no owner) are there for everyone to view and use; only
+    superusers change them."""
+
+    def user_has_permission_for_instance(self, user, action, instance):
+        if instance.owner_id is None and action == "view":
+            return self.user_has_permission(user, action)
+        return super().user_has_permission_for_instance(user, action, instance)
+
+
 class ReadOnlyOwnerPermissionPolicy(OwnerPermissionPolicy):
     """Attempts are a log: nobody adds, edits or deletes them, superusers included."""
 
@@ -58,8 +76,9 @@ class ReadOnlyOwnerPermissionPolicy(OwnerPermissionPolicy):
 
 
 def register_policies() -> None:
-    for model in (Client, Message, Mailing):
+    for model in (Client, Message, Mailing, SenderIdentity):
         register_permission_policy(model, OwnerPermissionPolicy(model))
+    register_permission_policy(EmailLayout, SharedLayoutPermissionPolicy(EmailLayout))
     register_permission_policy(Attempt, ReadOnlyOwnerPermissionPolicy(Attempt))
 
 

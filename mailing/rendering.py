@@ -10,10 +10,10 @@ import re
 from dataclasses import dataclass
 
 import nh3
-from django.utils.html import linebreaks
-from wagtail.rich_text import expand_db_html
 
 PLACEHOLDERS = ("full_name", "email", "unsubscribe_url")
+# Marks the footer's "view in browser" slot in a prepared email (see email_document).
+WEB_VERSION_SLOT = "\ue000VESTNIK_WEB_VERSION\ue000"
 _PLACEHOLDER = re.compile(r"\{\{\s*(" + "|".join(PLACEHOLDERS) + r")\s*\}\}")
 
 
@@ -70,25 +70,38 @@ def sanitise_rich_text(markup: str) -> str:
 
 @dataclass(frozen=True)
 class PreparedMessage:
-    """A message with its HTML expanded and sanitised once, ready for each client.
+    """A message as a whole email (layout, footer, absolute URLs, inlined CSS, text
+    part), built once per run; each recipient then costs only `str.format`.
 
-    Expanding rich text and sanitising it is the costly part of rendering: a run
-    does it once, then only substitutes placeholders per recipient.
+    `web_link` holds the footer's "view in browser" link around its URL, (HTML
+    before, HTML after, text before); empty for a part without the slot.
     """
 
     subject: str
     text: str
     html: str
+    from_email: str = ""
+    reply_to: str = ""
+    web_link: tuple[str, str, str] = ("", "", "")
 
     def __post_init__(self):
-        for part in ("subject", "text", "html"):
-            object.__setattr__(self, f"_{part}", compile_template(getattr(self, part)))
+        object.__setattr__(self, "_subject", compile_template(self.subject))
+        for part in ("text", "html"):
+            compiled = compile_template(getattr(self, part))
+            compiled = compiled.replace(WEB_VERSION_SLOT, "{web_version_link}")
+            object.__setattr__(self, f"_{part}", compiled)
 
-    def render(self, full_name: str, email: str, unsubscribe_url: str) -> RenderedEmail:
+    def render(
+        self,
+        full_name: str,
+        email: str,
+        unsubscribe_url: str,
+        web_version_url: str = "",
+    ) -> RenderedEmail:
         return RenderedEmail(
             subject=single_line(self.subject_for(full_name, email, unsubscribe_url)),
-            text=self.text_for(full_name, email, unsubscribe_url),
-            html=self.html_for(full_name, email, unsubscribe_url),
+            text=self.text_for(full_name, email, unsubscribe_url, web_version_url),
+            html=self.html_for(full_name, email, unsubscribe_url, web_version_url),
         )
 
     def subject_for(self, full_name: str, email: str, unsubscribe_url: str) -> str:
@@ -96,25 +109,45 @@ class PreparedMessage:
             full_name=full_name, email=email, unsubscribe_url=unsubscribe_url
         )
 
-    def text_for(self, full_name: str, email: str, unsubscribe_url: str) -> str:
+    def text_for(
+        self, full_name: str, email: str, unsubscribe_url: str, web_version_url=""
+    ) -> str:
+        link = self.web_link[2] + web_version_url if web_version_url else ""
         return self._text.format(
-            full_name=full_name, email=email, unsubscribe_url=unsubscribe_url
+            full_name=full_name,
+            email=email,
+            unsubscribe_url=unsubscribe_url,
+            web_version_link=link,
         )
 
-    def html_for(self, full_name: str, email: str, unsubscribe_url: str) -> str:
+    def html_for(
+        self, full_name: str, email: str, unsubscribe_url: str, web_version_url=""
+    ) -> str:
+        link = ""
+        if web_version_url:
+            before, after, _text = self.web_link
+            link = before + html.escape(web_version_url) + after
         return self._html.format(
             full_name=html.escape(full_name),
             email=html.escape(email),
             unsubscribe_url=html.escape(unsubscribe_url),
+            web_version_link=link,
         )
 
 
 def prepare_message(message) -> PreparedMessage:
-    if message.html_body:
-        html_template = sanitise_html(expand_db_html(message.html_body))
-    else:
-        html_template = linebreaks(html.escape(message.body))
-    return PreparedMessage(message.subject, message.body, html_template)
+    """The message as its recipients get it; once per run (or preview, test send)."""
+    from .email_document import build_document
+
+    document = build_document(message)
+    return PreparedMessage(
+        document.subject,
+        document.text,
+        document.html,
+        from_email=document.sender.from_header,
+        reply_to=document.sender.reply_to,
+        web_link=(*document.web_link_html, document.web_link_text),
+    )
 
 
 def render_email(message, client, unsubscribe_url: str) -> RenderedEmail:

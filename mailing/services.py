@@ -23,7 +23,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from .delivery import Outbound, SenderPool, send_one
-from .models import Attempt, Mailing, MailingRun
+from .models import Attempt, Mailing, MailingRun, Message
 from .outbox import claim_batch, claimable
 from .ratelimit import RateLimiter
 from .rendering import PreparedMessage, prepare_message
@@ -36,7 +36,7 @@ from .unsubscribe import (
     unsubscribe_mailto,
     unsubscribe_url,
 )
-from .wire import RunWire
+from .wire import RunWire, header_value
 
 logger = logging.getLogger(__name__)
 
@@ -165,7 +165,14 @@ class RunJob:
         self.run_id = run.pk
         self.mailing_id = run.mailing_id
         self.prepared: PreparedMessage = prepare_message(run.mailing.message)
-        self.from_email = settings.DEFAULT_FROM_EMAIL
+        # The owner's confirmed sender identity, or the site's address.
+        self.from_email = self.prepared.from_email
+        self.reply_to = self.prepared.reply_to
+        self.reply_to_line = (
+            f"Reply-To: {header_value('Reply-To', self.reply_to)}\r\n"
+            if self.reply_to
+            else ""
+        )
         self.domain = sender_domain()
         self.make_token = TokenMaker()
         # reverse() and address parsing once per run, not once per recipient.
@@ -174,7 +181,8 @@ class RunJob:
         self.wire = None
         if issubclass(import_string(settings.EMAIL_BACKEND), VestnikSMTPBackend):
             self.wire = RunWire(self.prepared, self.from_email)
-            self.envelope_from = envelope_address(self.from_email, "utf-8")
+            # Bounces go to the site's address whoever the From is (README).
+            self.envelope_from = envelope_address(settings.DEFAULT_FROM_EMAIL, "utf-8")
 
     def build(self, row: tuple) -> Outbound:
         attempt_id, tries, client_id, email, full_name = row
@@ -190,7 +198,8 @@ class RunJob:
                 email,
                 url,
                 f"Message-ID: {message_id}\r\nList-Unsubscribe: {unsubscribe}\r\n"
-                "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n",
+                "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"
+                f"{self.reply_to_line}",
             )
             if data is not None:
                 return Outbound(
@@ -198,7 +207,7 @@ class RunJob:
                 )
         rendered = self.prepared.render(full_name, email, url)
         message = build_message(
-            rendered, self.from_email, formataddr((full_name, email))
+            rendered, self.from_email, formataddr((full_name, email)), self.reply_to
         )
         message.extra_headers.update(
             {
@@ -212,9 +221,15 @@ class RunJob:
         return Outbound(attempt_id, tries, email, message, message_id)
 
 
-def build_message(rendered, from_email: str, to: str) -> AnymailMessage:
+def build_message(
+    rendered, from_email: str, to: str, reply_to: str = ""
+) -> AnymailMessage:
     message = AnymailMessage(
-        subject=rendered.subject, body=rendered.text, from_email=from_email, to=[to]
+        subject=rendered.subject,
+        body=rendered.text,
+        from_email=from_email,
+        to=[to],
+        reply_to=[reply_to] if reply_to else None,
     )
     message.attach_alternative(rendered.html, "text/html")
     return message
@@ -369,11 +384,16 @@ def sweep_stalled_runs(now: datetime) -> dict[str, int]:
 
 def send_test(mailing: Mailing, to_user) -> None:
     """One rendered email of the mailing to `to_user`; no Attempt is written."""
-    prepared = prepare_message(mailing.message)
+    send_test_message(mailing.message, to_user)
+
+
+def send_test_message(message: Message, to_user) -> None:
+    """One rendered email of the message to `to_user` (the editor's test send)."""
+    prepared = prepare_message(message)
     name = to_user.get_full_name() or to_user.email
     rendered = prepared.render(name, to_user.email, unsubscribe_url("test"))
     to = formataddr((to_user.get_full_name(), to_user.email))
-    message = build_message(rendered, settings.DEFAULT_FROM_EMAIL, to)
+    message = build_message(rendered, prepared.from_email, to, prepared.reply_to)
     message.tags = ["vestnik-test"]
     backend = get_connection(fail_silently=False)
     outcome = send_one(backend, Outbound(0, 1, to_user.email, message, ""))

@@ -11,7 +11,7 @@ from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from . import imports, services
+from . import imports, senders, services
 
 
 @db_periodic_task(crontab(minute="*"))
@@ -33,3 +33,9 @@ def sweep_import_uploads():
 @db_task(retries=3, retry_delay=30)
 def send_run(run_id: int):
     services.send_run(run_id)
+
+
+# A mail server restart must not cost the link; about a quarter of an hour in all.
+@db_task(retries=5, retry_delay=30, retry_backoff=2)
+def send_sender_confirmation(identity_id: int):
+    senders.send_confirmation(identity_id)

@@ -6,4 +6,5 @@ app_name = "mailing"
 
 urlpatterns = [
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("senders/confirm/<str:token>/", views.confirm_sender, name="confirm_sender"),
 ]

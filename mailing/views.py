@@ -1,11 +1,13 @@
-"""Public views of the mailing app: unsubscribing from a link in an email."""
+"""Public views of the mailing app: links in emails (unsubscribe, confirm a sender)."""
 
+from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from .models import Client
+from .senders import InvalidConfirmation, confirm_identity, read_confirmation_token
 from .unsubscribe import read_token, unsubscribe_client
 
 
@@ -31,3 +33,29 @@ def _unsubscribe(request, token: str):
         unsubscribe_client(client.pk)
         return render(request, "mailing/unsubscribe_done.html", {"client": client})
     return render(request, "mailing/unsubscribe_confirm.html", {"client": client})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def confirm_sender(request, token: str):
+    """GET shows what is confirmed (mail scanners follow links); POST confirms.
+
+    Only the identity's owner, signed in, may confirm: the mailbox and the account
+    must belong to one person.
+    """
+    with translation.override(request.user.language):
+        return _confirm_sender(request, token)
+
+
+def _confirm_sender(request, token: str):
+    try:
+        identity = read_confirmation_token(token)
+        if identity.owner_id != request.user.pk:
+            raise InvalidConfirmation
+    except InvalidConfirmation:
+        return render(request, "mailing/sender_invalid.html", status=400)
+    if request.method == "POST":
+        confirm_identity(identity, request.user)
+        identity.refresh_from_db()
+        return render(request, "mailing/sender_confirmed.html", {"identity": identity})
+    return render(request, "mailing/sender_confirm.html", {"identity": identity})

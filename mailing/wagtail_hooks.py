@@ -19,9 +19,30 @@ from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from accounts.models import User
 
-from . import admin_actions, admin_imports, admin_reports, admin_views, moderation
-from .forms import ClientForm, MailingForm, MessageForm
-from .models import Attempt, Client, Mailing, Message, sees_every_owner
+from . import (
+    admin_actions,
+    admin_composition,
+    admin_imports,
+    admin_reports,
+    admin_views,
+    moderation,
+)
+from .forms import (
+    ClientForm,
+    EmailLayoutForm,
+    MailingForm,
+    MessageForm,
+    SenderIdentityForm,
+)
+from .models import (
+    Attempt,
+    Client,
+    EmailLayout,
+    Mailing,
+    Message,
+    SenderIdentity,
+    sees_every_owner,
+)
 
 # --- Filter sets ---------------------------------------------------------------------
 
@@ -64,6 +85,22 @@ class MessageFilterSet(OwnerFilterSet):
 
     class Meta:
         model = Message
+        fields = []
+
+
+class EmailLayoutFilterSet(OwnerFilterSet):
+    owner = OwnerFilterSet.owner_filter()
+
+    class Meta:
+        model = EmailLayout
+        fields = ["language"]
+
+
+class SenderIdentityFilterSet(OwnerFilterSet):
+    owner = OwnerFilterSet.owner_filter()
+
+    class Meta:
+        model = SenderIdentity
         fields = []
 
 
@@ -139,6 +176,7 @@ class ClientViewSet(OwnedSnippetViewSet):
 
 class MessageViewSet(OwnedSnippetViewSet):
     model = Message
+    edit_view_class = admin_composition.MessageEditView
     admin_url_namespace = "mailing_message"
     base_url_path = "mailing/messages"
     icon = "doc-full"
@@ -149,11 +187,98 @@ class MessageViewSet(OwnedSnippetViewSet):
     search_fields = ["subject", "body"]
     filterset_class = MessageFilterSet
     ordering = ["-created_at"]
-    inspect_view_fields = ["subject", "body", "html_body", "owner", "created_at"]
+    inspect_view_fields = [
+        "subject",
+        "layout",
+        "sender",
+        "body",
+        "html_body",
+        "owner",
+        "created_at",
+    ]
     edit_handler = ObjectList(
-        [FieldPanel("subject"), FieldPanel("body"), FieldPanel("html_body")],
+        [
+            FieldPanel("subject"),
+            FieldPanel("layout", widget=forms.Select),
+            FieldPanel("sender", widget=forms.Select),
+            FieldPanel("html_body"),
+            FieldPanel("body"),
+        ],
         base_form_class=MessageForm,
     )
+
+    def get_urlpatterns(self):
+        return [
+            *super().get_urlpatterns(),
+            path(
+                "send_test/<int:pk>/",
+                admin_composition.SendTestMessageView.as_view(),
+                name="send_test",
+            ),
+        ]
+
+
+class EmailLayoutViewSet(OwnedSnippetViewSet):
+    model = EmailLayout
+    admin_url_namespace = "mailing_emaillayout"
+    base_url_path = "mailing/layouts"
+    icon = "table"
+    menu_label = _("Layouts")
+    list_display = ["name", "language", "owner", "updated_at"]
+    list_export = ["name", "language", "owner", "updated_at"]
+    export_filename = "layouts"
+    search_fields = ["name"]
+    filterset_class = EmailLayoutFilterSet
+    ordering = ["name"]
+    inspect_view_fields = ["name", "language", "owner", "created_at", "updated_at"]
+    edit_handler = ObjectList(
+        [FieldPanel("name"), FieldPanel("language"), FieldPanel("body")],
+        base_form_class=EmailLayoutForm,
+    )
+
+
+class SenderIdentityViewSet(OwnedSnippetViewSet):
+    model = SenderIdentity
+    admin_url_namespace = "mailing_senderidentity"
+    base_url_path = "mailing/senders"
+    icon = "user"
+    menu_label = _("Sender identities")
+    add_view_class = admin_composition.SenderIdentityCreateView
+    edit_view_class = admin_composition.SenderIdentityEditView
+    list_display = ["from_name", "from_email", "confirmed_at", "owner"]
+    list_export = ["from_name", "from_email", "reply_to", "confirmed_at", "owner"]
+    export_filename = "sender-identities"
+    search_fields = ["from_name", "from_email"]
+    filterset_class = SenderIdentityFilterSet
+    ordering = ["from_email"]
+    inspect_view_fields = [
+        "from_name",
+        "from_email",
+        "reply_to",
+        "postal_address",
+        "confirmed_at",
+        "owner",
+        "created_at",
+    ]
+    edit_handler = ObjectList(
+        [
+            FieldPanel("from_name"),
+            FieldPanel("from_email"),
+            FieldPanel("reply_to"),
+            FieldPanel("postal_address"),
+        ],
+        base_form_class=SenderIdentityForm,
+    )
+
+    def get_urlpatterns(self):
+        return [
+            *super().get_urlpatterns(),
+            path(
+                "resend/<int:pk>/",
+                admin_composition.ResendConfirmationView.as_view(),
+                name="resend",
+            ),
+        ]
 
 
 class MailingViewSet(OwnedSnippetViewSet):
@@ -326,6 +451,8 @@ class MailingGroup(SnippetViewSetGroup):
     items = (
         ClientViewSet,
         MessageViewSet,
+        EmailLayoutViewSet,
+        SenderIdentityViewSet,
         MailingViewSet,
         AttemptViewSet,
         ReportViewSet,

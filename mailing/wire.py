@@ -13,6 +13,7 @@ general path instead; test_wire.py parses both with the stdlib's email parser.
 import base64
 import random
 import time
+from dataclasses import replace
 from email.utils import formataddr, formatdate
 
 from django.conf import settings
@@ -83,8 +84,8 @@ class RunWire:
     """Builds each recipient's email of one run as bytes, or None to fall back."""
 
     def __init__(self, prepared: PreparedMessage, from_email: str):
-        self.prepared = PreparedMessage(
-            prepared.subject, _crlf(prepared.text), _crlf(prepared.html)
+        self.prepared = replace(
+            prepared, text=_crlf(prepared.text), html=_crlf(prepared.html)
         )
         self.boundary = f"==============={random.randrange(10**18, 10**19)}=="  # noqa: S311
         self.marker = self.boundary.encode("ascii")

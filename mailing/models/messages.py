@@ -1,13 +1,17 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from wagtail.fields import RichTextField
+from wagtail.models import PreviewableMixin
 
 from ..rendering import sanitise_rich_text
+from .layouts import EmailLayout
 from .ownership import OwnedQuerySet, no_line_breaks
+from .senders import SenderIdentity
 
 
-class Message(models.Model):
+class Message(PreviewableMixin, models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
@@ -17,8 +21,30 @@ class Message(models.Model):
     subject = models.CharField(
         _("subject"), max_length=255, validators=[no_line_breaks]
     )
-    body = models.TextField(_("plain-text body"))
+    body = models.TextField(
+        _("plain-text body"),
+        blank=True,
+        help_text=_("Empty: made from the HTML body, with its links listed."),
+    )
     html_body = RichTextField(_("HTML body"), blank=True)
+    layout = models.ForeignKey(
+        EmailLayout,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="messages",
+        verbose_name=_("layout"),
+        help_text=_("Empty: the shared layout in your language."),
+    )
+    sender = models.ForeignKey(
+        SenderIdentity,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="messages",
+        verbose_name=_("sender"),
+        help_text=_("Only confirmed sender identities. Empty: the site's address."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -34,5 +60,39 @@ class Message(models.Model):
         self.html_body = sanitise_rich_text(self.html_body)
         super().save(*args, **kwargs)
 
+    def clean(self):
+        super().clean()
+        if not (self.body.strip() or self.html_body.strip()):
+            raise ValidationError(_("Write a plain-text body, an HTML body or both."))
+        if self.sender_id is not None and not (
+            SenderIdentity.objects.usable_by(self.owner_id)
+            .filter(pk=self.sender_id)
+            .exists()
+        ):
+            raise ValidationError(
+                {"sender": _("Choose one of your confirmed sender identities.")}
+            )
+        if self.layout_id is not None and not (
+            EmailLayout.objects.filter(pk=self.layout_id)
+            .filter(models.Q(owner__isnull=True) | models.Q(owner_id=self.owner_id))
+            .exists()
+        ):
+            raise ValidationError({"layout": _("Choose one of your layouts.")})
+
     def __str__(self):
         return self.subject
+
+    # --- Preview in the editor (Wagtail's preview panel: mobile and desktop) ---
+
+    @property
+    def preview_modes(self):
+        return [
+            ("", _("Email")),
+            ("text", _("Plain text")),
+            ("spam", _("Spam check")),
+        ]
+
+    def serve_preview(self, request, mode_name):
+        from ..previews import serve_message_preview
+
+        return serve_message_preview(self, request, mode_name)

@@ -257,6 +257,12 @@ SENDING_UNKNOWN_AFTER = env.int("SENDING_UNKNOWN_AFTER", default=600)
 SENDING_STALLED_AFTER = env.int("SENDING_STALLED_AFTER", default=120)
 # The mailto: of List-Unsubscribe; empty: unsubscribe@<domain of DEFAULT_FROM_EMAIL>.
 UNSUBSCRIBE_MAILTO = env.str("UNSUBSCRIBE_MAILTO", default="")
+# The postal address in the footer of mailings sent from DEFAULT_FROM_EMAIL (owners
+# without a sender identity); anti-spam laws in many countries require one.
+MAIL_POSTAL_ADDRESS = env.str("MAIL_POSTAL_ADDRESS", default="")
+# The spam check of the message preview: SpamAssassin's rules, run offline.
+SPAMASSASSIN_COMMAND = env.str("SPAMASSASSIN_COMMAND", default="spamassassin")
+SPAMASSASSIN_TIMEOUT = env.int("SPAMASSASSIN_TIMEOUT", default=30)
 
 # --- Accounts ---------------------------------------------------------------------
 

@@ -1,0 +1,66 @@
+"""The message editor's preview panel: the email as sent, its text part, its spam
+score. Wagtail shows each mode at mobile and desktop widths, from the unsaved
+form, before any mailing exists."""
+
+from email.utils import formataddr
+
+from django.http import HttpResponse
+from django.template.response import TemplateResponse
+
+from . import spam
+from .rendering import PreparedMessage, prepare_message
+from .unsubscribe import unsubscribe_mailto, unsubscribe_url
+
+PREVIEW_UNSUBSCRIBE_URL = "#unsubscribe-preview"
+# The email is shown as it is: no script runs, images load from anywhere (BASE_URL
+# may be another host than the admin's), inline styles are the email's own.
+EMAIL_POLICY = (
+    "default-src 'none'; img-src * data:; style-src 'unsafe-inline'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+)
+
+
+def _reader(request) -> tuple[str, str]:
+    user = request.user
+    return (user.get_full_name() or user.email, user.email)
+
+
+def sample_email(prepared: PreparedMessage, full_name: str, email: str) -> bytes:
+    """The email as a recipient gets it (headers included), for the spam check."""
+    from .services import build_message
+
+    rendered = prepared.render(full_name, email, unsubscribe_url("preview"))
+    message = build_message(
+        rendered, prepared.from_email, formataddr((full_name, email)), prepared.reply_to
+    )
+    message.extra_headers.update(
+        {
+            "List-Unsubscribe": f"<{unsubscribe_url('preview')}>, "
+            f"<{unsubscribe_mailto('preview')}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        }
+    )
+    return message.message().as_bytes()
+
+
+def serve_message_preview(message, request, mode: str):
+    prepared = prepare_message(message)
+    name, email = _reader(request)
+    if mode == "spam":
+        response = TemplateResponse(
+            request,
+            "mailing/admin/preview_spam.html",
+            {"report": spam.check(sample_email(prepared, name, email))},
+        )
+    elif mode == "text":
+        rendered = prepared.render(name, email, PREVIEW_UNSUBSCRIBE_URL)
+        response = TemplateResponse(
+            request,
+            "mailing/admin/preview_text.html",
+            {"email": rendered, "prepared": prepared, "to": email},
+        )
+    else:
+        rendered = prepared.render(name, email, PREVIEW_UNSUBSCRIBE_URL)
+        response = HttpResponse(rendered.html)
+    response.headers["Content-Security-Policy"] = EMAIL_POLICY
+    return response
