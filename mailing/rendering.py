@@ -56,7 +56,18 @@ _RICH_TEXT_ATTRIBUTES = {
     **nh3.ALLOWED_ATTRIBUTES,
     # Wagtail's stored link format: <a linktype="page" id="3">.
     "a": nh3.ALLOWED_ATTRIBUTES["a"] | {"linktype", "id"},
+    # Wagtail's stored image: <embed embedtype="image" id="3" format="left" alt="">.
+    "embed": {"embedtype", "id", "format", "alt"},
 }
+_RICH_TEXT_TAGS = nh3.ALLOWED_TAGS | {"embed"}
+_EMBED = re.compile(r"<embed\b([^>]*?)\s*/?>")
+
+
+def _stored_embed(tag: str, attribute: str, value: str) -> str | None:
+    # Images only: a media embed (an iframe from anywhere) has no place in mail.
+    if tag == "embed" and attribute == "embedtype" and value != "image":
+        return None
+    return value
 
 
 def sanitise_rich_text(markup: str) -> str:
@@ -65,7 +76,15 @@ def sanitise_rich_text(markup: str) -> str:
     Rows written around the editor (ORM, imports) must not carry scripts, and the
     editor itself refuses to open unbalanced markup.
     """
-    return nh3.clean(markup, attributes=_RICH_TEXT_ATTRIBUTES, link_rel=None)
+    clean = nh3.clean(
+        markup,
+        tags=_RICH_TEXT_TAGS,
+        attributes=_RICH_TEXT_ATTRIBUTES,
+        attribute_filter=_stored_embed,
+        link_rel=None,
+    )
+    # Wagtail reads only the self-closed form; nh3 writes HTML's <embed ...>.
+    return _EMBED.sub(r"<embed\1/>", clean)
 
 
 @dataclass(frozen=True)

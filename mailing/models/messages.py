@@ -26,7 +26,15 @@ class Message(PreviewableMixin, models.Model):
         blank=True,
         help_text=_("Empty: made from the HTML body, with its links listed."),
     )
-    html_body = RichTextField(_("HTML body"), blank=True)
+    # What mail clients render alike: no media embeds, no tables.
+    html_body = RichTextField(
+        _("HTML body"),
+        blank=True,
+        features=[
+            "h2", "h3", "bold", "italic", "ol", "ul", "hr",
+            "link", "document-link", "image",
+        ],  # fmt: skip
+    )
     layout = models.ForeignKey(
         EmailLayout,
         on_delete=models.SET_NULL,

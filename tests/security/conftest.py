@@ -22,7 +22,15 @@ from wagtail.images import get_image_model
 from wagtail.models import Collection, Page, Site, Task, Workflow
 
 from accounts.models import User
-from mailing.models import Attempt, Client, Mailing, MailingRun, Message
+from mailing.models import (
+    Attempt,
+    Client,
+    EmailLayout,
+    Mailing,
+    MailingRun,
+    Message,
+    SenderIdentity,
+)
 from mailing.unsubscribe import make_token
 from tests.factories import (
     make_blog_index,
@@ -56,7 +64,16 @@ def owned_objects(owner: User, tag: str) -> dict:
         mailing=mailing, kind=MailingRun.Kind.MANUAL, slot=timezone.now()
     )
     attempt = Attempt.objects.create(run=run, mailing=mailing, client=client)
+    layout = EmailLayout.objects.create(owner=owner, name=f"{tag} layout")
+    sender = SenderIdentity.objects.create(
+        owner=owner,
+        from_name=f"{tag} sender",
+        from_email=f"{tag.lower()}-sender@example.org",
+        postal_address=f"{tag} street 1",
+    )
     return {
+        EmailLayout: layout,
+        SenderIdentity: sender,
         Client: client,
         Message: message,
         Mailing: mailing,

@@ -69,6 +69,11 @@ POLICY = [
     Rule("mailing_*:edit",                      LOG,  OK,   NO,   NO,   NO,   OK),
     Rule("mailing_*:delete",                    LOG,  OK,   NO,   NO,   NO,   OK),
     Rule("mailing_mailing:send_*",              LOG,  OK,   NO,   NO,   NO,   OK),
+    Rule("mailing_message:send_test",           LOG,  OK,   NO,   NO,   NO,   OK),
+    Rule("mailing_message:preview_on_add",      LOG,  OK,   OK,   NO,   NO,   OK,
+         why="the editor's live preview of a new message (no form state: a notice)"),
+    Rule("mailing_message:preview_on_edit",     LOG,  OK,   NO,   NO,   NO,   OK),
+    Rule("mailing_senderidentity:resend",       LOG,  OK,   NO,   NO,   NO,   OK),
     Rule("mailing_mailing:*able",                LOG,  NO,   NO,   OK,   NO,   OK,
          why="switching a mailing off or on is the managers' tool"),
     Rule("mailing_*:usage",                     LOG,  OK,   NO,   OK,   NO,   OK),
@@ -199,6 +204,8 @@ POLICY = [
     # --- unsubscribing from an email: the signed token is the key, GET only asks ---
     Rule("mailing:unsubscribe",                 OK,   OK,   OK,   OK,   OK,   OK,
          why="a real token: the confirmation page, for anyone holding the link"),
+    Rule("mailing:confirm_sender",              LOG,  BAD,  BAD,  BAD,  BAD,  BAD,
+         why="the owner confirms signed in; the probe token is not a signed token"),
     # --- ESP webhooks: POSTed by the ESP with basic auth; GET is not a method ---
     Rule("anymail:*",                           POST, POST, POST, POST, POST, POST,
          why="only configured ESPs are routed (site_config/security.py)"),
