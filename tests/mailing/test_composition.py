@@ -9,7 +9,7 @@ from wagtail.documents import get_document_model
 
 from mailing import services
 from mailing.email_text import html_to_text
-from mailing.models import EmailLayout, Message
+from mailing.models import EmailLayout
 from mailing.rendering import prepare_message
 from tests.factories import (
     make_blog_index,
@@ -67,7 +67,8 @@ def everything(owner):
         f'<p>Read <a linktype="page" id="{post.pk}">the post</a>, the '
         f'<a linktype="document" id="{document.pk}">guide</a>, '
         '<a href="/blog/">the blog</a> or <a href="https://example.org/x">elsewhere</a>.'
-        f'</p><embed embedtype="image" id="{image.pk}" format="fullwidth" alt="Inline"/>'
+        f'</p><embed embedtype="image" id="{image.pk}" format="fullwidth" '
+        'alt="Inline"/>'
     )
     message = make_message(owner, html_body=body, body="", layout=layout)
     return message, {"image": image, "logo": logo, "post": post, "document": document}
