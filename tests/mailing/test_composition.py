@@ -2,6 +2,7 @@
 
 import pytest
 from django.core import mail
+from django.core.cache import cache
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
@@ -27,6 +28,16 @@ from tests.factories import (
 from .email_parts import html_part, links
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Wagtail caches renditions by image id, and ids restart with each test
+    database while Redis keeps the cache: a stale entry would show another image."""
+    cache.clear()
+    yield
+    cache.clear()
+
 
 UNSUBSCRIBE = "https://vestnik.example/unsubscribe/tok/"
 
