@@ -22,7 +22,6 @@ from tests.factories import (
     make_image,
     make_letter,
     make_mailing,
-    make_sender,
     make_user,
 )
 
