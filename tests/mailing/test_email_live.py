@@ -22,6 +22,7 @@ from tests.factories import (
     make_image,
     make_letter,
     make_mailing,
+    make_sender,
     make_user,
 )
 
@@ -118,9 +119,9 @@ def test_both_shared_layouts_render_in_chromium_without_overflow(
             'alt="Harbour"/><p>https://example.org/a-very-long-address-that-must-wrap'
             "-on-a-phone-screen-instead-of-overflowing-its-column</p>"
         )
-        html = html_part(
-            send_one(owner, make_letter(owner, language, extra_html=extra))
-        )
+        sender = make_sender(owner, **SENDERS[language])
+        letter = make_letter(owner, language, extra_html=extra, sender=sender)
+        html = html_part(send_one(owner, letter))
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
     for width in WIDTHS:
