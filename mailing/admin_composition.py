@@ -7,6 +7,7 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.functional import cached_property
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
@@ -43,6 +44,21 @@ class ObjectActionView(WagtailAdminTemplateMixin, TemplateView):
 
     def get_page_subtitle(self):
         return str(self.object)
+
+    def get_breadcrumbs_items(self):
+        namespace = f"mailing_{self.model._meta.model_name}"
+        return [
+            *self.breadcrumbs_items,
+            {
+                "url": reverse(f"{namespace}:list"),
+                "label": capfirst(self.model._meta.verbose_name_plural),
+            },
+            {
+                "url": reverse(f"{namespace}:edit", args=[self.object.pk]),
+                "label": str(self.object),
+            },
+            {"url": "", "label": self.get_page_title()},
+        ]
 
     def get_context_data(self, **kwargs):
         return {

@@ -6,6 +6,7 @@ from email.utils import formataddr
 
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
+from django.utils import translation
 
 from . import spam
 from .rendering import PreparedMessage, prepare_message
@@ -43,7 +44,22 @@ def sample_email(prepared: PreparedMessage, full_name: str, email: str) -> bytes
     return message.message().as_bytes()
 
 
+def editor_language(request) -> str:
+    """The admin's language for the editor (the email keeps its layout's)."""
+    profile = getattr(request.user, "wagtail_userprofile", None)
+    return profile.get_preferred_language() if profile else translation.get_language()
+
+
 def serve_message_preview(message, request, mode: str):
+    with translation.override(editor_language(request)):
+        response = _preview(message, request, mode)
+        if hasattr(response, "render"):
+            response.render()
+    response.headers["Content-Security-Policy"] = EMAIL_POLICY
+    return response
+
+
+def _preview(message, request, mode: str):
     prepared = prepare_message(message)
     name, email = _reader(request)
     if mode == "spam":
@@ -62,5 +78,4 @@ def serve_message_preview(message, request, mode: str):
     else:
         rendered = prepared.render(name, email, PREVIEW_UNSUBSCRIBE_URL)
         response = HttpResponse(rendered.html)
-    response.headers["Content-Security-Policy"] = EMAIL_POLICY
     return response

@@ -31,8 +31,16 @@ class Message(PreviewableMixin, models.Model):
         _("HTML body"),
         blank=True,
         features=[
-            "h2", "h3", "bold", "italic", "ol", "ul", "hr",
-            "link", "document-link", "image",
+            "h2",
+            "h3",
+            "bold",
+            "italic",
+            "ol",
+            "ul",
+            "hr",
+            "link",
+            "document-link",
+            "image",
         ],  # fmt: skip
     )
     layout = models.ForeignKey(
