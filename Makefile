@@ -39,6 +39,7 @@ smoke: venv
 bench: venv
 	$(BIN)/python benchmarks/pages.py
 	$(BIN)/python benchmarks/sending.py
+	$(BIN)/python benchmarks/spam.py
 
 # Heavy proofs (many consumer kills, the whole hostile corpus, the public pages under
 # load while a mailing sends): minutes, outside `make test`. README "make stress".
