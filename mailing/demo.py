@@ -7,6 +7,7 @@ from django.utils import timezone
 from accounts.models import User
 
 from .models import Client, Mailing, Message
+from .samples import sample_letter
 
 DEMO = {
     "user@vestnik.example": ("Анна", ["ivan", "olga", "petr"]),
@@ -23,13 +24,12 @@ def _seed_owner(owner: User, clients: list[str]) -> None:
         )[0]
         for name in clients
     ]
+    subject, html_body = sample_letter("ru")
+    # The layout adds the unsubscribe link and the rest of the footer.
     message, _ = Message.objects.get_or_create(
         owner=owner,
-        subject="Новости для {{ full_name }}",
-        defaults={
-            "body": "Здравствуйте, {{ full_name }}!\n\n"
-            "Отписаться: {{ unsubscribe_url }}"
-        },
+        subject=subject,
+        defaults={"body": "", "html_body": html_body},
     )
     start = timezone.now() + timedelta(days=1)
     mailing, created = Mailing.objects.get_or_create(

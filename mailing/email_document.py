@@ -68,8 +68,11 @@ def body_html(message: Message) -> str:
     return linebreaks(html.escape(_user_text(message.body)))
 
 
-def build_document(message: Message) -> EmailDocument:
-    layout = layout_for(message)
+def build_document(
+    message: Message, layout: EmailLayout | None = None
+) -> EmailDocument:
+    """The message in its layout; `layout` overrides it (a layout's own preview)."""
+    layout = layout or layout_for(message)
     sender = sender_for(message)
     language = layout.language if layout is not None else settings.LANGUAGE_CODE
     with translation.override(language):

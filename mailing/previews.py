@@ -79,3 +79,20 @@ def _preview(message, request, mode: str):
         rendered = prepared.render(name, email, PREVIEW_UNSUBSCRIBE_URL)
         response = HttpResponse(rendered.html)
     return response
+
+
+def serve_layout_preview(layout, request):
+    """The layout being edited around the sample letter in its language."""
+    from .models import Message
+    from .samples import sample_letter
+
+    subject, html_body = sample_letter(layout.language)
+    owner = layout.owner if layout.owner_id else request.user
+    message = Message(owner=owner, subject=subject, body="", html_body=html_body)
+    name, email = _reader(request)
+    rendered = prepare_message(message, layout).render(
+        name, email, PREVIEW_UNSUBSCRIBE_URL
+    )
+    response = HttpResponse(rendered.html)
+    response.headers["Content-Security-Policy"] = EMAIL_POLICY
+    return response

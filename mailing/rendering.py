@@ -154,11 +154,14 @@ class PreparedMessage:
         )
 
 
-def prepare_message(message) -> PreparedMessage:
-    """The message as its recipients get it; once per run (or preview, test send)."""
+def prepare_message(message, layout=None) -> PreparedMessage:
+    """The message as its recipients get it; once per run (or preview, test send).
+
+    `layout` replaces the message's own (the layout editor previews unsaved blocks).
+    """
     from .email_document import build_document
 
-    document = build_document(message)
+    document = build_document(message, layout)
     return PreparedMessage(
         document.subject,
         document.text,

@@ -114,29 +114,6 @@ def make_post(index, *, publish: bool = True, tags=(), **fields):
 
 # --- Email composition (issue 14) -------------------------------------------------
 
-SAMPLE_LETTERS = {
-    "ru": (
-        "Новости недели для {{ full_name }}",
-        "<h2>Что нового на этой неделе</h2>"
-        "<p>Здравствуйте, {{ full_name }}! Мы собрали главное за неделю: новые "
-        "материалы в блоге, ответы на частые вопросы и планы на следующий месяц.</p>"
-        "<ul><li>Как настроить рассылку за десять минут</li>"
-        "<li>Что изменилось в отчётах</li></ul>"
-        "<p>Спасибо, что читаете нас. Ответьте на это письмо, если хотите что-то "
-        "спросить: мы читаем каждое.</p>",
-    ),
-    "en": (
-        "This week's news for {{ full_name }}",
-        "<h2>What is new this week</h2>"
-        "<p>Hello {{ full_name }}! Here is the week in short: new posts on the "
-        "blog, answers to common questions and our plans for next month.</p>"
-        "<ul><li>Setting up a mailing in ten minutes</li>"
-        "<li>What changed in the reports</li></ul>"
-        "<p>Thank you for reading. Reply to this email if you want to ask "
-        "anything: we read every reply.</p>",
-    ),
-}
-
 
 def make_layout(owner, *, language: str = "ru", blocks=(), **fields):
     """An email layout of `owner` (None: shared) from (type, value) pairs."""
@@ -162,7 +139,9 @@ def make_sender(owner, *, confirmed: bool = True, **fields):
 
 def make_letter(owner, language: str = "ru", *, extra_html: str = "", **fields):
     """A realistic newsletter message in `language` (no plain text: it is made)."""
-    subject, html_body = SAMPLE_LETTERS[language]
+    from mailing.samples import sample_letter
+
+    subject, html_body = sample_letter(language)
     fields.setdefault("subject", subject)
     fields.setdefault("body", "")
     return make_message(owner, html_body=html_body + extra_html, **fields)

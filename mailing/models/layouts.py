@@ -3,9 +3,19 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from wagtail.fields import StreamField
+from wagtail.models import PreviewableMixin
 
 from ..layout_blocks import LayoutBlock
 from .ownership import OwnedQuerySet
+
+
+def starting_blocks() -> list:
+    """A new layout starts as the shared ones are: header, body, divider."""
+    return [
+        ("header", {"logo": None, "title": "", "tagline": ""}),
+        ("message_body", None),
+        ("divider", None),
+    ]
 
 
 class EmailLayoutQuerySet(OwnedQuerySet):
@@ -25,7 +35,7 @@ class EmailLayoutQuerySet(OwnedQuerySet):
         return shared.filter(language=language).first() or shared.first()
 
 
-class EmailLayout(models.Model):
+class EmailLayout(PreviewableMixin, models.Model):
     """How a message looks: blocks around the body, then the mandatory footer."""
 
     owner = models.ForeignKey(
@@ -45,7 +55,9 @@ class EmailLayout(models.Model):
         default=settings.LANGUAGE_CODE,
         help_text=_("The language of the footer's fixed words."),
     )
-    body = StreamField(LayoutBlock(), verbose_name=_("blocks"), blank=True)
+    body = StreamField(
+        LayoutBlock(), verbose_name=_("blocks"), blank=True, default=starting_blocks
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -58,3 +70,9 @@ class EmailLayout(models.Model):
 
     def __str__(self):
         return self.name
+
+    # Previewed around the sample letter, in the editor's preview panel.
+    def serve_preview(self, request, mode_name):
+        from ..previews import serve_layout_preview
+
+        return serve_layout_preview(self, request)

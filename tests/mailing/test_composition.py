@@ -1,6 +1,7 @@
 """Layouts around the message, the footer nobody can remove, absolute URLs in mail."""
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core import mail
 from django.core.cache import cache
 from django.test import override_settings
@@ -8,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from wagtail.documents import get_document_model
 
+from accounts.models import MAILING_USERS_GROUP, MANAGERS_GROUP
 from mailing import services
 from mailing.email_text import html_to_text
 from mailing.models import EmailLayout
@@ -89,7 +91,10 @@ def everything(owner):
 
 
 def test_the_shared_layouts_ship_in_russian_and_english():
+    """What the data migration made: the two layouts and the roles' permissions."""
     shared = EmailLayout.objects.shared()
+    users = Group.objects.get(name=MAILING_USERS_GROUP)
+    managers = Group.objects.get(name=MANAGERS_GROUP)
 
     assert sorted(shared.values_list("language", flat=True)) == ["en", "ru"]
     assert EmailLayout.objects.default_for("en").language == "en"
@@ -99,6 +104,14 @@ def test_the_shared_layouts_ship_in_russian_and_english():
             "message_body",
             "divider",
         ]
+    granted = set(users.permissions.values_list("codename", flat=True))
+    assert {"add_emaillayout", "change_senderidentity", "view_emaillayout"} <= granted
+    assert {"view_emaillayout", "view_senderidentity"} <= set(
+        managers.permissions.values_list("codename", flat=True)
+    )
+    assert "change_emaillayout" not in set(
+        managers.permissions.values_list("codename", flat=True)
+    )
 
 
 @pytest.mark.parametrize("language", ["ru", "en"])
@@ -284,3 +297,54 @@ def test_every_link_and_image_of_a_sent_email_is_absolute():
     for line in sent.body.splitlines():
         if line.startswith("[") and "] " in line:
             assert line.split("] ", 1)[1].startswith("https://")
+
+
+def test_a_new_layout_starts_with_header_body_and_divider():
+    layout = EmailLayout(owner=make_user(), name="Mine")
+
+    assert [block.block_type for block in layout.body] == [
+        "header",
+        "message_body",
+        "divider",
+    ]
+
+
+def test_the_layout_editor_previews_unsaved_blocks_around_the_sample_letter(client):
+    owner = make_user(language="en")
+    layout = make_layout(owner, language="en")
+    client.force_login(owner)
+    url = reverse("mailing_emaillayout:preview_on_edit", args=[layout.pk])
+    form = {
+        "name": "Mine",
+        "language": "en",
+        "body-count": "1",
+        "body-0-type": "footer",
+        "body-0-deleted": "",
+        "body-0-order": "0",
+        "body-0-value-text": "Unsaved footer words",
+        "body-0-id": "f1",
+    }
+
+    stored = client.post(url, form).json()
+    shown = client.get(url).content.decode()
+    layout.refresh_from_db()
+
+    assert stored["is_valid"] is True
+    assert "Unsaved footer words" in shown
+    assert "What is new this week" in shown  # the sample letter
+    assert "Unsaved footer words" not in str(layout.body.raw_data)
+
+
+def test_shared_layouts_are_seen_by_every_owner_and_changed_by_none(client):
+    owner = make_user()
+    shared = EmailLayout.objects.default_for("ru")
+    client.force_login(owner)
+
+    listing = client.get(reverse("mailing_emaillayout:list")).content.decode()
+    edit = client.post(
+        reverse("mailing_emaillayout:edit", args=[shared.pk]), {"name": "Mine now"}
+    )
+    shared.refresh_from_db()
+
+    assert shared.name in listing
+    assert edit.status_code == 302 and shared.name != "Mine now"
