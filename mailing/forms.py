@@ -64,11 +64,23 @@ class EmailLayoutForm(OwnedModelForm):
         model = EmailLayout
         fields = ["name", "language", "body"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is None and self.for_user is not None:
+            self.initial.setdefault("language", self.for_user.language)
+
 
 class SenderIdentityForm(OwnedModelForm):
     class Meta:
         model = SenderIdentity
         fields = ["from_name", "from_email", "reply_to", "postal_address"]
+        widgets = {"postal_address": forms.Textarea(attrs={"rows": 3})}
+        help_texts = {
+            "from_email": _(
+                "We send a confirmation link to this address: the identity can be "
+                "used once you open it while signed in and confirm."
+            )
+        }
 
     def clean_from_email(self):
         # The unique constraint involves `owner`, which is not a form field.

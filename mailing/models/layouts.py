@@ -9,13 +9,18 @@ from ..layout_blocks import LayoutBlock
 from .ownership import OwnedQuerySet
 
 
-def starting_blocks() -> list:
-    """A new layout starts as the shared ones are: header, body, divider."""
-    return [
-        ("header", {"logo": None, "title": "", "tagline": ""}),
-        ("message_body", None),
-        ("divider", None),
-    ]
+def starting_blocks():
+    """A new layout starts as the shared ones are: header, body, divider.
+
+    A StreamValue, not raw data: the add form shows the default as it is.
+    """
+    return LayoutBlock().to_python(
+        [
+            {"type": "header", "value": {"logo": None, "title": "", "tagline": ""}},
+            {"type": "message_body", "value": None},
+            {"type": "divider", "value": None},
+        ]
+    )
 
 
 class EmailLayoutQuerySet(OwnedQuerySet):
