@@ -16,8 +16,16 @@ rows are then held by one UPDATE.
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Case, Count, DateTimeField, Min, OuterRef, Subquery
-from django.db.models import Value, When
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    Min,
+    OuterRef,
+    Subquery,
+    Value,
+    When,
+)
 
 from .models import Attempt, Client, Mailing, MailingRun
 from .zones import client_zone, owner_zone
