@@ -135,11 +135,13 @@ class MailingInspectView(OwnedInspectView):
     template_name = "mailing/admin/mailing_inspect.html"
 
     def get_context_data(self, **kwargs):
+        from .scheduling import mailing_zone
         from .services import run_progress
 
         return {
             **super().get_context_data(**kwargs),
             "progress": run_progress(self.object),
+            "schedule_zone": mailing_zone(self.object),
         }
 
     @cached_property

@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from .models import Mailing
 from .zones import owner_zone, site_zone
@@ -126,7 +127,12 @@ def keep_schedule(mailing: Mailing, update_fields, now: datetime):
     if update_fields is not None and not set(update_fields) & set(SCHEDULE_FIELDS):
         return update_fields
     if any(getattr(mailing, name) != loaded[name] for name in SCHEDULE_FIELDS):
-        _reschedule(mailing, loaded["next_send_at"], now)
+        # From the row as it is now: the scheduler may have moved it since this
+        # copy was loaded.
+        current = Mailing.objects.filter(pk=mailing.pk).values(*SCHEDULER_FIELDS)
+        for name, value in (current.first() or {}).items():
+            setattr(mailing, name, value)
+        _reschedule(mailing, mailing.next_send_at, now)
         return _with_fields(update_fields, SCHEDULER_FIELDS)
     if update_fields is None:
         unchanged = {n for n in SCHEDULER_FIELDS if getattr(mailing, n) == loaded[n]}
@@ -216,6 +222,8 @@ def follow_owner_zone(owner, now: datetime) -> int:
     ).select_related("owner__wagtail_userprofile")
     for mailing in mailings:
         following = next_slot(mailing, now)
+        if following == mailing.next_send_at:
+            continue
         status = Status.RUNNING
         if following is None and not _has_open_run(mailing):
             status = Status.FINISHED
@@ -223,3 +231,8 @@ def follow_owner_zone(owner, now: datetime) -> int:
             pk=mailing.pk, next_send_at=mailing.next_send_at
         ).update(next_send_at=following, status=status)
     return moved
+
+
+def on_profile_saved(sender, instance, **kwargs) -> None:
+    """Wagtail's account page saved a profile: the time zone may have changed."""
+    follow_owner_zone(instance.user, timezone.now())
