@@ -24,6 +24,7 @@ pytestmark = pytest.mark.django_db
 def site_in_berlin(settings):
     settings.TIME_ZONE = "Europe/Berlin"
 
+
 BERLIN = ZoneInfo("Europe/Berlin")
 Status, Periodicity = Mailing.Status, Mailing.Periodicity
 
@@ -78,9 +79,9 @@ def test_rows_written_around_save_are_still_due_at_their_first_send():
     """bulk_create and a data migration's historical model never call save()."""
     owner = make_user()
     message = make_message(owner)
-    historical = (
-        MigrationExecutor(connection).loader.project_state().apps
-    ).get_model("mailing", "Mailing")
+    historical = (MigrationExecutor(connection).loader.project_state().apps).get_model(
+        "mailing", "Mailing"
+    )
     old_style = historical.objects.create(
         owner_id=owner.pk,
         message_id=message.pk,
