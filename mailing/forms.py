@@ -73,7 +73,8 @@ class ZonedDateTimeField(forms.DateTimeField):
 
 
 class MailingForm(OwnedModelForm):
-    class Meta:
+    # Wagtail's Meta brings its date and time pickers (FORM_FIELD_OVERRIDES).
+    class Meta(WagtailAdminModelForm.Meta):
         model = Mailing
         fields = [
             "name",
