@@ -30,12 +30,14 @@ import requests
 from django.conf import settings
 from django.core import checks
 from django.http import HttpResponse, HttpResponseBadRequest
-from django.urls import URLPattern, reverse
+from django.urls import URLPattern
+from django.utils.regex_helper import normalize
 
 logger = logging.getLogger(__name__)
 security_logger = logging.getLogger("django.security.AnymailWebhookValidationFailure")
 
 ALL = "all"
+URL_PREFIX = "anymail/"  # where site_config/urls.py mounts the routes
 NO_SECRET = "ANYMAIL_WEBHOOK_SECRET is not set"
 # Settings with which an ESP signs its webhooks, by route: without them only the
 # basic auth protects the route (Mailgun falls back to its API key, which is not
@@ -250,8 +252,14 @@ def check_webhook_routes(app_configs=None, **kwargs) -> list[checks.CheckMessage
     return messages
 
 
+def route_path(pattern: URLPattern) -> str:
+    """The address a route answers at ("/anymail/mailgun/inbound/")."""
+    plain = normalize(str(pattern.pattern))[0][0]  # Mailgun's is a regex
+    return f"/{URL_PREFIX}{plain}"
+
+
 def _paths(patterns) -> list[str]:
-    return [reverse(f"anymail:{p.name}") for p in patterns]
+    return [route_path(p) for p in patterns]
 
 
 def _live_routes_info(mounted) -> checks.Info:
@@ -285,7 +293,7 @@ def _unsigned_warnings(mounted) -> list[checks.Warning]:
         if key and not settings.ANYMAIL.get(key):
             found.append(
                 checks.Warning(
-                    f"{reverse(f'anymail:{pattern.name}')} is live without {key}: "
+                    f"{route_path(pattern)} is live without {key}: "
                     "the ESP's signature is not checked"
                     + (
                         ", and Mailgun's events are checked against the API key, "

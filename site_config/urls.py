@@ -9,6 +9,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 from accounts.views import admin_login, admin_password_reset
 from blog.feeds import LatestPostsAtomFeed, LatestPostsFeed
 from home.views import robots_txt
+from mailing.webhooks import URL_PREFIX as WEBHOOKS
 from mailing.webhooks import webhook_urlpatterns
 
 from .health import healthz
@@ -23,7 +24,7 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("i18n/", include("django.conf.urls.i18n")),
     # ESP webhooks, fail-closed: none without ANYMAIL_WEBHOOK_SECRET.
-    path("anymail/", include((webhook_urlpatterns(), "anymail"))),
+    path(WEBHOOKS, include((webhook_urlpatterns(), "anymail"))),
     # Links in sent emails and RFC 8058 one-click POSTs: never language-prefixed.
     path("", include("mailing.urls")),
     path("robots.txt", robots_txt, name="robots_txt"),
