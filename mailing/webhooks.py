@@ -30,6 +30,7 @@ import requests
 from django.conf import settings
 from django.core import checks
 from django.http import HttpResponse, HttpResponseBadRequest
+from django.http.multipartparser import MultiPartParserError
 from django.urls import URLPattern
 from django.utils.regex_helper import normalize
 
@@ -183,12 +184,20 @@ def _plain(response_class, text: str) -> HttpResponse:
 @contextmanager
 def _classified():
     """Turn what Anymail raises on unreadable input into UnreadablePayload."""
-    from anymail.exceptions import AnymailAPIError, AnymailWebhookValidationFailure
+    from anymail.exceptions import (
+        AnymailAPIError,
+        AnymailConfigurationError,
+        AnymailWebhookValidationFailure,
+    )
 
     try:
         yield
     except AnymailWebhookValidationFailure:
         raise
+    except AnymailConfigurationError as error:
+        # Raised on what a payload holds ("this looks like a tracking event posted
+        # to the inbound URL"); missing settings never get a route at all.
+        raise UnreadablePayload(str(error).splitlines()[0][:200]) from error
     except (requests.RequestException, *_boto_errors()) as error:
         raise UpstreamFailure(type(error).__name__) from error
     except AnymailAPIError as error:
@@ -198,8 +207,11 @@ def _classified():
         raise UnreadablePayload(str(error).splitlines()[0][:200]) from error
     except (ValueError, LookupError, TypeError, AttributeError) as error:
         raise UnreadablePayload(describe(error)) from error
-    except (RecursionError, MessageError) as error:
+    except (AssertionError, RecursionError, MessageError) as error:
+        # Anymail asserts the shape of some payloads (Unisender Go).
         raise UnreadablePayload(describe(error)) from error
+    except MultiPartParserError as error:
+        raise UnreadablePayload(f"not form data ({error})"[:200]) from error
 
 
 def _boto_errors() -> tuple[type[Exception], ...]:
@@ -217,7 +229,7 @@ def describe(error: Exception) -> str:
         return "the body is not UTF-8 text"
     if isinstance(error, KeyError):
         return f"a field this ESP always sends is missing ({str(error)[:80]})"
-    if isinstance(error, (TypeError, AttributeError, IndexError)):
+    if isinstance(error, (TypeError, AttributeError, IndexError, AssertionError)):
         return (
             "not the structure this ESP sends "
             "(for example an array or a string where an object belongs)"
