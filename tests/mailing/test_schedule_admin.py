@@ -88,9 +88,14 @@ def test_the_inspect_page_names_the_owners_zone_and_their_time(client, owner, ro
 
     page = client.get(reverse("mailing_mailing:inspect", args=[mailing.pk]))
 
-    schedule = page.content.decode().split('data-testid="schedule"')[1][:400]
+    content = page.content.decode()
+    schedule = content.split('data-testid="schedule"')[1][:400]
     assert "America/New_York" in schedule
     assert "10:00" in schedule
+    # The field list too (Wagtail's template showed UTC, 15:00).
+    fields = content.split('data-testid="schedule"')[1]
+    assert fields.count("10:00") >= 3  # first send, next send, the schedule line
+    assert "15:00" not in fields
 
 
 @pytest.mark.parametrize(
