@@ -74,9 +74,7 @@ def _is_soft_bounce(event) -> bool:
     esp_event = event.esp_event if isinstance(event.esp_event, dict) else {}
     esp_type = esp_event.get("Type")
     soft_type = isinstance(esp_type, str) and esp_type in {"SoftBounce", "Transient"}
-    return soft_type or str(
-        event.mta_response or ""
-    ).startswith("4")
+    return soft_type or str(event.mta_response or "").startswith("4")
 
 
 @receiver(tracking)

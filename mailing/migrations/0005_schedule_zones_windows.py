@@ -6,30 +6,60 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('mailing', '0004_sending_engine'),
+        ("mailing", "0004_sending_engine"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='client',
-            name='time_zone',
-            field=models.CharField(blank=True, help_text='Leave empty to use your own time zone.', max_length=64, validators=[mailing.zones.validate_time_zone], verbose_name='time zone'),
+            model_name="client",
+            name="time_zone",
+            field=models.CharField(
+                blank=True,
+                help_text="Leave empty to use your own time zone.",
+                max_length=64,
+                validators=[mailing.zones.validate_time_zone],
+                verbose_name="time zone",
+            ),
         ),
         migrations.AddField(
-            model_name='mailing',
-            name='window_end',
-            field=models.TimeField(blank=True, help_text="Recipient's local time; earlier than the start: past midnight.", null=True, verbose_name='delivery window until'),
+            model_name="mailing",
+            name="window_end",
+            field=models.TimeField(
+                blank=True,
+                help_text="Recipient's local time; earlier than the start: past midnight.",
+                null=True,
+                verbose_name="delivery window until",
+            ),
         ),
         migrations.AddField(
-            model_name='mailing',
-            name='window_start',
-            field=models.TimeField(blank=True, help_text="Recipient's local time. Leave both empty to send at once.", null=True, verbose_name='delivery window from'),
+            model_name="mailing",
+            name="window_start",
+            field=models.TimeField(
+                blank=True,
+                help_text="Recipient's local time. Leave both empty to send at once.",
+                null=True,
+                verbose_name="delivery window from",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='mailing',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('window_end__isnull', True), ('window_start__isnull', True)), models.Q(('window_end__isnull', False), ('window_start__isnull', False), models.Q(('window_start', models.F('window_end')), _negated=True)), _connector='OR'), name='mailing_window_both_or_none'),
+            model_name="mailing",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("window_end__isnull", True), ("window_start__isnull", True)
+                    ),
+                    models.Q(
+                        ("window_end__isnull", False),
+                        ("window_start__isnull", False),
+                        models.Q(
+                            ("window_start", models.F("window_end")), _negated=True
+                        ),
+                    ),
+                    _connector="OR",
+                ),
+                name="mailing_window_both_or_none",
+            ),
         ),
     ]
