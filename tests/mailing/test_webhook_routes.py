@@ -4,23 +4,19 @@ the secret, and a start-up check that lists live routes and missing signing keys
 
 import base64
 import json
-import sys
-import types
-from contextlib import contextmanager
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.test import Client as Browser
 from django.test import override_settings
-from django.urls import include, path
 
 from mailing.models import Attempt, Client, MailingRun
 from mailing.services import open_run
-from mailing.webhooks import build_routes, check_webhook_routes, webhook_urlpatterns
-from site_config import urls as site_urls
+from mailing.webhooks import build_routes, check_webhook_routes
 from site_config.anymail_env import anymail_settings
 from tests.accounts.test_production_settings import GOOD_ENV, manage
 from tests.factories import make_client, make_mailing, make_user
+from tests.security.webhook_signers import routes_as_configured
 
 SECRET = "esp:webhook-secret"
 AUTH = "Basic " + base64.b64encode(SECRET.encode()).decode()
@@ -28,24 +24,6 @@ AUTH = "Basic " + base64.b64encode(SECRET.encode()).decode()
 
 def names(patterns) -> set[str]:
     return {pattern.name for pattern in patterns}
-
-
-@contextmanager
-def routes_as_configured(**overrides):
-    """The URLconf as it is built at start-up under these settings."""
-    with override_settings(**overrides):
-        module = types.ModuleType(f"webhook_urls_{id(overrides)}")
-        site = [p for p in site_urls.urlpatterns if str(p.pattern) != "anymail/"]
-        module.urlpatterns = [
-            path("anymail/", include((webhook_urlpatterns(), "anymail"))),
-            *site,
-        ]
-        sys.modules[module.__name__] = module
-        try:
-            with override_settings(ROOT_URLCONF=module.__name__):
-                yield
-        finally:
-            del sys.modules[module.__name__]
 
 
 # --- Which routes are mounted ------------------------------------------------------

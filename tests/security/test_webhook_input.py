@@ -10,8 +10,6 @@ the ESP's API are pointed at a closed local port.
 from __future__ import annotations
 
 import json
-import sys
-import types
 from collections import Counter
 from contextlib import contextmanager
 from urllib.parse import urlencode
@@ -20,16 +18,15 @@ import pytest
 from django.http import QueryDict
 from django.test import Client as Browser
 from django.test import override_settings
-from django.urls import include, path
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from mailing.webhooks import build_routes, route_esp, route_path, webhook_urlpatterns
-from site_config import urls as site_urls
+from mailing.webhooks import build_routes, route_esp, route_path
 from tests.security.webhook_signers import (
     Keys,
     mailgun_signed,
+    routes_as_configured,
     sns_wrapped,
     unisender_go_signed,
 )
@@ -115,22 +112,12 @@ SUITE_DRAWS, STRESS_DRAWS = 4, 40
 
 @contextmanager
 def every_route_mounted(keys: Keys):
-    anymail = keys.anymail_settings()
-    with override_settings(ANYMAIL=anymail, WEBHOOK_ESPS=["all"]):
+    overrides = {"ANYMAIL": keys.anymail_settings(), "WEBHOOK_ESPS": ["all"]}
+    with override_settings(**overrides):
         mounted, refused = build_routes()
-        assert not refused, refused
-        module = types.ModuleType("hostile_webhook_urls")
-        site = [p for p in site_urls.urlpatterns if str(p.pattern) != "anymail/"]
-        module.urlpatterns = [
-            path("anymail/", include((webhook_urlpatterns(), "anymail"))),
-            *site,
-        ]
-        sys.modules[module.__name__] = module
-        try:
-            with override_settings(ROOT_URLCONF=module.__name__):
-                yield mounted
-        finally:
-            del sys.modules[module.__name__]
+    assert not refused, refused
+    with routes_as_configured(**overrides):
+        yield mounted
 
 
 class RoutePoster:

@@ -12,17 +12,45 @@ import hashlib
 import hmac
 import json
 import secrets
+import sys
 import time
+import types
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from django.test import override_settings
+from django.urls import include, path
+
+from mailing.webhooks import URL_PREFIX, webhook_urlpatterns
 
 WEBHOOK_SECRET = "esp:hostile-walk-secret"
 BASIC_AUTH = "Basic " + base64.b64encode(WEBHOOK_SECRET.encode()).decode()
 # Nothing listens there: an inbound view that wants the ESP's API fails at once.
 DEAD_API = "http://127.0.0.1:9/"
+
+
+@contextmanager
+def routes_as_configured(**overrides):
+    """The site's URLconf as start-up builds it under these settings (the webhook
+    routes are chosen once, when the URLconf is imported)."""
+    from site_config import urls as site_urls
+
+    with override_settings(**overrides):
+        module = types.ModuleType(f"webhook_urls_{secrets.token_hex(4)}")
+        site = [p for p in site_urls.urlpatterns if str(p.pattern) != URL_PREFIX]
+        module.urlpatterns = [
+            path(URL_PREFIX, include((webhook_urlpatterns(), "anymail"))),
+            *site,
+        ]
+        sys.modules[module.__name__] = module
+        try:
+            with override_settings(ROOT_URLCONF=module.__name__):
+                yield
+        finally:
+            del sys.modules[module.__name__]
 
 
 def _public_key_body(public_key) -> str:
