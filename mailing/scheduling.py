@@ -106,9 +106,13 @@ def next_slot(mailing: Mailing, after: datetime) -> datetime | None:
 # --- The invariant: next_send_at whoever saves ------------------------------------
 
 
-def schedule_snapshot(mailing: Mailing) -> dict:
-    """What save() compares against: the schedule as it was loaded."""
-    return {name: getattr(mailing, name) for name in SCHEDULE_FIELDS + SCHEDULER_FIELDS}
+def schedule_snapshot(mailing: Mailing) -> dict | None:
+    """What save() compares against: the schedule as it was loaded (None when part
+    of it was not loaded)."""
+    names = SCHEDULE_FIELDS + SCHEDULER_FIELDS
+    if mailing.get_deferred_fields() & set(names):
+        return None
+    return {name: getattr(mailing, name) for name in names}
 
 
 def keep_schedule(mailing: Mailing, update_fields, now: datetime):
@@ -120,9 +124,12 @@ def keep_schedule(mailing: Mailing, update_fields, now: datetime):
     must not put an old slot back.
     """
     loaded = getattr(mailing, "_loaded_schedule", None)
-    if mailing._state.adding or loaded is None:
+    if mailing._state.adding:
         if mailing.next_send_at is None and mailing.status == Status.CREATED:
             mailing.next_send_at = mailing.first_send_at
+        return update_fields
+    if loaded is None:
+        # Loaded without its schedule (only(), defer()): none of it is written.
         return update_fields
     if update_fields is not None and not set(update_fields) & set(SCHEDULE_FIELDS):
         return update_fields

@@ -120,11 +120,10 @@ class Mailing(models.Model):
 
     @classmethod
     def from_db(cls, db, field_names, values):
-        from ..scheduling import SCHEDULE_FIELDS, SCHEDULER_FIELDS, schedule_snapshot
+        from ..scheduling import schedule_snapshot
 
         instance = super().from_db(db, field_names, values)
-        if set(SCHEDULE_FIELDS + SCHEDULER_FIELDS) <= set(field_names):
-            instance._loaded_schedule = schedule_snapshot(instance)
+        instance._loaded_schedule = schedule_snapshot(instance)
         return instance
 
     def save(self, *args, **kwargs):

@@ -256,3 +256,15 @@ def test_first_send_in_the_past_goes_at_the_next_pass():
 
     assert len(scheduler_pass(at(2026, 6, 1, 12, 0))) == 1
     assert state(mailing) == (Status.FINISHED, None)
+
+
+def test_a_copy_loaded_without_its_schedule_saves_without_touching_it():
+    mailing = created(Periodicity.DAILY)
+    scheduler_pass(at(2026, 6, 1, 9, 0, 30))
+    partial = Mailing.objects.only("name").get(pk=mailing.pk)
+
+    partial.name = "Only the name was loaded"
+    partial.save()
+
+    assert state(mailing) == (Status.RUNNING, at(2026, 6, 2, 9, 0))
+    assert mailing.name == "Only the name was loaded"
