@@ -63,7 +63,7 @@ def backwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("mailing", "0005_layouts_and_sender_identities"),
+        ("mailing", "0006_layouts_and_sender_identities"),
         ("mailing", "0003_role_permissions"),
     ]
 

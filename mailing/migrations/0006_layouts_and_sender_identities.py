@@ -12,7 +12,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('mailing', '0004_sending_engine'),
+        ('mailing', '0005_schedule_zones_windows'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
