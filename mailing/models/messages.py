@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from wagtail.fields import RichTextField
 from wagtail.models import PreviewableMixin
 
@@ -103,7 +104,7 @@ class Message(PreviewableMixin, models.Model):
     @property
     def preview_modes(self):
         return [
-            ("", _("Email")),
+            ("", pgettext_lazy("preview mode", "Email")),
             ("text", _("Plain text")),
             ("spam", _("Spam check")),
         ]
