@@ -19,7 +19,14 @@ from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from accounts.models import User
 
-from . import admin_actions, admin_imports, admin_reports, admin_views, moderation
+from . import (
+    admin_actions,
+    admin_imports,
+    admin_reports,
+    admin_scoping,
+    admin_views,
+    moderation,
+)
 from .forms import ClientForm, MailingForm, MessageForm
 from .models import Attempt, Client, Mailing, Message, sees_every_owner
 
@@ -368,3 +375,12 @@ def register_moderation_actions(actions):
     actions.register_action(
         moderation.UNBLOCK_ACTION, _("Unblock user"), _("User unblocked")
     )
+
+
+# Wagtail registers its own bulk actions at order 0; these replace them (same model
+# and action name, scanned later) with ones that load only what the viewer may see.
+hooks.register("register_bulk_action", admin_scoping.OwnedDeleteBulkAction, order=1)
+for _action in admin_scoping.scoped_page_bulk_actions():
+    hooks.register("register_bulk_action", _action, order=1)
+
+hooks.register("construct_page_chooser_queryset", admin_scoping.narrow_page_chooser)

@@ -9,6 +9,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 from accounts.views import admin_login, admin_password_reset
 from blog.feeds import LatestPostsAtomFeed, LatestPostsFeed
 from home.views import robots_txt
+from mailing.admin_scoping import admin_urlpatterns
 
 from .health import healthz
 from .security import configured_webhooks
@@ -19,7 +20,8 @@ urlpatterns = [
     # Wagtail's own login and reset lead to the accounts pages: no second door.
     path("admin/login/", admin_login, name="admin_login_redirect"),
     path("admin/password_reset/", admin_password_reset),
-    path("admin/", include(wagtailadmin_urls)),
+    # Wagtail's admin, its page chooser scoped to the pages the viewer may see.
+    path("admin/", include(admin_urlpatterns(wagtailadmin_urls.urlpatterns))),
     path("documents/", include(wagtaildocs_urls)),
     path("i18n/", include("django.conf.urls.i18n")),
     path("anymail/", include((configured_webhooks(), "anymail"))),

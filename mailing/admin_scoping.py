@@ -1,0 +1,167 @@
+"""What Wagtail's own generic views list: only what the viewer's policy allows.
+
+Wagtail's bulk-action confirmations load every id in the query string and list the
+ones the user may not act on by name; its page chooser lists every page of the tree,
+drafts included, to anyone who may open the admin. Here each of them asks the one
+policy of its model instead: the permission policy of `mailing.permissions` for the
+owned models, Wagtail's page policy for pages (a page title shows only to those who
+may edit the page, or must pass through it to reach one they may edit). An id the
+viewer may not act on is treated like an id that does not exist.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404
+from django.shortcuts import get_list_or_404
+from django.urls import URLPattern, URLResolver
+from django.utils.functional import classproperty
+from wagtail.admin.auth import require_admin_access
+from wagtail.admin.views import chooser
+from wagtail.admin.views.pages.bulk_actions.delete import (
+    DeleteBulkAction as PageDeleteBulkAction,
+)
+from wagtail.admin.views.pages.bulk_actions.move import MoveBulkAction
+from wagtail.admin.views.pages.bulk_actions.publish import PublishBulkAction
+from wagtail.admin.views.pages.bulk_actions.unpublish import UnpublishBulkAction
+from wagtail.models import Page
+from wagtail.permission_policies.pages import PagePermissionPolicy
+from wagtail.snippets.bulk_actions.delete import DeleteBulkAction
+from wagtail.snippets.models import get_snippet_models
+
+from .models import OwnedQuerySet
+from .permissions import policy_for
+
+# Any of these on a page (or an ancestor) lets Wagtail show the page in the explorer.
+PAGE_EXPLORE_ACTIONS = {"add", "change", "publish", "lock", "unlock", "bulk_delete"}
+
+
+def visible_pages(user):
+    """Pages whose titles the user may see: those they may edit, and their ancestors
+    on the way down from the first page they may edit (Wagtail's explorable pages)."""
+    policy = PagePermissionPolicy()
+    if not policy.user_has_any_permission(user, PAGE_EXPLORE_ACTIONS):
+        return Page.objects.none()
+    return policy.explorable_instances(user)
+
+
+def editable_pages(user):
+    return PagePermissionPolicy().instances_user_has_any_permission_for(
+        user, PAGE_EXPLORE_ACTIONS
+    )
+
+
+def is_owned_model(model) -> bool:
+    return isinstance(model._default_manager.all(), OwnedQuerySet)
+
+
+# --- Bulk actions ----------------------------------------------------------------
+
+
+class ScopedBulkActionMixin:
+    """Loads only the listed objects that `candidates()` allows; 404 if none is left.
+
+    Wagtail's `get_queryset` is a classmethod without the request; this instance
+    method takes its place (Wagtail calls it as `self.get_queryset(...)`)."""
+
+    def candidates(self):
+        raise NotImplementedError
+
+    def get_queryset(self, model, object_ids):
+        return get_list_or_404(self.candidates().filter(pk__in=list(object_ids)))
+
+
+class OwnedDeleteBulkAction(ScopedBulkActionMixin, DeleteBulkAction):
+    """Deleting snippets of owned models: only the rows the viewer may delete."""
+
+    @classproperty
+    def models(cls):
+        return [model for model in get_snippet_models() if is_owned_model(model)]
+
+    def candidates(self):
+        return policy_for(self.model).instances_user_has_any_permission_for(
+            self.request.user, [self.action_type]
+        )
+
+
+class ScopedPageBulkActionMixin(ScopedBulkActionMixin):
+    """Pages the viewer may edit; Wagtail's `check_perm` then decides the action."""
+
+    def candidates(self):
+        return editable_pages(self.request.user)
+
+
+def scoped_page_bulk_actions() -> list[type]:
+    return [
+        type(f"Scoped{action.__name__}", (ScopedPageBulkActionMixin, action), {})
+        for action in (
+            PageDeleteBulkAction,
+            MoveBulkAction,
+            PublishBulkAction,
+            UnpublishBulkAction,
+        )
+    ]
+
+
+# --- The page chooser --------------------------------------------------------------
+
+
+def narrow_page_chooser(pages, request):
+    """The `construct_page_chooser_queryset` hook: listings and search results."""
+    return pages.filter(pk__in=visible_pages(request.user).values("pk"))
+
+
+class ScopedPageBrowseView(chooser.BrowseView):
+    """The chooser opened at a page shows that page's title: only a visible one.
+
+    The tree's root (its title is "Root") is where the chooser always starts."""
+
+    def get(self, request, parent_page_id=None):
+        if parent_page_id is not None:
+            parent = Page.objects.filter(pk=parent_page_id, depth__gt=1)
+            if parent.exists() and not parent.filter(
+                pk__in=visible_pages(request.user).values("pk")
+            ):
+                raise Http404
+        return super().get(request, parent_page_id)
+
+
+class ScopedPageChosenMultipleView(chooser.ChosenMultipleView):
+    """Answers with the titles of the chosen ids: only of visible pages."""
+
+    def get(self, request):
+        ids = [pk for pk in request.GET.getlist("id") if pk.isdigit()]
+        visible = visible_pages(request.user).filter(pk__in=ids)
+        request.GET = request.GET.copy()
+        request.GET.setlist(
+            "id", [str(pk) for pk in visible.values_list("pk", flat=True)]
+        )
+        return super().get(request)
+
+
+SCOPED_ADMIN_VIEWS = {
+    "wagtailadmin_choose_page": ScopedPageBrowseView,
+    "wagtailadmin_choose_page_child": ScopedPageBrowseView,
+    "wagtailadmin_choose_page_chosen_multiple": ScopedPageChosenMultipleView,
+}
+
+
+def admin_urlpatterns(patterns) -> list:
+    """Wagtail's admin URL patterns with the page chooser's views scoped.
+
+    Those views take no hook for the page they are opened at or the ids they are
+    given, so the patterns keep their address and name and get the scoped view,
+    behind Wagtail's own admin-access check."""
+    scoped = []
+    for pattern in patterns:
+        view = SCOPED_ADMIN_VIEWS.get(getattr(pattern, "name", None))
+        if isinstance(pattern, URLPattern) and view is not None:
+            pattern = URLPattern(
+                pattern.pattern,
+                require_admin_access(view.as_view()),
+                pattern.default_args,
+                pattern.name,
+            )
+        elif not isinstance(pattern, URLPattern | URLResolver):
+            raise TypeError(pattern)
+        scoped.append(pattern)
+    return scoped
