@@ -28,7 +28,7 @@ from wagtail.permission_policies.pages import PagePermissionPolicy
 from wagtail.snippets.bulk_actions.delete import DeleteBulkAction
 from wagtail.snippets.models import get_snippet_models
 
-from .models import OwnedQuerySet
+from .models import is_owned_model
 from .permissions import policy_for
 
 # Any of these on a page (or an ancestor) lets Wagtail show the page in the explorer.
@@ -48,10 +48,6 @@ def editable_pages(user):
     return PagePermissionPolicy().instances_user_has_any_permission_for(
         user, PAGE_EXPLORE_ACTIONS
     )
-
-
-def is_owned_model(model) -> bool:
-    return isinstance(model._default_manager.all(), OwnedQuerySet)
 
 
 # --- Bulk actions ----------------------------------------------------------------

@@ -12,7 +12,6 @@ from django.utils.functional import cached_property
 from wagtail.admin.widgets import ListingButton
 from wagtail.snippets.views import chooser, snippets
 
-from .exports import FormulaSafeExportMixin
 from .models import sees_every_owner
 from .permissions import policy_for
 
@@ -46,7 +45,7 @@ class OwnedObjectMixin:
         return obj
 
 
-class OwnedIndexView(FormulaSafeExportMixin, snippets.IndexView):
+class OwnedIndexView(snippets.IndexView):
     select_related: tuple[str, ...] = ("owner",)
     owner_columns = ("owner", "mailing__owner")
 

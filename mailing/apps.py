@@ -13,4 +13,8 @@ class MailingConfig(AppConfig):
 
         register_policies()
 
+        from .exports import make_every_export_safe
+
+        make_every_export_safe()
+
         from . import signals  # noqa: F401 - connects the Anymail receivers

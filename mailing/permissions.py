@@ -9,7 +9,7 @@ rows. Blocked or inactive users may do nothing.
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 
-from .models import Attempt, Client, Mailing, Message, sees_every_owner
+from .models import Attempt, Client, Mailing, Message, owner_id_of, sees_every_owner
 
 # What a manager may do on someone else's object: look, and the actions of their role.
 READ_ACTIONS = frozenset({"view"})
@@ -20,12 +20,6 @@ def is_usable(user) -> bool:
     return bool(
         user and user.is_authenticated and user.is_active and not user.is_blocked
     )
-
-
-def owner_id_of(instance) -> int:
-    if isinstance(instance, Attempt):
-        return instance.mailing.owner_id
-    return instance.owner_id
 
 
 class OwnerPermissionPolicy(ModelPermissionPolicy):

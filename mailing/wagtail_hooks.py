@@ -7,6 +7,7 @@ register_snippet; then the hooks. Ownership is decided by mailing.permissions
 
 import django_filters
 from django import forms
+from django.apps import apps
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
@@ -28,7 +29,15 @@ from . import (
     moderation,
 )
 from .forms import ClientForm, MailingForm, MessageForm
-from .models import Attempt, Client, Mailing, Message, sees_every_owner
+from .models import (
+    Attempt,
+    Client,
+    Mailing,
+    Message,
+    OwnedLogEntry,
+    is_owned_model,
+    sees_every_owner,
+)
 
 # --- Filter sets ---------------------------------------------------------------------
 
@@ -361,6 +370,13 @@ def hide_content_menus_from_mailing_roles(request, menu_items):
 def add_figures_panel(request, panels):
     if admin_reports.may_view_mailings(request.user):
         panels.append(admin_reports.FiguresPanel(request.user))
+
+
+@hooks.register("register_log_actions")
+def log_owned_models_apart(actions):
+    for model in apps.get_app_config("mailing").get_models():
+        if is_owned_model(model):
+            actions.register_model(model, OwnedLogEntry)
 
 
 @hooks.register("register_log_actions")

@@ -2,12 +2,16 @@
 and tools use. Import models from here (`from mailing.models import Client`)."""
 
 from .clients import Client
+from .history import OwnedLogEntry
 from .mailings import Mailing, MailingQuerySet
 from .messages import Message
 from .ownership import (
     MailingOwnedQuerySet,
     OwnedQuerySet,
+    is_owned_model,
     no_line_breaks,
+    owned_by,
+    owner_id_of,
     sees_every_owner,
 )
 from .runs import Attempt, MailingRun
@@ -20,7 +24,11 @@ __all__ = [
     "MailingQuerySet",
     "MailingRun",
     "Message",
+    "OwnedLogEntry",
     "OwnedQuerySet",
+    "is_owned_model",
     "no_line_breaks",
+    "owned_by",
+    "owner_id_of",
     "sees_every_owner",
 ]
