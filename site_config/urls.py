@@ -36,6 +36,9 @@ if settings.DEBUG:
 
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
+# A 400 that says why when the refusal was written for the sender.
+handler400 = "site_config.errors.bad_request"
+
 # Russian at the bare path, English under /en/.
 urlpatterns += i18n_patterns(
     path("accounts/", include("accounts.urls")),

@@ -61,8 +61,6 @@ POLICY = [
          why="attempts are a read-only log, for everyone"),
     Rule("mailing_attempt:edit",                LOG,  NO,   NO,   NO,   NO,   NO),
     Rule("mailing_attempt:delete",              LOG,  NO,   NO,   NO,   NO,   NO),
-    Rule("wagtailsnippetchoosers_mailing_attempt:create",
-                                                LOG,  NO,   NO,   NO,   NO,   NO),
     Rule("mailing_*:list*",                     LOG,  OK,   OK,   OK,   NO,   OK),
     Rule("mailing_*:add",                       LOG,  OK,   OK,   NO,   NO,   OK),
     Rule("mailing_client:import",               LOG,  OK,   OK,   NO,   NO,   OK),
@@ -82,7 +80,8 @@ POLICY = [
     Rule("wagtailsnippetchoosers_mailing_*:chosen",
                                                 LOG,  OK,   NF,   OK,   NF,   OK),
     Rule("wagtailsnippetchoosers_mailing_*:create",
-                                                LOG,  OK,   OK,   NO,   NO,   OK),
+                                                LOG,  NO,   NO,   NO,   NO,   NO,
+         why="choosers have no create tab: it would bypass the owner-setting form"),
     Rule("wagtailsnippetchoosers_mailing_*",    LOG,  OK,   OK,   OK,   OK,   OK,
          why="choosers list only the user's own rows (LEAK CHECK below)"),
     # --- public site and machine endpoints ---
