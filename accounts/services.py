@@ -52,7 +52,7 @@ def register(email: str, password: str, language: str) -> None:
     owner gets an email instead (a fresh link if still unverified).
     """
     email = normalize_email(email)
-    existing = User.objects.filter(email__iexact=email).first()
+    existing = User.objects.by_email(email).first()
     if existing is None:
         try:
             with transaction.atomic():
@@ -60,7 +60,7 @@ def register(email: str, password: str, language: str) -> None:
                     email, password, is_active=False, language=language
                 )
         except IntegrityError:  # a parallel sign-up with the same address won
-            existing = User.objects.get(email__iexact=email)
+            existing = User.objects.by_email(email).get()
         else:
             # Committed above, so the consumer finds the row.
             queue_email(tasks.send_verification_email, user.pk)
@@ -77,9 +77,11 @@ def resend_verification(email: str) -> None:
     email = normalize_email(email)
     if not cache.add(f"resend-verification:{email}", 1, RESEND_INTERVAL_SECONDS):
         return
-    user = User.objects.filter(
-        email__iexact=email, email_verified_at__isnull=True, is_blocked=False
-    ).first()
+    user = (
+        User.objects.by_email(email)
+        .filter(email_verified_at__isnull=True, is_blocked=False)
+        .first()
+    )
     if user is not None:
         queue_email(tasks.send_verification_email, user.pk)
 
@@ -103,7 +105,7 @@ def request_email_change(user: User, new_email: str) -> None:
     the requester sees the same page.
     """
     new_email = normalize_email(new_email)
-    other = User.objects.filter(email__iexact=new_email).exclude(pk=user.pk).first()
+    other = User.objects.by_email(new_email).exclude(pk=user.pk).first()
     if other is not None:
         queue_email(tasks.send_existing_account_email, other.pk)
         return
@@ -115,7 +117,7 @@ def confirm_email_change(token: str) -> User:
     new_email = normalize_email(data.get("e", ""))
     if not new_email:
         raise InvalidLink
-    if User.objects.filter(email__iexact=new_email).exclude(pk=user.pk).exists():
+    if User.objects.by_email(new_email).exclude(pk=user.pk).exists():
         raise EmailTaken
     old_email, user.email = user.email, new_email
     user.email_verified_at = timezone.now()

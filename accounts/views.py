@@ -24,7 +24,13 @@ from .forms import (
     SetPasswordForm,
     SignupForm,
 )
-from .throttling import PASSWORD_RESETS, Attempt, client_ip, is_throttled, record
+from .throttling import (
+    LOGIN_FAILURES,
+    PASSWORD_RESETS,
+    Attempt,
+    forgive_account,
+    reserve,
+)
 
 
 class LoginView(auth_views.LoginView):
@@ -97,10 +103,8 @@ class PasswordResetView(auth_views.PasswordResetView):
     def form_valid(self, form):
         # Throttled or not, the answer is the same redirect: only the flashed
         # message differs, and it depends on the counters, never on the account.
-        attempt = Attempt(
-            PASSWORD_RESETS, client_ip(self.request), form.cleaned_data["email"]
-        )
-        if is_throttled(attempt):
+        attempt = Attempt.of(PASSWORD_RESETS, self.request, form.cleaned_data["email"])
+        if reserve(attempt):
             messages.warning(
                 self.request,
                 _(
@@ -111,7 +115,6 @@ class PasswordResetView(auth_views.PasswordResetView):
                 % {"minutes": PASSWORD_RESETS.minutes},
             )
             return redirect(self.success_url)
-        record(attempt)
         return super().form_valid(form)
 
 
@@ -123,6 +126,11 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     form_class = SetPasswordForm
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password_reset_complete")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        forgive_account(LOGIN_FAILURES, form.user)
+        return response
 
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):

@@ -29,3 +29,11 @@ def page_shape(response) -> str:
     html = response.content.decode()
     html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", html)
     return re.sub(r'(name="(?:username|email)"[^>]*?) value="[^"]*"', r"\1", html)
+
+
+def finish_sign_up(client, link: str, password: str = SIGNUP_PASSWORD):
+    """Follow the emailed link and choose the password there."""
+    page = client.get(link)
+    if page.status_code != 200:
+        return page
+    return client.post(link, {"new_password1": password, "new_password2": password})
