@@ -2,17 +2,13 @@ from django import forms
 from django.contrib.auth import authenticate
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.password_validation import (
-    password_validators_help_text_html,
-    validate_password,
-)
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from . import tasks
 from .models import User, normalize_email
-from .services import queue_email
+from .services import queue_email, resend_verification
 from .throttling import LOGIN_FAILURES, Attempt, release, reserve
 
 MAX_AVATAR_BYTES = 2 * 1024 * 1024
@@ -108,37 +104,20 @@ class LoginForm(BootstrapMixin, auth_forms.AuthenticationForm):
 
 
 class SignupForm(BootstrapMixin, forms.Form):
+    """Only the address: the password is chosen behind the emailed link."""
+
     email = forms.EmailField(
         label=_("Email"),
         max_length=254,
+        help_text=_(
+            "We will email you a link. Follow it to choose your password and "
+            "finish signing up."
+        ),
         widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
-    )
-    password1 = forms.CharField(
-        label=_("Password"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=password_validators_help_text_html(),
-    )
-    password2 = forms.CharField(
-        label=_("Password again"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
     def clean_email(self):
         return normalize_email(self.cleaned_data["email"])
-
-    def clean(self):
-        cleaned = super().clean()
-        password1, password2 = cleaned.get("password1"), cleaned.get("password2")
-        if password1 and password2 and password1 != password2:
-            self.add_error("password2", _("The two passwords differ."))
-        elif password1:
-            try:
-                validate_password(password1, User(email=cleaned.get("email", "")))
-            except ValidationError as error:
-                self.add_error("password1", error)
-        return cleaned
 
 
 class EmailForm(BootstrapMixin, forms.Form):
@@ -223,3 +202,9 @@ class PasswordResetForm(BootstrapMixin, auth_forms.PasswordResetForm):
     def send_mail(self, subject_template, email_template, context, *args, **kwargs):
         # The consumer makes its own token: none travels through the queue.
         queue_email(tasks.send_password_reset_email, context["user"].pk)
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        # An account still waiting for its first password has nothing to reset:
+        # its sign-up link, where the password is chosen, is sent instead.
+        resend_verification(self.cleaned_data["email"])
