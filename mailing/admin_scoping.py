@@ -23,16 +23,18 @@ from wagtail.admin.views.pages.bulk_actions.delete import (
 from wagtail.admin.views.pages.bulk_actions.move import MoveBulkAction
 from wagtail.admin.views.pages.bulk_actions.publish import PublishBulkAction
 from wagtail.admin.views.pages.bulk_actions.unpublish import UnpublishBulkAction
+from wagtail.documents.views import bulk_actions as document_actions
+from wagtail.images.views import bulk_actions as image_actions
 from wagtail.models import Page
 from wagtail.permission_policies.pages import PagePermissionPolicy
+from wagtail.permissions import policy_registry
 from wagtail.snippets.bulk_actions.delete import DeleteBulkAction
 from wagtail.snippets.models import get_snippet_models
 
 from .models import is_owned_model
-from .permissions import policy_for
 
 # Any of these on a page (or an ancestor) lets Wagtail show the page in the explorer.
-PAGE_EXPLORE_ACTIONS = {"add", "change", "publish", "lock", "unlock", "bulk_delete"}
+PAGE_EXPLORE_ACTIONS = ("add", "change", "publish", "lock", "unlock", "bulk_delete")
 
 
 def visible_pages(user):
@@ -44,57 +46,65 @@ def visible_pages(user):
     return policy.explorable_instances(user)
 
 
-def editable_pages(user):
-    return PagePermissionPolicy().instances_user_has_any_permission_for(
-        user, PAGE_EXPLORE_ACTIONS
-    )
-
-
 # --- Bulk actions ----------------------------------------------------------------
 
 
 class ScopedBulkActionMixin:
-    """Loads only the listed objects that `candidates()` allows; 404 if none is left.
+    """Loads only the listed objects the viewer may see under the model's policy
+    (any of `visible_actions`), 404 if none is left; Wagtail's `check_perm` then
+    splits them into those the action may touch and those it may not.
 
     Wagtail's `get_queryset` is a classmethod without the request; this instance
     method takes its place (Wagtail calls it as `self.get_queryset(...)`)."""
 
-    def candidates(self):
-        raise NotImplementedError
+    visible_actions: tuple[str, ...] = ()
 
     def get_queryset(self, model, object_ids):
-        return get_list_or_404(self.candidates().filter(pk__in=list(object_ids)))
+        policy = policy_registry.get_by_type(model)
+        visible = policy.instances_user_has_any_permission_for(
+            self.request.user, self.visible_actions
+        )
+        return get_list_or_404(visible.filter(pk__in=list(object_ids)))
 
 
 class OwnedDeleteBulkAction(ScopedBulkActionMixin, DeleteBulkAction):
-    """Deleting snippets of owned models: only the rows the viewer may delete."""
+    """Deleting snippets of owned models: the rows the viewer may see."""
+
+    visible_actions = ("view",)
 
     @classproperty
     def models(cls):
         return [model for model in get_snippet_models() if is_owned_model(model)]
 
-    def candidates(self):
-        return policy_for(self.model).instances_user_has_any_permission_for(
-            self.request.user, [self.action_type]
-        )
+
+# Wagtail's own bulk actions, and what lets a viewer see an object of theirs.
+WAGTAIL_BULK_ACTIONS = {
+    PAGE_EXPLORE_ACTIONS: (
+        PageDeleteBulkAction,
+        MoveBulkAction,
+        PublishBulkAction,
+        UnpublishBulkAction,
+    ),
+    ("choose", "change", "delete"): (
+        image_actions.AddTagsBulkAction,
+        image_actions.AddToCollectionBulkAction,
+        image_actions.DeleteBulkAction,
+        document_actions.AddTagsBulkAction,
+        document_actions.AddToCollectionBulkAction,
+        document_actions.DeleteBulkAction,
+    ),
+}
 
 
-class ScopedPageBulkActionMixin(ScopedBulkActionMixin):
-    """Pages the viewer may edit; Wagtail's `check_perm` then decides the action."""
-
-    def candidates(self):
-        return editable_pages(self.request.user)
-
-
-def scoped_page_bulk_actions() -> list[type]:
+def scoped_wagtail_bulk_actions() -> list[type]:
     return [
-        type(f"Scoped{action.__name__}", (ScopedPageBulkActionMixin, action), {})
-        for action in (
-            PageDeleteBulkAction,
-            MoveBulkAction,
-            PublishBulkAction,
-            UnpublishBulkAction,
+        type(
+            f"Scoped{action.__name__}",
+            (ScopedBulkActionMixin, action),
+            {"visible_actions": tuple(visible), "__module__": __name__},
         )
+        for visible, actions in WAGTAIL_BULK_ACTIONS.items()
+        for action in actions
     ]
 
 

@@ -396,7 +396,7 @@ def register_moderation_actions(actions):
 # Wagtail registers its own bulk actions at order 0; these replace them (same model
 # and action name, scanned later) with ones that load only what the viewer may see.
 hooks.register("register_bulk_action", admin_scoping.OwnedDeleteBulkAction, order=1)
-for _action in admin_scoping.scoped_page_bulk_actions():
+for _action in admin_scoping.scoped_wagtail_bulk_actions():
     hooks.register("register_bulk_action", _action, order=1)
 
 hooks.register("construct_page_chooser_queryset", admin_scoping.narrow_page_chooser)
