@@ -115,8 +115,8 @@ class Migration(migrations.Migration):
                 ('user', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                'verbose_name': 'history entry of an owned object',
-                'verbose_name_plural': 'history entries of owned objects',
+                'verbose_name': 'log entry',
+                'verbose_name_plural': 'log entries',
                 'ordering': ['-timestamp', '-id'],
                 'abstract': False,
                 'indexes': [models.Index(fields=['uuid', 'action', '-timestamp'], name='mailing_own_uuid_ca2e85_idx'), models.Index(fields=['owner', '-timestamp'], name='mailing_own_owner_i_05ccf2_idx')],

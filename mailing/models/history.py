@@ -50,8 +50,9 @@ class OwnedLogEntry(BaseLogEntry):
 
     class Meta(BaseLogEntry.Meta):
         ordering = ["-timestamp", "-id"]
-        verbose_name = _("history entry of an owned object")
-        verbose_name_plural = _("history entries of owned objects")
+        # Named as Wagtail names its own: the site history counts its rows by them.
+        verbose_name = _("log entry")
+        verbose_name_plural = _("log entries")
         indexes = [
             *BaseLogEntry.Meta.indexes,
             models.Index(fields=["owner", "-timestamp"]),
