@@ -1,10 +1,13 @@
 """Issue 11 finding 5 (the admin half): malformed input is refused, never a 500."""
 
+import io
+
 import pytest
 from django.test import Client as HttpClient
+from openpyxl import load_workbook
 
 from mailing.models import Client, Message
-from tests.factories import make_message, make_user
+from tests.factories import make_client, make_message, make_user
 from tests.security.access import outcome
 
 pytestmark = pytest.mark.django_db
@@ -51,7 +54,7 @@ def test_finding5_message_with_an_empty_html_body_is_saved_without_one():
 def test_finding5_malformed_editor_content_is_a_400_with_a_reason(html_body):
     user = make_user()
     message = make_message(user, subject="Kept", html_body="<p>kept</p>")
-    http = signed_in(user, HTTP_ACCEPT_LANGUAGE="en")
+    http = signed_in(user)
 
     response = http.post(
         f"/admin/mailing/messages/edit/{message.pk}/",
@@ -59,6 +62,43 @@ def test_finding5_malformed_editor_content_is_a_400_with_a_reason(html_body):
     )
 
     assert response.status_code == 400
-    assert "so nothing was saved" in response.content.decode()
+    # In the admin's language for this user (Russian unless they chose English).
+    assert "поэтому ничего не сохранено" in response.content.decode()
     message.refresh_from_db()
     assert (message.subject, message.html_body) == ("Kept", "<p>kept</p>")
+
+
+# XLSX cannot hold most control characters; the export shows U+FFFD in their place.
+REPLACEMENT = "\ufffd"
+
+
+def xlsx_names(response) -> set:
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.getvalue())).active
+    return {row[1] for row in sheet.iter_rows(min_row=2, values_only=True)}
+
+
+@pytest.fixture
+def control_characters():
+    owner = make_user(email="owner@example.com")
+    make_client(owner, email="vt@example.org", full_name="Tab\x0bName")
+    make_client(make_user(), email="other@example.org", full_name="Other\x0cOwner")
+    return owner
+
+
+def test_finding5_xlsx_export_of_a_name_with_a_vertical_tab(control_characters):
+    http = signed_in(control_characters)
+
+    names = xlsx_names(http.get("/admin/mailing/clients/?export=xlsx"))
+
+    assert names == {f"Tab{REPLACEMENT}Name"}
+
+
+def test_finding5_managers_all_owner_xlsx_export_survives_control_characters(
+    control_characters,
+):
+    http = signed_in(make_user("manager"))
+
+    names = xlsx_names(http.get("/admin/mailing/clients/?export=xlsx"))
+
+    assert names == {f"Tab{REPLACEMENT}Name", f"Other{REPLACEMENT}Owner"}

@@ -251,3 +251,13 @@ def test_finding2_editors_see_no_mailing_history(history):
     body = report(make_user("editor")).content.decode()
 
     assert "Alpha-Secret" not in body and "Bravo-Own" not in body
+
+
+def test_finding2_client_csv_export_escapes_formulas(owners):
+    a, b, of_a, of_b = owners
+    make_client(a, email="f@example.org", full_name=FORMULA)
+
+    rows = rows_of(signed_in(a).get("/admin/mailing/clients/?export=csv"))
+
+    assert "'" + FORMULA in {row[1] for row in rows[1:]}
+    assert not any(c.startswith(("=", "+", "-", "@")) for row in rows for c in row)
