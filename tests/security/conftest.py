@@ -61,6 +61,13 @@ def tiny_png(name: str = "probe.png") -> ImageFile:
     return ImageFile(io.BytesIO(buffer.getvalue()), name=name)
 
 
+def signed_in(user: User, **kwargs) -> HttpClient:
+    """A browser of `user`'s; a server error is an answer (500), not an exception."""
+    http = HttpClient(raise_request_exception=False, **kwargs)
+    http.force_login(user)
+    return http
+
+
 def owned_objects(owner: User, tag: str) -> dict:
     """One object of each mailing model for `owner`, its texts marked with `tag`."""
     client = make_client(

@@ -3,20 +3,14 @@
 import io
 
 import pytest
-from django.test import Client as HttpClient
 from openpyxl import load_workbook
 
 from mailing.models import Client, Message
 from tests.factories import make_client, make_message, make_user
 from tests.security.access import outcome
+from tests.security.conftest import signed_in
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(user, **kwargs) -> HttpClient:
-    http = HttpClient(raise_request_exception=False, **kwargs)
-    http.force_login(user)
-    return http
 
 
 @pytest.mark.parametrize("role", ["mailing_user", "superuser"])

