@@ -117,18 +117,17 @@ def narrow_page_chooser(pages, request):
 
 
 class ScopedPageBrowseView(chooser.BrowseView):
-    """The chooser opened at a page shows that page's title: only a visible one.
+    """The chooser shows the page it is opened at (given, or the common ancestor of
+    the page types asked for): only a visible one. The tree's root, titled "Root",
+    is where it starts for everyone."""
 
-    The tree's root (its title is "Root") is where the chooser always starts."""
-
-    def get(self, request, parent_page_id=None):
-        if parent_page_id is not None:
-            parent = Page.objects.filter(pk=parent_page_id, depth__gt=1)
-            if parent.exists() and not parent.filter(
-                pk__in=visible_pages(request.user).values("pk")
-            ):
-                raise Http404
-        return super().get(request, parent_page_id)
+    def get_object_list(self):
+        parent = self.parent_page
+        if parent.depth > 1 and not (
+            visible_pages(self.request.user).filter(pk=parent.pk).exists()
+        ):
+            raise Http404
+        return super().get_object_list()
 
 
 class ScopedPageChosenMultipleView(chooser.ChosenMultipleView):
