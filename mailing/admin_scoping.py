@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from django.http import Http404
 from django.shortcuts import get_list_or_404
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern
 from django.utils.functional import classproperty
 from wagtail.admin.auth import require_admin_access
 from wagtail.admin.views import chooser
@@ -155,18 +155,20 @@ def admin_urlpatterns(patterns) -> list:
 
     Those views take no hook for the page they are opened at or the ids they are
     given, so the patterns keep their address and name and get the scoped view,
-    behind Wagtail's own admin-access check."""
-    scoped = []
+    behind Wagtail's own admin-access check. A name Wagtail no longer has fails
+    loudly here rather than leaving its view unscoped."""
+    scoped, replaced = [], set()
     for pattern in patterns:
         view = SCOPED_ADMIN_VIEWS.get(getattr(pattern, "name", None))
         if isinstance(pattern, URLPattern) and view is not None:
+            replaced.add(pattern.name)
             pattern = URLPattern(
                 pattern.pattern,
                 require_admin_access(view.as_view()),
                 pattern.default_args,
                 pattern.name,
             )
-        elif not isinstance(pattern, URLPattern | URLResolver):
-            raise TypeError(pattern)
         scoped.append(pattern)
+    if missing := set(SCOPED_ADMIN_VIEWS) - replaced:
+        raise LookupError(f"Wagtail's admin has no URL named {sorted(missing)}")
     return scoped
