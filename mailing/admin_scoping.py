@@ -5,8 +5,8 @@ ones the user may not act on by name; its page chooser lists every page of the t
 drafts included, to anyone who may open the admin. Here each of them asks the one
 policy of its model instead: the permission policy of `mailing.permissions` for the
 owned models, Wagtail's page policy for pages (a page title shows only to those who
-may edit the page, or must pass through it to reach one they may edit). An id the
-viewer may not act on is treated like an id that does not exist.
+may edit the page, or must pass through it to reach one they may edit). An id of
+an object the viewer may not see is treated like an id that does not exist.
 """
 
 from __future__ import annotations
