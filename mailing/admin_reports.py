@@ -91,6 +91,20 @@ def daily_chart(attempts, today) -> list[dict]:
     return bars
 
 
+def runs_with_waiting(mailing: Mailing, now) -> list[MailingRun]:
+    """The latest runs, each with its rows waiting for their delivery window."""
+    waiting = Q(
+        attempts__status=Attempt.Status.PENDING,
+        attempts__tries=0,
+        attempts__retry_at__gt=now,
+    )
+    return list(
+        MailingRun.objects.filter(mailing=mailing)
+        .annotate(waiting=Count("attempts", filter=waiting))
+        .order_by("-created_at")[:20]
+    )
+
+
 class ReportIndexView(RoleGatedMixin, WagtailAdminTemplateMixin, TemplateView):
     page_title = gettext_lazy("Reports")
     header_icon = "table"
@@ -150,8 +164,6 @@ class MailingReportView(WagtailAdminTemplateMixin, TemplateView):
             errors=attempts.filter(status__in=FAILED)
             .select_related("client")
             .order_by("-attempted_at")[:10],
-            runs=MailingRun.objects.filter(mailing=self.object).order_by("-created_at")[
-                :20
-            ],
+            runs=runs_with_waiting(self.object, timezone.now()),
         )
         return context

@@ -7,7 +7,10 @@ object itself (Wagtail answers PermissionDenied with a redirect to the admin hom
 and a message) and lists only `for_user` rows.
 """
 
+from datetime import datetime
+
 from django.core.exceptions import PermissionDenied
+from django.utils import timezone
 from django.utils.functional import cached_property
 from wagtail.admin.widgets import ListingButton
 from wagtail.snippets.views import chooser, snippets
@@ -139,7 +142,22 @@ class MailingInspectView(OwnedInspectView):
         return {
             **super().get_context_data(**kwargs),
             "progress": run_progress(self.object),
+            "schedule_zone": self.schedule_zone,
         }
+
+    @cached_property
+    def schedule_zone(self):
+        from .scheduling import mailing_zone
+
+        return mailing_zone(self.object)
+
+    def get_field_display_value(self, field_name, field):
+        # Wagtail's inspect template formats values with |localize, which skips the
+        # conversion to a time zone (it showed UTC): the owner's wall clock here.
+        value = super().get_field_display_value(field_name, field)
+        if isinstance(value, datetime) and timezone.is_aware(value):
+            return timezone.localtime(value, self.schedule_zone)
+        return value
 
     @cached_property
     def header_buttons(self):

@@ -17,4 +17,16 @@ class MailingConfig(AppConfig):
 
         make_every_export_safe()
 
-        from . import signals  # noqa: F401 - connects the Anymail receivers
+        from django.db.models.signals import post_save
+        from wagtail.users.models import UserProfile
+
+        from . import (
+            signals,  # noqa: F401 - connects the Anymail receivers
+            webhooks,  # noqa: F401 - registers the webhook routes' check
+        )
+        from .scheduling import on_profile_saved
+
+        # Schedules follow the owner's time zone, which the account page changes.
+        post_save.connect(
+            on_profile_saved, sender=UserProfile, dispatch_uid="mailing.zone"
+        )

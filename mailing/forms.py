@@ -1,12 +1,16 @@
 """Admin forms. Choices are scoped to the user and the owner comes from the request."""
 
+from datetime import datetime
+
 from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 
 from .models import Client, Mailing, Message
+from .zones import owner_zone, site_zone, zone_names
 
 
 class OwnedModelForm(WagtailAdminModelForm):
@@ -22,10 +26,14 @@ class OwnedModelForm(WagtailAdminModelForm):
         return self.instance.owner
 
 
+def time_zone_choices() -> list[tuple[str, str]]:
+    return [("", _("Same as mine")), *((name, name) for name in sorted(zone_names()))]
+
+
 class ClientForm(OwnedModelForm):
     class Meta:
         model = Client
-        fields = ["email", "full_name", "comment"]
+        fields = ["email", "full_name", "comment", "time_zone"]
 
     def clean_email(self):
         # The unique constraint involves `owner`, which is not a form field, so
@@ -45,8 +53,28 @@ class MessageForm(OwnedModelForm):
         fields = ["subject", "body", "html_body"]
 
 
+class ZonedDateTimeField(forms.DateTimeField):
+    """A date and time shown and read in a given zone, not the viewer's.
+
+    A mailing's schedule is kept in its owner's zone: a manager (or a superuser)
+    editing it sees and types the owner's wall-clock times.
+    """
+
+    zone = None
+
+    def prepare_value(self, value):
+        if self.zone and isinstance(value, datetime) and timezone.is_aware(value):
+            value = timezone.make_naive(value, self.zone)
+        return super().prepare_value(value)
+
+    def to_python(self, value):
+        with timezone.override(self.zone or timezone.get_current_timezone()):
+            return super().to_python(value)
+
+
 class MailingForm(OwnedModelForm):
-    class Meta:
+    # Wagtail's Meta brings its date and time pickers (FORM_FIELD_OVERRIDES).
+    class Meta(WagtailAdminModelForm.Meta):
         model = Mailing
         fields = [
             "name",
@@ -55,14 +83,29 @@ class MailingForm(OwnedModelForm):
             "first_send_at",
             "periodicity",
             "end_at",
+            "window_start",
+            "window_end",
         ]
         widgets = {
             "message": forms.Select,
             "clients": forms.CheckboxSelectMultiple,
         }
+        field_classes = {
+            "first_send_at": ZonedDateTimeField,
+            "end_at": ZonedDateTimeField,
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        zone = owner_zone(self.owner) if self.instance.owner_id else site_zone()
+        for name in ("first_send_at", "end_at"):
+            if name in self.fields:
+                self.fields[name].zone = zone
+        if "first_send_at" in self.fields:
+            self.fields["first_send_at"].help_text = _(
+                "In the owner's time zone, %(zone)s: later sendings keep this time "
+                "of day there, summer time or not."
+            ) % {"zone": zone.key}
         # Only the owner's rows are choices: a foreign id fails as "not a valid
         # choice". The owner, not the viewer, so a superuser editing keeps it sane.
         self.fields["message"].queryset = Message.objects.for_user(
@@ -77,17 +120,23 @@ class MailingForm(OwnedModelForm):
         first, end = cleaned.get("first_send_at"), cleaned.get("end_at")
         if first and end and end <= first:
             self.add_error("end_at", _("The end must come after the first sending."))
+        self._clean_window(cleaned)
         return cleaned
 
-    def save(self, commit=True):
-        mailing = super().save(commit=False)
-        if mailing.status == Mailing.Status.CREATED:
-            # Until the first sending the schedule simply follows the form.
-            mailing.next_send_at = mailing.first_send_at
-        if commit:
-            mailing.save()
-            self.save_m2m()
-        return mailing
+    def _clean_window(self, cleaned) -> None:
+        names = ("window_start", "window_end")
+        if any(name in self.errors or name not in self.fields for name in names):
+            return
+        start, end = (cleaned.get(name) for name in names)
+        if (start is None) != (end is None):
+            missing = "window_end" if end is None else "window_start"
+            self.add_error(
+                missing, _("Give both times of the delivery window, or neither.")
+            )
+        elif start is not None and start == end:
+            self.add_error(
+                "window_end", _("The delivery window must end at another time.")
+            )
 
 
 class ClientImportForm(forms.Form):

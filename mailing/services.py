@@ -27,7 +27,13 @@ from .models import Attempt, Mailing, MailingRun
 from .outbox import claim_batch, claimable
 from .ratelimit import RateLimiter
 from .rendering import PreparedMessage, prepare_message
-from .scheduling import due_mailings, next_slot
+from .scheduling import (
+    claim_slot,
+    due_mailings,
+    finish_schedule,
+    mark_sent_now,
+    next_slot,
+)
 from .smtp import EmailBackend as VestnikSMTPBackend
 from .smtp import envelope_address
 from .unsubscribe import (
@@ -36,6 +42,7 @@ from .unsubscribe import (
     unsubscribe_mailto,
     unsubscribe_url,
 )
+from .windows import hold_for_windows, waiting_for_window
 from .wire import RunWire
 
 logger = logging.getLogger(__name__)
@@ -60,6 +67,7 @@ def open_run(mailing: Mailing, kind: str, slot: datetime) -> MailingRun:
         total=total, skipped_count=recipients - total
     )
     run.total, run.skipped_count = total, recipients - total
+    hold_for_windows(run, timezone.now())
     return run
 
 
@@ -99,24 +107,22 @@ def open_scheduled_runs(now: datetime) -> list[MailingRun]:
 
 
 def _open_scheduled_run(mailing: Mailing, now: datetime) -> MailingRun | None:
-    slot = mailing.next_send_at
+    slot = mailing.next_send_at or mailing.first_send_at
     if mailing.end_at and slot > mailing.end_at:
-        Mailing.objects.filter(pk=mailing.pk, next_send_at=slot).update(
-            next_send_at=None, status=Mailing.Status.FINISHED
-        )
+        claim_slot(mailing, slot, None, Mailing.Status.FINISHED)
         return None
     following = next_slot(mailing, max(slot, now))
     try:
         with transaction.atomic():
             # Moving next_send_at only from the slot we read makes a second
             # scheduler (or a retried task) a no-op; the unique run is the backstop.
-            moved = Mailing.objects.filter(pk=mailing.pk, next_send_at=slot).update(
-                next_send_at=following, status=Mailing.Status.RUNNING
-            )
-            if not moved:
+            if not claim_slot(mailing, slot, following):
                 return None
             run = open_run(mailing, MailingRun.Kind.SCHEDULED, slot)
     except IntegrityError:
+        # The slot already has its run (a copy saved back an old next_send_at):
+        # it is done, so the schedule moves on instead of sticking to it.
+        claim_slot(mailing, slot, following)
         return None
     logger.info("opened run %s of mailing %s for %s", run.pk, mailing.pk, slot)
     transaction.on_commit(lambda: enqueue_run(run.pk))
@@ -133,6 +139,7 @@ def send_now(mailing: Mailing, requested_by) -> MailingRun:
         raise SendError(_("The owner of this mailing is blocked."))
     with transaction.atomic():
         run = open_run(mailing, MailingRun.Kind.MANUAL, timezone.now())
+        mark_sent_now(mailing)
     logger.info("manual run %s of mailing %s by %s", run.pk, mailing.pk, requested_by)
     transaction.on_commit(lambda: enqueue_run(run.pk))
     return run
@@ -304,11 +311,9 @@ def finish_run(run_id: int, now: datetime) -> bool:
     closed = MailingRun.objects.filter(pk=run_id, status__in=OPEN_RUN).update(
         status=status, finished_at=now, started_at=run.started_at or now
     )
-    if closed and run.kind == MailingRun.Kind.SCHEDULED:
-        # No next slot was left when the run opened: the mailing is done.
-        Mailing.objects.filter(pk=run.mailing_id, next_send_at__isnull=True).exclude(
-            status=Mailing.Status.FINISHED
-        ).update(status=Mailing.Status.FINISHED)
+    if closed:
+        # No slot left (the last one, or a `once` sent now): the mailing is done.
+        finish_schedule(run.mailing_id)
     if closed:
         logger.info(
             "run %s %s: %s sent, %s failed, %s skipped",
@@ -394,8 +399,11 @@ def run_progress(mailing: Mailing) -> dict | None:
     if run is None:
         return None
     done = run.sent_count + run.failed_count
+    waiting = waiting_for_window(run, timezone.now()) if run.status in OPEN_RUN else {}
     return {
         "run": run,
+        "waiting": waiting.get("count", 0),
+        "window_opens_at": waiting.get("opens_at"),
         "sent": run.sent_count,
         "failed": run.failed_count,
         "skipped": run.skipped_count,

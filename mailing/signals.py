@@ -34,10 +34,12 @@ SUPPRESSING = {"bounced", "complained"}
 
 def _attempt_id(event) -> int | None:
     """The attempt named by the event: our metadata first, then the ESP's id."""
-    raw = (event.metadata or {}).get("attempt_id")
+    # What a forged or broken payload holds: metadata need not be an object.
+    metadata = event.metadata if isinstance(event.metadata, dict) else {}
+    raw = metadata.get("attempt_id")
     if raw is not None and str(raw).isdigit():
         return int(raw)
-    if event.message_id:
+    if isinstance(event.message_id, str) and event.message_id:
         found = Attempt.objects.filter(esp_message_id=event.message_id)
         return found.values_list("pk", flat=True).first()
     return None
@@ -71,9 +73,8 @@ def _is_soft_bounce(event) -> bool:
     """Some ESPs (Postmark) report soft bounces as `bounced`: no suppression then."""
     esp_event = event.esp_event if isinstance(event.esp_event, dict) else {}
     esp_type = esp_event.get("Type")
-    return esp_type in {"SoftBounce", "Transient"} or (
-        event.mta_response or ""
-    ).startswith("4")
+    soft_type = isinstance(esp_type, str) and esp_type in {"SoftBounce", "Transient"}
+    return soft_type or str(event.mta_response or "").startswith("4")
 
 
 @receiver(tracking)

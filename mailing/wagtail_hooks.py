@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.menu import MenuItem
-from wagtail.admin.panels import FieldPanel, ObjectList
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, ObjectList
 from wagtail.admin.viewsets.base import ViewSet
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
@@ -28,7 +28,7 @@ from . import (
     admin_views,
     moderation,
 )
-from .forms import ClientForm, MailingForm, MessageForm
+from .forms import ClientForm, MailingForm, MessageForm, time_zone_choices
 from .models import (
     Attempt,
     Client,
@@ -137,12 +137,18 @@ class ClientViewSet(OwnedSnippetViewSet):
         "full_name",
         "comment",
         "owner",
+        "time_zone",
         "created_at",
         "unsubscribed_at",
         "suppressed_reason",
     ]
     edit_handler = ObjectList(
-        [FieldPanel("email"), FieldPanel("full_name"), FieldPanel("comment")],
+        [
+            FieldPanel("email"),
+            FieldPanel("full_name"),
+            FieldPanel("comment"),
+            FieldPanel("time_zone", widget=forms.Select(choices=time_zone_choices)),
+        ],
         base_form_class=ClientForm,
     )
 
@@ -210,6 +216,8 @@ class MailingViewSet(OwnedSnippetViewSet):
         "first_send_at",
         "periodicity",
         "end_at",
+        "window_start",
+        "window_end",
         "status",
         "is_enabled",
         "next_send_at",
@@ -225,6 +233,14 @@ class MailingViewSet(OwnedSnippetViewSet):
             FieldPanel("first_send_at"),
             FieldPanel("periodicity"),
             FieldPanel("end_at"),
+            FieldRowPanel(
+                [FieldPanel("window_start"), FieldPanel("window_end")],
+                heading=_("Delivery window"),
+                help_text=_(
+                    "Each recipient gets the mailing between these times of their "
+                    "own day, in their time zone (or yours when they have none)."
+                ),
+            ),
         ],
         base_form_class=MailingForm,
     )

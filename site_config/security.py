@@ -9,8 +9,6 @@ defaults (it is exempt by path).
 https://developer.mozilla.org/docs/Web/HTTP/Guides/CSP
 """
 
-import warnings
-
 from django.conf import settings
 
 
@@ -30,30 +28,3 @@ class ContentSecurityPolicyMiddleware:
             # A view that sets its own policy (a stricter one) keeps it.
             response.headers.setdefault("Content-Security-Policy", self.header)
         return response
-
-
-def configured_webhooks() -> list:
-    """Anymail's webhook routes for the ESPs this install is configured for.
-
-    Anymail builds the view on every request, and an ESP without its settings raises
-    AnymailConfigurationError there: routing all of them let any visitor produce
-    HTTP 500s at a dozen addresses. Only views that can be built are routed.
-    """
-    from anymail import urls as anymail_urls
-    from anymail.exceptions import AnymailConfigurationError
-
-    routed = []
-    for pattern in anymail_urls.urlpatterns:
-        view = pattern.callback
-        try:
-            with warnings.catch_warnings():
-                # The missing-secret warning is production.py's job (it refuses).
-                warnings.simplefilter("ignore")
-                instance = view.view_class(**view.view_initkwargs)
-        except AnymailConfigurationError:  # includes AnymailImproperlyInstalled
-            continue
-        # Mandrill defers its missing-key error to each request: same 500.
-        if getattr(instance, "webhook_key", True) is None:
-            continue
-        routed.append(pattern)
-    return routed

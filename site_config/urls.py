@@ -10,9 +10,10 @@ from accounts.views import admin_login, admin_password_reset
 from blog.feeds import LatestPostsAtomFeed, LatestPostsFeed
 from home.views import robots_txt
 from mailing.admin_scoping import admin_urlpatterns
+from mailing.webhooks import URL_PREFIX as WEBHOOKS
+from mailing.webhooks import webhook_urlpatterns
 
 from .health import healthz
-from .security import configured_webhooks
 
 # Addresses that never change with the language: machines and emails link to them.
 urlpatterns = [
@@ -24,7 +25,8 @@ urlpatterns = [
     path("admin/", include(admin_urlpatterns(wagtailadmin_urls.urlpatterns))),
     path("documents/", include(wagtaildocs_urls)),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("anymail/", include((configured_webhooks(), "anymail"))),
+    # ESP webhooks, fail-closed: none without ANYMAIL_WEBHOOK_SECRET.
+    path(WEBHOOKS, include((webhook_urlpatterns(), "anymail"))),
     # Links in sent emails and RFC 8058 one-click POSTs: never language-prefixed.
     path("", include("mailing.urls")),
     path("robots.txt", robots_txt, name="robots_txt"),

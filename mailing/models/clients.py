@@ -3,6 +3,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
+from ..zones import validate_time_zone
 from .ownership import OwnedQuerySet, no_line_breaks
 
 
@@ -18,6 +19,14 @@ class Client(models.Model):
         _("full name"), max_length=255, validators=[no_line_breaks]
     )
     comment = models.TextField(_("comment"), blank=True)
+    # For delivery windows in the recipient's own day; blank: the owner's zone.
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text=_("Leave empty to use your own time zone."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     unsubscribed_at = models.DateTimeField(_("unsubscribed at"), null=True, blank=True)
     suppressed_reason = models.CharField(

@@ -1,5 +1,7 @@
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .clients import Client
@@ -9,9 +11,16 @@ from .ownership import OwnedQuerySet
 
 class MailingQuerySet(OwnedQuerySet):
     def due(self, now):
-        """Mailings whose next slot has come: enabled, unfinished, owner allowed."""
+        """Mailings whose next slot has come: enabled, unfinished, owner allowed.
+
+        A mailing saved around Mailing.save (bulk_create, a data migration's
+        historical model) has no next_send_at yet: its first slot is due.
+        """
+        never_scheduled = Q(
+            next_send_at__isnull=True, status=Mailing.Status.CREATED
+        ) & Q(first_send_at__lte=now)
         return self.filter(
-            next_send_at__lte=now,
+            Q(next_send_at__lte=now) | never_scheduled,
             is_enabled=True,
             owner__is_active=True,
             owner__is_blocked=False,
@@ -59,6 +68,20 @@ class Mailing(models.Model):
     )
     is_enabled = models.BooleanField(_("enabled"), default=True)
     next_send_at = models.DateTimeField(_("next send at"), null=True, blank=True)
+    # Each recipient gets the mailing between these times of their own day (their
+    # client time zone, else the owner's); both empty: whenever the run sends.
+    window_start = models.TimeField(
+        _("delivery window from"),
+        null=True,
+        blank=True,
+        help_text=_("Recipient's local time. Leave both empty to send at once."),
+    )
+    window_end = models.TimeField(
+        _("delivery window until"),
+        null=True,
+        blank=True,
+        help_text=_("Recipient's local time; earlier than the start: past midnight."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -78,6 +101,48 @@ class Mailing(models.Model):
             models.Index(fields=["status", "is_enabled", "next_send_at"]),
             models.Index(fields=["owner", "created_at"]),
         ]
+        constraints = [
+            # A window is two different times, or none at all.
+            models.CheckConstraint(
+                condition=(
+                    Q(window_start__isnull=True, window_end__isnull=True)
+                    | (
+                        Q(window_start__isnull=False, window_end__isnull=False)
+                        & ~Q(window_start=models.F("window_end"))
+                    )
+                ),
+                name="mailing_window_both_or_none",
+            ),
+        ]
 
     def __str__(self):
         return self.name
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        from ..scheduling import schedule_snapshot
+
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_schedule = schedule_snapshot(instance)
+        return instance
+
+    def save(self, *args, **kwargs):
+        # The schedule's invariant lives here, not in a form: every path that saves
+        # a mailing (admin, shell, API, a command) gets the right next_send_at.
+        from ..scheduling import keep_schedule, schedule_snapshot
+
+        kwargs["update_fields"] = keep_schedule(
+            self, kwargs.get("update_fields"), timezone.now()
+        )
+        super().save(*args, **kwargs)
+        self._loaded_schedule = schedule_snapshot(self)
+
+    def refresh_from_db(self, *args, **kwargs):
+        from ..scheduling import schedule_snapshot
+
+        super().refresh_from_db(*args, **kwargs)
+        self._loaded_schedule = schedule_snapshot(self)
+
+    @property
+    def has_window(self) -> bool:
+        return self.window_start is not None and self.window_end is not None

@@ -13,6 +13,8 @@ import environ
 import redis
 from django.utils.translation import gettext_lazy as _
 
+from site_config.anymail_env import anymail_settings
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
@@ -222,13 +224,23 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 SUPPORT_EMAIL = env.str("SUPPORT_EMAIL", default="")
 # A server that accepts the connection and then hangs costs one timeout, not a consumer.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
-ANYMAIL = {
-    key.removeprefix("ANYMAIL_"): value
-    for key, value in os.environ.items()
-    if key.startswith("ANYMAIL_")
-}
+# Every ANYMAIL_* variable, typed (site_config/anymail_env.py): each ESP's keys and
+# webhook signing keys (README, "ESP webhooks").
+ANYMAIL = anymail_settings(os.environ)
 # (connect, read) seconds for ESP HTTP APIs.
 ANYMAIL.setdefault("REQUESTS_TIMEOUT", (5, 30))
+# The ESPs whose tracking and inbound webhooks are routed under /anymail/ (comma-
+# separated route names such as mailgun or amazon_ses, or "all"). Unset: the ESP
+# of EMAIL_BACKEND, none over SMTP. No route is ever routed without
+# ANYMAIL_WEBHOOK_SECRET (mailing/webhooks.py); production refuses to start then.
+WEBHOOK_ESPS_FROM_ENV = env.list("WEBHOOK_ESPS", default=None)
+if WEBHOOK_ESPS_FROM_ENV is None:
+    _esp = EMAIL_BACKEND.removeprefix("anymail.backends.").partition(".")[0]
+    _is_esp = EMAIL_BACKEND.startswith("anymail.backends.") and _esp != "test"
+    WEBHOOK_ESPS = [_esp] if _is_esp else []
+else:
+    WEBHOOK_ESPS = [name.strip().lower() for name in WEBHOOK_ESPS_FROM_ENV]
+    WEBHOOK_ESPS = [name for name in WEBHOOK_ESPS if name]
 
 # --- Sending mailings (mailing/services.py) ---------------------------------------
 

@@ -1,7 +1,14 @@
 """Local development: `make run`. Debug on, a throwaway key, everything embedded."""
 
 from .base import *  # noqa: F403
-from .base import ALLOWED_HOSTS, ANYMAIL, BASE_URL, SECRET_KEY
+from .base import (
+    ALLOWED_HOSTS,
+    ANYMAIL,
+    BASE_URL,
+    SECRET_KEY,
+    WEBHOOK_ESPS,
+    WEBHOOK_ESPS_FROM_ENV,
+)
 
 DEBUG = True
 # A fixed development key: never used in production, which refuses to start without one.
@@ -16,3 +23,5 @@ WHITENOISE_AUTOREFRESH = True
 
 # Tracking webhooks need basic auth; a fixed pair for local tries only.
 ANYMAIL = {"WEBHOOK_SECRET": "dev:dev-webhook", **ANYMAIL}
+# Every ESP's routes that can be built, to try them locally, unless told otherwise.
+WEBHOOK_ESPS = ["all"] if WEBHOOK_ESPS_FROM_ENV is None else WEBHOOK_ESPS

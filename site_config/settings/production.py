@@ -12,9 +12,9 @@ from .base import (
     ANYMAIL,
     BASE_URL,
     BEHIND_TLS_PROXY,
-    EMAIL_BACKEND,
     SECRET_KEY,
     SECURE_SSL_REDIRECT_FROM_ENV,
+    WEBHOOK_ESPS,
 )
 
 _missing = [
@@ -26,8 +26,10 @@ _missing = [
     )
     if not value
 ]
-# Tracking webhooks without basic auth would let anyone mark attempts bounced.
-if EMAIL_BACKEND.startswith("anymail.") and not ANYMAIL.get("WEBHOOK_SECRET"):
+# Webhooks fail closed: routes without basic auth would let anyone forge a bounce
+# or an unsubscribe. They are wanted for WEBHOOK_ESPS (by default the ESP that
+# sends); over SMTP with none wanted, none is mounted (mailing/webhooks.py).
+if WEBHOOK_ESPS and not ANYMAIL.get("WEBHOOK_SECRET"):
     _missing.append("ANYMAIL_WEBHOOK_SECRET")
 if _missing:
     raise ImproperlyConfigured(

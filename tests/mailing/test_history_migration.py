@@ -7,8 +7,8 @@ from django.utils import timezone
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
-BEFORE = [("mailing", "0004_sending_engine")]
-AFTER = [("mailing", "0005_owned_history")]
+BEFORE = [("mailing", "0005_schedule_zones_windows")]
+AFTER = [("mailing", "0006_owned_history")]
 
 
 def migrate(targets):

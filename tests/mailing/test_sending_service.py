@@ -120,7 +120,8 @@ def test_send_now_is_a_manual_run_through_the_same_sender(
     assert (run.kind, run.status, run.sent_count) == ("manual", "finished", 2)
     assert len(mail.outbox) == 2
     mailing.refresh_from_db()
-    assert mailing.status == Mailing.Status.CREATED  # the schedule is untouched
+    # A `once` mailing sent now is done: the scheduler does not send it again.
+    assert (mailing.status, mailing.next_send_at) == (Mailing.Status.FINISHED, None)
 
 
 @pytest.mark.django_db
