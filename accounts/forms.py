@@ -2,25 +2,14 @@ from django import forms
 from django.contrib.auth import authenticate
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.password_validation import (
-    password_validators_help_text_html,
-    validate_password,
-)
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from . import tasks
 from .models import User, normalize_email
-from .services import queue_email
-from .throttling import (
-    LOGIN_FAILURES,
-    Attempt,
-    clear_account_failures,
-    client_ip,
-    is_throttled,
-    record,
-)
+from .services import queue_email, resend_verification
+from .throttling import LOGIN_FAILURES, Attempt, release, reserve
 
 MAX_AVATAR_BYTES = 2 * 1024 * 1024
 
@@ -51,9 +40,14 @@ class LoginForm(BootstrapMixin, auth_forms.AuthenticationForm):
     error_messages = {
         **auth_forms.AuthenticationForm.error_messages,
         "invalid_login": _("The email or the password is wrong. Please try again."),
-        "throttled": _(
-            "Too many failed sign-in attempts. Please wait %(minutes)s minutes "
-            "and try again, or reset your password."
+        "throttled_account": _(
+            "Too many failed sign-in attempts for this account. To get back in "
+            "now, reset your password: a new password lifts the lock. Or wait "
+            "%(minutes)s minutes and try again."
+        ),
+        "throttled_ip": _(
+            "Too many failed sign-in attempts from your network. Please wait "
+            "%(minutes)s minutes and try again."
         ),
         "unverified": _(
             "Your email address is not verified yet. Follow the link in the email "
@@ -65,6 +59,8 @@ class LoginForm(BootstrapMixin, auth_forms.AuthenticationForm):
     }
 
     unverified_email = ""
+    # "account" or "ip" when a throttle refused the try: the page offers the way out.
+    locked = ""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -78,23 +74,23 @@ class LoginForm(BootstrapMixin, auth_forms.AuthenticationForm):
         password = self.cleaned_data.get("password")
         if not email or not password:
             return self.cleaned_data
-        attempt = Attempt(LOGIN_FAILURES, client_ip(self.request), email)
-        if is_throttled(attempt):
+        attempt = Attempt.of(LOGIN_FAILURES, self.request, email)
+        self.locked = reserve(attempt) or ""
+        if self.locked:
             raise ValidationError(
-                self.error_messages["throttled"],
+                self.error_messages[f"throttled_{self.locked}"],
                 code="throttled",
                 params={"minutes": LOGIN_FAILURES.minutes},
             )
         self.user_cache = authenticate(self.request, username=email, password=password)
         if self.user_cache is None:
             self._explain_refusal(email, password)
-            record(attempt)
             raise self.get_invalid_login_error()
-        clear_account_failures(attempt)
+        release(attempt)
         return self.cleaned_data
 
     def _explain_refusal(self, email: str, password: str) -> None:
-        user = User.objects.filter(email__iexact=normalize_email(email)).first()
+        user = User.objects.by_email(email).first()
         if user is None:
             make_password(password)  # as costly as checking a real password
             return
@@ -108,37 +104,20 @@ class LoginForm(BootstrapMixin, auth_forms.AuthenticationForm):
 
 
 class SignupForm(BootstrapMixin, forms.Form):
+    """Only the address: the password is chosen behind the emailed link."""
+
     email = forms.EmailField(
         label=_("Email"),
         max_length=254,
+        help_text=_(
+            "We will email you a link. Follow it to choose your password and "
+            "finish signing up."
+        ),
         widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
-    )
-    password1 = forms.CharField(
-        label=_("Password"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=password_validators_help_text_html(),
-    )
-    password2 = forms.CharField(
-        label=_("Password again"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
     def clean_email(self):
         return normalize_email(self.cleaned_data["email"])
-
-    def clean(self):
-        cleaned = super().clean()
-        password1, password2 = cleaned.get("password1"), cleaned.get("password2")
-        if password1 and password2 and password1 != password2:
-            self.add_error("password2", _("The two passwords differ."))
-        elif password1:
-            try:
-                validate_password(password1, User(email=cleaned.get("email", "")))
-            except ValidationError as error:
-                self.add_error("password1", error)
-        return cleaned
 
 
 class EmailForm(BootstrapMixin, forms.Form):
@@ -216,8 +195,16 @@ class PasswordResetForm(BootstrapMixin, auth_forms.PasswordResetForm):
     """Django's reset form, mailing in the user's language with an HTML part."""
 
     def get_users(self, email):
-        return (user for user in super().get_users(email) if not user.is_blocked)
+        # Django's own lookup is `iexact`: see UserManager.by_email.
+        users = User.objects.by_email(email).filter(is_active=True, is_blocked=False)
+        return (user for user in users if user.has_usable_password())
 
     def send_mail(self, subject_template, email_template, context, *args, **kwargs):
         # The consumer makes its own token: none travels through the queue.
         queue_email(tasks.send_password_reset_email, context["user"].pk)
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        # An account still waiting for its first password has nothing to reset:
+        # its sign-up link, where the password is chosen, is sent instead.
+        resend_verification(self.cleaned_data["email"])

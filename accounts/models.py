@@ -1,3 +1,5 @@
+import unicodedata
+
 from django.conf import settings
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractUser
@@ -11,15 +13,28 @@ EDITORS_GROUP = "Editors"
 
 
 def normalize_email(email: str) -> str:
-    """The one spelling of an address used for storage, lookups and throttle keys."""
-    return (email or "").strip().lower()
+    """The one spelling of an address used for storage, lookups and throttle keys.
+
+    NFKC as Django's login form applies to what is typed (fullwidth letters, the
+    long s), then lower case.
+    """
+    return unicodedata.normalize("NFKC", email or "").strip().lower()
 
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
+    def by_email(self, email):
+        """The account of an address: equal to its one spelling, never `iexact`.
+
+        Addresses are stored normalised, so equality finds every case variant;
+        `iexact` is UPPER() = UPPER() on PostgreSQL, which also matched a dotless ı
+        to i and so signed `user@vestnık.example` in to `user@vestnik.example`.
+        """
+        return self.filter(email=normalize_email(email))
+
     def get_by_natural_key(self, email):
-        return self.get(email__iexact=normalize_email(email))
+        return self.by_email(email).get()
 
     def _create_user(self, email, password, **extra_fields):
         if not email:

@@ -45,27 +45,28 @@ def queue_email(task: TaskWrapper, *args) -> None:
             logger.exception("Could not send the email without the queue either")
 
 
-def register(email: str, password: str, language: str) -> None:
-    """Create an inactive account and mail its verification link.
+def register(email: str, language: str) -> None:
+    """Create an inactive account without a password and mail its link.
 
-    For an address that already has an account the page looks the same; the
-    owner gets an email instead (a fresh link if still unverified).
+    Whoever follows the link chooses the password (`finish_sign_up`): a password
+    typed at sign-up would belong to whoever typed it, who need not own the inbox
+    (pre-account hijacking). For an address that already has an account the page
+    looks the same; the owner gets an email instead (a fresh link if unverified).
     """
     email = normalize_email(email)
-    existing = User.objects.filter(email__iexact=email).first()
+    existing = User.objects.by_email(email).first()
     if existing is None:
         try:
             with transaction.atomic():
                 user = User.objects.create_user(
-                    email, password, is_active=False, language=language
+                    email, None, is_active=False, language=language
                 )
         except IntegrityError:  # a parallel sign-up with the same address won
-            existing = User.objects.get(email__iexact=email)
+            existing = User.objects.by_email(email).get()
         else:
             # Committed above, so the consumer finds the row.
             queue_email(tasks.send_verification_email, user.pk)
             return
-    make_password(password)  # the same hashing cost as a new account: timing is equal
     if existing.email_verified_at is None and not existing.is_blocked:
         queue_email(tasks.send_verification_email, existing.pk)
     else:
@@ -77,22 +78,41 @@ def resend_verification(email: str) -> None:
     email = normalize_email(email)
     if not cache.add(f"resend-verification:{email}", 1, RESEND_INTERVAL_SECONDS):
         return
-    user = User.objects.filter(
-        email__iexact=email, email_verified_at__isnull=True, is_blocked=False
-    ).first()
+    user = (
+        User.objects.by_email(email)
+        .filter(email_verified_at__isnull=True, is_blocked=False)
+        .first()
+    )
     if user is not None:
         queue_email(tasks.send_verification_email, user.pk)
 
 
-def verify_email(token: str) -> User:
+def account_to_verify(token: str) -> User:
+    """The account a sign-up link is for, while it still waits for its password."""
     user, _ = load_token(token, VERIFY_SALT)
-    if user.email_verified_at is not None:
+    if user.email_verified_at is not None or user.is_blocked:
         raise InvalidLink
+    return user
+
+
+def finish_sign_up(user: User, password: str) -> User:
+    """Verify the address and set the password chosen by whoever followed the link.
+
+    One update claims the account, so of two posts of the same link only one sets
+    a password; the changed state kills every other link sent for it.
+    """
     with transaction.atomic():
-        user.email_verified_at = timezone.now()
-        user.is_active = True
-        user.save(update_fields=["email_verified_at", "is_active"])
+        claimed = User.objects.filter(
+            pk=user.pk, email_verified_at__isnull=True, is_blocked=False
+        ).update(
+            password=make_password(password),
+            email_verified_at=timezone.now(),
+            is_active=True,
+        )
+        if not claimed:
+            raise InvalidLink
         user.groups.add(Group.objects.get(name=MAILING_USERS_GROUP))
+    user.refresh_from_db()
     return user
 
 
@@ -103,7 +123,7 @@ def request_email_change(user: User, new_email: str) -> None:
     the requester sees the same page.
     """
     new_email = normalize_email(new_email)
-    other = User.objects.filter(email__iexact=new_email).exclude(pk=user.pk).first()
+    other = User.objects.by_email(new_email).exclude(pk=user.pk).first()
     if other is not None:
         queue_email(tasks.send_existing_account_email, other.pk)
         return
@@ -115,7 +135,7 @@ def confirm_email_change(token: str) -> User:
     new_email = normalize_email(data.get("e", ""))
     if not new_email:
         raise InvalidLink
-    if User.objects.filter(email__iexact=new_email).exclude(pk=user.pk).exists():
+    if User.objects.by_email(new_email).exclude(pk=user.pk).exists():
         raise EmailTaken
     old_email, user.email = user.email, new_email
     user.email_verified_at = timezone.now()

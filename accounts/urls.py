@@ -7,7 +7,7 @@ app_name = "accounts"
 urlpatterns = [
     path("signup/", views.SignupView.as_view(), name="signup"),
     path("signup/done/", views.SignupDoneView.as_view(), name="signup_done"),
-    path("verify/<str:token>/", views.verify_email, name="verify_email"),
+    path("verify/<str:token>/", views.FinishSignupView.as_view(), name="verify_email"),
     path(
         "verify-resend/",
         views.ResendVerificationView.as_view(),

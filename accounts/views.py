@@ -1,6 +1,8 @@
 """Public account pages. Thin: forms validate, services act, views show the outcome."""
 
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
@@ -24,7 +26,13 @@ from .forms import (
     SetPasswordForm,
     SignupForm,
 )
-from .throttling import PASSWORD_RESETS, Attempt, client_ip, is_throttled, record
+from .throttling import (
+    LOGIN_FAILURES,
+    PASSWORD_RESETS,
+    Attempt,
+    forgive_account,
+    reserve,
+)
 
 
 class LoginView(auth_views.LoginView):
@@ -47,7 +55,6 @@ class LogoutView(auth_views.LogoutView):
     """POST only (Django 5): a link or an image tag cannot sign anyone out."""
 
 
-@method_decorator(sensitive_post_parameters("password1", "password2"), "dispatch")
 class SignupView(FormView):
     form_class = SignupForm
     template_name = "accounts/signup.html"
@@ -55,9 +62,7 @@ class SignupView(FormView):
 
     def form_valid(self, form):
         services.register(
-            form.cleaned_data["email"],
-            form.cleaned_data["password1"],
-            language=self.request.LANGUAGE_CODE,
+            form.cleaned_data["email"], language=self.request.LANGUAGE_CODE
         )
         # The same answer whether or not the address already had an account.
         return super().form_valid(form)
@@ -80,13 +85,41 @@ class ResendVerificationView(FormView):
         return super().form_valid(form)
 
 
-def verify_email(request: HttpRequest, token: str) -> HttpResponse:
-    try:
-        services.verify_email(token)
-    except services.InvalidLink:
-        return render(request, "accounts/link_invalid.html", status=400)
-    messages.success(request, _("Your email address is verified. Please sign in."))
-    return redirect("accounts:login")
+@method_decorator(
+    sensitive_post_parameters("new_password1", "new_password2"), "dispatch"
+)
+class FinishSignupView(FormView):
+    """The emailed link: whoever follows it chooses the password, and is in.
+
+    Opening the link changes nothing (mail scanners open links); the POST with a
+    valid password verifies the address, activates the account and signs in.
+    """
+
+    form_class = SetPasswordForm
+    template_name = "accounts/finish_signup.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            self.account = services.account_to_verify(kwargs["token"])
+        except services.InvalidLink:
+            return render(request, "accounts/link_invalid.html", status=400)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.account}
+
+    def form_valid(self, form):
+        try:
+            user = services.finish_sign_up(
+                self.account, form.cleaned_data["new_password1"]
+            )
+        except services.InvalidLink:
+            return render(self.request, "accounts/link_invalid.html", status=400)
+        login(self.request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+        messages.success(
+            self.request, _("Your email address is verified and your password is set.")
+        )
+        return redirect(settings.LOGIN_REDIRECT_URL)
 
 
 class PasswordResetView(auth_views.PasswordResetView):
@@ -97,10 +130,8 @@ class PasswordResetView(auth_views.PasswordResetView):
     def form_valid(self, form):
         # Throttled or not, the answer is the same redirect: only the flashed
         # message differs, and it depends on the counters, never on the account.
-        attempt = Attempt(
-            PASSWORD_RESETS, client_ip(self.request), form.cleaned_data["email"]
-        )
-        if is_throttled(attempt):
+        attempt = Attempt.of(PASSWORD_RESETS, self.request, form.cleaned_data["email"])
+        if reserve(attempt):
             messages.warning(
                 self.request,
                 _(
@@ -111,7 +142,6 @@ class PasswordResetView(auth_views.PasswordResetView):
                 % {"minutes": PASSWORD_RESETS.minutes},
             )
             return redirect(self.success_url)
-        record(attempt)
         return super().form_valid(form)
 
 
@@ -123,6 +153,11 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     form_class = SetPasswordForm
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password_reset_complete")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        forgive_account(LOGIN_FAILURES, form.user)
+        return response
 
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):

@@ -15,7 +15,6 @@ from django.utils.functional import cached_property
 from wagtail.admin.widgets import ListingButton
 from wagtail.snippets.views import chooser, snippets
 
-from .exports import FormulaSafeExportMixin
 from .models import sees_every_owner
 from .permissions import policy_for
 
@@ -49,7 +48,7 @@ class OwnedObjectMixin:
         return obj
 
 
-class OwnedIndexView(FormulaSafeExportMixin, snippets.IndexView):
+class OwnedIndexView(snippets.IndexView):
     select_related: tuple[str, ...] = ("owner",)
     owner_columns = ("owner", "mailing__owner")
 
@@ -215,10 +214,19 @@ class OwnedChosenMultipleView(chooser.SnippetChosenMultipleView):
         )
 
 
+class NoCreationFromChooserView(chooser.SnippetCreateView):
+    """Creating from a chooser would bypass the owner-setting form, so the chooser
+    has no "create" tab; its address refuses everyone (Wagtail still routes it, and
+    with no form it failed with a 500)."""
+
+    def can_create(self):
+        return False
+
+
 class OwnedChooserViewSet(chooser.SnippetChooserViewSet):
     choose_view_class = OwnedChooseView
     choose_results_view_class = OwnedChooseResultsView
     chosen_view_class = OwnedChosenView
     chosen_multiple_view_class = OwnedChosenMultipleView
-    # Creating from a chooser would bypass the owner-setting form.
+    create_view_class = NoCreationFromChooserView
     creation_form_class = None

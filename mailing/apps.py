@@ -13,6 +13,10 @@ class MailingConfig(AppConfig):
 
         register_policies()
 
+        from .exports import make_every_export_safe
+
+        make_every_export_safe()
+
         from django.db.models.signals import post_save
         from wagtail.users.models import UserProfile
 

@@ -16,6 +16,7 @@ from .models import (
     Mailing,
     Message,
     SenderIdentity,
+    owner_id_of,
     sees_every_owner,
 )
 
@@ -28,12 +29,6 @@ def is_usable(user) -> bool:
     return bool(
         user and user.is_authenticated and user.is_active and not user.is_blocked
     )
-
-
-def owner_id_of(instance) -> int:
-    if isinstance(instance, Attempt):
-        return instance.mailing.owner_id
-    return instance.owner_id
 
 
 class OwnerPermissionPolicy(ModelPermissionPolicy):

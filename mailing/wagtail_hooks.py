@@ -7,6 +7,7 @@ register_snippet; then the hooks. Ownership is decided by mailing.permissions
 
 import django_filters
 from django import forms
+from django.apps import apps
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
@@ -24,6 +25,7 @@ from . import (
     admin_composition,
     admin_imports,
     admin_reports,
+    admin_scoping,
     admin_views,
     moderation,
 )
@@ -41,7 +43,9 @@ from .models import (
     EmailLayout,
     Mailing,
     Message,
+    OwnedLogEntry,
     SenderIdentity,
+    is_owned_model,
     sees_every_owner,
 )
 
@@ -501,6 +505,13 @@ def add_figures_panel(request, panels):
 
 
 @hooks.register("register_log_actions")
+def log_owned_models_apart(actions):
+    for model in apps.get_app_config("mailing").get_models():
+        if is_owned_model(model):
+            actions.register_model(model, OwnedLogEntry)
+
+
+@hooks.register("register_log_actions")
 def register_moderation_actions(actions):
     actions.register_action(
         moderation.DISABLE_ACTION, _("Disable mailing"), _("Mailing disabled")
@@ -512,3 +523,12 @@ def register_moderation_actions(actions):
     actions.register_action(
         moderation.UNBLOCK_ACTION, _("Unblock user"), _("User unblocked")
     )
+
+
+# Wagtail registers its own bulk actions at order 0; these replace them (same model
+# and action name, scanned later) with ones that load only what the viewer may see.
+hooks.register("register_bulk_action", admin_scoping.OwnedDeleteBulkAction, order=1)
+for _action in admin_scoping.scoped_wagtail_bulk_actions():
+    hooks.register("register_bulk_action", _action, order=1)
+
+hooks.register("construct_page_chooser_queryset", admin_scoping.narrow_page_chooser)

@@ -9,6 +9,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 from accounts.views import admin_login, admin_password_reset
 from blog.feeds import LatestPostsAtomFeed, LatestPostsFeed
 from home.views import robots_txt
+from mailing.admin_scoping import admin_urlpatterns
 from mailing.webhooks import URL_PREFIX as WEBHOOKS
 from mailing.webhooks import webhook_urlpatterns
 
@@ -20,7 +21,8 @@ urlpatterns = [
     # Wagtail's own login and reset lead to the accounts pages: no second door.
     path("admin/login/", admin_login, name="admin_login_redirect"),
     path("admin/password_reset/", admin_password_reset),
-    path("admin/", include(wagtailadmin_urls)),
+    # Wagtail's admin, its page chooser scoped to the pages the viewer may see.
+    path("admin/", include(admin_urlpatterns(wagtailadmin_urls.urlpatterns))),
     path("documents/", include(wagtaildocs_urls)),
     path("i18n/", include("django.conf.urls.i18n")),
     # ESP webhooks, fail-closed: none without ANYMAIL_WEBHOOK_SECRET.
@@ -35,6 +37,9 @@ if settings.DEBUG:
     from django.conf.urls.static import static
 
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+# A 400 that says why when the refusal was written for the sender.
+handler400 = "site_config.errors.bad_request"
 
 # Russian at the bare path, English under /en/.
 urlpatterns += i18n_patterns(

@@ -2,13 +2,17 @@
 and tools use. Import models from here (`from mailing.models import Client`)."""
 
 from .clients import Client
+from .history import OwnedLogEntry
 from .layouts import EmailLayout, EmailLayoutQuerySet
 from .mailings import Mailing, MailingQuerySet
 from .messages import Message
 from .ownership import (
     MailingOwnedQuerySet,
     OwnedQuerySet,
+    is_owned_model,
     no_line_breaks,
+    owned_by,
+    owner_id_of,
     sees_every_owner,
 )
 from .runs import Attempt, MailingRun
@@ -24,9 +28,13 @@ __all__ = [
     "MailingQuerySet",
     "MailingRun",
     "Message",
+    "OwnedLogEntry",
     "OwnedQuerySet",
     "SenderIdentity",
     "SenderIdentityQuerySet",
+    "is_owned_model",
     "no_line_breaks",
+    "owned_by",
+    "owner_id_of",
     "sees_every_owner",
 ]

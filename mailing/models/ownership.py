@@ -15,17 +15,33 @@ def sees_every_owner(user) -> bool:
     return user.is_superuser or user.has_perm("mailing.view_all_owners")
 
 
+def owned_by(queryset, user, owner_lookup: str = "owner"):
+    """The one ownership rule: what `user` may see. Managers see every owner."""
+    if not user.is_authenticated or not user.is_active or user.is_blocked:
+        return queryset.none()
+    if sees_every_owner(user):
+        return queryset
+    return queryset.filter(**{owner_lookup: user})
+
+
 class OwnedQuerySet(models.QuerySet):
     owner_lookup = "owner"
 
     def for_user(self, user):
-        """The one ownership rule: what `user` may see. Managers see every owner."""
-        if not user.is_authenticated or not user.is_active or user.is_blocked:
-            return self.none()
-        if sees_every_owner(user):
-            return self
-        return self.filter(**{self.owner_lookup: user})
+        return owned_by(self, user, self.owner_lookup)
 
 
 class MailingOwnedQuerySet(OwnedQuerySet):
     owner_lookup = "mailing__owner"
+
+
+def is_owned_model(model) -> bool:
+    return isinstance(model._default_manager.all(), OwnedQuerySet)
+
+
+def owner_id_of(instance) -> int | None:
+    """The owner of an owned object, found along its queryset's owner lookup."""
+    *path, owner = type(instance)._default_manager.all().owner_lookup.split("__")
+    for step in path:
+        instance = getattr(instance, step)
+    return getattr(instance, f"{owner}_id")

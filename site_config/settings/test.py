@@ -15,6 +15,9 @@ HUEY = {**HUEY, "immediate": True}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Keep uploaded files of the suite out of the project's media folder.
 MEDIA_ROOT = BASE_DIR / ".test-media"  # noqa: F405
+# Client CSV uploads wait in the checkout too: the default, a folder in /tmp, is
+# shared by every checkout's suite on the machine, and the upload checks count it.
+CLIENT_IMPORT_DIR = str(BASE_DIR / ".test-media" / "client-imports")  # noqa: F405
 # Static files straight from the apps and STATICFILES_DIRS: no collectstatic needed.
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True

@@ -3,11 +3,18 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.core import mail
+from django.core.cache import cache
 from django.utils import timezone
 
 from accounts.models import MAILING_USERS_GROUP, User
 from tests.accounts.conftest import path_in
-from tests.accounts.helpers import SIGNUP_PASSWORD, is_logged_in, log_in, sign_up
+from tests.accounts.helpers import (
+    SIGNUP_PASSWORD,
+    finish_sign_up,
+    is_logged_in,
+    log_in,
+    sign_up,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -20,23 +27,26 @@ def test_sign_up_verify_and_reach_the_admin(client):
     assert response["Location"] == "/accounts/signup/done/"
     user = User.objects.get(email="new.person@example.com")
     assert not user.is_active and user.email_verified_at is None
+    assert not user.has_usable_password()
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == ["new.person@example.com"]
     html, mimetype = message.alternatives[0]
     assert mimetype == "text/html" and path_in(message) in html
 
-    response = client.get(path_in(message))
+    response = finish_sign_up(client, path_in(message))
 
-    assert response.status_code == 302 and response["Location"] == "/accounts/login/"
+    # Choosing the password behind the link verifies the address and signs in.
+    assert response.status_code == 302 and response["Location"] == "/admin/"
     user.refresh_from_db()
     assert user.is_active and user.email_verified_at is not None
     assert user.groups.filter(name=MAILING_USERS_GROUP).exists()
+    assert client.get("/admin/").status_code == 200
+    client.logout()
 
     response = log_in(client, "new.person@example.com", SIGNUP_PASSWORD)
 
     assert response.status_code == 302 and response["Location"] == "/admin/"
-    assert client.get("/admin/").status_code == 200
 
 
 def test_sign_up_stores_the_language_and_mails_in_it(client):
@@ -52,27 +62,27 @@ def test_sign_up_stores_the_language_and_mails_in_it(client):
     assert path_in(russian).startswith("/accounts/verify/")
 
 
-def test_sign_up_refuses_weak_and_mismatched_passwords(client):
-    response = client.post(
-        "/en/accounts/signup/",
-        {"email": "a@example.com", "password1": "123", "password2": "123"},
-    )
+def test_the_link_refuses_weak_and_mismatched_passwords(client):
+    sign_up(client, "a@example.com", language_prefix="/en")
+    link = path_in(mail.outbox[0])
+
+    response = client.post(link, {"new_password1": "123", "new_password2": "123"})
     assert response.status_code == 200
     assert "This password is too short" in response.content.decode()
 
     response = client.post(
-        "/en/accounts/signup/",
-        {"email": "a@example.com", "password1": SIGNUP_PASSWORD, "password2": "x"},
+        link, {"new_password1": SIGNUP_PASSWORD, "new_password2": "x"}
     )
-    assert "The two passwords differ." in response.content.decode()
-    assert not User.objects.exists() and not mail.outbox
+    assert "didn’t match" in response.content.decode()
+    assert not User.objects.get(email="a@example.com").is_active
 
 
 @pytest.mark.smoke
 def test_a_used_link_is_dead(client):
     sign_up(client, "once@example.com")
     link = path_in(mail.outbox[0])
-    assert client.get(link).status_code == 302
+    assert finish_sign_up(client, link).status_code == 302
+    client.logout()
 
     response = client.get(link)
 
@@ -87,6 +97,7 @@ def test_a_tampered_link_is_refused(client):
     forged = token[:-3] + ("aaa" if not token.endswith("aaa") else "bbb")
 
     assert client.get(f"/accounts/verify/{forged}/").status_code == 400
+    assert finish_sign_up(client, f"/accounts/verify/{forged}/").status_code == 400
     assert client.get("/accounts/verify/not-a-token/").status_code == 400
     assert not User.objects.get(email="tamper@example.com").is_active
 
@@ -96,9 +107,9 @@ def test_the_link_expires_after_three_days(client):
     link = path_in(mail.outbox[0])
 
     with time_machine.travel(timezone.now() + timedelta(days=3, minutes=1)):
-        assert client.get(link).status_code == 400
+        assert finish_sign_up(client, link).status_code == 400
     with time_machine.travel(timezone.now() + timedelta(days=2, hours=23)):
-        assert client.get(link).status_code == 302
+        assert finish_sign_up(client, link).status_code == 302
 
     assert User.objects.get(email="late@example.com").is_active
 
@@ -110,9 +121,10 @@ def test_resend_sends_a_new_link_that_works(client):
 
     assert response.status_code == 302
     assert len(mail.outbox) == 2
-    assert client.get(path_in(mail.outbox[1])).status_code == 302
-    assert log_in(client, "again@example.com", SIGNUP_PASSWORD).status_code == 302
+    assert finish_sign_up(client, path_in(mail.outbox[1])).status_code == 302
     assert is_logged_in(client)
+    client.logout()
+    assert log_in(client, "again@example.com", SIGNUP_PASSWORD).status_code == 302
 
 
 def test_resend_for_unknown_or_verified_address_sends_nothing_but_looks_the_same(
@@ -122,3 +134,18 @@ def test_resend_for_unknown_or_verified_address_sends_nothing_but_looks_the_same
 
     assert known.status_code == 302 and known["Location"] == "/accounts/signup/done/"
     assert not mail.outbox
+
+
+def test_forgot_password_before_the_first_one_sends_the_sign_up_link(client):
+    sign_up(client, "pending@example.com")
+    mail.outbox.clear()
+    cache.clear()  # the resend limit of the sign-up itself
+
+    response = client.post(
+        "/accounts/password-reset/", {"email": "pending@example.com"}
+    )
+
+    assert response.status_code == 302
+    (message,) = mail.outbox
+    assert "/accounts/verify/" in path_in(message)
+    assert finish_sign_up(client, path_in(message)).status_code == 302

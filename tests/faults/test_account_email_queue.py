@@ -16,7 +16,7 @@ from huey.storage import RedisStorage
 
 from accounts.models import User
 from tests.accounts.conftest import path_in
-from tests.accounts.helpers import sign_up
+from tests.accounts.helpers import finish_sign_up, sign_up
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow, pytest.mark.redis]
 
@@ -50,7 +50,7 @@ def test_sign_up_queues_the_email_and_a_consumer_sends_it(client, queue, monkeyp
 
     (message,) = mail.outbox
     assert message.to == ["queued@example.com"]
-    assert client.get(path_in(message)).status_code == 302
+    assert finish_sign_up(client, path_in(message)).status_code == 302
     assert User.objects.get(email="queued@example.com").is_active
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 from wagtail.models import ModelLogEntry
 
-from mailing.models import Attempt, Client, Mailing, MailingRun, Message
+from mailing.models import Attempt, Client, Mailing, MailingRun, Message, OwnedLogEntry
 from tests.factories import make_client, make_mailing, make_message, make_user
 
 HOME = "/admin/"
@@ -161,10 +161,11 @@ def test_manager_disables_and_reenables_with_history(client, world):
     client.post(reverse("mailing_mailing:enable", args=[mailing.pk]))
     mailing.refresh_from_db()
     assert mailing.is_enabled
+    # Owned objects keep their history apart, with the owner on each entry.
     actions = list(
-        ModelLogEntry.objects.filter(object_id=str(mailing.pk)).values_list(
-            "action", "user"
-        )
+        OwnedLogEntry.objects.filter(
+            object_id=str(mailing.pk), owner=mailing.owner
+        ).values_list("action", "user")
     )
     assert ("mailing.disable", manager.pk) in actions
     assert ("mailing.enable", manager.pk) in actions

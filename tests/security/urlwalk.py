@@ -9,6 +9,7 @@ the reason, so the suites can count and print what they could not reach.
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -55,11 +56,22 @@ class Route:
 
 @dataclass(frozen=True)
 class Target:
-    """A concrete address for a route."""
+    """A concrete address for a route, maybe with a query string."""
 
     route: Route
     path: str
     owned: bool = False  # the address names an object owned by mailing user A
+    query: str = ""  # "?export=csv", "?id=1&id=2": requested as path + query
+    foreign: bool = False  # the query names objects of another owner (or a draft)
+    policy_name: str = ""  # the policy row, where it is not the route's name
+
+    @property
+    def url(self) -> str:
+        return self.path + self.query
+
+    @property
+    def name(self) -> str:
+        return self.policy_name or self.route.name
 
 
 @dataclass
@@ -227,3 +239,99 @@ class ParamFiller:
                 return obj
         # Rows every install has (the default site, the root collection...).
         return model._default_manager.order_by("pk").first()
+
+
+# --- Query strings: what the views take besides their path ------------------------
+
+
+@dataclass
+class Probes:
+    """What a world offers to query strings: `ids(model)` gives ids of objects of
+    every owner (and drafts) for a model, `searches` the words that find them."""
+
+    ids: Callable
+    searches: tuple[str, ...]
+
+
+CHOOSER_SEARCHES = ("*:choose", "*:choose_results", "wagtailadmin_choose_page_search")
+BULK_ACTION_ROUTE = "wagtail_bulk_action"
+
+
+def with_query_strings(walked: Walk, probes: Probes) -> list[Target]:
+    """The walk's addresses again as their views are really used: every listing and
+    report exported as CSV and XLSX, every chooser searched and given ids of several
+    owners, and every registered bulk action confirming ids of several owners."""
+    variants = []
+    for target in walked.targets:
+        variants += export_variants(target)
+        variants += chooser_variants(target, probes)
+    variants += bulk_action_targets(probes)
+    return variants
+
+
+def _exports(route: Route) -> bool:
+    from wagtail.admin.views.mixins import SpreadsheetExportMixin
+
+    view = route.view_class
+    if view is None or not issubclass(view, SpreadsheetExportMixin):
+        return False
+    initkwargs = getattr(route.callback, "view_initkwargs", None) or {}
+    return bool(initkwargs.get("list_export", view.list_export))
+
+
+def export_variants(target: Target) -> list[Target]:
+    if target.query or not _exports(target.route):
+        return []
+    return [
+        Target(target.route, target.path, target.owned, query=f"?export={fmt}")
+        for fmt in ("csv", "xlsx")
+    ]
+
+
+def chooser_variants(target: Target, probes: Probes) -> list[Target]:
+    name = target.route.name
+    if name.endswith("chosen_multiple"):
+        from wagtail.models import Page
+
+        model = target.route.view_model or Page
+        ids = "&".join(f"id={pk}" for pk in probes.ids(model))
+        return [Target(target.route, target.path, query=f"?{ids}", foreign=True)]
+    if any(fnmatch.fnmatchcase(name, pattern) for pattern in CHOOSER_SEARCHES):
+        return [
+            Target(target.route, target.path, query=f"?q={word}", foreign=True)
+            for word in probes.searches
+        ]
+    return []
+
+
+def bulk_action_targets(probes: Probes) -> list[Target]:
+    """One address per registered bulk action (model and action), its confirmation
+    asked for objects of every owner. Policy rows are named
+    "wagtail_bulk_action:<app>.<model>.<action>"."""
+    from django.apps import apps
+    from wagtail.admin.views.bulk_action.registry import bulk_action_registry
+
+    route = next(r for r in iter_routes() if r.name == BULK_ACTION_ROUTE)
+    targets = []
+    for model in apps.get_models():
+        meta = model._meta
+        actions = bulk_action_registry.get_bulk_actions_for_model(
+            meta.app_label, meta.model_name
+        )
+        if not actions:
+            continue
+        query = "?" + "&".join(f"id={pk}" for pk in probes.ids(model))
+        for action in sorted(action.action_type for action in actions):
+            targets.append(
+                Target(
+                    route,
+                    f"/admin/bulk/{meta.app_label}/{meta.model_name}/{action}/",
+                    query=query,
+                    foreign=True,
+                    policy_name=(
+                        f"{BULK_ACTION_ROUTE}:{meta.app_label}.{meta.model_name}"
+                        f".{action}"
+                    ),
+                )
+            )
+    return targets

@@ -1,0 +1,174 @@
+"""What Wagtail's own generic views list: only what the viewer's policy allows.
+
+Wagtail's bulk-action confirmations load every id in the query string and list the
+ones the user may not act on by name; its page chooser lists every page of the tree,
+drafts included, to anyone who may open the admin. Here each of them asks the one
+policy of its model instead: the permission policy of `mailing.permissions` for the
+owned models, Wagtail's page policy for pages (a page title shows only to those who
+may edit the page, or must pass through it to reach one they may edit). An id of
+an object the viewer may not see is treated like an id that does not exist.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404
+from django.shortcuts import get_list_or_404
+from django.urls import URLPattern
+from django.utils.functional import classproperty
+from wagtail.admin.auth import require_admin_access
+from wagtail.admin.views import chooser
+from wagtail.admin.views.pages.bulk_actions.delete import (
+    DeleteBulkAction as PageDeleteBulkAction,
+)
+from wagtail.admin.views.pages.bulk_actions.move import MoveBulkAction
+from wagtail.admin.views.pages.bulk_actions.publish import PublishBulkAction
+from wagtail.admin.views.pages.bulk_actions.unpublish import UnpublishBulkAction
+from wagtail.documents.views import bulk_actions as document_actions
+from wagtail.images.views import bulk_actions as image_actions
+from wagtail.models import Page
+from wagtail.permission_policies.pages import PagePermissionPolicy
+from wagtail.permissions import policy_registry
+from wagtail.snippets.bulk_actions.delete import DeleteBulkAction
+from wagtail.snippets.models import get_snippet_models
+
+from .models import is_owned_model
+
+# Any of these on a page (or an ancestor) lets Wagtail show the page in the explorer.
+PAGE_EXPLORE_ACTIONS = ("add", "change", "publish", "lock", "unlock", "bulk_delete")
+
+
+def visible_pages(user):
+    """Pages whose titles the user may see: those they may edit, and their ancestors
+    on the way down from the first page they may edit (Wagtail's explorable pages)."""
+    policy = PagePermissionPolicy()
+    if not policy.user_has_any_permission(user, PAGE_EXPLORE_ACTIONS):
+        return Page.objects.none()
+    return policy.explorable_instances(user)
+
+
+# --- Bulk actions ----------------------------------------------------------------
+
+
+class ScopedBulkActionMixin:
+    """Loads only the listed objects the viewer may see under the model's policy
+    (any of `visible_actions`), 404 if none is left; Wagtail's `check_perm` then
+    splits them into those the action may touch and those it may not.
+
+    Wagtail's `get_queryset` is a classmethod without the request; this instance
+    method takes its place (Wagtail calls it as `self.get_queryset(...)`)."""
+
+    visible_actions: tuple[str, ...] = ()
+
+    def get_queryset(self, model, object_ids):
+        policy = policy_registry.get_by_type(model)
+        visible = policy.instances_user_has_any_permission_for(
+            self.request.user, self.visible_actions
+        )
+        return get_list_or_404(visible.filter(pk__in=list(object_ids)))
+
+
+class OwnedDeleteBulkAction(ScopedBulkActionMixin, DeleteBulkAction):
+    """Deleting snippets of owned models: the rows the viewer may see."""
+
+    visible_actions = ("view",)
+
+    @classproperty
+    def models(cls):
+        return [model for model in get_snippet_models() if is_owned_model(model)]
+
+
+# Wagtail's own bulk actions, and what lets a viewer see an object of theirs.
+WAGTAIL_BULK_ACTIONS = {
+    PAGE_EXPLORE_ACTIONS: (
+        PageDeleteBulkAction,
+        MoveBulkAction,
+        PublishBulkAction,
+        UnpublishBulkAction,
+    ),
+    ("choose", "change", "delete"): (
+        image_actions.AddTagsBulkAction,
+        image_actions.AddToCollectionBulkAction,
+        image_actions.DeleteBulkAction,
+        document_actions.AddTagsBulkAction,
+        document_actions.AddToCollectionBulkAction,
+        document_actions.DeleteBulkAction,
+    ),
+}
+
+
+def scoped_wagtail_bulk_actions() -> list[type]:
+    return [
+        type(
+            f"Scoped{action.__name__}",
+            (ScopedBulkActionMixin, action),
+            {"visible_actions": tuple(visible), "__module__": __name__},
+        )
+        for visible, actions in WAGTAIL_BULK_ACTIONS.items()
+        for action in actions
+    ]
+
+
+# --- The page chooser --------------------------------------------------------------
+
+
+def narrow_page_chooser(pages, request):
+    """The `construct_page_chooser_queryset` hook: listings and search results."""
+    return pages.filter(pk__in=visible_pages(request.user).values("pk"))
+
+
+class ScopedPageBrowseView(chooser.BrowseView):
+    """The chooser shows the page it is opened at (given, or the common ancestor of
+    the page types asked for): only a visible one. The tree's root, titled "Root",
+    is where it starts for everyone."""
+
+    def get_object_list(self):
+        parent = self.parent_page
+        if parent.depth > 1 and not (
+            visible_pages(self.request.user).filter(pk=parent.pk).exists()
+        ):
+            raise Http404
+        return super().get_object_list()
+
+
+class ScopedPageChosenMultipleView(chooser.ChosenMultipleView):
+    """Answers with the titles of the chosen ids: only of visible pages."""
+
+    def get(self, request):
+        ids = [pk for pk in request.GET.getlist("id") if pk.isdigit()]
+        visible = visible_pages(request.user).filter(pk__in=ids)
+        request.GET = request.GET.copy()
+        request.GET.setlist(
+            "id", [str(pk) for pk in visible.values_list("pk", flat=True)]
+        )
+        return super().get(request)
+
+
+SCOPED_ADMIN_VIEWS = {
+    "wagtailadmin_choose_page": ScopedPageBrowseView,
+    "wagtailadmin_choose_page_child": ScopedPageBrowseView,
+    "wagtailadmin_choose_page_chosen_multiple": ScopedPageChosenMultipleView,
+}
+
+
+def admin_urlpatterns(patterns) -> list:
+    """Wagtail's admin URL patterns with the page chooser's views scoped.
+
+    Those views take no hook for the page they are opened at or the ids they are
+    given, so the patterns keep their address and name and get the scoped view,
+    behind Wagtail's own admin-access check. A name Wagtail no longer has fails
+    loudly here rather than leaving its view unscoped."""
+    scoped, replaced = [], set()
+    for pattern in patterns:
+        view = SCOPED_ADMIN_VIEWS.get(getattr(pattern, "name", None))
+        if isinstance(pattern, URLPattern) and view is not None:
+            replaced.add(pattern.name)
+            pattern = URLPattern(
+                pattern.pattern,
+                require_admin_access(view.as_view()),
+                pattern.default_args,
+                pattern.name,
+            )
+        scoped.append(pattern)
+    if missing := set(SCOPED_ADMIN_VIEWS) - replaced:
+        raise LookupError(f"Wagtail's admin has no URL named {sorted(missing)}")
+    return scoped

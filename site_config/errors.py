@@ -1,0 +1,30 @@
+"""Error pages that say why, where saying why is safe.
+
+Django's 400 page shows no reason on purpose: an exception's text may carry secrets.
+`Refused` is a 400 whose message is written for the person who sent the request
+(a malformed field, say), so the page shows it.
+"""
+
+from django.core.exceptions import BadRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+from django.utils import translation
+
+
+class Refused(BadRequest):
+    """Bad input, with a message meant for its sender (translated, no secrets).
+
+    It remembers the language it was written in (the Wagtail admin speaks each
+    user's own), so that the page around it speaks the same."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.language = translation.get_language()
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    reason = str(exception) if isinstance(exception, Refused) else ""
+    language = getattr(exception, "language", None) or translation.get_language()
+    with translation.override(language):
+        body = render_to_string("400.html", {"reason": reason}, request=request)
+    return HttpResponse(body, status=400)
