@@ -80,7 +80,7 @@ def build_document(
             "language": language,
             "subject": message.subject,
             "blocks": _blocks(layout),
-            "content": mark_safe(body_html(message)),  # noqa: S308 - sanitised
+            "content": mark_safe(body_html(message)),  # noqa: S308  # nosec B308 B703 - sanitised by nh3
             "postal_address": sender.postal_address,
             "sender_name": sender.name,
             "unsubscribe_placeholder": "{{ unsubscribe_url }}",

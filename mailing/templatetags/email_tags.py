@@ -26,4 +26,4 @@ def email_rich_text(value) -> str:
 
     from ..email_html import email_rich_text as convert
 
-    return mark_safe(convert(getattr(value, "source", value) or ""))  # noqa: S308 - sanitised by nh3
+    return mark_safe(convert(getattr(value, "source", value) or ""))  # noqa: S308  # nosec B308 B703 - sanitised by nh3
