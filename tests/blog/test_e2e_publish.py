@@ -67,8 +67,15 @@ def publish_post_as_editor(browser, base_url, index, picture_file):
     page.fill("#id_image-chooser-upload-title", "Harbour")
     page.locator("form[data-chooser-modal-creation-form] button[type=submit]").click()
     page.wait_for_selector("#id_main_image-chooser:not(.blank)")
+    # On a loaded machine the closing modal can still shift the footer: a click
+    # aimed at the menu toggle then lands on "Save draft" (a draft is created and
+    # the publish POST that follows fails on the slug). Click once it is gone.
+    page.wait_for_function(
+        "!document.querySelector('.modal.show, .modal-backdrop')"
+    )
 
     page.click("footer .w-dropdown--dropdown-button [data-w-dropdown-target=toggle]")
+    page.locator("button[name='action-publish']").wait_for(state="visible")
     page.click("button[name='action-publish']")
     # Not wait_for_url: on a loaded machine Chromium may resend the POST on a
     # keep-alive socket the test server closed, and the duplicate then fails on
