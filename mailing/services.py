@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
+from . import tokens
 from .delivery import Outbound, SenderPool, send_one
 from .models import Attempt, Mailing, MailingRun, Message
 from .outbox import claim_batch, claimable
@@ -197,7 +198,7 @@ class RunJob:
         url = self.url_prefix + token + self.url_suffix
         # Deterministic: a send repeated after a crash carries the same id, so
         # receivers can tell it is the same email.
-        message_id = f"<attempt.{attempt_id}.run.{self.run_id}@{self.domain}>"
+        message_id = tokens.message_id(attempt_id, self.domain)
         unsubscribe = f"<{url}>, <{self.mailto_prefix}{token}>"
         if self.wire is not None:
             data = self.wire.build(
@@ -223,7 +224,7 @@ class RunJob:
                 "Message-ID": message_id,
             }
         )
-        message.metadata = {"attempt_id": attempt_id, "run_id": self.run_id}
+        message.metadata = tokens.esp_metadata(attempt_id, self.run_id)
         message.tags = ["vestnik", f"mailing-{self.mailing_id}"]
         return Outbound(attempt_id, tries, email, message, message_id)
 

@@ -2,6 +2,7 @@
 and tools use. Import models from here (`from mailing.models import Client`)."""
 
 from .clients import Client
+from .events import Event, EventQuerySet
 from .history import OwnedLogEntry
 from .layouts import EmailLayout, EmailLayoutQuerySet
 from .mailings import Mailing, MailingQuerySet
@@ -23,6 +24,8 @@ __all__ = [
     "Client",
     "EmailLayout",
     "EmailLayoutQuerySet",
+    "Event",
+    "EventQuerySet",
     "Mailing",
     "MailingOwnedQuerySet",
     "MailingQuerySet",
