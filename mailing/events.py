@@ -105,19 +105,24 @@ def _apply(event: Event, client_id: int) -> None:
             status=status,
             server_response=f"{event.source}: {event.description}"[:2000],
         )
-    words = event.description
-    if event.kind == Kind.HARD_BOUNCE:
-        suppress(client_id, f"{_('hard bounce')}: {words}")
-    elif event.kind == Kind.COMPLAINED:
-        suppress(client_id, f"{_('spam complaint')}: {words}")
-    elif event.kind == Kind.SOFT_BOUNCE and _recent_soft_bounces(client_id) >= (
-        SOFT_BOUNCES_TO_SUPPRESS
-    ):
-        suppress(client_id, f"{_('repeated soft bounces')}: {words}")
-    elif event.kind == Kind.UNSUBSCRIBED:
+    reason = _suppression_reason(event.kind, client_id)
+    if reason:
+        suppress(client_id, f"{reason}: {event.description}")
+    if event.kind == Kind.UNSUBSCRIBED:
         Client.objects.filter(pk=client_id, unsubscribed_at__isnull=True).update(
             unsubscribed_at=event.at
         )
+
+
+def _suppression_reason(kind: str, client_id: int) -> str:
+    if kind == Kind.HARD_BOUNCE:
+        return _("hard bounce")
+    if kind == Kind.COMPLAINED:
+        return _("spam complaint")
+    if kind == Kind.SOFT_BOUNCE:
+        if _recent_soft_bounces(client_id) >= SOFT_BOUNCES_TO_SUPPRESS:
+            return _("repeated soft bounces")
+    return ""
 
 
 def suppress(client_id: int, reason: str) -> None:
