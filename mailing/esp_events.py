@@ -27,6 +27,8 @@ KINDS = {
 }
 # SparkPost bounce classes that are temporary (support.sparkpost.com, bounce classes).
 SPARKPOST_SOFT_CLASSES = {"20", "21", "22", "23", "24", "70"}
+# Brevo reports opens through Apple's proxy as their own event types.
+PROXY_OPENS = {"unique_proxy_open", "proxy_open"}
 POSTMARK_SOFT_TYPES = {"SoftBounce", "Transient", "DnsError"}
 
 
@@ -129,4 +131,5 @@ def happening_from(event, esp_name: str) -> Happening | None:
         reject_reason=_text(event.reject_reason),
         url=_text(event.click_url),
         user_agent=_text(event.user_agent),
+        esp_says_proxy=_dict(event.esp_event).get("event") in PROXY_OPENS,
     )

@@ -18,7 +18,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import Attempt, Client, Event
+from .classification import Hit, agents, classify
+from .counters import bump
+from .models import Attempt, Client, Event, TrackedLink
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +54,9 @@ class Happening:
     verdict: str = ""
     verdict_reason: str = ""
     extra_key: str = field(default="", repr=False)  # what else tells two apart
+    # Signs for classification that are not stored as such.
+    head_first: bool = False
+    esp_says_proxy: bool = False
 
     def dedupe_key(self) -> str:
         if self.esp_event_id:
@@ -64,30 +69,61 @@ class Happening:
 
 def record_event(attempt_id: int, happening: Happening) -> Event | None:
     """Store the event and apply it; None if it was already recorded."""
-    client_id = (
+    key = happening.dedupe_key()  # before `at` is filled in: a retry has none either
+    row = (
         Attempt.objects.filter(pk=attempt_id)
-        .values_list("client_id", flat=True)
+        .values_list("client_id", "run_id", "attempted_at")
         .first()
     )
-    if client_id is None:
+    if row is None:
         return None
+    client_id, run_id, sent_at = row
+    happening.at = happening.at or timezone.now()
+    if happening.kind in (Kind.OPENED, Kind.CLICKED) and not happening.verdict:
+        hit = _hit(attempt_id, run_id, sent_at, happening)
+        happening.verdict, happening.verdict_reason = classify(hit)
     try:
         with transaction.atomic():
-            event = _insert(attempt_id, happening)
+            event = _insert(attempt_id, happening, key)
             _apply(event, client_id)
+            bump(run_id, event)
     except IntegrityError:
         return None  # the same event again
     return event
 
 
-def _insert(attempt_id: int, happening: Happening) -> Event:
+def _hit(attempt_id: int, run_id: int, sent_at, happening: Happening) -> Hit:
+    together, links = 1, 0
+    if happening.kind == Kind.CLICKED and happening.url:
+        links = TrackedLink.objects.filter(run_id=run_id).count()
+        since = happening.at - agents().all_links
+        urls = set(
+            Event.objects.filter(
+                attempt_id=attempt_id, kind=Kind.CLICKED, at__gte=since
+            ).values_list("url", flat=True)
+        )
+        together = len(urls | {happening.url})
+    return Hit(
+        kind=happening.kind,
+        user_agent=happening.user_agent,
+        ip=happening.ip,
+        at=happening.at,
+        sent_at=sent_at,
+        head_first=happening.head_first,
+        links_clicked_together=together,
+        links_in_email=links,
+        esp_says_proxy=happening.esp_says_proxy,
+    )
+
+
+def _insert(attempt_id: int, happening: Happening, key: str) -> Event:
     return Event.objects.create(
         attempt_id=attempt_id,
         kind=happening.kind,
         at=happening.at or timezone.now(),
         source=happening.source[:32],
         esp_event_id=happening.esp_event_id[:255],
-        dedupe_key=happening.dedupe_key(),
+        dedupe_key=key,
         description=happening.description[:2000],
         reject_reason=happening.reject_reason[:32],
         url=happening.url[:4000],

@@ -6,6 +6,7 @@ per mailing and slot, each recipient is an Attempt row claimed before the mail
 server is called, and state is committed before and after every send.
 """
 
+import dataclasses
 import logging
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, wait
@@ -37,6 +38,7 @@ from .scheduling import (
 )
 from .smtp import EmailBackend as VestnikSMTPBackend
 from .smtp import envelope_address
+from .tracking import add_tracking, tracking_wanted
 from .unsubscribe import (
     TokenMaker,
     sender_domain,
@@ -173,6 +175,10 @@ class RunJob:
         self.run_id = run.pk
         self.mailing_id = run.mailing_id
         self.prepared: PreparedMessage = prepare_message(run.mailing.message)
+        self.tracking = tracking_wanted(run.mailing)
+        if self.tracking:
+            html = add_tracking(self.prepared.html, run.pk)
+            self.prepared = dataclasses.replace(self.prepared, html=html)
         # The owner's confirmed sender identity, or the site's address.
         self.from_email = self.prepared.from_email
         self.reply_to = self.prepared.reply_to
@@ -200,6 +206,7 @@ class RunJob:
         # receivers can tell it is the same email.
         message_id = tokens.message_id(attempt_id, self.domain)
         unsubscribe = f"<{url}>, <{self.mailto_prefix}{token}>"
+        tracking = tokens.attempt_token(attempt_id) if self.tracking else ""
         if self.wire is not None:
             data = self.wire.build(
                 full_name,
@@ -208,12 +215,13 @@ class RunJob:
                 f"Message-ID: {message_id}\r\nList-Unsubscribe: {unsubscribe}\r\n"
                 "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"
                 f"{self.reply_to_line}",
+                tracking,
             )
             if data is not None:
                 return Outbound(
                     attempt_id, tries, email, None, message_id, data, self.envelope_from
                 )
-        rendered = self.prepared.render(full_name, email, url)
+        rendered = self.prepared.render(full_name, email, url, tracking=tracking)
         message = build_message(
             rendered, self.from_email, formataddr((full_name, email)), self.reply_to
         )

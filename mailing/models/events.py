@@ -9,6 +9,10 @@ class EventQuerySet(OwnedQuerySet):
     owner_lookup = "attempt__mailing__owner"
 
 
+class MailingOwnedCountsQuerySet(OwnedQuerySet):
+    owner_lookup = "run__mailing__owner"
+
+
 class Event(models.Model):
     """What happened to one sent email: an ESP's tracking event, an open of the
     pixel or a click through the redirect. One row per event, never updated."""
@@ -72,3 +76,67 @@ class Event(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} @ {self.at:%Y-%m-%d %H:%M}"
+
+
+class TrackedLink(models.Model):
+    """A link as a run sent it. A click redirect names a row of its own run and
+    goes nowhere else: a URL that was not in the email cannot be asked for."""
+
+    run = models.ForeignKey(
+        "mailing.MailingRun",
+        on_delete=models.CASCADE,
+        related_name="tracked_links",
+        verbose_name=_("run"),
+    )
+    url = models.TextField(_("URL"))
+    # A unique index over long text fails past ~2.7 kB: the digest is the key.
+    url_digest = models.CharField(_("URL digest"), max_length=64)
+
+    class Meta:
+        verbose_name = _("tracked link")
+        verbose_name_plural = _("tracked links")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "url_digest"], name="mailing_tracked_link_once"
+            ),
+        ]
+
+    def __str__(self):
+        return self.url
+
+
+class RunDayCounts(models.Model):
+    """Event counts per run and day (UTC), kept in the event's transaction so the
+    reports never count the events table; `manage.py rebuild_counters` rebuilds
+    them from the events."""
+
+    run = models.ForeignKey(
+        "mailing.MailingRun",
+        on_delete=models.CASCADE,
+        related_name="day_counts",
+        verbose_name=_("run"),
+    )
+    day = models.DateField(_("day"))
+    delivered = models.PositiveIntegerField(_("delivered"), default=0)
+    soft_bounces = models.PositiveIntegerField(_("soft bounces"), default=0)
+    hard_bounces = models.PositiveIntegerField(_("hard bounces"), default=0)
+    complaints = models.PositiveIntegerField(_("complaints"), default=0)
+    rejected = models.PositiveIntegerField(_("rejected"), default=0)
+    deferred = models.PositiveIntegerField(_("deferred"), default=0)
+    unsubscribes = models.PositiveIntegerField(_("unsubscribes"), default=0)
+    opens = models.PositiveIntegerField(_("opens"), default=0)
+    human_opens = models.PositiveIntegerField(_("human opens"), default=0)
+    clicks = models.PositiveIntegerField(_("clicks"), default=0)
+    human_clicks = models.PositiveIntegerField(_("human clicks"), default=0)
+
+    objects = MailingOwnedCountsQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("daily counts of a run")
+        verbose_name_plural = _("daily counts of runs")
+        constraints = [
+            models.UniqueConstraint(fields=["run", "day"], name="mailing_counts_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.run_id} @ {self.day}"

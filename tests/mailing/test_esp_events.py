@@ -171,7 +171,7 @@ def test_brevo_soft_bounce_does_not_suppress_a_hard_one_does(site, attempt):
         "brevo", event("soft_bounce", reason="mailbox full", ts_epoch=1520363424000)
     )
     assert not suppressed(attempt)
-    site.post("brevo", event("unique_opened", ts_epoch=1520363425000))
+    site.post("brevo", event("unique_proxy_open", ts_epoch=1520363425000))
     site.post(
         "brevo", event("click", link="https://example.org/", ts_epoch=1520363426000)
     )
@@ -186,6 +186,7 @@ def test_brevo_soft_bounce_does_not_suppress_a_hard_one_does(site, attempt):
         K.CLICKED,
         K.HARD_BOUNCE,
     ]
+    assert attempt.events.get(kind=K.OPENED).verdict == Event.Verdict.APPLE_MPP
     assert suppressed(attempt)
 
 
@@ -226,6 +227,7 @@ def test_mailjet_hard_bounce_false_is_soft(site, attempt):
         K.UNSUBSCRIBED,
     ]
     assert Client.objects.get(pk=attempt.client_id).unsubscribed_at is not None
+    assert attempt.events.get(kind=K.OPENED).verdict == Event.Verdict.PROXY
     site.post("mailjet", [event("bounce", time=STAMP + 5, hard_bounce=True)])
     assert suppressed(attempt)
 
