@@ -3,6 +3,7 @@ redirect, UTM parameters kept, and a switch per mailing and per owner."""
 
 import re
 from html import unescape
+from urllib.parse import urlsplit
 
 import pytest
 from django.core import mail
@@ -145,3 +146,34 @@ def test_the_owner_switches_tracking_off_on_the_mailing_form_and_the_profile(cli
     assert client.post("/accounts/profile/", profile).status_code == 302
     owner.refresh_from_db()
     assert owner.track_engagement is False
+
+
+def test_every_tracked_link_of_a_rich_email_redirects_to_the_link_as_written():
+    from tests.mailing.email_parts import html_part, links
+    from tests.mailing.test_composition import everything
+
+    owner = make_user()
+    message, _objects = everything(owner)
+    hrefs = []
+    for tracked in (False, True):
+        mailing = make_mailing(
+            owner,
+            message=message,
+            clients=[make_client(owner)],
+            track_engagement=tracked,
+        )
+        run = services.open_run(mailing, MailingRun.Kind.MANUAL, mailing.first_send_at)
+        services.send_run(run.pk)
+        found = links(html_part(mail.outbox[-1]))
+        hrefs.append([value for tag, attribute, value in found if tag == "a"])
+    written, redirects = hrefs
+
+    assert len(written) == len(redirects)
+    http, checked = Browser(), 0
+    for original, redirect in zip(written, redirects, strict=True):
+        if "/t/c/" not in redirect:
+            continue  # per recipient (unsubscribe, web version) or not a web link
+        response = http.get(urlsplit(redirect).path)
+        assert (response.status_code, response["Location"]) == (302, original)
+        checked += 1
+    assert checked >= 3
