@@ -143,7 +143,10 @@ class ProfileForm(BootstrapMixin, forms.ModelForm):
 
     class Meta:
         model = User
-        fields = ["first_name", "last_name", "phone", "country", "language", "avatar"]
+        fields = [
+            *("first_name", "last_name", "phone", "country", "language", "avatar"),
+            "track_engagement",
+        ]
         widgets = {"avatar": forms.FileInput(attrs={"accept": "image/*"})}
 
     def clean_avatar(self):

@@ -82,6 +82,12 @@ class User(AbstractUser):
         choices=settings.LANGUAGES,
         default=settings.LANGUAGE_CODE,
     )
+    # The owner's switch for all their mailings; each mailing has its own too.
+    track_engagement = models.BooleanField(
+        _("track opens and clicks"),
+        default=True,
+        help_text=_("Adds an open pixel and click redirects to your emails."),
+    )
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"

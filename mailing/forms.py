@@ -133,6 +133,7 @@ class MailingForm(OwnedModelForm):
             "end_at",
             "window_start",
             "window_end",
+            "track_engagement",
         ]
         widgets = {
             "message": forms.Select,

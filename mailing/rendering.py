@@ -15,6 +15,8 @@ import nh3
 PLACEHOLDERS = ("full_name", "email", "unsubscribe_url")
 # Marks the footer's "view in browser" slot in a prepared email (see email_document).
 WEB_VERSION_SLOT = "\ue000VESTNIK_WEB_VERSION\ue000"
+# Marks the recipient's attempt token in tracked links and the open pixel (tracking).
+TRACKING_SLOT = "\ue000VESTNIK_TRACKING\ue000"
 _PLACEHOLDER = re.compile(r"\{\{\s*(" + "|".join(PLACEHOLDERS) + r")\s*\}\}")
 
 
@@ -124,6 +126,7 @@ class PreparedMessage:
         for part in ("text", "html"):
             compiled = compile_template(getattr(self, part))
             compiled = compiled.replace(WEB_VERSION_SLOT, "{web_version_link}")
+            compiled = compiled.replace(TRACKING_SLOT, "{tracking}")
             object.__setattr__(self, f"_{part}", pieces(compiled))
 
     def render(
@@ -132,11 +135,14 @@ class PreparedMessage:
         email: str,
         unsubscribe_url: str,
         web_version_url: str = "",
+        tracking: str = "",
     ) -> RenderedEmail:
         return RenderedEmail(
             subject=single_line(self.subject_for(full_name, email, unsubscribe_url)),
             text=self.text_for(full_name, email, unsubscribe_url, web_version_url),
-            html=self.html_for(full_name, email, unsubscribe_url, web_version_url),
+            html=self.html_for(
+                full_name, email, unsubscribe_url, web_version_url, tracking
+            ),
         )
 
     def subject_for(self, full_name: str, email: str, unsubscribe_url: str) -> str:
@@ -155,11 +161,17 @@ class PreparedMessage:
                 "email": email,
                 "unsubscribe_url": unsubscribe_url,
                 "web_version_link": link,
+                "tracking": "",
             },
         )
 
     def html_for(
-        self, full_name: str, email: str, unsubscribe_url: str, web_version_url=""
+        self,
+        full_name: str,
+        email: str,
+        unsubscribe_url: str,
+        web_version_url="",
+        tracking: str = "",
     ) -> str:
         link = ""
         if web_version_url:
@@ -172,6 +184,7 @@ class PreparedMessage:
                 "email": html.escape(email),
                 "unsubscribe_url": html.escape(unsubscribe_url),
                 "web_version_link": link,
+                "tracking": tracking,  # the attempt token (tracking.py)
             },
         )
 

@@ -6,6 +6,7 @@ per mailing and slot, each recipient is an Attempt row claimed before the mail
 server is called, and state is committed before and after every send.
 """
 
+import dataclasses
 import logging
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, wait
@@ -22,6 +23,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
+from . import tokens
 from .delivery import Outbound, SenderPool, send_one
 from .models import Attempt, Mailing, MailingRun, Message
 from .outbox import claim_batch, claimable
@@ -36,6 +38,7 @@ from .scheduling import (
 )
 from .smtp import EmailBackend as VestnikSMTPBackend
 from .smtp import envelope_address
+from .tracking import add_tracking, tracking_wanted
 from .unsubscribe import (
     TokenMaker,
     sender_domain,
@@ -172,6 +175,10 @@ class RunJob:
         self.run_id = run.pk
         self.mailing_id = run.mailing_id
         self.prepared: PreparedMessage = prepare_message(run.mailing.message)
+        self.tracking = tracking_wanted(run.mailing)
+        if self.tracking:
+            html = add_tracking(self.prepared.html, run.pk)
+            self.prepared = dataclasses.replace(self.prepared, html=html)
         # The owner's confirmed sender identity, or the site's address.
         self.from_email = self.prepared.from_email
         self.reply_to = self.prepared.reply_to
@@ -197,8 +204,9 @@ class RunJob:
         url = self.url_prefix + token + self.url_suffix
         # Deterministic: a send repeated after a crash carries the same id, so
         # receivers can tell it is the same email.
-        message_id = f"<attempt.{attempt_id}.run.{self.run_id}@{self.domain}>"
+        message_id = tokens.message_id(attempt_id, self.domain)
         unsubscribe = f"<{url}>, <{self.mailto_prefix}{token}>"
+        tracking = tokens.attempt_token(attempt_id) if self.tracking else ""
         if self.wire is not None:
             data = self.wire.build(
                 full_name,
@@ -207,12 +215,13 @@ class RunJob:
                 f"Message-ID: {message_id}\r\nList-Unsubscribe: {unsubscribe}\r\n"
                 "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"
                 f"{self.reply_to_line}",
+                tracking,
             )
             if data is not None:
                 return Outbound(
                     attempt_id, tries, email, None, message_id, data, self.envelope_from
                 )
-        rendered = self.prepared.render(full_name, email, url)
+        rendered = self.prepared.render(full_name, email, url, tracking=tracking)
         message = build_message(
             rendered, self.from_email, formataddr((full_name, email)), self.reply_to
         )
@@ -223,7 +232,7 @@ class RunJob:
                 "Message-ID": message_id,
             }
         )
-        message.metadata = {"attempt_id": attempt_id, "run_id": self.run_id}
+        message.metadata = tokens.esp_metadata(attempt_id, self.run_id)
         message.tags = ["vestnik", f"mailing-{self.mailing_id}"]
         return Outbound(attempt_id, tries, email, message, message_id)
 

@@ -306,6 +306,7 @@ class MailingViewSet(OwnedSnippetViewSet):
         "status",
         "periodicity",
         "is_enabled",
+        "track_engagement",
         "next_send_at",
         "owner",
     ]
@@ -334,6 +335,7 @@ class MailingViewSet(OwnedSnippetViewSet):
         "window_end",
         "status",
         "is_enabled",
+        "track_engagement",
         "next_send_at",
         "owner",
         "created_at",
@@ -355,6 +357,7 @@ class MailingViewSet(OwnedSnippetViewSet):
                     "own day, in their time zone (or yours when they have none)."
                 ),
             ),
+            FieldPanel("track_engagement"),
         ],
         base_form_class=MailingForm,
     )

@@ -118,6 +118,7 @@ class RunWire:
         email: str,
         unsubscribe_url: str,
         extra_headers: str,
+        tracking: str = "",
     ) -> bytes | None:
         """The whole email; `extra_headers` are ready lines ending in CRLF."""
         if not plain_address(email):
@@ -126,7 +127,9 @@ class RunWire:
             full_name = single_line(full_name)
         prepared = self.prepared
         text = prepared.text_for(full_name, email, unsubscribe_url).encode()
-        html = prepared.html_for(full_name, email, unsubscribe_url).encode()
+        html = prepared.html_for(
+            full_name, email, unsubscribe_url, tracking=tracking
+        ).encode()
         if self.marker in text or self.marker in html:
             return None
         if not (_fits(text) and _fits(html)):

@@ -2,6 +2,7 @@
 and tools use. Import models from here (`from mailing.models import Client`)."""
 
 from .clients import Client
+from .events import Event, EventQuerySet, RunDayCounts, TrackedLink
 from .history import OwnedLogEntry
 from .layouts import EmailLayout, EmailLayoutQuerySet
 from .mailings import Mailing, MailingQuerySet
@@ -23,6 +24,8 @@ __all__ = [
     "Client",
     "EmailLayout",
     "EmailLayoutQuerySet",
+    "Event",
+    "EventQuerySet",
     "Mailing",
     "MailingOwnedQuerySet",
     "MailingQuerySet",
@@ -30,8 +33,10 @@ __all__ = [
     "Message",
     "OwnedLogEntry",
     "OwnedQuerySet",
+    "RunDayCounts",
     "SenderIdentity",
     "SenderIdentityQuerySet",
+    "TrackedLink",
     "is_owned_model",
     "no_line_breaks",
     "owned_by",

@@ -67,6 +67,11 @@ class Mailing(models.Model):
         _("status"), max_length=16, choices=Status.choices, default=Status.CREATED
     )
     is_enabled = models.BooleanField(_("enabled"), default=True)
+    track_engagement = models.BooleanField(
+        _("track opens and clicks"),
+        default=True,
+        help_text=_("Adds an open pixel and click redirects to the emails."),
+    )
     next_send_at = models.DateTimeField(_("next send at"), null=True, blank=True)
     # Each recipient gets the mailing between these times of their own day (their
     # client time zone, else the owner's); both empty: whenever the run sends.

@@ -35,7 +35,7 @@ pytestmark = [
 
 ROOT = Path(__file__).resolve().parents[2]
 RECIPIENTS = 2000
-MESSAGE_ID = re.compile(rb"^Message-ID: <attempt\.(\d+)\.run\.", re.M | re.I)
+MESSAGE_ID = re.compile(rb"^Message-ID: <attempt\.(\d+)\.", re.M | re.I)
 
 
 class CountingSink:

@@ -78,8 +78,14 @@ def close_connections():
     connections.close_all()
 
 
-def send_one(owner, message) -> object:
-    mailing = make_mailing(owner, message=message, clients=[make_client(owner)])
+def send_one(owner, message, track_engagement=False) -> object:
+    # Untracked unless asked: the links as written (tracked ones: test_tracking).
+    mailing = make_mailing(
+        owner,
+        message=message,
+        clients=[make_client(owner)],
+        track_engagement=track_engagement,
+    )
     run = services.open_run(mailing, "manual", timezone.now())
     services.send_run(run.pk)
     return mail.outbox[-1]

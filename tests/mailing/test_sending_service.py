@@ -16,6 +16,7 @@ from mailing import services
 from mailing.delivery import describe_failure
 from mailing.models import Attempt, Mailing, MailingRun
 from mailing.ratelimit import LocalRateLimiter, RedisRateLimiter
+from mailing.tokens import read_attempt_token
 from tests.factories import make_client, make_mailing, make_user
 
 ANYMAIL_TEST = "anymail.backends.test.EmailBackend"
@@ -39,7 +40,7 @@ def test_esp_message_ids_metadata_and_tags_are_recorded():
 
     services.send_run(run.pk)
 
-    sent = {m.metadata["attempt_id"]: m for m in mail.outbox}
+    sent = {read_attempt_token(m.metadata["attempt"]): m for m in mail.outbox}
     for attempt in run.attempts.all():
         message = sent[attempt.pk]
         assert attempt.esp_message_id == str(message.anymail_status.message_id)

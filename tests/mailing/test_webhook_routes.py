@@ -12,6 +12,7 @@ from django.test import override_settings
 
 from mailing.models import Attempt, Client, MailingRun
 from mailing.services import open_run
+from mailing.tokens import attempt_token
 from mailing.webhooks import build_routes, check_webhook_routes
 from site_config.anymail_env import anymail_settings
 from tests.accounts.test_production_settings import GOOD_ENV, manage
@@ -123,7 +124,7 @@ def forged_bounce(attempt, auth=None):
         "RecordType": "Bounce",
         "Type": "HardBounce",
         "MessageID": "forged",
-        "Metadata": {"attempt_id": str(attempt.pk)},
+        "Metadata": {"attempt": attempt_token(attempt.pk)},
         "Details": "smtp;550 5.1.1 forged",
     }
     headers = {"HTTP_AUTHORIZATION": auth} if auth else {}

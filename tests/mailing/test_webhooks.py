@@ -8,6 +8,7 @@ from django.test import Client as Browser
 
 from mailing.models import Attempt, Client, MailingRun
 from mailing.services import open_run
+from mailing.tokens import attempt_token
 from tests.factories import make_client, make_mailing, make_user
 
 pytestmark = pytest.mark.django_db
@@ -100,7 +101,7 @@ def test_a_complaint_found_by_metadata_suppresses(attempt):
         "RecordType": "SpamComplaint",
         "Type": "SpamComplaint",
         "MessageID": "unknown-to-us",
-        "Metadata": {"attempt_id": str(attempt.pk)},
+        "Metadata": {"attempt": attempt_token(attempt.pk)},
     }
     assert post(payload).status_code == 200
 

@@ -221,6 +221,11 @@ POLICY = [
     # --- unsubscribing from an email: the signed token is the key, GET only asks ---
     Rule("mailing:unsubscribe",                 OK,   OK,   OK,   OK,   OK,   OK,
          why="a real token: the confirmation page, for anyone holding the link"),
+    # --- open pixel and click redirects in sent emails: the attempt token is the key
+    Rule("mailing:open",                        OK,   OK,   OK,   OK,   OK,   OK,
+         why="the image for anyone; only a real attempt token records an open"),
+    Rule("mailing:click",                       NF,   NF,   NF,   NF,   NF,   NF,
+         why="the probe token names no attempt; a real one redirects to its own link"),
     Rule("mailing:confirm_sender",              LOG,  BAD,  BAD,  BAD,  BAD,  BAD,
          why="the owner confirms signed in; the probe token is not a signed token"),
     # --- ESP webhooks: POSTed by the ESP with basic auth; GET is not a method ---
