@@ -23,6 +23,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from .delivery import Outbound, SenderPool, send_one
+from .issues import WEB_VERSION_SALT, prepared_for, snapshot, web_version_url
 from .models import Attempt, Mailing, MailingRun, Message
 from .outbox import claim_batch, claimable
 from .ratelimit import RateLimiter
@@ -60,7 +61,11 @@ class SendError(Exception):
 
 def open_run(mailing: Mailing, kind: str, slot: datetime) -> MailingRun:
     """Create the run and its outbox in the caller's transaction; nothing is sent."""
-    run = MailingRun.objects.create(mailing=mailing, kind=kind, slot=slot)
+    # The email is kept as the run opens it: its web version and archive copy.
+    content = snapshot(prepare_message(mailing.message))
+    run = MailingRun.objects.create(
+        mailing=mailing, kind=kind, slot=slot, content=content
+    )
     recipients = mailing.clients.count()
     total = _create_attempts(run)
     MailingRun.objects.filter(pk=run.pk).update(
@@ -171,7 +176,7 @@ class RunJob:
     def __init__(self, run: MailingRun):
         self.run_id = run.pk
         self.mailing_id = run.mailing_id
-        self.prepared: PreparedMessage = prepare_message(run.mailing.message)
+        self.prepared: PreparedMessage = prepared_for(run)
         # The owner's confirmed sender identity, or the site's address.
         self.from_email = self.prepared.from_email
         self.reply_to = self.prepared.reply_to
@@ -184,6 +189,8 @@ class RunJob:
         self.make_token = TokenMaker()
         # reverse() and address parsing once per run, not once per recipient.
         self.url_prefix, self.url_suffix = unsubscribe_url(TOKEN_MARK).split(TOKEN_MARK)
+        self.make_web_token = TokenMaker(WEB_VERSION_SALT)
+        self.web_prefix, self.web_suffix = web_version_url(TOKEN_MARK).split(TOKEN_MARK)
         self.mailto_prefix = unsubscribe_mailto("")
         self.wire = None
         if issubclass(import_string(settings.EMAIL_BACKEND), VestnikSMTPBackend):
@@ -195,6 +202,8 @@ class RunJob:
         attempt_id, tries, client_id, email, full_name = row
         token = self.make_token(client_id)
         url = self.url_prefix + token + self.url_suffix
+        web_token = self.make_web_token([self.run_id, client_id])
+        web_url = self.web_prefix + web_token + self.web_suffix
         # Deterministic: a send repeated after a crash carries the same id, so
         # receivers can tell it is the same email.
         message_id = f"<attempt.{attempt_id}.run.{self.run_id}@{self.domain}>"
@@ -207,12 +216,13 @@ class RunJob:
                 f"Message-ID: {message_id}\r\nList-Unsubscribe: {unsubscribe}\r\n"
                 "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"
                 f"{self.reply_to_line}",
+                web_url,
             )
             if data is not None:
                 return Outbound(
                     attempt_id, tries, email, None, message_id, data, self.envelope_from
                 )
-        rendered = self.prepared.render(full_name, email, url)
+        rendered = self.prepared.render(full_name, email, url, web_url)
         message = build_message(
             rendered, self.from_email, formataddr((full_name, email)), self.reply_to
         )

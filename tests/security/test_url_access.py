@@ -221,6 +221,8 @@ POLICY = [
     # --- unsubscribing from an email: the signed token is the key, GET only asks ---
     Rule("mailing:unsubscribe",                 OK,   OK,   OK,   OK,   OK,   OK,
          why="a real token: the confirmation page, for anyone holding the link"),
+    Rule("mailing:web_version",                 NF,   NF,   NF,   NF,   NF,   NF,
+         why="the probe token is not signed; test_web_version opens real ones"),
     Rule("mailing:confirm_sender",              LOG,  BAD,  BAD,  BAD,  BAD,  BAD,
          why="the owner confirms signed in; the probe token is not a signed token"),
     # --- ESP webhooks: POSTed by the ESP with basic auth; GET is not a method ---
