@@ -133,6 +133,8 @@ class MailingForm(OwnedModelForm):
             "end_at",
             "window_start",
             "window_end",
+            "is_digest",
+            "public_archive",
         ]
         widgets = {
             "message": forms.Select,

@@ -12,11 +12,13 @@ from dataclasses import asdict
 
 from django.conf import settings
 from django.core import signing
+from django.db.models import Max
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import pgettext
 
-from .models import Client, MailingRun
-from .rendering import PreparedMessage, prepare_message
+from .models import Client, Mailing, MailingRun
+from .rendering import PreparedMessage, prepare_message, single_line
 from .unsubscribe import make_token, unsubscribe_url
 
 WEB_VERSION_SALT = "mailing.web_version"
@@ -87,21 +89,45 @@ def web_version_html(token: str) -> str | None:
 # --- The public archive: nobody's copy ----------------------------------------------
 
 
+def archived_mailings():
+    """Mailings whose owners opted in and may still send, with a sent issue."""
+    return (
+        Mailing.objects.filter(
+            public_archive=True,
+            owner__is_active=True,
+            owner__is_blocked=False,
+            runs__status=MailingRun.Status.FINISHED,
+            runs__sent_count__gt=0,
+        )
+        .annotate(latest=Max("runs__slot"))
+        .order_by("-latest", "pk")
+    )
+
+
 def archived_runs(mailing_id: int):
     """The issues the public may read: sent runs of a mailing opted in, newest first."""
     return (
         MailingRun.objects.filter(
             mailing_id=mailing_id,
-            mailing__public_archive=True,
+            mailing__in=archived_mailings().values("pk"),
             status=MailingRun.Status.FINISHED,
             sent_count__gt=0,
         )
-        .select_related("mailing__message")
+        .select_related("mailing__message", "mailing__owner")
         .order_by("-slot", "-pk")
     )
 
 
+def _reader(run: MailingRun) -> str:
+    # In the email's language (its owner's), whatever the visitor's.
+    with translation.override(run.mailing.owner.language):
+        return pgettext("the name in an archived email", "reader")
+
+
+def archive_subject(run: MailingRun) -> str:
+    return single_line(prepared_for(run).subject_for(_reader(run), "", ""))
+
+
 def archive_html(run: MailingRun, unsubscribe_link: str) -> str:
     """The issue as nobody's email: a neutral greeting, no address, no token."""
-    reader = pgettext("the name in an archived email", "reader")
-    return prepared_for(run).html_for(reader, "", unsubscribe_link)
+    return prepared_for(run).html_for(_reader(run), "", unsubscribe_link)

@@ -332,6 +332,8 @@ class MailingViewSet(OwnedSnippetViewSet):
         "end_at",
         "window_start",
         "window_end",
+        "is_digest",
+        "public_archive",
         "status",
         "is_enabled",
         "next_send_at",
@@ -355,6 +357,8 @@ class MailingViewSet(OwnedSnippetViewSet):
                     "own day, in their time zone (or yours when they have none)."
                 ),
             ),
+            FieldPanel("is_digest"),
+            FieldPanel("public_archive"),
         ],
         base_form_class=MailingForm,
     )
