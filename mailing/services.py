@@ -23,6 +23,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from .delivery import Outbound, SenderPool, send_one
+from .digest import digest_message, new_posts
 from .issues import WEB_VERSION_SALT, prepared_for, snapshot, web_version_url
 from .models import Attempt, Mailing, MailingRun, Message
 from .outbox import claim_batch, claimable
@@ -60,9 +61,18 @@ class SendError(Exception):
 
 
 def open_run(mailing: Mailing, kind: str, slot: datetime) -> MailingRun:
-    """Create the run and its outbox in the caller's transaction; nothing is sent."""
+    """Create the run and its outbox in the caller's transaction; nothing is sent.
+
+    A digest with no new blog post gets a `skipped` run instead: closed, no outbox.
+    """
+    message = mailing.message
+    if mailing.is_digest:
+        posts = new_posts(mailing, slot)
+        if not posts:
+            return _skip_run(mailing, kind, slot)
+        message = digest_message(message, posts)
     # The email is kept as the run opens it: its web version and archive copy.
-    content = snapshot(prepare_message(mailing.message))
+    content = snapshot(prepare_message(message))
     run = MailingRun.objects.create(
         mailing=mailing, kind=kind, slot=slot, content=content
     )
@@ -73,6 +83,23 @@ def open_run(mailing: Mailing, kind: str, slot: datetime) -> MailingRun:
     )
     run.total, run.skipped_count = total, recipients - total
     hold_for_windows(run, timezone.now())
+    return run
+
+
+def _skip_run(mailing: Mailing, kind: str, slot: datetime) -> MailingRun:
+    now = timezone.now()
+    run = MailingRun.objects.create(
+        mailing=mailing,
+        kind=kind,
+        slot=slot,
+        status=MailingRun.Status.SKIPPED,
+        skipped_count=mailing.clients.count(),
+        started_at=now,
+        finished_at=now,
+    )
+    logger.info("digest run %s of mailing %s: no new post, skipped", run.pk, mailing.pk)
+    # Its slot was the last one: the mailing is done, as after a sent run.
+    transaction.on_commit(lambda: finish_schedule(mailing.pk))
     return run
 
 

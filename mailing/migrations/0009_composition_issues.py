@@ -76,11 +76,6 @@ class Migration(migrations.Migration):
                 blank=True, default=dict, verbose_name="email as sent"
             ),
         ),
-        migrations.AddField(
-            model_name="mailingrun",
-            name="note",
-            field=models.CharField(blank=True, max_length=255, verbose_name="note"),
-        ),
         migrations.AlterField(
             model_name="mailingrun",
             name="status",

@@ -45,7 +45,6 @@ class MailingRun(models.Model):
     # The email as this run sends it (rendering.PreparedMessage's fields), kept
     # when it opens: its web version and archive copy never change after.
     content = models.JSONField(_("email as sent"), default=dict, blank=True)
-    note = models.CharField(_("note"), max_length=255, blank=True)
 
     objects = MailingOwnedQuerySet.as_manager()
 
