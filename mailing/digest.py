@@ -48,7 +48,8 @@ def post_html(post) -> str:
         )
     if post.intro:
         parts.append(f"<p>{escape(post.intro)}</p>")
-    parts.append(f'<p><a linktype="page" id="{post.pk}">{escape(_("Read"))}</a></p>')
+    label = escape(_("Read the post"))
+    parts.append(f'<p><a linktype="page" id="{post.pk}">{label}</a></p>')
     return "".join(parts)
 
 
