@@ -168,9 +168,9 @@ POLICY = [
     Rule("wagtail*:delete_multiple",            LOG,  POST, POST, POST, POST, POST),
     Rule("wagtailadmin_pages:revisions_index",  LOG,  RED,  RED,  RED,  RED,  RED),
     # --- site and blog pages: editors only ---
-    # The site root is the home page, under which editors add blog indexes; when
-    # only one page type fits, Wagtail skips the choice with a redirect.
-    Rule("wagtailadmin_pages:add_subpage",      LOG,  NO,   NO,   NO,   RED,  RED),
+    # The site root is the home page, under which editors add blog indexes and the
+    # mailing archive: Wagtail asks which.
+    Rule("wagtailadmin_pages:add_subpage",      LOG,  NO,   NO,   NO,   OK,   OK),
     Rule("wagtailadmin_pages:preview_on_add",   LOG,  NO,   NO,   NO,   OK,   OK),
     Rule("wagtailadmin_pages:add*",             LOG,  NO,   NO,   NO,   NO,   NO,
          why="the fixture page type cannot be created by hand"),
