@@ -75,6 +75,17 @@ class SendNewsletterView(WagtailAdminTemplateMixin, FormView):
     def get_page_subtitle(self):
         return self.post_page.title
 
+    def get_breadcrumbs_items(self):
+        # The header ends with this page's title, after the post it sends.
+        return [
+            *self.breadcrumbs_items,
+            {
+                "url": reverse("wagtailadmin_pages:edit", args=[self.post_page.pk]),
+                "label": self.post_page.title,
+            },
+            {"url": "", "label": self.get_page_title()},
+        ]
+
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "user": self.request.user}
 
