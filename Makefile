@@ -55,7 +55,7 @@ lint: venv
 # Refresh the catalogues after changing user-facing strings (needs gettext's msgfmt).
 # Each app keeps its own catalogue; the top-level one (templates/, site_config/)
 # skips the app folders so no string lands in two catalogues.
-APPS := accounts mailing home blog
+APPS := accounts mailing home blog archive
 MESSAGES_IGNORE := --ignore=.venv --ignore=staticfiles --ignore=media --ignore=tests \
 	--ignore=benchmarks $(addprefix --ignore=,$(APPS))
 messages: venv

@@ -94,9 +94,15 @@ class SendNowView(MailingActionView):
 
     def act(self):
         try:
-            services.send_now(self.object, self.request.user)
+            run = services.send_now(self.object, self.request.user)
         except services.SendError as error:
             messages.error(self.request, str(error))
+            return
+        if run.status == run.Status.SKIPPED:
+            messages.warning(
+                self.request,
+                _("No new blog post since the previous issue: nothing was sent."),
+            )
             return
         messages.success(self.request, _("The mailing is queued for sending."))
 

@@ -134,6 +134,8 @@ class MailingForm(OwnedModelForm):
             "window_start",
             "window_end",
             "track_engagement",
+            "is_digest",
+            "public_archive",
         ]
         widgets = {
             "message": forms.Select,

@@ -25,6 +25,8 @@ from django.utils.translation import gettext as _
 
 from . import tokens
 from .delivery import Outbound, SenderPool, send_one
+from .digest import digest_message, new_posts
+from .issues import WEB_VERSION_SALT, prepared_for, snapshot, web_version_url
 from .models import Attempt, Mailing, MailingRun, Message
 from .outbox import claim_batch, claimable
 from .ratelimit import RateLimiter
@@ -62,8 +64,21 @@ class SendError(Exception):
 
 
 def open_run(mailing: Mailing, kind: str, slot: datetime) -> MailingRun:
-    """Create the run and its outbox in the caller's transaction; nothing is sent."""
-    run = MailingRun.objects.create(mailing=mailing, kind=kind, slot=slot)
+    """Create the run and its outbox in the caller's transaction; nothing is sent.
+
+    A digest with no new blog post gets a `skipped` run instead: closed, no outbox.
+    """
+    message = mailing.message
+    if mailing.is_digest:
+        posts = new_posts(mailing, slot)
+        if not posts:
+            return _skip_run(mailing, kind, slot)
+        message = digest_message(message, posts)
+    # The email is kept as the run opens it: its web version and archive copy.
+    content = snapshot(prepare_message(message))
+    run = MailingRun.objects.create(
+        mailing=mailing, kind=kind, slot=slot, content=content
+    )
     recipients = mailing.clients.count()
     total = _create_attempts(run)
     MailingRun.objects.filter(pk=run.pk).update(
@@ -71,6 +86,23 @@ def open_run(mailing: Mailing, kind: str, slot: datetime) -> MailingRun:
     )
     run.total, run.skipped_count = total, recipients - total
     hold_for_windows(run, timezone.now())
+    return run
+
+
+def _skip_run(mailing: Mailing, kind: str, slot: datetime) -> MailingRun:
+    now = timezone.now()
+    run = MailingRun.objects.create(
+        mailing=mailing,
+        kind=kind,
+        slot=slot,
+        status=MailingRun.Status.SKIPPED,
+        skipped_count=mailing.clients.count(),
+        started_at=now,
+        finished_at=now,
+    )
+    logger.info("digest run %s of mailing %s: no new post, skipped", run.pk, mailing.pk)
+    # Its slot was the last one: the mailing is done, as after a sent run.
+    transaction.on_commit(lambda: finish_schedule(mailing.pk))
     return run
 
 
@@ -174,7 +206,7 @@ class RunJob:
     def __init__(self, run: MailingRun):
         self.run_id = run.pk
         self.mailing_id = run.mailing_id
-        self.prepared: PreparedMessage = prepare_message(run.mailing.message)
+        self.prepared: PreparedMessage = prepared_for(run)
         self.tracking = tracking_wanted(run.mailing)
         if self.tracking:
             html = add_tracking(self.prepared.html, run.pk)
@@ -191,6 +223,8 @@ class RunJob:
         self.make_token = TokenMaker()
         # reverse() and address parsing once per run, not once per recipient.
         self.url_prefix, self.url_suffix = unsubscribe_url(TOKEN_MARK).split(TOKEN_MARK)
+        self.make_web_token = TokenMaker(WEB_VERSION_SALT)
+        self.web_prefix, self.web_suffix = web_version_url(TOKEN_MARK).split(TOKEN_MARK)
         self.mailto_prefix = unsubscribe_mailto("")
         self.wire = None
         if issubclass(import_string(settings.EMAIL_BACKEND), VestnikSMTPBackend):
@@ -202,6 +236,8 @@ class RunJob:
         attempt_id, tries, client_id, email, full_name = row
         token = self.make_token(client_id)
         url = self.url_prefix + token + self.url_suffix
+        web_token = self.make_web_token([self.run_id, client_id])
+        web_url = self.web_prefix + web_token + self.web_suffix
         # Deterministic: a send repeated after a crash carries the same id, so
         # receivers can tell it is the same email.
         message_id = tokens.message_id(attempt_id, self.domain)
@@ -215,13 +251,16 @@ class RunJob:
                 f"Message-ID: {message_id}\r\nList-Unsubscribe: {unsubscribe}\r\n"
                 "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"
                 f"{self.reply_to_line}",
+                web_url,
                 tracking,
             )
             if data is not None:
                 return Outbound(
                     attempt_id, tries, email, None, message_id, data, self.envelope_from
                 )
-        rendered = self.prepared.render(full_name, email, url, tracking=tracking)
+        rendered = self.prepared.render(
+            full_name, email, url, web_url, tracking=tracking
+        )
         message = build_message(
             rendered, self.from_email, formataddr((full_name, email)), self.reply_to
         )

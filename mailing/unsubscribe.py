@@ -9,6 +9,7 @@ mailto (unsubscribe_by_mail, fed by Anymail's inbound webhook).
 
 import hashlib
 import hmac
+import json
 import logging
 import re
 import time
@@ -52,19 +53,21 @@ class TokenMaker:
     with signing.loads; a test holds the two equal.
     """
 
-    def __init__(self):
-        signer = signing.TimestampSigner(salt=SALT)
+    def __init__(self, salt: str = SALT):
+        signer = signing.TimestampSigner(salt=salt)
         key = hashlib.sha256(
             (signer.salt + "signer").encode() + force_bytes(signer.key)
         ).digest()
         self._mac = hmac.new(key, digestmod=hashlib.sha256)
         self._second, self._stamp = 0, ""
 
-    def __call__(self, client_id: int) -> str:
+    def __call__(self, client_id: int | list[int]) -> str:
         now = int(time.time())
         if now != self._second:
             self._second, self._stamp = now, signing.b62_encode(now)
-        value = f"{signing.b64_encode(str(client_id).encode()).decode()}:{self._stamp}"
+        # Django's JSON serialiser writes ints and lists of ints exactly so.
+        payload = json.dumps(client_id, separators=(",", ":")).encode()
+        value = f"{signing.b64_encode(payload).decode()}:{self._stamp}"
         mac = self._mac.copy()
         mac.update(value.encode())
         return f"{value}:{signing.b64_encode(mac.digest()).decode()}"

@@ -1,11 +1,14 @@
-"""Public views of the mailing app: links in emails (unsubscribe, confirm a sender)."""
+"""Public views of the mailing app: links in emails (unsubscribe, confirm a sender,
+view in browser)."""
 
 from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from .issues import EMAIL_PAGE_POLICY, web_version_html
 from .models import Client
 from .senders import InvalidConfirmation, confirm_identity, read_confirmation_token
 from .unsubscribe import read_token, unsubscribe_client
@@ -59,3 +62,22 @@ def _confirm_sender(request, token: str):
         identity.refresh_from_db()
         return render(request, "mailing/sender_confirmed.html", {"identity": identity})
     return render(request, "mailing/sender_confirm.html", {"identity": identity})
+
+
+@require_http_methods(["GET", "HEAD"])
+def web_version(request, token: str):
+    """One recipient's email of one run, by its signed link; nothing is recorded."""
+    document = web_version_html(token)
+    if document is None:
+        raise Http404
+    return email_page(document)
+
+
+def email_page(document: str) -> HttpResponse:
+    """A stored email as a page of its own: its inline styles, no script, unindexed."""
+    response = HttpResponse(document)
+    response["Content-Security-Policy"] = EMAIL_PAGE_POLICY
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Referrer-Policy"] = "no-referrer"
+    response["Cache-Control"] = "private, no-store"
+    return response

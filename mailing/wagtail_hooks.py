@@ -24,6 +24,7 @@ from . import (
     admin_actions,
     admin_composition,
     admin_imports,
+    admin_newsletter,
     admin_reports,
     admin_scoping,
     admin_views,
@@ -333,6 +334,8 @@ class MailingViewSet(OwnedSnippetViewSet):
         "end_at",
         "window_start",
         "window_end",
+        "is_digest",
+        "public_archive",
         "status",
         "is_enabled",
         "track_engagement",
@@ -358,6 +361,8 @@ class MailingViewSet(OwnedSnippetViewSet):
                 ),
             ),
             FieldPanel("track_engagement"),
+            FieldPanel("is_digest"),
+            FieldPanel("public_archive"),
         ],
         base_form_class=MailingForm,
     )
@@ -535,3 +540,20 @@ for _action in admin_scoping.scoped_wagtail_bulk_actions():
     hooks.register("register_bulk_action", _action, order=1)
 
 hooks.register("construct_page_chooser_queryset", admin_scoping.narrow_page_chooser)
+
+
+# "Send as newsletter" on a blog post's action menu (issue 14).
+@hooks.register("register_page_action_menu_item")
+def newsletter_menu_item():
+    return admin_newsletter.NewsletterMenuItem()
+
+
+@hooks.register("register_admin_urls")
+def newsletter_urls():
+    return [
+        path(
+            "mailing/newsletter/<int:page_id>/",
+            admin_newsletter.SendNewsletterView.as_view(),
+            name="mailing_send_newsletter",
+        )
+    ]

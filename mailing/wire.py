@@ -118,6 +118,7 @@ class RunWire:
         email: str,
         unsubscribe_url: str,
         extra_headers: str,
+        web_version_url: str = "",
         tracking: str = "",
     ) -> bytes | None:
         """The whole email; `extra_headers` are ready lines ending in CRLF."""
@@ -126,10 +127,9 @@ class RunWire:
         if "\r" in full_name or "\n" in full_name:
             full_name = single_line(full_name)
         prepared = self.prepared
-        text = prepared.text_for(full_name, email, unsubscribe_url).encode()
-        html = prepared.html_for(
-            full_name, email, unsubscribe_url, tracking=tracking
-        ).encode()
+        links = (full_name, email, unsubscribe_url, web_version_url)
+        text = prepared.text_for(*links).encode()
+        html = prepared.html_for(*links, tracking=tracking).encode()
         if self.marker in text or self.marker in html:
             return None
         if not (_fits(text) and _fits(html)):

@@ -87,6 +87,22 @@ class Mailing(models.Model):
         blank=True,
         help_text=_("Recipient's local time; earlier than the start: past midnight."),
     )
+    # Issue 14: the public archive (opt-in) and the digest of new blog posts.
+    public_archive = models.BooleanField(
+        _("public archive"),
+        default=False,
+        help_text=_(
+            "Publish the sent issues on the site's archive page, addressed to nobody."
+        ),
+    )
+    is_digest = models.BooleanField(
+        _("blog digest"),
+        default=False,
+        help_text=_(
+            "Each run sends the blog posts published since the previous run, under "
+            "the message as the introduction. A run with no new post is skipped."
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -101,6 +117,7 @@ class Mailing(models.Model):
             ("disable_mailing", _("Can disable and re-enable any mailing")),
             # Lives here, not on accounts.User: accounts knows nothing of mailing.
             ("block_users", _("Can block and unblock users")),
+            ("send_newsletter", _("Can send a blog post as a newsletter")),
         ]
         indexes = [
             models.Index(fields=["status", "is_enabled", "next_send_at"]),

@@ -18,6 +18,8 @@ class MailingRun(models.Model):
         RUNNING = "running", _("Running")
         FINISHED = "finished", _("Finished")
         FAILED = "failed", _("Failed")
+        # A digest run with no new blog post: nothing to send (issue 14).
+        SKIPPED = "skipped", _("Skipped")
 
     mailing = models.ForeignKey(
         Mailing,
@@ -40,6 +42,9 @@ class MailingRun(models.Model):
     # Touched by the consumer after each batch: the sweeper re-enqueues a run whose
     # consumer has gone quiet.
     heartbeat_at = models.DateTimeField(_("last activity"), null=True, blank=True)
+    # The email as this run sends it (rendering.PreparedMessage's fields), kept
+    # when it opens: its web version and archive copy never change after.
+    content = models.JSONField(_("email as sent"), default=dict, blank=True)
 
     objects = MailingOwnedQuerySet.as_manager()
 
