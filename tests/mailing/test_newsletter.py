@@ -38,6 +38,9 @@ def test_an_editor_sends_a_post_to_their_own_recipients_now(
     client, post, django_capture_on_commit_callbacks
 ):
     editor = make_user("editor", language="en")
+    # The links as written (tracked ones are click redirects: test_tracking).
+    editor.track_engagement = False
+    editor.save(update_fields=["track_engagement"])
     mine = make_client(editor, email="reader@example.org")
     client.force_login(editor)
 
