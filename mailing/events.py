@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from .classification import Hit, agents, classify
 from .counters import bump
 from .models import Attempt, Client, Event, TrackedLink
+from .unsubscribe import unsubscribe_client
 
 logger = logging.getLogger(__name__)
 
@@ -145,9 +146,7 @@ def _apply(event: Event, client_id: int) -> None:
     if reason:
         suppress(client_id, f"{reason}: {event.description}")
     if event.kind == Kind.UNSUBSCRIBED:
-        Client.objects.filter(pk=client_id, unsubscribed_at__isnull=True).update(
-            unsubscribed_at=event.at
-        )
+        unsubscribe_client(client_id, at=event.at)
 
 
 def _suppression_reason(kind: str, client_id: int) -> str:

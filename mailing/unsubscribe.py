@@ -99,10 +99,11 @@ def sender_domain() -> str:
     return parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
 
 
-def unsubscribe_client(client_id: int) -> bool:
-    """Mark the client unsubscribed; True if this call did it (idempotent)."""
+def unsubscribe_client(client_id: int, at=None) -> bool:
+    """Mark the client unsubscribed (now, or when an ESP says it happened); True if
+    this call did it (idempotent)."""
     updated = Client.objects.filter(pk=client_id, unsubscribed_at__isnull=True).update(
-        unsubscribed_at=timezone.now()
+        unsubscribed_at=at or timezone.now()
     )
     return bool(updated)
 
