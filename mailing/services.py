@@ -470,7 +470,7 @@ def run_progress(mailing: Mailing) -> dict | None:
     run = mailing.runs.order_by("-created_at", "-pk").first()
     if run is None:
         return None
-    done = run.sent_count + run.failed_count
+    done = run.sent_count + run.failed_count + run.cancelled_count
     waiting = waiting_for_window(run, timezone.now()) if run.status in OPEN_RUN else {}
     return {
         "run": run,
@@ -479,6 +479,7 @@ def run_progress(mailing: Mailing) -> dict | None:
         "sent": run.sent_count,
         "failed": run.failed_count,
         "skipped": run.skipped_count,
+        "cancelled": run.cancelled_count,
         "total": run.total,
         "done": done,
         "percent": round(done * 100 / run.total) if run.total else 100,
