@@ -1,10 +1,11 @@
 """Pause, resume and cancel in the admin: confirm pages, owner only, CSRF, report."""
 
 import pytest
+from django.conf import settings
 from django.contrib.messages import get_messages
 from django.test import Client as HttpClient
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from mailing import services
 from mailing.models import Attempt, Mailing, MailingRun
@@ -27,6 +28,12 @@ def sending():
     Attempt.objects.filter(pk=first.pk).update(status=Attempt.Status.SUCCESS)
     MailingRun.objects.filter(pk=run.pk).update(status=RUN.RUNNING, sent_count=1)
     return owner, mailing, run
+
+
+def shown(text: str) -> str:
+    """The text as the admin shows it: in the site's language (Russian)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return translation.gettext(text)
 
 
 def url(name: str, mailing: Mailing, run: MailingRun | None = None) -> str:
@@ -54,14 +61,18 @@ def test_owner_pauses_and_resumes_through_confirm_pages(
     client = signed_in(owner, csrf=True)
 
     page = client.get(url("pause", mailing))
-    assert "Sending stops within moments" in page.content.decode()
+    question = (
+        "Pause this mailing? Sending stops within moments and no new run starts; "
+        "recipients not yet sent to wait until you resume it."
+    )
+    assert shown(question) in page.content.decode()
     mailing.refresh_from_db()
     assert not mailing.is_paused  # GET only asks
 
     response = post_with_token(client, url("pause", mailing))
     assert response.status_code == 302
     assert [str(m) for m in get_messages(response.wsgi_request)] == [
-        "The mailing is paused."
+        shown("The mailing is paused.")
     ]
     run.refresh_from_db()
     mailing.refresh_from_db()
@@ -114,7 +125,7 @@ def test_one_run_is_paused_resumed_and_cancelled_from_the_report(sending):
     # An action that no longer applies says so instead of failing.
     response = post_with_token(client, url("pause_run", mailing, run))
     messages = [str(m) for m in get_messages(response.wsgi_request)]
-    assert messages == ["This run is not sending: there is nothing to pause."]
+    assert messages == [shown("This run is not sending: there is nothing to pause.")]
 
 
 def test_a_post_without_the_csrf_token_changes_nothing(sending):
@@ -164,4 +175,9 @@ def test_the_block_dialog_says_what_stops(sending):
     owner, _mailing, _run = sending
     client = signed_in(make_user("manager"))
     page = client.get(reverse("mailing_users:block", args=[owner.pk]))
-    assert "what is sending stops" in page.content.decode()
+    question = shown(
+        "Block %(email)s? They are signed out at once, cannot sign in, none of their "
+        "mailings is sent and what is sending stops (the emails already handed to "
+        "the mail server still go out)."
+    )
+    assert question % {"email": owner.email} in page.content.decode()
