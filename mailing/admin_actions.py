@@ -17,10 +17,10 @@ from wagtail.admin.widgets import HeaderButton
 
 from accounts.models import User
 
-from . import moderation, services
+from . import control, moderation, services
 from .admin_views import RoleGatedMixin
 from .forms import PreviewRecipientForm
-from .models import Mailing, sees_every_owner
+from .models import Mailing, MailingRun, sees_every_owner
 from .permissions import is_usable, policy_for
 from .rendering import render_email
 
@@ -29,6 +29,14 @@ PREVIEW_UNSUBSCRIBE_URL = "#unsubscribe-preview"
 
 def allowed(user, action: str, mailing: Mailing) -> bool:
     return policy_for(Mailing).user_has_permission_for_instance(user, action, mailing)
+
+
+def has_live_run(mailing: Mailing) -> bool:
+    # A listing annotates it (admin_views.MailingIndexView): no query per row.
+    live = getattr(mailing, "has_live_run", None)
+    if live is None:
+        live = mailing.runs.filter(status__in=control.LIVE_RUN).exists()
+    return live
 
 
 def mailing_action_buttons(request, mailing: Mailing, button_class=HeaderButton):
@@ -40,6 +48,14 @@ def mailing_action_buttons(request, mailing: Mailing, button_class=HeaderButton)
         ("view", "preview", gettext_lazy("Preview"), "view"),
         ("view", "report", gettext_lazy("Report"), "table"),
     ]
+    if mailing.is_paused:
+        candidates.append(("change", "resume", gettext_lazy("Resume"), "resubmit"))
+    else:
+        candidates.append(("change", "pause", gettext_lazy("Pause"), "time"))
+    if has_live_run(mailing):
+        candidates.append(
+            ("change", "cancel", gettext_lazy("Cancel sending"), "circle-xmark")
+        )
     if mailing.is_enabled:
         candidates.append(("disable", "disable", gettext_lazy("Disable"), "cross"))
     else:
@@ -135,7 +151,10 @@ class ToggleMailingView(MailingActionView):
     def question(self):
         if self.enable:
             return _("Re-enable this mailing? It will be sent on its schedule again.")
-        return _("Disable this mailing? Nothing of it is sent until it is re-enabled.")
+        return _(
+            "Disable this mailing? What of it is sending stops and is cancelled, and "
+            "nothing of it is sent until it is re-enabled."
+        )
 
     def act(self):
         moderation.set_mailing_enabled(self.object, self.enable, by=self.request.user)
@@ -143,6 +162,106 @@ class ToggleMailingView(MailingActionView):
             messages.success(self.request, _("The mailing is enabled."))
         else:
             messages.success(self.request, _("The mailing is disabled."))
+
+
+class PauseMailingView(MailingActionView):
+    page_title = gettext_lazy("Pause the mailing")
+    question = gettext_lazy(
+        "Pause this mailing? Sending stops within moments and no new run starts; "
+        "recipients not yet sent to wait until you resume it."
+    )
+    confirm_label = gettext_lazy("Pause")
+
+    def act(self):
+        control.pause_mailing(self.object)
+        messages.success(self.request, _("The mailing is paused."))
+
+
+class ResumeMailingView(MailingActionView):
+    page_title = gettext_lazy("Resume the mailing")
+    question = gettext_lazy(
+        "Resume this mailing? Paused runs carry on with the recipients not yet "
+        "sent to, and its schedule applies again."
+    )
+    confirm_label = gettext_lazy("Resume")
+
+    def act(self):
+        control.resume_mailing(self.object)
+        messages.success(self.request, _("The mailing is resumed."))
+
+
+class CancelMailingView(MailingActionView):
+    page_title = gettext_lazy("Cancel sending")
+    question = gettext_lazy(
+        "Cancel every run of this mailing in progress? Recipients not yet sent to "
+        "are not sent this time. Its later scheduled sends still happen."
+    )
+    confirm_label = gettext_lazy("Cancel sending")
+
+    def act(self):
+        if control.cancel_mailing(self.object):
+            messages.success(self.request, _("Sending is cancelled."))
+        else:
+            messages.warning(self.request, _("Nothing of this mailing is sending."))
+
+
+class RunActionView(MailingActionView):
+    """Pause, resume or cancel one run of the mailing (from its report)."""
+
+    verb = "pause"
+    titles = {
+        "pause": gettext_lazy("Pause the run"),
+        "resume": gettext_lazy("Resume the run"),
+        "cancel": gettext_lazy("Cancel the run"),
+    }
+    questions = {
+        "pause": gettext_lazy(
+            "Pause this run? Recipients not yet sent to wait until you resume it."
+        ),
+        "resume": gettext_lazy(
+            "Resume this run? It carries on with the recipients not yet sent to."
+        ),
+        "cancel": gettext_lazy(
+            "Cancel this run? Recipients not yet sent to are not sent this time."
+        ),
+    }
+    done = {
+        "pause": gettext_lazy("The run is paused."),
+        "resume": gettext_lazy("The run is resumed."),
+        "cancel": gettext_lazy("The run is cancelled."),
+    }
+
+    def setup(self, request, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
+        self.run = get_object_or_404(
+            MailingRun, pk=kwargs["run_id"], mailing=self.object
+        )
+
+    def get_page_title(self):
+        return self.titles[self.verb]
+
+    def get_page_subtitle(self):
+        return f"{self.object} · {self.run.slot:%Y-%m-%d %H:%M}"
+
+    @property
+    def question(self):
+        return self.questions[self.verb]
+
+    @property
+    def confirm_label(self):
+        return _("Yes")
+
+    def act(self):
+        try:
+            getattr(control, f"{self.verb}_run")(self.run)
+        except control.ControlError as error:
+            messages.error(self.request, str(error))
+            return
+        messages.success(self.request, self.done[self.verb])
+
+    def post(self, request, *args, **kwargs):
+        self.act()
+        return redirect("mailing_mailing:report", self.object.pk)
 
 
 class PreviewView(MailingActionView):
@@ -221,7 +340,8 @@ class BlockUserView(WagtailAdminTemplateMixin, TemplateView):
         if self.block:
             question = _(
                 "Block %(email)s? They are signed out at once, cannot sign in, "
-                "and none of their mailings is sent."
+                "none of their mailings is sent and what is sending stops (the "
+                "emails already handed to the mail server still go out)."
             )
         else:
             question = _("Unblock %(email)s?")

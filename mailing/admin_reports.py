@@ -48,6 +48,7 @@ def outcome_counts(attempts):
     return attempts.aggregate(
         succeeded=Count("id", filter=Q(status__in=SUCCEEDED)),
         failed=Count("id", filter=Q(status__in=FAILED)),
+        cancelled=Count("id", filter=Q(status=Attempt.Status.CANCELLED)),
     )
 
 
@@ -165,5 +166,8 @@ class MailingReportView(WagtailAdminTemplateMixin, TemplateView):
             .select_related("client")
             .order_by("-attempted_at")[:10],
             runs=runs_with_waiting(self.object, timezone.now()),
+            may_control=policy_for(Mailing).user_has_permission_for_instance(
+                self.request.user, "change", self.object
+            ),
         )
         return context

@@ -172,6 +172,15 @@ class MailingInspectView(OwnedInspectView):
 class MailingIndexView(OwnedIndexView):
     select_related = ("owner", "message")
 
+    def get_base_queryset(self):
+        from django.db.models import Exists, OuterRef
+
+        from .control import LIVE_RUN
+        from .models import MailingRun
+
+        live = MailingRun.objects.filter(mailing=OuterRef("pk"), status__in=LIVE_RUN)
+        return super().get_base_queryset().annotate(has_live_run=Exists(live))
+
     def get_list_more_buttons(self, instance):
         from .admin_actions import mailing_action_buttons
 

@@ -17,14 +17,24 @@ class MailingConfig(AppConfig):
 
         make_every_export_safe()
 
-        from django.db.models.signals import post_save
+        from django.db.models.signals import post_save, pre_delete
         from wagtail.users.models import UserProfile
 
         from . import (
             signals,  # noqa: F401 - connects the Anymail receivers
             webhooks,  # noqa: F401 - registers the webhook routes' check
         )
+        from .control import lock_runs_of_client, lock_runs_of_mailing
+        from .models import Client, Mailing
         from .scheduling import on_profile_saved
+
+        # Deleting while a run sends: one lock order with the claim (mailing.outbox).
+        pre_delete.connect(
+            lock_runs_of_mailing, sender=Mailing, dispatch_uid="mailing.lock_runs"
+        )
+        pre_delete.connect(
+            lock_runs_of_client, sender=Client, dispatch_uid="client.lock_runs"
+        )
 
         # Schedules follow the owner's time zone, which the account page changes.
         post_save.connect(

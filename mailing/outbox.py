@@ -4,6 +4,19 @@ A row moves pending -> sending (claimed and committed before the mail server is
 called) -> success / failure, or back to pending with a retry time (committed
 after). Several consumers share a run: on PostgreSQL rows are claimed with
 SELECT ... FOR UPDATE SKIP LOCKED, elsewhere with one conditional UPDATE.
+
+People act on a run while it sends (issue 10): pause, cancel, disable, block,
+unsubscribe, removal from the audience. The claim re-checks all of that in its own
+statement (`SENDABLE`), so a row is handed to a connection only while it may still
+be sent, whatever signal did or did not arrive; at most the groups already claimed
+(one per open connection) go out after an action. Rows that can no longer be sent
+are marked `cancelled` (drop_unsendable).
+
+One lock order for everything that writes a run and its rows: the MailingRun row
+first, then its Attempt rows. The claim takes the run's row in its first CTE;
+mailing.control locks the runs (ordered by id) before touching rows, and deleting a
+mailing or a client locks the runs involved first (mailing.signals), so a delete
+waits for a claim, or a claim for a delete, but never each for the other.
 """
 
 from datetime import datetime, timedelta
@@ -12,8 +25,41 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q
 
+from .control import OPEN_RUN
 from .delivery import Outcome
-from .models import Attempt, MailingRun
+from .models import Attempt, Client, Mailing, MailingRun
+
+
+def _tables() -> dict[str, str]:
+    from accounts.models import User
+
+    return {
+        "attempt": Attempt._meta.db_table,
+        "run": MailingRun._meta.db_table,
+        "mailing": Mailing._meta.db_table,
+        "user": User._meta.db_table,
+        "client": Client._meta.db_table,
+        "audience": Mailing.clients.through._meta.db_table,
+    }
+
+
+def sendable_sql(paused_too: bool = True) -> str:
+    """Whether the row `a` may still be sent: its mailing enabled (and, unless
+    `paused_too` is False, not paused), the owner active and not blocked, the
+    client subscribed, not suppressed and still a recipient of the mailing.
+    Literals only: no parameters to keep in step."""
+    paused = "AND NOT m.is_paused" if paused_too else ""
+    return SENDABLE.format(**_tables(), paused=paused)
+
+
+SENDABLE = """EXISTS (
+    SELECT 1 FROM {mailing} m JOIN {user} u ON u.id = m.owner_id
+        JOIN {client} c ON c.id = a.client_id
+    WHERE m.id = a.mailing_id AND m.is_enabled {paused}
+        AND u.is_active AND NOT u.is_blocked
+        AND c.unsubscribed_at IS NULL AND c.suppressed_reason = ''
+        AND EXISTS (SELECT 1 FROM {audience} mc
+            WHERE mc.mailing_id = a.mailing_id AND mc.client_id = a.client_id))"""
 
 
 def claim_batch(
@@ -54,6 +100,9 @@ def _claim_skip_locked(
     batch of 25). All parts see one snapshot: rows being settled are `sending`
     there, so none of them is claimed again here.
 
+    The run's row comes back from `counted` as it is after waiting for its lock:
+    a pause or cancel committed meanwhile is seen here, not only in the snapshot.
+
     Lock order: the run's row first (the InitPlan `SELECT id FROM counted` runs
     before either scan takes a row), then Attempt rows. FOR UPDATE also keeps the
     lock on a row it then skips (claimed by another consumer since this snapshot),
@@ -64,13 +113,15 @@ def _claim_skip_locked(
     client_table = Attempt.client.field.related_model._meta.db_table
     pending = Attempt.Status.PENDING
     settled_sql, settled_params = _settle_sql(run_id, settle, now)
+    sendable = sendable_sql()
     sql = f"""
         WITH {settled_sql},
         picked AS MATERIALIZED (
-            SELECT id FROM {table}
-            WHERE run_id = (SELECT id FROM counted) AND status = %s
-                AND (retry_at IS NULL OR retry_at <= %s)
-            ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED),
+            SELECT a.id FROM {table} a
+            WHERE a.run_id = (SELECT id FROM counted WHERE status IN (%s, %s))
+                AND a.status = %s AND (a.retry_at IS NULL OR a.retry_at <= %s)
+                AND {sendable}
+            ORDER BY a.id LIMIT %s FOR UPDATE OF a SKIP LOCKED),
         claimed AS (
             UPDATE {table} AS a SET status = %s, claimed_at = %s, tries = a.tries + 1
             FROM picked WHERE a.id = picked.id AND a.status = %s
@@ -79,7 +130,7 @@ def _claim_skip_locked(
         FROM claimed JOIN {client_table} c ON c.id = claimed.client_id
         ORDER BY claimed.id
     """  # nosec B608 - table names from the models, values are parameters
-    params = [pending, now, size, Attempt.Status.SENDING, now, pending]
+    params = [*OPEN_RUN, pending, now, size, Attempt.Status.SENDING, now, pending]
     with connection.cursor() as cursor:
         cursor.execute(sql, settled_params + params)
         return cursor.fetchall()
@@ -97,7 +148,7 @@ def _settle_sql(run_id: int, settle: list[Outcome], now: datetime):
     sql = f"""counted AS (
             UPDATE {run_table} SET sent_count = sent_count + %s,
                 failed_count = failed_count + %s, heartbeat_at = %s
-            WHERE id = %s RETURNING id),
+            WHERE id = %s RETURNING id, status),
         settled AS (
             UPDATE {table} AS a SET status = v.status, attempted_at = %s,
                 server_response = v.response, esp_message_id = v.esp_id,
@@ -120,19 +171,47 @@ def claimable(run_id: int, now: datetime):
 
 def _claim_by_update(run_id: int, size: int, now: datetime) -> list[int]:
     """SQLite: one conditional UPDATE ... RETURNING is the claim (one writer)."""
-    table = Attempt._meta.db_table
+    table, run_table = Attempt._meta.db_table, MailingRun._meta.db_table
+    sendable = sendable_sql()
     sql = f"""
         UPDATE {table} SET status = %s, claimed_at = %s, tries = tries + 1
         WHERE status = %s AND id IN (
-            SELECT id FROM {table}
-            WHERE run_id = %s AND status = %s AND (retry_at IS NULL OR retry_at <= %s)
-            ORDER BY id LIMIT %s)
+            SELECT a.id FROM {table} a JOIN {run_table} r ON r.id = a.run_id
+            WHERE a.run_id = %s AND r.status IN (%s, %s) AND a.status = %s
+                AND (a.retry_at IS NULL OR a.retry_at <= %s) AND {sendable}
+            ORDER BY a.id LIMIT %s)
         RETURNING id
-    """  # nosec B608 - table name from the model, values are parameters
+    """  # nosec B608 - table names from the models, values are parameters
     pending, sending = Attempt.Status.PENDING, Attempt.Status.SENDING
+    params = [sending, now, pending, run_id, *OPEN_RUN, pending, now, size]
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(sql, [sending, now, pending, run_id, pending, now, size])
+        cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]
+
+
+def drop_unsendable(run_id: int) -> int:
+    """Mark `cancelled` the run's pending rows that may no longer be sent; counted.
+
+    A paused mailing keeps its rows (they wait for resume), so pause is not a
+    reason here; everything else the claim checks is. Run row first (lock order).
+    """
+    sql = f"""
+        UPDATE {Attempt._meta.db_table} AS a SET status = %s
+        WHERE a.run_id = %s AND a.status = %s AND NOT {sendable_sql(paused_too=False)}
+    """  # nosec B608 - table names from the models, values are parameters
+    with transaction.atomic():
+        if not MailingRun.objects.select_for_update().filter(pk=run_id).exists():
+            return 0
+        with connection.cursor() as cursor:
+            cursor.execute(
+                sql, [Attempt.Status.CANCELLED, run_id, Attempt.Status.PENDING]
+            )
+            dropped = cursor.rowcount
+        if dropped:
+            MailingRun.objects.filter(pk=run_id).update(
+                cancelled_count=F("cancelled_count") + dropped
+            )
+    return dropped
 
 
 def result_rows(outcomes: list[Outcome], now: datetime) -> tuple[list[tuple], int, int]:

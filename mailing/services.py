@@ -24,11 +24,12 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from . import tokens
+from .control import OPEN_RUN, is_still_sending
 from .delivery import Outbound, SenderPool, send_one
 from .digest import digest_message, new_posts
 from .issues import WEB_VERSION_SALT, prepared_for, snapshot, web_version_url
 from .models import Attempt, Mailing, MailingRun, Message
-from .outbox import claim_batch, claimable
+from .outbox import claim_batch, claimable, drop_unsendable
 from .ratelimit import RateLimiter
 from .rendering import PreparedMessage, prepare_message
 from .scheduling import (
@@ -53,7 +54,6 @@ from .wire import RunWire, header_value
 logger = logging.getLogger(__name__)
 
 TOKEN_MARK = "TOKEN-MARK"
-OPEN_RUN = (MailingRun.Status.PENDING, MailingRun.Status.RUNNING)
 
 
 class SendError(Exception):
@@ -296,7 +296,7 @@ def build_message(
 def send_run(run_id: int) -> None:
     """Send what is pending in the run; any number of consumers may share it."""
     run = MailingRun.objects.select_related("mailing__message").get(pk=run_id)
-    if run.status not in OPEN_RUN:
+    if run.status not in OPEN_RUN or run.mailing.is_paused:
         return
     now = timezone.now()
     MailingRun.objects.filter(pk=run_id, started_at__isnull=True).update(started_at=now)
@@ -313,20 +313,21 @@ def send_run(run_id: int) -> None:
 
 
 def _pump(job: RunJob, pool: SenderPool) -> bool:
-    """Keep two groups per connection: one on the wire, one ready behind it.
+    """Keep one claimed group per connection, claiming the next as one finishes.
 
     A group is claimed (marked `sending`, committed) in the statement that records
-    the results of the group before it, as soon as that one is done. Groups are
-    SENDING_BATCH_SIZE / (2 x SENDING_CONCURRENCY): a consumer killed mid-run
-    leaves at most one batch `sending` (flagged `unknown` later), while each
-    connection still finds its next group claimed when it finishes one.
-    Returns False when the rest waits for a later retry (scheduled as a task).
+    the results of the group before it. At most one group per connection is ever
+    claimed and unsent, so a pause, cancel or block takes effect within that: the
+    claim re-checks them (mailing.outbox). Groups are SENDING_BATCH_SIZE /
+    (2 x SENDING_CONCURRENCY): a consumer killed mid-run leaves little `sending`.
+    Returns False when the run stopped (paused, cancelled) or the rest waits for a
+    later retry (scheduled as a task): the run is not finished here then.
     """
     group = -(-settings.SENDING_BATCH_SIZE // (2 * pool.size))
     running: set[Future] = set()
     finished: list = []
     while True:
-        while len(running) < 2 * pool.size:
+        while len(running) < pool.size:
             rows = claim_batch(job.run_id, group, timezone.now(), settle=finished)
             finished = []
             if not rows:
@@ -337,6 +338,9 @@ def _pump(job: RunJob, pool: SenderPool) -> bool:
             done, running = wait(running, return_when=FIRST_COMPLETED)
             finished = [outcome for future in done for outcome in future.result()]
             continue
+        if not is_still_sending(job.run_id):
+            return False  # paused or cancelled; resume enqueues the run again
+        drop_unsendable(job.run_id)
         wait_for = _seconds_to_next_retry(job.run_id, timezone.now())
         if wait_for is None:
             return True
@@ -466,7 +470,7 @@ def run_progress(mailing: Mailing) -> dict | None:
     run = mailing.runs.order_by("-created_at", "-pk").first()
     if run is None:
         return None
-    done = run.sent_count + run.failed_count
+    done = run.sent_count + run.failed_count + run.cancelled_count
     waiting = waiting_for_window(run, timezone.now()) if run.status in OPEN_RUN else {}
     return {
         "run": run,
@@ -475,6 +479,7 @@ def run_progress(mailing: Mailing) -> dict | None:
         "sent": run.sent_count,
         "failed": run.failed_count,
         "skipped": run.skipped_count,
+        "cancelled": run.cancelled_count,
         "total": run.total,
         "done": done,
         "percent": round(done * 100 / run.total) if run.total else 100,

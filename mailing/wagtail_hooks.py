@@ -338,6 +338,7 @@ class MailingViewSet(OwnedSnippetViewSet):
         "public_archive",
         "status",
         "is_enabled",
+        "is_paused",
         "track_engagement",
         "next_send_at",
         "owner",
@@ -379,6 +380,17 @@ class MailingViewSet(OwnedSnippetViewSet):
             route("report", admin_reports.MailingReportView),
             route("disable", admin_actions.ToggleMailingView, enable=False),
             route("enable", admin_actions.ToggleMailingView, enable=True),
+            route("pause", admin_actions.PauseMailingView),
+            route("resume", admin_actions.ResumeMailingView),
+            route("cancel", admin_actions.CancelMailingView),
+            *(
+                path(
+                    f"{verb}_run/<int:pk>/<int:run_id>/",
+                    admin_actions.RunActionView.as_view(verb=verb),
+                    name=f"{verb}_run",
+                )
+                for verb in ("pause", "resume", "cancel")
+            ),
         ]
 
 

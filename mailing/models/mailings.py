@@ -22,6 +22,7 @@ class MailingQuerySet(OwnedQuerySet):
         return self.filter(
             Q(next_send_at__lte=now) | never_scheduled,
             is_enabled=True,
+            is_paused=False,
             owner__is_active=True,
             owner__is_blocked=False,
         ).exclude(status=Mailing.Status.FINISHED)
@@ -67,6 +68,8 @@ class Mailing(models.Model):
         _("status"), max_length=16, choices=Status.choices, default=Status.CREATED
     )
     is_enabled = models.BooleanField(_("enabled"), default=True)
+    # The owner's pause: no run of it is sent and no new one opens until resumed.
+    is_paused = models.BooleanField(_("paused"), default=False)
     track_engagement = models.BooleanField(
         _("track opens and clicks"),
         default=True,

@@ -20,6 +20,10 @@ class MailingRun(models.Model):
         FAILED = "failed", _("Failed")
         # A digest run with no new blog post: nothing to send (issue 14).
         SKIPPED = "skipped", _("Skipped")
+        # Issue 10: held by its owner, pending rows kept for resume.
+        PAUSED = "paused", _("Paused")
+        # Stopped by its owner or by moderation; its pending rows are cancelled.
+        CANCELLED = "cancelled", _("Cancelled")
 
     mailing = models.ForeignKey(
         Mailing,
@@ -36,6 +40,7 @@ class MailingRun(models.Model):
     sent_count = models.PositiveIntegerField(_("sent"), default=0)
     failed_count = models.PositiveIntegerField(_("failed"), default=0)
     skipped_count = models.PositiveIntegerField(_("skipped"), default=0)
+    cancelled_count = models.PositiveIntegerField(_("cancelled"), default=0)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
@@ -89,6 +94,9 @@ class Attempt(models.Model):
         DELIVERED = "delivered", _("Delivered")
         BOUNCED = "bounced", _("Bounced")
         COMPLAINED = "complained", _("Complained")
+        # Never sent: its run was cancelled, or it could no longer be sent
+        # (unsubscribed, suppressed, removed from the audience, owner blocked).
+        CANCELLED = "cancelled", _("Cancelled")
 
     run = models.ForeignKey(
         MailingRun,

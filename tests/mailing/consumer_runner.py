@@ -3,7 +3,9 @@
     python -m tests.mailing.consumer_runner send RUN_ID SMTP_PORT
     python -m tests.mailing.consumer_runner sweep RUN_ID SMTP_PORT
 
-DATABASE_URL must name the test database. `sweep` plays the periodic sweeper as if
+DATABASE_URL must name the test database. VESTNIK_TEST_RATE (messages per second,
+shared by every consumer through Redis when REDIS_URL is set) throttles the send, so
+a test can act part-way through a run. `sweep` plays the periodic sweeper as if
 the unknown-timeout had passed; the run it re-enqueues is sent in this process
 (Huey runs inline under the test settings), like a restarted consumer.
 """
@@ -12,14 +14,19 @@ import os
 import sys
 from datetime import timedelta
 
+CONCURRENCY = 2
+BATCH_SIZE = 25
+
 
 def configure(port: int) -> None:
     from django.conf import settings
 
     settings.EMAIL_BACKEND = "mailing.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-    settings.SENDING_CONCURRENCY = 2
-    settings.SENDING_BATCH_SIZE = 25
+    settings.SENDING_CONCURRENCY = CONCURRENCY
+    settings.SENDING_BATCH_SIZE = BATCH_SIZE
+    rate = int(os.environ.get("VESTNIK_TEST_RATE") or 0)
+    settings.SENDING_RATE_PER_OWNER = settings.SENDING_RATE_GLOBAL = rate
 
 
 def main(mode: str, run_id: str, port: str) -> None:

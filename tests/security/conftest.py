@@ -275,6 +275,8 @@ def world(db) -> World:
     world.extra["by_name"] = _route_params(
         page, revision, image, document, users["user_b"], blog
     )
+    # A run's controls name the mailing (pk) and one of its runs.
+    world.extra["by_name"]["run_id"] = world.objects_a[MailingRun]
     return world
 
 
