@@ -24,7 +24,8 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from . import tokens
-from .delivery import Outbound, SenderPool, send_one
+from .addresses import screen
+from .delivery import Outbound, Outcome, SenderPool, send_one
 from .digest import digest_message, new_posts
 from .issues import WEB_VERSION_SALT, prepared_for, snapshot, web_version_url
 from .models import Attempt, Mailing, MailingRun, Message
@@ -232,6 +233,25 @@ class RunJob:
             # Bounces go to the site's address whoever the From is (README).
             self.envelope_from = envelope_address(settings.DEFAULT_FROM_EMAIL, "utf-8")
 
+    def screen(self, rows: list[tuple]) -> tuple[list[tuple], list[Outcome]]:
+        """(rows to send, failures): a row that cannot be sent fails alone.
+
+        Addresses that reached the database without the input checks (shell, data
+        migration) are normalised here as at input; the rest of the group is sent.
+        """
+        sendable, refused = screen(rows, email_at=3, name_at=4)
+        failures = [
+            Outcome(
+                row[0],
+                row[1],
+                False,
+                False,
+                _("Not sent: %(reason)s") % {"reason": reason},
+            )
+            for row, reason in refused
+        ]
+        return sendable, failures
+
     def build(self, row: tuple) -> Outbound:
         attempt_id, tries, client_id, email, full_name = row
         token = self.make_token(client_id)
@@ -328,14 +348,17 @@ def _pump(job: RunJob, pool: SenderPool) -> bool:
     while True:
         while len(running) < 2 * pool.size:
             rows = claim_batch(job.run_id, group, timezone.now(), settle=finished)
-            finished = []
             if not rows:
+                finished = []
                 break
-            # The sending thread builds the emails itself (see delivery.deliver).
-            running.add(pool.send(rows, job.build))
+            # Rows that cannot be sent are settled with the next claim.
+            rows, finished = job.screen(rows)
+            if rows:
+                # The sending thread builds the emails itself (see delivery.deliver).
+                running.add(pool.send(rows, job.build))
         if running:
             done, running = wait(running, return_when=FIRST_COMPLETED)
-            finished = [outcome for future in done for outcome in future.result()]
+            finished += [outcome for future in done for outcome in future.result()]
             continue
         wait_for = _seconds_to_next_retry(job.run_id, timezone.now())
         if wait_for is None:
