@@ -19,7 +19,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.mail import get_connection
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Min
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
@@ -55,6 +55,8 @@ logger = logging.getLogger(__name__)
 
 TOKEN_MARK = "TOKEN-MARK"
 OPEN_RUN = (MailingRun.Status.PENDING, MailingRun.Status.RUNNING)
+# As the constraint mailing_run_one_open_manual reads them (`paused`: issue 10).
+OPEN_MANUAL_RUN = ("pending", "running", "paused")
 
 
 class SendError(Exception):
@@ -166,19 +168,54 @@ def _open_scheduled_run(mailing: Mailing, now: datetime) -> MailingRun | None:
 
 
 def send_now(mailing: Mailing, requested_by) -> MailingRun:
-    """A manual run ("send now"): same outbox and sender as a scheduled one."""
+    """A manual run ("send now"): same outbox and sender as a scheduled one.
+
+    One manual run of a mailing is open at a time (the constraint
+    mailing_run_one_open_manual); a second request is refused, naming the first.
+    """
     if not (requested_by.is_superuser or mailing.owner_id == requested_by.pk):
         raise PermissionDenied
     if not mailing.is_enabled:
         raise SendError(_("This mailing is disabled and cannot be sent."))
     if mailing.owner.is_blocked or not mailing.owner.is_active:
         raise SendError(_("The owner of this mailing is blocked."))
-    with transaction.atomic():
-        run = open_run(mailing, MailingRun.Kind.MANUAL, timezone.now())
-        mark_sent_now(mailing)
+    refuse_while_open(mailing)
+    try:
+        with transaction.atomic():
+            run = open_run(mailing, MailingRun.Kind.MANUAL, timezone.now())
+            mark_sent_now(mailing)
+    except IntegrityError:
+        # Another request opened one between the check and the INSERT.
+        refuse_while_open(mailing)
+        raise
     logger.info("manual run %s of mailing %s by %s", run.pk, mailing.pk, requested_by)
     transaction.on_commit(lambda: enqueue_run(run.pk))
     return run
+
+
+def refuse_while_open(mailing: Mailing) -> None:
+    """SendError naming the mailing's open manual run, if it has one."""
+    run = (
+        MailingRun.objects.filter(
+            mailing=mailing, kind=MailingRun.Kind.MANUAL, status__in=OPEN_MANUAL_RUN
+        )
+        .order_by("pk")
+        .first()
+    )
+    if run is not None:
+        raise SendError(
+            _(
+                "Run %(run)s of this mailing, started %(started)s, is still "
+                "%(status)s: wait until it ends before sending again."
+            )
+            % {
+                "run": run.pk,
+                "started": formats.date_format(
+                    timezone.localtime(run.created_at), "DATETIME_FORMAT"
+                ),
+                "status": run.get_status_display().lower(),
+            }
+        )
 
 
 def enqueue_run(run_id: int) -> None:

@@ -122,7 +122,8 @@ def test_import_normalises_and_reports_each_bad_row(tmp_path):
     assert set(reasons) == {3, 5, 6}
     assert "64" in reasons[3] and "@" in reasons[6]
     assert report.created == 3
-    assert dict(Client.objects.filter(owner=owner).values_list("email", "full_name")) == {
+    saved = Client.objects.filter(owner=owner).values_list("email", "full_name")
+    assert dict(saved) == {
         IDN_SENT: "Иван Иванов",
         "good@example.org": "Good",
         "last@example.org": "Last",
