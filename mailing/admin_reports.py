@@ -15,10 +15,12 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from .admin_views import RoleGatedMixin
 from .models import Attempt, Mailing, MailingRun, sees_every_owner
 from .permissions import policy_for
+from .resend import unresolved_unknown
 from .stats import service_figures
 
 CHART_DAYS = 30
 CHART_HEIGHT = 120
+UNKNOWN_SHOWN = 20
 FAILED = (Attempt.Status.FAILURE, Attempt.Status.BOUNCED, Attempt.Status.COMPLAINED)
 SUCCEEDED = (Attempt.Status.SUCCESS, Attempt.Status.DELIVERED)
 
@@ -165,5 +167,12 @@ class MailingReportView(WagtailAdminTemplateMixin, TemplateView):
             .select_related("client")
             .order_by("-attempted_at")[:10],
             runs=runs_with_waiting(self.object, timezone.now()),
+            unknown=unresolved_unknown(self.object)
+            .select_related("client")
+            .order_by("pk")[:UNKNOWN_SHOWN],
+            unknown_count=unresolved_unknown(self.object).count(),
+            may_resend=policy_for(Mailing).user_has_permission_for_instance(
+                self.request.user, "change", self.object
+            ),
         )
         return context

@@ -66,10 +66,13 @@ class SendError(Exception):
 # --- Opening runs -----------------------------------------------------------------
 
 
-def open_run(mailing: Mailing, kind: str, slot: datetime) -> MailingRun:
+def open_run(
+    mailing: Mailing, kind: str, slot: datetime, only_clients: list[int] | None = None
+) -> MailingRun:
     """Create the run and its outbox in the caller's transaction; nothing is sent.
 
     A digest with no new blog post gets a `skipped` run instead: closed, no outbox.
+    `only_clients` narrows the audience (resending rows left `unknown`).
     """
     message = mailing.message
     if mailing.is_digest:
@@ -82,8 +85,11 @@ def open_run(mailing: Mailing, kind: str, slot: datetime) -> MailingRun:
     run = MailingRun.objects.create(
         mailing=mailing, kind=kind, slot=slot, content=content
     )
-    recipients = mailing.clients.count()
-    total = _create_attempts(run)
+    if only_clients is None:
+        recipients = mailing.clients.count()
+    else:
+        recipients = len(only_clients)
+    total = _create_attempts(run, only_clients)
     MailingRun.objects.filter(pk=run.pk).update(
         total=total, skipped_count=recipients - total
     )
@@ -109,7 +115,7 @@ def _skip_run(mailing: Mailing, kind: str, slot: datetime) -> MailingRun:
     return run
 
 
-def _create_attempts(run: MailingRun) -> int:
+def _create_attempts(run: MailingRun, only_clients: list[int] | None = None) -> int:
     """One pending Attempt per deliverable recipient, in one INSERT ... SELECT.
 
     Recipients never pass through Python: 100,000 of them cost one query and no
@@ -127,10 +133,13 @@ def _create_attempts(run: MailingRun) -> int:
         WHERE mc.mailing_id = %s AND c.unsubscribed_at IS NULL
             AND c.suppressed_reason = ''
     """  # nosec B608 - table names come from the models, values are parameters
+    params = [run.pk, run.mailing_id, Attempt.Status.PENDING, run.mailing_id]
+    if only_clients is not None:
+        marks = ", ".join(["%s"] * len(only_clients)) or "NULL"
+        sql += f" AND c.id IN ({marks})"  # nosec B608 - placeholders only
+        params += list(only_clients)
     with connection.cursor() as cursor:
-        cursor.execute(
-            sql, [run.pk, run.mailing_id, Attempt.Status.PENDING, run.mailing_id]
-        )
+        cursor.execute(sql, params)
         return cursor.rowcount
 
 
@@ -173,22 +182,38 @@ def send_now(mailing: Mailing, requested_by) -> MailingRun:
     One manual run of a mailing is open at a time (the constraint
     mailing_run_one_open_manual); a second request is refused, naming the first.
     """
-    if not (requested_by.is_superuser or mailing.owner_id == requested_by.pk):
+    check_may_send(mailing, requested_by)
+    run = open_manual_run(mailing, schedule_sent=True)
+    logger.info("manual run %s of mailing %s by %s", run.pk, mailing.pk, requested_by)
+    return run
+
+
+def check_may_send(mailing: Mailing, user) -> None:
+    if not (user.is_superuser or mailing.owner_id == user.pk):
         raise PermissionDenied
     if not mailing.is_enabled:
         raise SendError(_("This mailing is disabled and cannot be sent."))
     if mailing.owner.is_blocked or not mailing.owner.is_active:
         raise SendError(_("The owner of this mailing is blocked."))
+
+
+def open_manual_run(
+    mailing: Mailing, schedule_sent: bool = False, only_clients=None
+) -> MailingRun:
+    """Open a manual run (to `only_clients` of the audience, if given), enqueued
+    once committed; SendError naming the open one if there is one."""
     refuse_while_open(mailing)
     try:
         with transaction.atomic():
-            run = open_run(mailing, MailingRun.Kind.MANUAL, timezone.now())
-            mark_sent_now(mailing)
+            run = open_run(
+                mailing, MailingRun.Kind.MANUAL, timezone.now(), only_clients
+            )
+            if schedule_sent:
+                mark_sent_now(mailing)
     except IntegrityError:
         # Another request opened one between the check and the INSERT.
         refuse_while_open(mailing)
         raise
-    logger.info("manual run %s of mailing %s by %s", run.pk, mailing.pk, requested_by)
     transaction.on_commit(lambda: enqueue_run(run.pk))
     return run
 
