@@ -10,14 +10,15 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.widgets import HeaderButton
+from wagtail.snippets.views import snippets
 
 from accounts.models import User
 
-from . import control, moderation, services
+from . import control, copying, moderation, resend, services
 from .admin_views import RoleGatedMixin
 from .forms import PreviewRecipientForm
 from .models import Mailing, MailingRun, sees_every_owner
@@ -25,6 +26,7 @@ from .permissions import is_usable, policy_for
 from .rendering import render_email
 
 PREVIEW_UNSUBSCRIBE_URL = "#unsubscribe-preview"
+UNKNOWN_LISTED = 100
 
 
 def allowed(user, action: str, mailing: Mailing) -> bool:
@@ -45,6 +47,7 @@ def mailing_action_buttons(request, mailing: Mailing, button_class=HeaderButton)
     candidates = [
         ("change", "send_now", gettext_lazy("Send now"), "mail"),
         ("change", "send_test", gettext_lazy("Send a test to me"), "mail"),
+        ("change", "copy", gettext_lazy("Copy"), "copy"),
         ("view", "preview", gettext_lazy("Preview"), "view"),
         ("view", "report", gettext_lazy("Report"), "table"),
     ]
@@ -121,6 +124,50 @@ class SendNowView(MailingActionView):
             )
             return
         messages.success(self.request, _("The mailing is queued for sending."))
+
+
+class SendUnknownView(MailingActionView):
+    """Resend the rows left `unknown` (the report lists them): owner only, POST."""
+
+    page_title = gettext_lazy("Resend the unknown")
+    confirm_label = gettext_lazy("Resend these")
+    template_name = "mailing/admin/send_unknown.html"
+
+    @property
+    def question(self):
+        count = resend.unresolved_unknown(self.object).count()
+        return ngettext(
+            "Send this mailing again to %(count)d recipient whose email may or may "
+            "not have gone out?",
+            "Send this mailing again to the %(count)d recipients whose email may or "
+            "may not have gone out?",
+            count,
+        ) % {"count": count}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["unknown"] = (
+            resend.unresolved_unknown(self.object)
+            .select_related("client", "run")
+            .order_by("pk")[:UNKNOWN_LISTED]
+        )
+        return context
+
+    def act(self):
+        try:
+            run = resend.resend_unknown(self.object, self.request.user)
+        except services.SendError as error:
+            messages.error(self.request, str(error))
+            return
+        messages.success(
+            self.request,
+            ngettext(
+                "Run %(run)s resends the mailing to %(count)d recipient.",
+                "Run %(run)s resends the mailing to %(count)d recipients.",
+                run.total,
+            )
+            % {"run": run.pk, "count": run.total},
+        )
 
 
 class SendTestView(MailingActionView):
@@ -284,6 +331,31 @@ class PreviewView(MailingActionView):
 
     def post(self, request, *args, **kwargs):
         raise Http404
+
+
+class MailingCopyView(snippets.CopyView):
+    """Wagtail's copy: the add form filled from the mailing; saving creates it.
+
+    Only who may change the mailing copies it (Wagtail's own check lets viewers,
+    such as managers, copy too).
+    """
+
+    def get_object(self, queryset=None):
+        mailing = get_object_or_404(
+            Mailing.objects.select_related("owner"), pk=self.kwargs[self.pk_url_kwarg]
+        )
+        if not allowed(self.request.user, "change", mailing):
+            raise PermissionDenied
+        return mailing
+
+    def get_initial_form_instance(self):
+        self.original = self.get_object()
+        return copying.copy_of(self.original)
+
+    def get_initial(self):
+        initial = super().get_initial()
+        initial["clients"] = copying.recipient_ids(self.get_object())
+        return initial
 
 
 # --- Users (managers) --------------------------------------------------------------

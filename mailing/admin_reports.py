@@ -15,10 +15,12 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from .admin_views import RoleGatedMixin
 from .models import Attempt, Mailing, MailingRun, sees_every_owner
 from .permissions import policy_for
+from .resend import unresolved_unknown
 from .stats import service_figures
 
 CHART_DAYS = 30
 CHART_HEIGHT = 120
+UNKNOWN_SHOWN = 20
 FAILED = (Attempt.Status.FAILURE, Attempt.Status.BOUNCED, Attempt.Status.COMPLAINED)
 SUCCEEDED = (Attempt.Status.SUCCESS, Attempt.Status.DELIVERED)
 
@@ -155,6 +157,9 @@ class MailingReportView(WagtailAdminTemplateMixin, TemplateView):
         attempts = Attempt.objects.filter(mailing=self.object)
         counts = outcome_counts(attempts)
         bars = daily_chart(attempts, timezone.localdate())
+        may_change = policy_for(Mailing).user_has_permission_for_instance(
+            self.request.user, "change", self.object
+        )
         context.update(
             object=self.object,
             counts=counts,
@@ -166,8 +171,11 @@ class MailingReportView(WagtailAdminTemplateMixin, TemplateView):
             .select_related("client")
             .order_by("-attempted_at")[:10],
             runs=runs_with_waiting(self.object, timezone.now()),
-            may_control=policy_for(Mailing).user_has_permission_for_instance(
-                self.request.user, "change", self.object
-            ),
+            unknown=unresolved_unknown(self.object)
+            .select_related("client")
+            .order_by("pk")[:UNKNOWN_SHOWN],
+            unknown_count=unresolved_unknown(self.object).count(),
+            may_control=may_change,
+            may_resend=may_change,
         )
         return context

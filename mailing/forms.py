@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 
+from .addresses import AddressError, normalise_email, normalise_name
 from .models import Client, EmailLayout, Mailing, Message, SenderIdentity
 from .zones import owner_zone, site_zone, zone_names
 
@@ -39,13 +40,22 @@ class ClientForm(OwnedModelForm):
     def clean_email(self):
         # The unique constraint involves `owner`, which is not a form field, so
         # Django would skip it: check here for a clear message instead of a 500.
-        email = self.cleaned_data["email"].strip()
+        try:
+            email = normalise_email(self.cleaned_data["email"])
+        except AddressError as error:
+            raise forms.ValidationError(str(error)) from None
         duplicates = Client.objects.filter(
             owner=self.owner, email__iexact=email
         ).exclude(pk=self.instance.pk)
         if duplicates.exists():
             raise forms.ValidationError(_("You already have a client with this email."))
         return email
+
+    def clean_full_name(self):
+        try:
+            return normalise_name(self.cleaned_data["full_name"])
+        except AddressError as error:
+            raise forms.ValidationError(str(error)) from None
 
 
 class MessageForm(OwnedModelForm):

@@ -15,11 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from .addresses import AddressError, normalise_email, normalise_name
 from .models import Client
 
 logger = logging.getLogger(__name__)
@@ -82,19 +81,13 @@ def row_problem(row: list[str]) -> str | None:
         # Not text, and PostgreSQL cannot store it: refused here, not at the INSERT.
         return _("The row contains a NUL character.")
     email, name, comment = (row + ["", ""])[:3]
-    email = email.strip()
-    if len(email) > MAX_EMAIL:
+    if len(email.strip()) > MAX_EMAIL:
         return _("The email is too long.")
     try:
-        validate_email(email)
-    except ValidationError:
-        return _("Invalid email: %(email)s") % {"email": email[:80]}
-    if "\r" in name or "\n" in name:
-        return _("Line breaks are not allowed in the name.")
-    if len(name) > MAX_NAME:
-        return _("The name is too long (at most %(max)d characters).") % {
-            "max": MAX_NAME
-        }
+        normalise_email(email)
+        normalise_name(name)
+    except AddressError as error:
+        return str(error)
     if len(comment) > MAX_COMMENT:
         return _("The comment is too long.")
     return None
@@ -136,6 +129,8 @@ def scan(path: Path, owner, report: ImportReport) -> Iterator[Client]:
             report.add_error(line, problem)
             continue
         email, name, comment = ([cell.strip() for cell in row] + ["", ""])[:3]
+        # Checked by row_problem: the forms the transport can send.
+        email, name = normalise_email(email), normalise_name(name)
         report.valid += 1
         if email.lower() in seen:
             report.duplicates += 1

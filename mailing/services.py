@@ -19,13 +19,14 @@ from django.core.exceptions import PermissionDenied
 from django.core.mail import get_connection
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Min
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from . import tokens
+from .addresses import screen
 from .control import OPEN_RUN, is_still_sending
-from .delivery import Outbound, SenderPool, send_one
+from .delivery import Outbound, Outcome, SenderPool, send_one
 from .digest import digest_message, new_posts
 from .issues import WEB_VERSION_SALT, prepared_for, snapshot, web_version_url
 from .models import Attempt, Mailing, MailingRun, Message
@@ -54,6 +55,8 @@ from .wire import RunWire, header_value
 logger = logging.getLogger(__name__)
 
 TOKEN_MARK = "TOKEN-MARK"
+# As the constraint mailing_run_one_open_manual reads them (`paused`: issue 10).
+OPEN_MANUAL_RUN = ("pending", "running", "paused")
 
 
 class SendError(Exception):
@@ -63,10 +66,13 @@ class SendError(Exception):
 # --- Opening runs -----------------------------------------------------------------
 
 
-def open_run(mailing: Mailing, kind: str, slot: datetime) -> MailingRun:
+def open_run(
+    mailing: Mailing, kind: str, slot: datetime, only_clients: list[int] | None = None
+) -> MailingRun:
     """Create the run and its outbox in the caller's transaction; nothing is sent.
 
     A digest with no new blog post gets a `skipped` run instead: closed, no outbox.
+    `only_clients` narrows the audience (resending rows left `unknown`).
     """
     message = mailing.message
     if mailing.is_digest:
@@ -79,8 +85,11 @@ def open_run(mailing: Mailing, kind: str, slot: datetime) -> MailingRun:
     run = MailingRun.objects.create(
         mailing=mailing, kind=kind, slot=slot, content=content
     )
-    recipients = mailing.clients.count()
-    total = _create_attempts(run)
+    if only_clients is None:
+        recipients = mailing.clients.count()
+    else:
+        recipients = len(only_clients)
+    total = _create_attempts(run, only_clients)
     MailingRun.objects.filter(pk=run.pk).update(
         total=total, skipped_count=recipients - total
     )
@@ -106,7 +115,7 @@ def _skip_run(mailing: Mailing, kind: str, slot: datetime) -> MailingRun:
     return run
 
 
-def _create_attempts(run: MailingRun) -> int:
+def _create_attempts(run: MailingRun, only_clients: list[int] | None = None) -> int:
     """One pending Attempt per deliverable recipient, in one INSERT ... SELECT.
 
     Recipients never pass through Python: 100,000 of them cost one query and no
@@ -124,10 +133,13 @@ def _create_attempts(run: MailingRun) -> int:
         WHERE mc.mailing_id = %s AND c.unsubscribed_at IS NULL
             AND c.suppressed_reason = ''
     """  # nosec B608 - table names come from the models, values are parameters
+    params = [run.pk, run.mailing_id, Attempt.Status.PENDING, run.mailing_id]
+    if only_clients is not None:
+        marks = ", ".join(["%s"] * len(only_clients)) or "NULL"
+        sql += f" AND c.id IN ({marks})"  # nosec B608 - placeholders only
+        params += list(only_clients)
     with connection.cursor() as cursor:
-        cursor.execute(
-            sql, [run.pk, run.mailing_id, Attempt.Status.PENDING, run.mailing_id]
-        )
+        cursor.execute(sql, params)
         return cursor.rowcount
 
 
@@ -165,19 +177,70 @@ def _open_scheduled_run(mailing: Mailing, now: datetime) -> MailingRun | None:
 
 
 def send_now(mailing: Mailing, requested_by) -> MailingRun:
-    """A manual run ("send now"): same outbox and sender as a scheduled one."""
-    if not (requested_by.is_superuser or mailing.owner_id == requested_by.pk):
+    """A manual run ("send now"): same outbox and sender as a scheduled one.
+
+    One manual run of a mailing is open at a time (the constraint
+    mailing_run_one_open_manual); a second request is refused, naming the first.
+    """
+    check_may_send(mailing, requested_by)
+    run = open_manual_run(mailing, schedule_sent=True)
+    logger.info("manual run %s of mailing %s by %s", run.pk, mailing.pk, requested_by)
+    return run
+
+
+def check_may_send(mailing: Mailing, user) -> None:
+    if not (user.is_superuser or mailing.owner_id == user.pk):
         raise PermissionDenied
     if not mailing.is_enabled:
         raise SendError(_("This mailing is disabled and cannot be sent."))
     if mailing.owner.is_blocked or not mailing.owner.is_active:
         raise SendError(_("The owner of this mailing is blocked."))
-    with transaction.atomic():
-        run = open_run(mailing, MailingRun.Kind.MANUAL, timezone.now())
-        mark_sent_now(mailing)
-    logger.info("manual run %s of mailing %s by %s", run.pk, mailing.pk, requested_by)
+
+
+def open_manual_run(
+    mailing: Mailing, schedule_sent: bool = False, only_clients=None
+) -> MailingRun:
+    """Open a manual run (to `only_clients` of the audience, if given), enqueued
+    once committed; SendError naming the open one if there is one."""
+    refuse_while_open(mailing)
+    try:
+        with transaction.atomic():
+            run = open_run(
+                mailing, MailingRun.Kind.MANUAL, timezone.now(), only_clients
+            )
+            if schedule_sent:
+                mark_sent_now(mailing)
+    except IntegrityError:
+        # Another request opened one between the check and the INSERT.
+        refuse_while_open(mailing)
+        raise
     transaction.on_commit(lambda: enqueue_run(run.pk))
     return run
+
+
+def refuse_while_open(mailing: Mailing) -> None:
+    """SendError naming the mailing's open manual run, if it has one."""
+    run = (
+        MailingRun.objects.filter(
+            mailing=mailing, kind=MailingRun.Kind.MANUAL, status__in=OPEN_MANUAL_RUN
+        )
+        .order_by("pk")
+        .first()
+    )
+    if run is not None:
+        raise SendError(
+            _(
+                "Run %(run)s of this mailing, started %(started)s, is still "
+                "%(status)s: wait until it ends before sending again."
+            )
+            % {
+                "run": run.pk,
+                "started": formats.date_format(
+                    timezone.localtime(run.created_at), "DATETIME_FORMAT"
+                ),
+                "status": run.get_status_display().lower(),
+            }
+        )
 
 
 def enqueue_run(run_id: int) -> None:
@@ -231,6 +294,25 @@ class RunJob:
             self.wire = RunWire(self.prepared, self.from_email)
             # Bounces go to the site's address whoever the From is (README).
             self.envelope_from = envelope_address(settings.DEFAULT_FROM_EMAIL, "utf-8")
+
+    def screen(self, rows: list[tuple]) -> tuple[list[tuple], list[Outcome]]:
+        """(rows to send, failures): a row that cannot be sent fails alone.
+
+        Addresses that reached the database without the input checks (shell, data
+        migration) are normalised here as at input; the rest of the group is sent.
+        """
+        sendable, refused = screen(rows, email_at=3, name_at=4)
+        failures = [
+            Outcome(
+                row[0],
+                row[1],
+                False,
+                False,
+                _("Not sent: %(reason)s") % {"reason": reason},
+            )
+            for row, reason in refused
+        ]
+        return sendable, failures
 
     def build(self, row: tuple) -> Outbound:
         attempt_id, tries, client_id, email, full_name = row
@@ -329,14 +411,17 @@ def _pump(job: RunJob, pool: SenderPool) -> bool:
     while True:
         while len(running) < pool.size:
             rows = claim_batch(job.run_id, group, timezone.now(), settle=finished)
-            finished = []
             if not rows:
+                finished = []
                 break
-            # The sending thread builds the emails itself (see delivery.deliver).
-            running.add(pool.send(rows, job.build))
+            # Rows that cannot be sent are settled with the next claim.
+            rows, finished = job.screen(rows)
+            if rows:
+                # The sending thread builds the emails itself (see delivery.deliver).
+                running.add(pool.send(rows, job.build))
         if running:
             done, running = wait(running, return_when=FIRST_COMPLETED)
-            finished = [outcome for future in done for outcome in future.result()]
+            finished += [outcome for future in done for outcome in future.result()]
             continue
         if not is_still_sending(job.run_id):
             return False  # paused or cancelled; resume enqueues the run again

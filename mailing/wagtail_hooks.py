@@ -118,8 +118,20 @@ class MailingFilterSet(OwnerFilterSet):
         fields = ["status", "periodicity", "is_enabled"]
 
 
+def visible_mailings(request):
+    if request is None:
+        return Mailing.objects.none()
+    return Mailing.objects.for_user(request.user).order_by("name")
+
+
 class AttemptFilterSet(OwnerFilterSet):
     owner = OwnerFilterSet.owner_filter("mailing__owner")
+    # Only the viewer's mailings are choices; a run filters by its number (the
+    # report links each run here), foreign runs simply match nothing.
+    mailing = django_filters.ModelChoiceFilter(
+        label=_("mailing"), queryset=visible_mailings
+    )
+    run = django_filters.NumberFilter(field_name="run_id", label=_("run"))
 
     class Meta:
         model = Attempt
@@ -301,6 +313,8 @@ class MailingViewSet(OwnedSnippetViewSet):
     menu_label = _("Mailings")
     index_view_class = admin_views.MailingIndexView
     inspect_view_class = admin_views.MailingInspectView
+    copy_view_enabled = True
+    copy_view_class = admin_actions.MailingCopyView
     list_display = [
         "name",
         "message",
@@ -375,6 +389,7 @@ class MailingViewSet(OwnedSnippetViewSet):
         return [
             *super().get_urlpatterns(),
             route("send_now", admin_actions.SendNowView),
+            route("send_unknown", admin_actions.SendUnknownView),
             route("send_test", admin_actions.SendTestView),
             route("preview", admin_actions.PreviewView),
             route("report", admin_reports.MailingReportView),

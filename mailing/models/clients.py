@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
@@ -48,3 +49,19 @@ class Client(models.Model):
 
     def __str__(self):
         return f"{self.full_name} <{self.email}>" if self.full_name else self.email
+
+    def clean(self):
+        # Any form or full_clean() caller stores what the transport can send.
+        from ..addresses import AddressError, normalise_email, normalise_name
+
+        errors = {}
+        try:
+            self.email = normalise_email(self.email or "")
+        except AddressError as error:
+            errors["email"] = str(error)
+        try:
+            self.full_name = normalise_name(self.full_name or "")
+        except AddressError as error:
+            errors["full_name"] = str(error)
+        if errors:
+            raise ValidationError(errors)

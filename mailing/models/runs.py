@@ -64,6 +64,16 @@ class MailingRun(models.Model):
                 condition=models.Q(kind="scheduled"),
                 name="mailing_run_one_per_slot",
             ),
+            # One manual run open at a time: a second "send now" (a double click,
+            # two send_mailing processes) would mail every recipient twice.
+            # `paused` is open too: resuming it must not meet a newer run.
+            models.UniqueConstraint(
+                fields=["mailing"],
+                condition=models.Q(
+                    kind="manual", status__in=["pending", "running", "paused"]
+                ),
+                name="mailing_run_one_open_manual",
+            ),
         ]
         indexes = [models.Index(fields=["status", "created_at"])]
 

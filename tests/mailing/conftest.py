@@ -14,7 +14,9 @@ def world(db):
     client = make_client(a, email="alice-client@example.org", full_name="Alice Client")
     message = make_message(a, subject="Subject of A")
     mailing = make_mailing(a, name="Mailing of A", message=message, clients=[client])
-    run = MailingRun.objects.create(mailing=mailing, kind="manual", slot=timezone.now())
+    run = MailingRun.objects.create(
+        mailing=mailing, kind="manual", slot=timezone.now(), status="finished"
+    )
     attempt = Attempt.objects.create(
         run=run,
         mailing=mailing,

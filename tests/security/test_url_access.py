@@ -74,6 +74,8 @@ POLICY = [
     Rule("mailing_*:edit",                      LOG,  OK,   NO,   NO,   NO,   OK),
     Rule("mailing_*:delete",                    LOG,  OK,   NO,   NO,   NO,   OK),
     Rule("mailing_mailing:send_*",              LOG,  OK,   NO,   NO,   NO,   OK),
+    Rule("mailing_mailing:copy",                LOG,  OK,   NO,   NO,   NO,   OK,
+         why="a copy is the owner's: managers change no content"),
     Rule("mailing_message:send_test",           LOG,  OK,   NO,   NO,   NO,   OK),
     Rule("mailing_mailing:pause*",              LOG,  OK,   NO,   NO,   NO,   OK,
          why="pause, resume, cancel: the owner's own controls (issue 10)"),
