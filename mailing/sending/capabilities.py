@@ -15,7 +15,10 @@ from functools import lru_cache
 from anymail.exceptions import AnymailError
 from anymail.message import AnymailMessage
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import get_connection
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,7 @@ def capabilities_of(backend_path: str) -> Capabilities:
         return Capabilities(esp=esp)
     try:
         backend = get_connection(backend_path, fail_silently=False)
-    except AnymailError:
+    except (AnymailError, ImproperlyConfigured):
         # Not configured (no API key): sends fail anyway; ask for the least.
         return Capabilities(esp=esp, max_tags=1, metadata=False)
     max_tags = None
@@ -125,3 +128,10 @@ def _accepts_batch(backend, syntax: BatchSyntax) -> bool:
         merge_headers=headers,
         esp_extra=syntax.esp_extra or {},
     )
+
+
+@receiver(setting_changed)
+def _forget_on_new_settings(setting: str, **kwargs) -> None:
+    # Tests (and nothing else) change the backend or its keys at run time.
+    if setting in ("EMAIL_BACKEND", "ANYMAIL"):
+        capabilities_of.cache_clear()
