@@ -25,6 +25,7 @@ class MailingConfig(AppConfig):
             webhooks,  # noqa: F401 - registers the webhook routes' check
         )
         from .scheduling import on_profile_saved
+        from .sending import checks  # noqa: F401 - registers the sending checks
 
         # Schedules follow the owner's time zone, which the account page changes.
         post_save.connect(
