@@ -32,6 +32,16 @@ SEND_ERRORS = (
 
 
 def _connection_broken(exc: BaseException) -> bool:
+    """Whether the connection must go: not after a refused recipient or message.
+
+    smtplib's sendmail() has already sent RSET after such a refusal, so the
+    connection is clean; dropping it (every SMTPException is an OSError) cost a
+    new TLS handshake and AUTH per rejected recipient. 421 means the server closes.
+    """
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return any(code == 421 for code, _text in exc.recipients.values())
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code == 421
     return isinstance(exc, OSError | smtplib.SMTPServerDisconnected | AnymailAPIError)
 
 
