@@ -247,7 +247,6 @@ class RunJob:
             web_url=self.web_prefix + web_token + self.web_suffix,
             header=f"<{url}>, <{self.mailto_prefix}{token}>",
             tracking=tokens.attempt_token(attempt_id) if self.tracking else "",
-            metadata=tokens.esp_metadata(attempt_id, self.run_id),
         )
 
     def common_headers(self) -> dict[str, str]:
@@ -293,7 +292,7 @@ class RunJob:
         )
         # Only what the backend accepts (sending.capabilities): never a refusal.
         if self.capabilities.metadata:
-            message.metadata = links.metadata
+            message.metadata = tokens.esp_metadata(attempt_id, self.run_id)
         message.tags = self.capabilities.tags(self.tags)
         return Outbound(attempt_id, tries, email, message, message_id)
 
@@ -316,7 +315,6 @@ class RecipientLinks:
     web_url: str
     header: str  # List-Unsubscribe
     tracking: str  # the attempt token in tracked links, or ""
-    metadata: dict  # tokens.esp_metadata: attempt token and run id
 
 
 def list_id(mailing_id: int, domain: str) -> str:

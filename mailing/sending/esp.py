@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from anymail.message import AnymailMessage
 
 from ..rendering import single_line
+from ..tokens import esp_metadata
 from . import policy
 from .capabilities import BatchSyntax, Capabilities
 from .outcome import Outcome
@@ -134,7 +135,7 @@ class EspBatches:
             message.merge_data[email] = merge_values(full_name, email, links)
             message.merge_headers[email] = {"List-Unsubscribe": links.header}
             if self.capabilities.metadata:
-                message.merge_metadata[email] = links.metadata
+                message.merge_metadata[email] = esp_metadata(attempt_id, job.run_id)
         if self.capabilities.metadata:
             message.metadata = {"run_id": job.run_id}
         message.tags = self.capabilities.tags(job.tags)
