@@ -41,7 +41,7 @@ def describe_failure(exc: BaseException, email: str) -> tuple[bool, str]:
     if isinstance(exc, AnymailRecipientsRefused):
         return False, f"recipient refused by the ESP: {exc}"
     if isinstance(exc, AnymailAPIError):
-        status = exc.status_code
+        status = exc.status_code or _boto_status(exc.__cause__)
         transient = status is None or status == 429 or status >= 500
         return transient, exc.describe_response() or exc.describe_cause() or str(exc)
     if isinstance(exc, socket.timeout | TimeoutError):
@@ -51,6 +51,14 @@ def describe_failure(exc: BaseException, email: str) -> tuple[bool, str]:
     if isinstance(exc, OSError):
         return True, f"connection failed: [{exc.errno}] {exc.strerror or exc}"
     return unexpected(exc)
+
+
+def _boto_status(cause) -> int | None:
+    """The HTTP status of a boto3 ClientError (Amazon SES): Anymail keeps none."""
+    response = getattr(cause, "response", None)
+    if isinstance(response, dict):
+        return response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return None
 
 
 def unexpected(exc: BaseException) -> tuple[bool, str]:

@@ -6,6 +6,7 @@ Each stub reads the recipients out of the request as the ESP would, so the test
 sees what one API call really carried.
 """
 
+import base64
 import json
 import re
 import threading
@@ -179,6 +180,28 @@ scaleway = _single(
 )
 
 
+def amazon_ses(_body, data):
+    """SES v2 SendEmail (boto3 through endpoint_url): raw MIME, base64 in JSON."""
+    email = data["Destination"]["ToAddresses"][0]
+    email = _addr(email)
+    if rejected(email):
+        error = {"message": "Email address is not verified.", "__type": "BadRequest"}
+        return [email], _answer(400, error, headers={"x-amzn-ErrorType": "BadRequest"})
+    return [email], _answer(200, {"MessageId": _id()})
+
+
+def _readable(body: bytes, data) -> bytes:
+    """What the test looks into: form fields decoded, SES's raw MIME decoded."""
+    if data is None:
+        return unquote_plus(body.decode()).encode()
+    raw = (
+        data.get("Content", {}).get("Raw", {}).get("Data")
+        if isinstance(data, dict)
+        else None
+    )
+    return body + (base64.b64decode(raw) if raw else b"")
+
+
 @dataclass
 class Call:
     path: str
@@ -195,7 +218,7 @@ class StubESP:
     def handle(self, path: str, body: bytes) -> tuple:
         data = json.loads(body) if body[:1] in (b"{", b"[") else None
         emails, answer = self.answer(body, data)
-        readable = body if data is not None else unquote_plus(body.decode()).encode()
+        readable = _readable(body, data)
         with self.lock:
             self.calls.append(Call(path, readable, emails))
         return answer

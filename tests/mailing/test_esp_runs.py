@@ -3,8 +3,7 @@ API (tests/mailing/esp_stubs.py): no row is left `sending` or `unknown`, each en
 as the stub answered for its address, and batch ESPs carry up to their documented
 recipient limit per call, with the attempt's token and run id in the request.
 
-Amazon SES is left out: its client (boto3, Anymail's amazon-ses extra) is not
-installed.
+Amazon SES goes through boto3 with its endpoint_url pointed at the stub.
 """
 
 import math
@@ -23,6 +22,18 @@ from tests.mailing import esp_stubs
 
 # esp: (stub, settings given the stub's URL, refuses addresses one by one)
 ESPS = {
+    "amazon_ses": (
+        esp_stubs.amazon_ses,
+        lambda url: {
+            "AMAZON_SES_CLIENT_PARAMS": {
+                "endpoint_url": url.rstrip("/"),
+                "region_name": "eu-west-1",
+                "aws_access_key_id": "key",
+                "aws_secret_access_key": "secret",
+            }
+        },
+        True,
+    ),
     "mailgun": (esp_stubs.mailgun, lambda url: {"MAILGUN_API_URL": url}, False),
     "sendgrid": (esp_stubs.sendgrid, lambda url: {"SENDGRID_API_URL": url}, False),
     "sparkpost": (esp_stubs.sparkpost, lambda url: {"SPARKPOST_API_URL": url}, False),
