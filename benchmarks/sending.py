@@ -2,6 +2,7 @@
 
     python benchmarks/sending.py            # 10,000 recipients, memory at 10k and 100k
     python benchmarks/sending.py --quick    # 2,000 recipients, no 100k memory run
+    python benchmarks/sending.py --esp      # only the ESP case (also run by default)
 
 The pipeline (open the run: one Attempt row per recipient; claim batches, render,
 build headers, send, record) sends a 10,000-recipient mailing to a local SMTP sink:
@@ -273,6 +274,60 @@ def report_memory(port: int) -> None:
         )
 
 
+ESP_LATENCY = 0.03  # seconds per API call of the stub ESP
+
+
+def esp_case(count: int, concurrency: int) -> None:
+    """A run through Mailgun's API (batch sending) against a local stub answering in
+    Mailgun's shape after ESP_LATENCY, next to the ideal for that batch limit and
+    concurrency (latency only) and the one-call-per-recipient rate."""
+    import math
+
+    from django.conf import settings
+    from django.test import override_settings
+
+    from mailing.sending.capabilities import BATCH_SYNTAX
+    from tests.mailing import esp_stubs
+
+    def slow_mailgun(body, data):
+        time.sleep(ESP_LATENCY)
+        return esp_stubs.mailgun(body, data)
+
+    stub = esp_stubs.StubESP(slow_mailgun)
+    server = esp_stubs.serve(stub)
+    anymail = {
+        **settings.ANYMAIL,
+        "MAILGUN_API_KEY": "key",
+        "MAILGUN_API_URL": f"http://127.0.0.1:{server.server_port}/",
+    }
+    backend = "anymail.backends.mailgun.EmailBackend"
+    mailing = make_mailing(count)
+    try:
+        with override_settings(EMAIL_BACKEND=backend, ANYMAIL=anymail):
+            seconds, _queries = pipeline(mailing, concurrency)
+    finally:
+        drop_bench_data()
+        server.shutdown()
+    limit = BATCH_SYNTAX["mailgun"].max_recipients
+    calls = math.ceil(count / limit)
+    ideal = count / (math.ceil(calls / concurrency) * ESP_LATENCY)
+    one_by_one = concurrency / ESP_LATENCY
+    rate = count / seconds
+    print(
+        f"ESP (Mailgun stub, {ESP_LATENCY * 1000:.0f} ms per call, {concurrency} "
+        f"connections): {rate:.0f} msg/s, {len(stub.calls)} API calls "
+        f"(batches of {limit}: {calls})"
+    )
+    print(
+        f"ratio ESP pipeline/ideal for the batch limit: {rate / ideal:.2f} "
+        f"(ideal {ideal:.0f} msg/s, latency only)"
+    )
+    print(
+        f"ratio ESP pipeline/one call per recipient: {rate / one_by_one:.0f}x "
+        f"({one_by_one:.0f} msg/s)"
+    )
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
@@ -281,6 +336,7 @@ def main():
     parser.add_argument("--memory-child", type=int)
     parser.add_argument("--port", type=int)
     parser.add_argument("--concurrency", type=int, default=None)
+    parser.add_argument("--esp", action="store_true")
     args = parser.parse_args()
     if args.memory_child:
         memory_child(args.memory_child, args.port)
@@ -298,6 +354,9 @@ def main():
     print(f"database: {connection.vendor}; recipients: {count:,}; sink: asyncio")
     if args.memory_only:
         report_memory(port)
+        return
+    if args.esp:
+        esp_case(count, connections)
         return
     mailing = make_mailing(count)
     best = {"smtplib": [], "one": [], "threads": [], "default": []}
@@ -343,6 +402,7 @@ def main():
             f"database queries per recipient ({labels[key]}): "
             f"{queries[key] / count:.4f}"
         )
+    esp_case(count, connections)
     if not (args.quick or args.skip_memory):
         report_memory(port)
     sink.terminate()

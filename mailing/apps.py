@@ -27,6 +27,7 @@ class MailingConfig(AppConfig):
         from .control import lock_runs_of_client, lock_runs_of_mailing
         from .models import Client, Mailing
         from .scheduling import on_profile_saved
+        from .sending import checks  # noqa: F401 - registers the sending checks
 
         # Deleting while a run sends: one lock order with the claim (mailing.outbox).
         pre_delete.connect(

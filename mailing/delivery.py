@@ -6,48 +6,23 @@ records (which keeps SQLite, with its single writer, working too).
 """
 
 import smtplib
-import socket
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
 from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
-from anymail.message import AnymailMessage
 from django.core.mail import get_connection
 
 from .ratelimit import RateLimiter
+from .sending.outcome import Outbound, Outcome
+from .sending.policy import describe_failure, fail_rows, unexpected
+
+__all__ = ["Outbound", "Outcome", "describe_failure"]
 
 
-@dataclass(slots=True)
-class Outbound:
-    """One email to send: an EmailMessage, or bytes for Vestnik's SMTP backend."""
-
-    attempt_id: int
-    tries: int
-    email: str
-    message: AnymailMessage | None
-    message_id: str
-    data: bytes | None = None
-    envelope_from: str = ""
-
-
-@dataclass(slots=True)
-class Outcome:
-    attempt_id: int
-    tries: int
-    ok: bool
-    transient: bool = False
-    response: str = ""
-    esp_message_id: str = ""
-
-    @classmethod
-    def failure(cls, item: Outbound, transient: bool, response: str) -> "Outcome":
-        return cls(item.attempt_id, item.tries, False, transient, response)
-
-
-# What a send may raise; anything else is a bug and stops the run loudly.
+# What a mail server or an ESP may answer with; anything else is our own failure
+# (sending.policy.unexpected): the row fails as transient, the run goes on.
 SEND_ERRORS = (
     OSError,
     smtplib.SMTPException,
@@ -56,36 +31,17 @@ SEND_ERRORS = (
 )
 
 
-def _text(value) -> str:
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return str(value)
-
-
-def describe_failure(exc: BaseException, email: str) -> tuple[bool, str]:
-    """(transient?, the server's words) from the exception's own fields."""
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        code, text = exc.recipients.get(email) or next(iter(exc.recipients.values()))
-        return 400 <= code < 500, f"{code} {_text(text)}"
-    if isinstance(exc, smtplib.SMTPResponseException):
-        code = exc.smtp_code
-        return not 500 <= code < 600, f"{code} {_text(exc.smtp_error)}"
-    if isinstance(exc, AnymailRecipientsRefused):
-        return False, f"recipient refused by the ESP: {exc}"
-    if isinstance(exc, AnymailAPIError):
-        status = exc.status_code
-        transient = status is None or status == 429 or status >= 500
-        return transient, exc.describe_response() or exc.describe_cause() or str(exc)
-    if isinstance(exc, socket.timeout | TimeoutError):
-        return True, f"timed out: {exc}"
-    if isinstance(exc, smtplib.SMTPServerDisconnected):
-        return True, f"connection lost: {exc}"
-    if isinstance(exc, OSError):
-        return True, f"connection failed: [{exc.errno}] {exc.strerror or exc}"
-    return False, f"{type(exc).__name__}: {exc}"
-
-
 def _connection_broken(exc: BaseException) -> bool:
+    """Whether the connection must go: not after a refused recipient or message.
+
+    smtplib's sendmail() has already sent RSET after such a refusal, so the
+    connection is clean; dropping it (every SMTPException is an OSError) cost a
+    new TLS handshake and AUTH per rejected recipient. 421 means the server closes.
+    """
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return any(code == 421 for code, _text in exc.recipients.values())
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code == 421
     return isinstance(exc, OSError | smtplib.SMTPServerDisconnected | AnymailAPIError)
 
 
@@ -125,6 +81,8 @@ def send_one(backend, item: Outbound) -> Outcome:
         if _connection_broken(exc):
             drop_connection(backend)
         return Outcome(item.attempt_id, item.tries, False, transient, response)
+    except Exception as exc:  # noqa: BLE001 - never leave a row `sending`
+        return Outcome.failure(item, *unexpected(exc))
     status = getattr(item.message, "anymail_status", None)
     esp_id = getattr(status, "message_id", None)
     esp_id = item.message_id if esp_id is None else esp_id
@@ -214,8 +172,10 @@ def _outcome(item: Outbound, result) -> Outcome:
 class SenderPool:
     """`size` threads, each keeping its own open connection to the mail server."""
 
-    def __init__(self, size: int, owner_id: int, limiter: RateLimiter):
+    def __init__(self, size: int, owner_id: int, limiter: RateLimiter, transport=None):
         self.size = max(1, size)
+        # deliver(), or sending.esp.deliver_batches for an ESP with batch sending.
+        self.transport = transport or deliver
         self.owner_id = owner_id
         self.limiter = limiter
         self._local = threading.local()
@@ -230,7 +190,11 @@ class SenderPool:
         return backend
 
     def _deliver(self, rows: list, build) -> list[Outcome]:
-        return deliver(self._backend(), rows, self.owner_id, self.limiter, build)
+        try:
+            backend = self._backend()
+            return self.transport(backend, rows, self.owner_id, self.limiter, build)
+        except Exception as exc:  # noqa: BLE001 - the group's rows fail, not the run
+            return fail_rows(rows, exc)
 
     def send(self, rows: list, build=lambda item: item) -> Future:
         """Send the rows on one connection; `build` makes each Outbound."""

@@ -40,6 +40,8 @@ from .scheduling import (
     mark_sent_now,
     next_slot,
 )
+from .sending import capabilities
+from .sending.esp import EspBatches
 from .smtp import EmailBackend as VestnikSMTPBackend
 from .smtp import envelope_address
 from .tracking import add_tracking, tracking_wanted
@@ -289,6 +291,9 @@ class RunJob:
         self.make_web_token = TokenMaker(WEB_VERSION_SALT)
         self.web_prefix, self.web_suffix = web_version_url(TOKEN_MARK).split(TOKEN_MARK)
         self.mailto_prefix = unsubscribe_mailto("")
+        self.list_id = list_id(run.mailing_id, self.domain)
+        self.capabilities = capabilities.current()
+        self.tags = ["vestnik", f"mailing-{self.mailing_id}"]
         self.wire = None
         if issubclass(import_string(settings.EMAIL_BACKEND), VestnikSMTPBackend):
             self.wire = RunWire(self.prepared, self.from_email)
@@ -314,48 +319,90 @@ class RunJob:
         ]
         return sendable, failures
 
-    def build(self, row: tuple) -> Outbound:
-        attempt_id, tries, client_id, email, full_name = row
+    def links(self, attempt_id: int, client_id: int) -> "RecipientLinks":
+        """What differs per recipient besides name and address."""
         token = self.make_token(client_id)
         url = self.url_prefix + token + self.url_suffix
         web_token = self.make_web_token([self.run_id, client_id])
-        web_url = self.web_prefix + web_token + self.web_suffix
+        return RecipientLinks(
+            unsubscribe_url=url,
+            web_url=self.web_prefix + web_token + self.web_suffix,
+            header=f"<{url}>, <{self.mailto_prefix}{token}>",
+            tracking=tokens.attempt_token(attempt_id) if self.tracking else "",
+        )
+
+    def common_headers(self) -> dict[str, str]:
+        return {
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            "List-Id": self.list_id,
+        }
+
+    @staticmethod
+    def recipient(full_name: str, email: str) -> str:
+        return formataddr((full_name, email))
+
+    def build(self, row: tuple) -> Outbound:
+        attempt_id, tries, client_id, email, full_name = row
+        links = self.links(attempt_id, client_id)
         # Deterministic: a send repeated after a crash carries the same id, so
         # receivers can tell it is the same email.
         message_id = tokens.message_id(attempt_id, self.domain)
-        unsubscribe = f"<{url}>, <{self.mailto_prefix}{token}>"
-        tracking = tokens.attempt_token(attempt_id) if self.tracking else ""
         if self.wire is not None:
             data = self.wire.build(
                 full_name,
                 email,
-                url,
-                f"Message-ID: {message_id}\r\nList-Unsubscribe: {unsubscribe}\r\n"
+                links.unsubscribe_url,
+                f"Message-ID: {message_id}\r\nList-Unsubscribe: {links.header}\r\n"
                 "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"
-                f"{self.reply_to_line}",
-                web_url,
-                tracking,
+                f"List-Id: {self.list_id}\r\n{self.reply_to_line}",
+                links.web_url,
+                links.tracking,
             )
             if data is not None:
                 return Outbound(
                     attempt_id, tries, email, None, message_id, data, self.envelope_from
                 )
         rendered = self.prepared.render(
-            full_name, email, url, web_url, tracking=tracking
+            full_name, email, links.unsubscribe_url, links.web_url, links.tracking
         )
         message = build_message(
-            rendered, self.from_email, formataddr((full_name, email)), self.reply_to
+            rendered, self.from_email, self.recipient(full_name, email), self.reply_to
         )
+        message.extra_headers.update(self.common_headers())
         message.extra_headers.update(
-            {
-                "List-Unsubscribe": unsubscribe,
-                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-                "Message-ID": message_id,
-            }
+            {"List-Unsubscribe": links.header, "Message-ID": message_id}
         )
-        message.metadata = tokens.esp_metadata(attempt_id, self.run_id)
-        message.tags = ["vestnik", f"mailing-{self.mailing_id}"]
+        # Only what the backend accepts (sending.capabilities): never a refusal.
+        if self.capabilities.metadata:
+            message.metadata = tokens.esp_metadata(attempt_id, self.run_id)
+        message.tags = self.capabilities.tags(self.tags)
         return Outbound(attempt_id, tries, email, message, message_id)
+
+    def transport(self):
+        """The ESP's batch transport where it has batch sending, else None."""
+        if self.capabilities.batch is None or self.wire is not None:
+            return None
+        return EspBatches(self, self.capabilities)
+
+    def group_size(self, connections: int) -> int:
+        """Rows per claim: SENDING_BATCH_SIZE / (2 x connections), or a full ESP
+        batch, so one API call carries as many recipients as the ESP allows."""
+        group = -(-settings.SENDING_BATCH_SIZE // (2 * connections))
+        return max(group, self.capabilities.max_recipients)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RecipientLinks:
+    unsubscribe_url: str
+    web_url: str
+    header: str  # List-Unsubscribe
+    tracking: str  # the attempt token in tracked links, or ""
+
+
+def list_id(mailing_id: int, domain: str) -> str:
+    """RFC 2919 List-Id: one list per mailing (SpamAssassin scores a
+    List-Unsubscribe without it)."""
+    return f"<mailing-{mailing_id}.{domain}>"
 
 
 def build_message(
@@ -388,7 +435,8 @@ def send_run(run_id: int) -> None:
     job = RunJob(run)
     limiter = RateLimiter.from_settings()
     concurrency = settings.SENDING_CONCURRENCY
-    with SenderPool(concurrency, run.mailing.owner_id, limiter) as pool:
+    owner_id, transport = run.mailing.owner_id, job.transport()
+    with SenderPool(concurrency, owner_id, limiter, transport) as pool:
         done = _pump(job, pool)
     if done:
         finish_run(run_id, timezone.now())
@@ -405,7 +453,7 @@ def _pump(job: RunJob, pool: SenderPool) -> bool:
     Returns False when the run stopped (paused, cancelled) or the rest waits for a
     later retry (scheduled as a task): the run is not finished here then.
     """
-    group = -(-settings.SENDING_BATCH_SIZE // (2 * pool.size))
+    group = job.group_size(pool.size)
     running: set[Future] = set()
     finished: list = []
     while True:

@@ -12,6 +12,7 @@
 import functools
 import random
 import smtplib
+import ssl
 from email.utils import formatdate, make_msgid, parseaddr
 
 from django.conf import settings
@@ -65,7 +66,29 @@ class RecordingSMTPSSL(ReplyRecordingMixin, smtplib.SMTP_SSL):
 class EmailBackend(smtp.EmailBackend):
     @cached_property
     def connection_class(self):
-        return RecordingSMTPSSL if self.use_ssl else RecordingSMTP
+        smtp_class = RecordingSMTPSSL if self.use_ssl else RecordingSMTP
+        helo_name = getattr(settings, "EMAIL_HELO_NAME", "")
+        if not helo_name:
+            return smtp_class
+
+        def connect(host, port, **params):
+            # EMAIL_HELO_NAME, not the machine's FQDN (a container id, say).
+            return smtp_class(host, port, **{**params, "local_hostname": helo_name})
+
+        return connect
+
+    @cached_property
+    def ssl_context(self):
+        """The system's CAs (or EMAIL_SSL_CAFILE), plus a client certificate if set.
+
+        Django's own context with a client certificate loads no CA at all, so the
+        relay's certificate could never be verified.
+        """
+        cafile = getattr(settings, "EMAIL_SSL_CAFILE", None)
+        context = ssl.create_default_context(cafile=cafile)
+        if self.ssl_certfile or self.ssl_keyfile:
+            context.load_cert_chain(self.ssl_certfile, self.ssl_keyfile)
+        return context
 
     def send_data(self, envelope_from: str, recipients: list[str], data: bytes) -> bool:
         """Send an email already written as bytes (mailing.wire), like _send would.

@@ -8,12 +8,14 @@ Reference: https://docs.djangoproject.com/en/5.2/ref/settings/
 import os
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 import redis
 from django.utils.translation import gettext_lazy as _
 
 from site_config.anymail_env import anymail_settings
+from site_config.email_env import parse_email_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -202,13 +204,13 @@ CLIENT_IMPORT_MAX_BYTES = env.int("CLIENT_IMPORT_MAX_BYTES", default=10 * 1024 *
 
 # --- Email ------------------------------------------------------------------------
 
-# Console by default (links print in the terminal); smtp://host:port for a real server.
-# For an ESP set EMAIL_BACKEND (e.g. anymail.backends.mailgun.EmailBackend)
-# and its ANYMAIL_* variables, e.g. ANYMAIL_MAILGUN_API_KEY.
-_email = env.email_url("EMAIL_URL", default="consolemail://")
+# Console by default (links print in the terminal). Read strictly: smtp+tls:// for
+# STARTTLS (587), smtp+ssl:// for implicit TLS (465), postmark:// etc. for an
+# Anymail ESP with its ANYMAIL_* keys (site_config/email_env.py).
+_email = parse_email_url(env.str("EMAIL_URL", default="consolemail://"))
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default=_email["EMAIL_BACKEND"])
-# smtp:// gets Vestnik's SMTP backend: Django's, keeping the server's reply and
-# serialising mailings faster (mailing/smtp.py).
+# Django's SMTP backend named directly gets Vestnik's: it keeps the server's reply
+# and writes mailings faster (mailing/smtp.py).
 if EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend":
     EMAIL_BACKEND = "mailing.smtp.EmailBackend"
 EMAIL_HOST = _email.get("EMAIL_HOST") or "localhost"
@@ -217,6 +219,24 @@ EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER") or ""
 EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD") or ""
 EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS"))
 EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL"))
+if "EMAIL_FILE_PATH" in _email:
+    EMAIL_FILE_PATH = _email["EMAIL_FILE_PATH"]
+# Production refuses plain SMTP to another machine unless this says the network is
+# trusted (site_config/settings/production.py).
+EMAIL_ALLOW_PLAINTEXT = env.bool("EMAIL_ALLOW_PLAINTEXT", default=False)
+# A client certificate for relays that want one, and the CA bundle that verifies the
+# relay's certificate (empty: the system's).
+EMAIL_SSL_CERTFILE = env.str("EMAIL_SSL_CERTFILE", default="") or None
+EMAIL_SSL_KEYFILE = env.str("EMAIL_SSL_KEYFILE", default="") or None
+EMAIL_SSL_CAFILE = env.str("EMAIL_SSL_CAFILE", default="") or None
+# The name Vestnik gives in EHLO; empty: the host of BASE_URL (relays and receivers
+# score a name that does not resolve, such as a container's id).
+EMAIL_HELO_NAME = env.str("EMAIL_HELO_NAME", default="") or (
+    urlsplit(BASE_URL).hostname or ""
+)
+# From domains signed with DKIM by the relay or ESP besides the site's own (comma-
+# separated); check --deploy warns about a From domain in neither.
+EMAIL_DKIM_DOMAINS = env.list("EMAIL_DKIM_DOMAINS", default=[])
 DEFAULT_FROM_EMAIL = env.str(
     "DEFAULT_FROM_EMAIL", default="Vestnik <noreply@localhost>"
 )

@@ -6,12 +6,19 @@ Checked by `DJANGO_SETTINGS_MODULE=site_config.settings.production manage.py che
 
 from django.core.exceptions import ImproperlyConfigured
 
+from site_config.email_env import refuse_plaintext
+
 from .base import *  # noqa: F403
 from .base import (
     ALLOWED_HOSTS,
     ANYMAIL,
     BASE_URL,
     BEHIND_TLS_PROXY,
+    EMAIL_ALLOW_PLAINTEXT,
+    EMAIL_BACKEND,
+    EMAIL_HOST,
+    EMAIL_USE_SSL,
+    EMAIL_USE_TLS,
     SECRET_KEY,
     SECURE_SSL_REDIRECT_FROM_ENV,
     WEBHOOK_ESPS,
@@ -35,6 +42,17 @@ if _missing:
     raise ImproperlyConfigured(
         "Production settings need these environment variables: " + ", ".join(_missing)
     )
+
+# The password and every email would cross the network readable.
+refuse_plaintext(
+    {
+        "EMAIL_BACKEND": EMAIL_BACKEND,
+        "EMAIL_HOST": EMAIL_HOST,
+        "EMAIL_USE_TLS": EMAIL_USE_TLS,
+        "EMAIL_USE_SSL": EMAIL_USE_SSL,
+    },
+    EMAIL_ALLOW_PLAINTEXT,
+)
 
 DEBUG = False
 CSRF_TRUSTED_ORIGINS = [BASE_URL]

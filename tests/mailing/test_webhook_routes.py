@@ -262,7 +262,7 @@ RESOLVE = (
 @pytest.mark.slow
 def test_production_over_smtp_without_the_secret_mounts_no_webhook():
     result = manage(
-        "shell", "-c", RESOLVE, EMAIL_URL="smtp://mail.example.com:25", **GOOD_ENV
+        "shell", "-c", RESOLVE, EMAIL_URL="smtp+tls://mail.example.com:587", **GOOD_ENV
     )
 
     assert result.returncode == 0, result.stderr

@@ -1,0 +1,17 @@
+"""Sending a run's emails: from a claimed group of Attempt rows to their results.
+
+The walk from "Send now" (services.send_now) to an Attempt row's result:
+open_run writes one pending Attempt per recipient -> send_run loads the run's
+email once (services.RunJob) -> _pump claims groups (outbox.claim_batch) ->
+SenderPool hands each group to a transport in a sender thread:
+
+- `delivery.deliver`: one email per recipient, on an open SMTP connection
+  (pipelined where the server allows) or one API call per email to an ESP;
+- `esp.EspBatches`: an Anymail ESP with batch sending, up to the ESP's recipient
+  limit per API call, each recipient's status read from the ESP's answer.
+
+`capabilities` says what the configured backend accepts (probed once, from
+Anymail itself), so an email never carries a feature the backend refuses;
+`policy` turns each answer or exception into the row's result; the outbox records
+the results with the next claim.
+"""

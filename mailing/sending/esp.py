@@ -1,0 +1,157 @@
+"""ESP batch sending: one API call carries up to the ESP's limit of recipients.
+
+The run's email is rendered once with the ESP's merge fields where each recipient
+differs (name, address, unsubscribe and web version links, tracking token); each
+recipient's values go in `merge_data`, the attempt's token in `merge_metadata` and
+its List-Unsubscribe in `merge_headers` (Anymail's batch sending). The ESP answers
+per recipient (`anymail_status.recipients`), so a refused address fails its own row
+alone. Used only where capabilities.py found batch sending and the syntax table.
+"""
+
+import html
+from dataclasses import dataclass, field
+
+from anymail.message import AnymailMessage
+
+from ..rendering import single_line
+from ..tokens import esp_metadata
+from . import policy
+from .capabilities import BatchSyntax, Capabilities
+from .outcome import Outcome
+
+# Each personalised value: plain for subject and text, escaped for HTML.
+FIELDS = ("name", "email", "unsubscribe", "web")
+
+
+def _marker(key: str) -> str:
+    return f"\ue001{key}\ue001"  # private-use: no escaping or folding touches it
+
+
+@dataclass(frozen=True)
+class BatchTemplate:
+    subject: str
+    text: str
+    html: str
+    keys: list[str] = field(default_factory=list)
+
+
+def batch_template(prepared, syntax: BatchSyntax, tracking: bool) -> BatchTemplate:
+    """The run's email with the ESP's merge fields in place of each recipient's own
+    values (rendering.PreparedMessage, filled once with markers)."""
+    subject = single_line(
+        prepared.subject_for(_marker("name"), _marker("email"), _marker("unsubscribe"))
+    )
+    text = prepared.text_for(
+        _marker("name"), _marker("email"), _marker("unsubscribe"), _marker("web")
+    )
+    body = prepared.html_for(
+        _marker("name_html"),
+        _marker("email_html"),
+        _marker("unsubscribe_html"),
+        _marker("web_html"),
+        _marker("tracking") if tracking else "",
+    )
+    keys = [*FIELDS, *(f"{key}_html" for key in FIELDS), "tracking"]
+    for key in keys:
+        merge_field = syntax.field.format(key)
+        subject = subject.replace(_marker(key), merge_field)
+        text = text.replace(_marker(key), merge_field)
+        body = body.replace(_marker(key), merge_field)
+    return BatchTemplate(subject, text, body, keys)
+
+
+def merge_values(full_name: str, email: str, links) -> dict[str, str]:
+    plain = {
+        "name": full_name,
+        "email": email,
+        "unsubscribe": links.unsubscribe_url,
+        "web": links.web_url,
+    }
+    values = {**plain, **{f"{k}_html": html.escape(v) for k, v in plain.items()}}
+    values["tracking"] = links.tracking
+    return values
+
+
+class EspBatches:
+    """The transport for an ESP with batch sending: SenderPool calls it per group."""
+
+    def __init__(self, job, capabilities: Capabilities):
+        self.job = job
+        self.capabilities = capabilities
+        self.template = batch_template(
+            job.prepared, capabilities.batch, bool(job.tracking)
+        )
+
+    def __call__(self, backend, rows, owner_id, limiter, build=None) -> list[Outcome]:
+        outcomes = []
+        for batch in self._batches(rows):
+            _take(limiter, owner_id, len(batch))
+            outcomes.extend(self.send_batch(backend, batch))
+        return outcomes
+
+    def _batches(self, rows):
+        """Up to the ESP's limit each; an address twice goes in another batch."""
+        batch, seen = [], set()
+        for row in rows:
+            email = row[3].lower()
+            if len(batch) == self.capabilities.max_recipients or email in seen:
+                yield batch
+                batch, seen = [], set()
+            batch.append(row)
+            seen.add(email)
+        if batch:
+            yield batch
+
+    def send_batch(self, backend, rows) -> list[Outcome]:
+        message = self.message(rows)
+        try:
+            backend.send_messages([message])
+        except Exception as exc:  # noqa: BLE001 - policy decides, per row
+            # No per-recipient answer: the call itself failed, every row alike.
+            status = getattr(message, "anymail_status", None)
+            if not getattr(status, "recipients", None):
+                return policy.fail_rows(rows, exc)
+        statuses = message.anymail_status.recipients
+        return [
+            policy.recipient_outcome(row[0], row[1], _status_of(statuses, row[3]))
+            for row in rows
+        ]
+
+    def message(self, rows) -> AnymailMessage:
+        job, template = self.job, self.template
+        message = AnymailMessage(
+            subject=template.subject,
+            body=template.text,
+            from_email=job.from_email,
+            to=[job.recipient(row[4], row[3]) for row in rows],
+            reply_to=[job.reply_to] if job.reply_to else None,
+        )
+        message.attach_alternative(template.html, "text/html")
+        message.extra_headers.update(job.common_headers())
+        message.merge_data, message.merge_headers = {}, {}
+        message.merge_metadata = {}
+        for attempt_id, _tries, client_id, email, full_name in rows:
+            links = job.links(attempt_id, client_id)
+            message.merge_data[email] = merge_values(full_name, email, links)
+            message.merge_headers[email] = {"List-Unsubscribe": links.header}
+            if self.capabilities.metadata:
+                message.merge_metadata[email] = esp_metadata(attempt_id, job.run_id)
+        if self.capabilities.metadata:
+            message.metadata = {"run_id": job.run_id}
+        message.tags = self.capabilities.tags(job.tags)
+        message.esp_extra = self.capabilities.batch.esp_extra or {}
+        return message
+
+
+def _status_of(statuses: dict, email: str):
+    status = statuses.get(email)
+    if status is None:  # some ESPs report addresses in their own case
+        folded = {address.lower(): value for address, value in statuses.items()}
+        status = folded.get(email.lower())
+    return status
+
+
+def _take(limiter, owner_id: int, count: int) -> None:
+    step = limiter.largest_grant()
+    for start in range(0, count, step):
+        limiter.take(owner_id, min(step, count - start))

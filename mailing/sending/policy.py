@@ -1,0 +1,93 @@
+"""One place that turns what a send gave (an answer or an exception) into a row's
+result: sent, failed for good, or failed for now (retried by the outbox's backoff).
+
+A failure of our own making (a bug, a refused Anymail feature) must never leave a
+row `sending`: the sweeper would flag it `unknown` and the run would show nothing
+sent and nothing failed. It fails the row as transient, with the error's text.
+"""
+
+import logging
+import smtplib
+import socket
+
+from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
+
+from .outcome import Outcome
+
+logger = logging.getLogger(__name__)
+
+# Anymail's per-recipient statuses (AnymailRecipientStatus.status) that mean the
+# ESP took the email; "unknown" is an ESP that does not say (SparkPost with mixed
+# results): accepted, as the API call succeeded.
+ACCEPTED = {"sent", "queued", "scheduled", "unknown"}
+# Refused for this recipient alone: retrying sends the same refused request.
+REFUSED = {"rejected", "invalid", "failed"}
+
+
+def _text(value) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def describe_failure(exc: BaseException, email: str) -> tuple[bool, str]:
+    """(transient?, the server's words) from the exception's own fields."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        code, text = exc.recipients.get(email) or next(iter(exc.recipients.values()))
+        return 400 <= code < 500, f"{code} {_text(text)}"
+    if isinstance(exc, smtplib.SMTPResponseException):
+        code = exc.smtp_code
+        return not 500 <= code < 600, f"{code} {_text(exc.smtp_error)}"
+    if isinstance(exc, AnymailRecipientsRefused):
+        return False, f"recipient refused by the ESP: {exc}"
+    if isinstance(exc, AnymailAPIError):
+        status = exc.status_code or _boto_status(exc.__cause__)
+        transient = status is None or status == 429 or status >= 500
+        return transient, exc.describe_response() or exc.describe_cause() or str(exc)
+    if isinstance(exc, socket.timeout | TimeoutError):
+        return True, f"timed out: {exc}"
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return True, f"connection lost: {exc}"
+    if isinstance(exc, OSError):
+        return True, f"connection failed: [{exc.errno}] {exc.strerror or exc}"
+    return unexpected(exc)
+
+
+def _boto_status(cause) -> int | None:
+    """The HTTP status of a boto3 ClientError (Amazon SES): Anymail keeps none."""
+    response = getattr(cause, "response", None)
+    if isinstance(response, dict):
+        return response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return None
+
+
+def unexpected(exc: BaseException) -> tuple[bool, str]:
+    """Not a mail server's answer: our bug or a refused feature. Transient, so the
+    row is retried (and fails for good after SENDING_MAX_TRIES), never lost."""
+    logger.error("unexpected error while sending", exc_info=exc)
+    return True, f"{type(exc).__name__}: {exc}"[:2000]
+
+
+def fail_rows(rows: list, exc: BaseException) -> list[Outcome]:
+    """Every claimed row of a group that could not be sent at all."""
+    transient, response = describe_failure(exc, "")
+    return [Outcome(row[0], row[1], False, transient, response) for row in rows]
+
+
+def recipient_outcome(attempt_id: int, tries: int, status) -> Outcome:
+    """A row's result from Anymail's status for its recipient (None: not reported)."""
+    if status is None:
+        return Outcome(
+            attempt_id, tries, False, True, "the ESP did not report this recipient"
+        )
+    esp_id = "" if status.message_id is None else str(status.message_id)
+    if status.status in ACCEPTED:
+        return Outcome(attempt_id, tries, True, False, status.status, esp_id)
+    return Outcome(
+        attempt_id,
+        tries,
+        False,
+        status.status not in REFUSED,
+        f"refused by the ESP: {status.status}",
+        esp_id,
+    )

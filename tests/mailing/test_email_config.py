@@ -1,0 +1,178 @@
+"""Mail configuration that cannot silently go wrong: EMAIL_URL read strictly,
+production refusing plain SMTP to another host, and the sending checks."""
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.test import override_settings
+
+from mailing.sending import checks as sending_checks
+from site_config.email_env import is_plaintext_smtp, parse_email_url
+from tests.accounts.test_production_settings import GOOD_ENV, manage
+
+SMTP = "mailing.smtp.EmailBackend"
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "smtp+tls://user:p%40ss@mail.example.com:587",
+            {"EMAIL_PORT": 587, "EMAIL_USE_TLS": True, "EMAIL_USE_SSL": False},
+        ),
+        (
+            "smtp+ssl://user:pw@mail.example.com",
+            {"EMAIL_PORT": 465, "EMAIL_USE_TLS": False, "EMAIL_USE_SSL": True},
+        ),
+        # smtps is implicit TLS (RFC 8314), not STARTTLS as django-environ has it.
+        (
+            "smtps://user:pw@mail.example.com:465",
+            {"EMAIL_PORT": 465, "EMAIL_USE_TLS": False, "EMAIL_USE_SSL": True},
+        ),
+        (
+            "smtp://127.0.0.1:2525",
+            {"EMAIL_PORT": 2525, "EMAIL_USE_TLS": False, "EMAIL_USE_SSL": False},
+        ),
+    ],
+)
+def test_smtp_urls_say_their_tls_in_the_scheme(url, expected):
+    parsed = parse_email_url(url)
+
+    assert parsed["EMAIL_BACKEND"] == SMTP
+    assert {key: parsed[key] for key in expected} == expected
+
+
+def test_user_and_password_are_url_decoded():
+    parsed = parse_email_url("smtp+tls://us%2Ber:p%40ss%3Aword@mail.example.com:587")
+
+    assert (parsed["EMAIL_HOST_USER"], parsed["EMAIL_HOST_PASSWORD"]) == (
+        "us+er",
+        "p@ss:word",
+    )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        # The old .env.example: django-environ read it as plain SMTP.
+        "smtp://user:password@mail.example.com:587/?tls=True",
+        "smtp://mail.example.com:25?ssl=True",
+        "smtq://mail.example.com",
+        "smtp://:25",
+        "notanesp://",
+    ],
+)
+def test_an_unclear_email_url_stops_the_start(url):
+    with pytest.raises(ImproperlyConfigured):
+        parse_email_url(url)
+
+
+@pytest.mark.parametrize(
+    ("url", "backend"),
+    [
+        ("postmark://", "anymail.backends.postmark.EmailBackend"),
+        ("amazon_ses://", "anymail.backends.amazon_ses.EmailBackend"),
+        ("unisender-go://", "anymail.backends.unisender_go.EmailBackend"),
+        ("consolemail://", "django.core.mail.backends.console.EmailBackend"),
+    ],
+)
+def test_esp_and_development_schemes(url, backend):
+    assert parse_email_url(url)["EMAIL_BACKEND"] == backend
+
+
+def test_plain_smtp_counts_only_to_another_host():
+    assert is_plaintext_smtp(parse_email_url("smtp://mail.example.com:25"))
+    assert not is_plaintext_smtp(parse_email_url("smtp://127.0.0.1:25"))
+    assert not is_plaintext_smtp(parse_email_url("smtp+tls://mail.example.com:587"))
+    assert not is_plaintext_smtp(parse_email_url("postmark://"))
+
+
+# --- Production, started as a real process -----------------------------------------
+
+
+@pytest.mark.slow
+def test_production_refuses_plain_smtp_to_another_host():
+    result = manage("check", EMAIL_URL="smtp://u:pw@mail.example.com:25", **GOOD_ENV)
+
+    assert result.returncode != 0
+    assert "without TLS" in result.stderr
+    assert "EMAIL_ALLOW_PLAINTEXT" in result.stderr
+
+
+@pytest.mark.slow
+def test_production_takes_plain_smtp_when_allowed_and_tls_always():
+    allowed = manage(
+        "check",
+        EMAIL_URL="smtp://mail.example.com:25",
+        EMAIL_ALLOW_PLAINTEXT="True",
+        **GOOD_ENV,
+    )
+    tls = manage("check", EMAIL_URL="smtp+ssl://u:pw@mail.example.com:465", **GOOD_ENV)
+
+    assert allowed.returncode == 0, allowed.stderr
+    assert tls.returncode == 0, tls.stderr
+
+
+@pytest.mark.slow
+def test_production_refuses_the_old_tls_query():
+    result = manage(
+        "check", EMAIL_URL="smtp://u:pw@mail.example.com:587/?tls=True", **GOOD_ENV
+    )
+
+    assert result.returncode != 0
+    assert "smtp+tls://" in result.stderr
+
+
+# --- Checks ---------------------------------------------------------------------------
+
+
+def ids(messages) -> list[str]:
+    return [message.id for message in messages]
+
+
+@override_settings(
+    EMAIL_BACKEND=SMTP,
+    EMAIL_HOST="mail.example.com",
+    EMAIL_HOST_PASSWORD="secret",
+    EMAIL_USE_TLS=False,
+    EMAIL_USE_SSL=False,
+)
+def test_auth_without_tls_is_warned_about():
+    assert ids(sending_checks.check_auth_over_tls()) == ["mailing.W201"]
+    with override_settings(EMAIL_USE_TLS=True):
+        assert sending_checks.check_auth_over_tls() == []
+
+
+@override_settings(
+    EMAIL_BACKEND=SMTP,
+    BASE_URL="https://news.example.com",
+    EMAIL_DKIM_DOMAINS=[],
+)
+@pytest.mark.parametrize(
+    ("sender", "warned"),
+    [
+        ("Vestnik <noreply@news.example.com>", False),
+        ("noreply@example.com", False),  # the site's parent domain
+        ("noreply@other.example.org", True),
+    ],
+)
+def test_a_from_domain_other_than_the_sites_needs_a_dkim_note(sender, warned):
+    with override_settings(DEFAULT_FROM_EMAIL=sender):
+        found = ids(sending_checks.check_from_domain())
+        with override_settings(EMAIL_DKIM_DOMAINS=["other.example.org"]):
+            noted = sending_checks.check_from_domain()
+
+    assert found == (["mailing.W202"] if warned else [])
+    assert noted == []
+
+
+@override_settings(
+    EMAIL_BACKEND="anymail.backends.postmark.EmailBackend",
+    ANYMAIL={"POSTMARK_SERVER_TOKEN": "token"},
+)
+def test_the_esps_probed_features_are_listed_at_start_up():
+    (info,) = sending_checks.check_backend_capabilities()
+
+    assert info.id == "mailing.I201"
+    assert "postmark: at most 1 tags, with metadata, one API call per email" in (
+        info.msg
+    )
