@@ -58,3 +58,36 @@ def test_custom_admin_pages_show_their_title_in_chromium(
             )
             assert back.count() == 1
         page.close()
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("language", ["ru", "en"])
+def test_admin_home_shows_each_roles_panels_in_chromium(live_server, browser, language):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    owner = make_user(email=f"home-owner-{language}@example.com")
+    manager = make_user("manager", email=f"home-manager-{language}@example.com")
+    for user in (owner, manager):
+        UserProfile.objects.create(user=user, preferred_language=language)
+    make_mailing(
+        owner, name="Autumn letter", next_send_at=timezone.now() + timedelta(hours=3)
+    )
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    expected = {
+        owner: ("mailing_next_sends", "mailing_running_runs", "mailing_last_days"),
+        manager: ("mailing_last_days", "mailing_blocked_users", "mailing_disabled"),
+    }
+    for user, panels in expected.items():
+        role = "manager" if user == manager else "owner"
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        sign_in(page, live_server.url, user.email)
+        page.screenshot(
+            path=SCREENSHOTS / f"{language}-home-{role}.png", full_page=True
+        )
+        for name in panels:
+            assert page.locator(f"[data-testid={name}]").is_visible(), (role, name)
+        page.close()
