@@ -3,6 +3,8 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+# Settings read it: development links (BASE_URL) follow the port served.
+export PORT
 # xstatic-bootstrap ships only an sdist whose build needs setuptools' pkg_resources.
 PIP_INSTALL := $(BIN)/pip install --quiet --build-constraint build-constraints.txt
 
@@ -26,6 +28,7 @@ run: venv
 	@trap 'kill 0' INT TERM; \
 	$(BIN)/python manage.py run_huey --quiet & \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT) & \
+	(sleep 5; $(BIN)/python manage.py dev_banner) & \
 	wait
 
 test: venv

@@ -38,6 +38,10 @@ def _ensure_user(email: str, group: str | None, full_name: str) -> User:
 def seed(stdout) -> None:
     for email, group, full_name in DEMO_USERS:
         _ensure_user(email, group, full_name)
+    print_logins(stdout)
+
+
+def print_logins(stdout) -> None:
     stdout.write(f"Demo logins (password: {DEMO_PASSWORD}):")
     for email, group, _ in DEMO_USERS:
         stdout.write(f"  {email:28} {group or 'superuser'}")

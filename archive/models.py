@@ -11,6 +11,7 @@ from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.models import Page
 
 from home.page_cache import CachedPageMixin
+from home.pagination import page_or_404
 from home.seo import SeoMixin
 from mailing.issues import (
     archive_html,
@@ -32,6 +33,7 @@ class ArchivePage(CachedPageMixin, RoutablePageMixin, SeoMixin, Page):
     content_panels = Page.content_panels + [FieldPanel("intro")]
 
     page_size = 20
+    page_cache_query_parameters = ("page",)
 
     @path("")
     def mailings(self, request):
@@ -39,14 +41,14 @@ class ArchivePage(CachedPageMixin, RoutablePageMixin, SeoMixin, Page):
         return self._render(
             request,
             "archive/archive_page.html",
-            {"mailings": paginator.get_page(request.GET.get("page"))},
+            {"mailings": page_or_404(paginator, request)},
         )
 
     @path("<int:mailing_id>/")
     def issues(self, request, mailing_id: int):
         mailing = get_object_or_404(archived_mailings(), pk=mailing_id)
-        issues = Paginator(archived_runs(mailing_id), self.page_size).get_page(
-            request.GET.get("page")
+        issues = page_or_404(
+            Paginator(archived_runs(mailing_id), self.page_size), request
         )
         for run in issues:
             run.subject = archive_subject(run)

@@ -1,5 +1,6 @@
 from django.core.paginator import Paginator
 from django.db import models
+from django.http import Http404
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -13,6 +14,7 @@ from wagtail.models import Page, PageManager, PageQuerySet
 from wagtail.search import index
 
 from home.page_cache import CachedPageMixin, any_view_restrictions
+from home.pagination import page_or_404
 from home.seo import SeoMixin
 
 from .blocks import PostBodyBlock
@@ -60,15 +62,18 @@ class BlogIndexPage(SeoMixin, CachedPageMixin, Page):
     content_panels = Page.content_panels + [FieldPanel("intro")]
 
     page_size = 12
+    page_cache_query_parameters = ("page", "tag")
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         posts = BlogPage.objects.child_of(self).published().cards().newest_first()
-        tag = request.GET.get("tag", "").strip()
+        tag = request.GET.get("tag", "")
         if tag:
             posts = posts.filter(tags__slug=tag)
         paginator = Paginator(posts, self.page_size)
-        context["posts"] = paginator.get_page(request.GET.get("page"))
+        if tag and not paginator.count:
+            raise Http404("no post has this tag")  # each unknown tag would be cached
+        context["posts"] = page_or_404(paginator, request)
         context["tag"] = tag
         return context
 

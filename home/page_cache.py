@@ -17,11 +17,12 @@ render, so a render that raced a publish is stored as stale and never served.
 import hashlib
 import logging
 from dataclasses import dataclass
-from urllib.parse import unquote_plus
+from functools import lru_cache
+from urllib.parse import unquote_plus, urlencode
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 
 from . import page_store
 
@@ -48,6 +49,10 @@ class CachedPageMixin:
 
     page_cache_seconds = 60
     counts_views = False
+    # The query parameters the page reads: the only ones its cache key keeps. It
+    # must answer 404 for a value it does not know (a page out of range, an unknown
+    # tag), so that junk values never become entries of their own.
+    page_cache_query_parameters: tuple[str, ...] = ()
 
     def get_view_restrictions(self):
         # Wagtail asks on every render (two queries); almost no site has any.
@@ -58,6 +63,14 @@ class CachedPageMixin:
         return super().get_view_restrictions()
 
     def serve(self, request, *args, **kwargs):
+        undeclared = declared_query_parameters().difference(
+            self.page_cache_query_parameters
+        )
+        if not getattr(request, "is_preview", False) and undeclared.intersection(
+            request.GET
+        ):
+            # Another page's parameter would key an entry per value: one address.
+            return canonical_redirect(request, self.page_cache_query_parameters)
         response = super().serve(request, *args, **kwargs)
         # A preview is an editor's draft: never stored, never a view.
         if not getattr(request, "is_preview", False):
@@ -129,53 +142,104 @@ def any_view_restrictions() -> bool:
     return per_generation(RESTRICTIONS_KEY, PageViewRestriction.objects.exists)
 
 
+@lru_cache(maxsize=1)
+def declared_query_parameters() -> frozenset[str]:
+    """Every parameter some page declares (the key is made before routing)."""
+    from wagtail.models import get_page_models
+
+    return frozenset(
+        name
+        for model in get_page_models()
+        for name in getattr(model, "page_cache_query_parameters", ())
+    )
+
+
+def keep_declared_query(query_string: str, names) -> str:
+    """The query as the key sees it: declared names only, decoded, sorted.
+
+    Everything else (tracking tags, cache busters) is dropped, so junk queries share
+    one entry. A repeated name keeps its last value, the one request.GET.get()
+    answers; values are decoded, so ?tag=a%62 and ?tag=ab are one entry.
+    """
+    if not query_string:
+        return ""
+    kept = {}
+    for parameter in query_string.split("&"):
+        name, _, value = parameter.partition("=")
+        name = unquote_plus(name, errors="replace")
+        if name in names:
+            kept[name] = unquote_plus(value, errors="replace")
+    return "\x00".join(f"{name}={kept[name]}" for name in sorted(kept))
+
+
+def canonical_redirect(request: HttpRequest, names) -> HttpResponse:
+    """A permanent redirect to this address with only the parameters in `names`."""
+    kept = [(name, request.GET[name]) for name in names if name in request.GET]
+    query = urlencode(kept)
+    return HttpResponsePermanentRedirect(request.path + (f"?{query}" if query else ""))
+
+
 def page_key(request: HttpRequest, host: str) -> str:
     # The path alone decides the language (prefix_default_language=False), so the
-    # path stands for it. The query is the raw one, its parameters sorted by name
-    # as Django decodes it, a repeated name's values kept in their order:
-    # request.GET.get() answers the last of them, so ?tag=a&tag=b is another page.
-    parameters = request.META.get("QUERY_STRING", "").split("&")
-    query = "&".join(sorted(parameters, key=_parameter_name))
+    # path stands for it.
+    query = keep_declared_query(
+        request.META.get("QUERY_STRING", ""), declared_query_parameters()
+    )
     # The port too: Wagtail tells apart Sites of one hostname by the port the
     # request came in on, which the Host header need not carry.
     raw = f"{request.scheme}|{host}|{request.get_port()}|{request.path}|{query}"
     return "pagecache:page:" + hashlib.blake2b(raw.encode(), digest_size=20).hexdigest()
 
 
-def _parameter_name(parameter: str) -> str:
-    return unquote_plus(parameter.split("=", 1)[0], errors="replace")
+@dataclass(frozen=True)
+class EarlyView:
+    """A view of `page_id` looked at with the lookup; `counted` if it was new."""
+
+    page_id: int
+    counted: bool
 
 
-def _settle_view(counted: int | None, viewed: int | None) -> None:
-    """Make the pending counts say one view of `viewed`, whatever was counted early."""
-    from blog.services import record_view
+def _settle_view(request, early: EarlyView | None, viewed: int | None) -> None:
+    """Make the counts say one view of `viewed` (if new), whatever was done early."""
+    from blog import visitors
 
-    if counted == viewed:
+    if early is not None and early.page_id == viewed:
         return
+    if early is not None and early.counted:
+        visitors.forget_view(request, early.page_id)
     if viewed is not None:
-        record_view(viewed)
-    if counted is not None:
-        record_view(counted, -1)
+        visitors.count_view(request, viewed)
 
 
-def _fast_lookup(key: str, page_id: int | None):
-    """(generation, entry) in one Redis round trip, counting a view of `page_id`.
+def _fast_lookup(request, key: str, page_id: int | None):
+    """(generation, entry, EarlyView or None) in one Redis round trip.
 
-    Profiled: a cached post cost two round trips (lookup, then HINCRBY) against one
-    for the home page, so one script does both, for a path this process has already
-    seen serve that post; _settle_view corrects the rare case where it no longer
-    does. Returns None without Redis, or when Redis fails (the caller falls back).
+    Profiled: a cached post cost two round trips (lookup, then the count) against
+    one for the home page, so one script does both, for a path this process has
+    already seen serve that post; _settle_view corrects the rare case where it no
+    longer does. Returns None without Redis, or when Redis fails (the caller falls
+    back).
     """
+    from blog import visitors
     from blog.services import PENDING_KEY
 
     if not page_store.available():
         return None
     keys = (cache.make_key(GENERATION_KEY), cache.make_key(key))
+    seen = None if page_id is None else visitors.seen_key(request, page_id)
+    early = None
     try:
-        if page_id is None:
+        if seen is None:
             generation, entry = page_store.lookup(*keys)
         else:
-            generation, entry = page_store.lookup_and_count(*keys, PENDING_KEY, page_id)
+            generation, entry, counted = page_store.lookup_and_count(
+                *keys,
+                PENDING_KEY,
+                cache.make_key(seen),
+                page_id,
+                visitors.WINDOW_SECONDS,
+            )
+            early = EarlyView(page_id, bool(counted))
     except Exception as error:  # noqa: BLE001 - Redis down: the plain path logs it
         logger.warning("page cache lookup failed: %s", error)
         return None
@@ -184,6 +248,7 @@ def _fast_lookup(key: str, page_id: int | None):
     return (
         0 if generation is None else decode(generation),
         None if entry is None else decode(entry),
+        early,
     )
 
 
@@ -208,20 +273,20 @@ class PageCacheMiddleware:
     def __call__(self, request):
         host = self._cacheable_host(request)
         if host is None:
-            return self._serve(request, None, None, "bypass", counted=None)
+            return self._serve(request, None, None, "bypass", early=None)
         key = page_key(request, host)
-        generation, entry, counted = self._lookup(request, key)
+        generation, entry, early = self._lookup(request, key)
         if entry is not None and entry["generation"] == generation:
-            return self._replay(request, key, entry, counted)
+            return self._replay(request, key, entry, early)
         request.page_generation = generation  # for fragments: no second read
-        return self._serve(request, key, generation, "miss", counted=counted)
+        return self._serve(request, key, generation, "miss", early=early)
 
     def _lookup(self, request, key):
-        """(generation, entry, id of the page already counted or None)."""
+        """(generation, entry, the view looked at early or None)."""
         page_id = self.known_posts.get(key) if request.method == "GET" else None
-        found = _fast_lookup(key, page_id)
+        found = _fast_lookup(request, key, page_id)
         if found is not None:
-            return (*found, page_id)
+            return found
         found = cache.get_many([GENERATION_KEY, key])
         return found.get(GENERATION_KEY, 0), found.get(key), None
 
@@ -247,14 +312,14 @@ class PageCacheMiddleware:
         except Exception:  # noqa: BLE001 - DisallowedHost: Django answers it below
             return None
 
-    def _serve(self, request, key, generation, state: str, counted):
+    def _serve(self, request, key, generation, state: str, early):
         response = self.get_response(request)
         info: PageCacheInfo | None = getattr(response, "page_cache", None)
         viewed = None
         if info is not None and info.counts_views:
             if request.method == "GET" and response.status_code == 200:
                 viewed = info.page_id
-        _settle_view(counted, viewed)
+        _settle_view(request, early, viewed)
         if info is None:
             return response
         if key is not None and self._storable(request, response):
@@ -289,7 +354,7 @@ class PageCacheMiddleware:
         }
         cache.set(key, entry, info.seconds)
 
-    def _replay(self, request, key, entry, counted) -> HttpResponse:
+    def _replay(self, request, key, entry, early) -> HttpResponse:
         body = b"" if request.method == "HEAD" else entry["content"]
         response = HttpResponse(body, status=entry["status"])
         for name, value in entry["headers"]:
@@ -300,5 +365,5 @@ class PageCacheMiddleware:
             self._learn(key, entry["page_id"])
             if request.method == "GET":
                 viewed = entry["page_id"]
-        _settle_view(counted, viewed)
+        _settle_view(request, early, viewed)
         return response

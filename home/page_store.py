@@ -14,10 +14,16 @@ from redis.exceptions import NoScriptError
 _packed: dict[tuple, list[bytes]] = {}
 PACKED_LIMIT = 10_000
 
-# Count one view and read (generation, entry): one command, so one round trip.
+# Read (generation, entry) and count one view unless this visitor's mark (KEYS[4])
+# is still there: one command, so one round trip. The third reply says if counted.
 LOOKUP_AND_COUNT_LUA = """
-redis.call('HINCRBY', KEYS[3], ARGV[1], 1)
-return redis.call('MGET', KEYS[1], KEYS[2])
+local found = redis.call('MGET', KEYS[1], KEYS[2])
+local counted = 0
+if redis.call('SET', KEYS[4], 1, 'NX', 'EX', ARGV[2]) then
+  redis.call('HINCRBY', KEYS[3], ARGV[1], 1)
+  counted = 1
+end
+return {found[1], found[2], counted}
 """
 _script_sha: str | None = None
 
@@ -70,12 +76,20 @@ def lookup(generation_key: str, key: str) -> list:
     return command("MGET", generation_key, key)
 
 
-def lookup_and_count(generation_key: str, key: str, pending_key: str, page_id: int):
-    """[generation, entry] as stored, and one view of `page_id` counted."""
+def lookup_and_count(
+    generation_key: str,
+    key: str,
+    pending_key: str,
+    seen_key: str,
+    page_id: int,
+    window: int,
+):
+    """[generation, entry, 1 if a new view of `page_id` was counted else 0]."""
     global _script_sha
     if _script_sha is None:
         _script_sha = command("SCRIPT", "LOAD", LOOKUP_AND_COUNT_LUA).decode()
-    args = ("EVALSHA", _script_sha, 3, generation_key, key, pending_key, page_id)
+    keys = (generation_key, key, pending_key, seen_key)
+    args = ("EVALSHA", _script_sha, 4, *keys, page_id, window)
     try:
         return command(*args)
     except NoScriptError:  # a restarted Redis forgot it: load it again

@@ -12,13 +12,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.generic import TemplateView
-from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.widgets import HeaderButton
 from wagtail.snippets.views import snippets
 
 from accounts.models import User
 
 from . import control, copying, moderation, resend, services
+from .admin_pages import AdminPageMixin, mailing_crumbs
 from .admin_views import RoleGatedMixin
 from .forms import PreviewRecipientForm
 from .models import Mailing, MailingRun, sees_every_owner
@@ -72,7 +72,7 @@ def mailing_action_buttons(request, mailing: Mailing, button_class=HeaderButton)
     ]
 
 
-class MailingActionView(WagtailAdminTemplateMixin, TemplateView):
+class MailingActionView(AdminPageMixin, TemplateView):
     """Loads a mailing the user may act on; GET confirms, POST acts."""
 
     action = "change"
@@ -94,6 +94,9 @@ class MailingActionView(WagtailAdminTemplateMixin, TemplateView):
 
     def get_page_subtitle(self):
         return str(self.object)
+
+    def get_parent_breadcrumbs(self):
+        return mailing_crumbs(self.object)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -365,7 +368,7 @@ def may_block(user) -> bool:
     return is_usable(user) and user.has_perm("mailing.block_users")
 
 
-class UserIndexView(RoleGatedMixin, WagtailAdminTemplateMixin, TemplateView):
+class UserIndexView(RoleGatedMixin, AdminPageMixin, TemplateView):
     page_title = gettext_lazy("Users")
     header_icon = "user"
     template_name = "mailing/admin/users.html"
@@ -384,7 +387,7 @@ class UserIndexView(RoleGatedMixin, WagtailAdminTemplateMixin, TemplateView):
         return context
 
 
-class BlockUserView(WagtailAdminTemplateMixin, TemplateView):
+class BlockUserView(AdminPageMixin, TemplateView):
     header_icon = "user"
     template_name = "mailing/admin/confirm.html"
     block = True
@@ -406,6 +409,9 @@ class BlockUserView(WagtailAdminTemplateMixin, TemplateView):
 
     def get_page_subtitle(self):
         return self.object.email
+
+    def get_parent_breadcrumbs(self):
+        return [{"url": reverse("mailing_users:index"), "label": _("Users")}]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -7,14 +7,13 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.functional import cached_property
-from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
-from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.widgets import HeaderButton
 
 from . import services
+from .admin_pages import AdminPageMixin, listing_crumb
 from .admin_views import OwnedCreateView, OwnedEditView, OwnedInspectView
 from .models import Message, SenderIdentity
 from .permissions import policy_for
@@ -24,7 +23,7 @@ def _allowed(user, action: str, obj) -> bool:
     return policy_for(type(obj)).user_has_permission_for_instance(user, action, obj)
 
 
-class ObjectActionView(WagtailAdminTemplateMixin, TemplateView):
+class ObjectActionView(AdminPageMixin, TemplateView):
     """GET asks, POST acts, on an object the user may `action`."""
 
     model = Message
@@ -45,19 +44,14 @@ class ObjectActionView(WagtailAdminTemplateMixin, TemplateView):
     def get_page_subtitle(self):
         return str(self.object)
 
-    def get_breadcrumbs_items(self):
+    def get_parent_breadcrumbs(self):
         namespace = f"mailing_{self.model._meta.model_name}"
         return [
-            *self.breadcrumbs_items,
-            {
-                "url": reverse(f"{namespace}:list"),
-                "label": capfirst(self.model._meta.verbose_name_plural),
-            },
+            listing_crumb(self.model),
             {
                 "url": reverse(f"{namespace}:edit", args=[self.object.pk]),
                 "label": str(self.object),
             },
-            {"url": "", "label": self.get_page_title()},
         ]
 
     def get_context_data(self, **kwargs):

@@ -13,9 +13,9 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import FormView
-from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.widgets import HeaderButton
 
+from .admin_pages import AdminPageMixin, listing_crumb
 from .admin_views import OwnedIndexView, RoleGatedMixin
 from .forms import ClientImportForm
 from .imports import (
@@ -67,12 +67,15 @@ class ClientIndexView(OwnedIndexView):
         return buttons
 
 
-class ClientImportView(RoleGatedMixin, WagtailAdminTemplateMixin, FormView):
+class ClientImportView(RoleGatedMixin, AdminPageMixin, FormView):
     allowed = staticmethod(may_import_clients)
     page_title = gettext_lazy("Import clients")
     header_icon = "upload"
     template_name = "mailing/admin/client_import.html"
     form_class = ClientImportForm
+
+    def get_parent_breadcrumbs(self):
+        return [listing_crumb(Client)]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -9,11 +9,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import FormView
 from wagtail.admin.action_menu import ActionMenuItem
-from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.widgets import AdminDateTimeInput
 
 from blog.models import BlogPage
 
+from .admin_pages import AdminPageMixin
 from .models import Client
 from .newsletter import may_send_newsletter, send_post_as_newsletter
 from .services import SendError
@@ -60,7 +60,7 @@ class NewsletterForm(forms.Form):
         ).order_by("email")
 
 
-class SendNewsletterView(WagtailAdminTemplateMixin, FormView):
+class SendNewsletterView(AdminPageMixin, FormView):
     page_title = gettext_lazy("Send as newsletter")
     header_icon = "mail"
     template_name = "mailing/admin/send_newsletter.html"
@@ -75,15 +75,13 @@ class SendNewsletterView(WagtailAdminTemplateMixin, FormView):
     def get_page_subtitle(self):
         return self.post_page.title
 
-    def get_breadcrumbs_items(self):
+    def get_parent_breadcrumbs(self):
         # The header ends with this page's title, after the post it sends.
         return [
-            *self.breadcrumbs_items,
             {
                 "url": reverse("wagtailadmin_pages:edit", args=[self.post_page.pk]),
                 "label": self.post_page.title,
-            },
-            {"url": "", "label": self.get_page_title()},
+            }
         ]
 
     def get_form_kwargs(self):

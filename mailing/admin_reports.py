@@ -10,8 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 from wagtail.admin.ui.components import Component
-from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
+from .admin_pages import AdminPageMixin, mailing_crumbs
 from .admin_views import RoleGatedMixin
 from .models import Attempt, Mailing, MailingRun, sees_every_owner
 from .permissions import policy_for
@@ -108,7 +108,7 @@ def runs_with_waiting(mailing: Mailing, now) -> list[MailingRun]:
     )
 
 
-class ReportIndexView(RoleGatedMixin, WagtailAdminTemplateMixin, TemplateView):
+class ReportIndexView(RoleGatedMixin, AdminPageMixin, TemplateView):
     page_title = gettext_lazy("Reports")
     header_icon = "table"
     template_name = "mailing/admin/report_index.html"
@@ -131,7 +131,7 @@ class ReportIndexView(RoleGatedMixin, WagtailAdminTemplateMixin, TemplateView):
         return context
 
 
-class MailingReportView(WagtailAdminTemplateMixin, TemplateView):
+class MailingReportView(AdminPageMixin, TemplateView):
     page_title = gettext_lazy("Report")
     header_icon = "table"
     template_name = "mailing/admin/mailing_report.html"
@@ -151,6 +151,9 @@ class MailingReportView(WagtailAdminTemplateMixin, TemplateView):
 
     def get_page_subtitle(self):
         return str(self.object)
+
+    def get_parent_breadcrumbs(self):
+        return mailing_crumbs(self.object)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from accounts.models import User
 
+from .demo_history import seed_history
 from .models import Client, Mailing, Message
 from .samples import sample_letter
 
@@ -44,6 +45,7 @@ def _seed_owner(owner: User, clients: list[str]) -> None:
     )
     if created:
         mailing.clients.set(recipients)
+    seed_history(mailing)
 
 
 def seed(stdout) -> None:

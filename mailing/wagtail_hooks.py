@@ -28,6 +28,7 @@ from . import (
     admin_reports,
     admin_scoping,
     admin_views,
+    dashboard,
     moderation,
 )
 from .forms import (
@@ -534,9 +535,8 @@ def hide_content_menus_from_mailing_roles(request, menu_items):
 
 
 @hooks.register("construct_homepage_panels")
-def add_figures_panel(request, panels):
-    if admin_reports.may_view_mailings(request.user):
-        panels.append(admin_reports.FiguresPanel(request.user))
+def add_dashboard_panels(request, panels):
+    panels.extend(dashboard.panels_for(request.user))
 
 
 @hooks.register("register_log_actions")

@@ -31,6 +31,10 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
 # Absolute address of the site, for links in emails (verification, unsubscribe).
 BASE_URL = env.str("BASE_URL", default="").rstrip("/")
 WAGTAILADMIN_BASE_URL = BASE_URL
+# The port `make run` serves on: development's BASE_URL follows it.
+PORT = env.int("PORT", default=8000)
+# Background tasks' log level in development (their INFO lines flood the terminal).
+TASK_LOG_LEVEL = env.str("TASK_LOG_LEVEL", default="WARNING")
 
 INSTALLED_APPS = [
     "accounts",

@@ -5,7 +5,10 @@ from .base import (
     ALLOWED_HOSTS,
     ANYMAIL,
     BASE_URL,
+    LOGGING,
+    PORT,
     SECRET_KEY,
+    TASK_LOG_LEVEL,
     WEBHOOK_ESPS,
     WEBHOOK_ESPS_FROM_ENV,
 )
@@ -14,7 +17,7 @@ DEBUG = True
 # A fixed development key: never used in production, which refuses to start without one.
 SECRET_KEY = SECRET_KEY or "dev-only-insecure-key-do-not-use-in-production"  # nosec B105
 ALLOWED_HOSTS = ALLOWED_HOSTS or ["127.0.0.1", "localhost", "[::1]"]
-BASE_URL = BASE_URL or "http://127.0.0.1:8000"
+BASE_URL = BASE_URL or f"http://127.0.0.1:{PORT}"
 WAGTAILADMIN_BASE_URL = BASE_URL
 # Static files straight from the apps and STATICFILES_DIRS: no collectstatic needed.
 STATIC_ROOT = None
@@ -25,3 +28,9 @@ WHITENOISE_AUTOREFRESH = True
 ANYMAIL = {"WEBHOOK_SECRET": "dev:dev-webhook", **ANYMAIL}
 # Every ESP's routes that can be built, to try them locally, unless told otherwise.
 WEBHOOK_ESPS = ["all"] if WEBHOOK_ESPS_FROM_ENV is None else WEBHOOK_ESPS
+
+# Huey and Wagtail's background tasks log every task at INFO: quiet in the terminal
+# unless TASK_LOG_LEVEL=INFO asks for them.
+LOGGING["loggers"].update(
+    {name: {"level": TASK_LOG_LEVEL} for name in ("huey", "django_tasks")}
+)

@@ -36,10 +36,11 @@ def test_a_scheduled_post_goes_live_when_due_and_drops_the_cache(client):
 @pytest.mark.redis
 def test_the_flush_task_moves_counts_and_refreshes_the_shown_count(client):
     post = make_post(make_blog_index(), slug="read")
-    client.get("/blog/read/")
+    browser = "Mozilla/5.0 Firefox/128.0"
+    client.get("/blog/read/", HTTP_USER_AGENT=f"{browser} one")
     for _ in range(4):
         record_view(post.pk)
-    assert client.get("/blog/read/")[HEADER] == "hit"
+    assert client.get("/blog/read/", HTTP_USER_AGENT=f"{browser} two")[HEADER] == "hit"
 
     flush_view_counts_task()
 

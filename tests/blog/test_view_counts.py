@@ -24,11 +24,18 @@ def post(db):
     return make_post(make_blog_index(), slug="counted")
 
 
+def reader(n) -> str:
+    """A browser's user agent, another visitor for each n (one visitor counts once)."""
+    return f"Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0 reader-{n}"
+
+
 @pytest.mark.smoke
-def test_every_view_is_counted_cached_or_not(client, post):
-    responses = [client.get("/blog/counted/") for _ in range(5)]
-    client.get("/en/blog/counted/")
-    client.head("/blog/counted/")  # a HEAD is not a view
+def test_every_visitors_view_is_counted_cached_or_not(client, post):
+    responses = [
+        client.get("/blog/counted/", HTTP_USER_AGENT=reader(n)) for n in range(5)
+    ]
+    client.get("/en/blog/counted/", HTTP_USER_AGENT=reader(5))
+    client.head("/blog/counted/", HTTP_USER_AGENT=reader(6))  # a HEAD is not a view
 
     flush_view_counts()
 
@@ -105,11 +112,12 @@ def test_concurrent_cached_views_are_exact_after_a_flush(live_server):
     url = f"{live_server.url}/blog/busy/"
     views = 120
 
-    def fetch(_):
-        with urllib.request.urlopen(url, timeout=10) as response:
+    def fetch(n):
+        request = urllib.request.Request(url, headers={"User-Agent": reader(n)})
+        with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, response.headers[HEADER]
 
-    fetch(0)  # the render that fills the cache
+    fetch(-1)  # the render that fills the cache
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(fetch, range(views)))
     flush_view_counts()
@@ -159,7 +167,10 @@ def test_pages_serve_when_redis_goes_down(client, post, private_redis, caplog):
         server.wait()
 
         with caplog.at_level(logging.WARNING):
-            responses = [client.get(path) for path in ("/", "/blog/", "/blog/counted/")]
+            responses = [
+                client.get(path, HTTP_USER_AGENT=reader(0))
+                for path in ("/", "/blog/", "/blog/counted/")
+            ]
 
         assert [r.status_code for r in responses] == [200, 200, 200]
         assert responses[2][HEADER] == "miss"
@@ -173,12 +184,16 @@ def test_pages_serve_when_redis_goes_down(client, post, private_redis, caplog):
 def test_an_early_count_is_settled_when_the_path_changes(client, post):
     from blog.services import PENDING_KEY, redis_client
 
-    client.get("/blog/counted/")
-    assert client.get("/blog/counted/")[HEADER] == "hit"  # the path is now known
+    def visit(n):
+        return client.get("/blog/counted/", HTTP_USER_AGENT=reader(n))
+
+    visit(0)
+    assert visit(1)[HEADER] == "hit"  # the path is now known
     post.save_revision().publish()  # a new generation: counted early, then rendered
-    assert client.get("/blog/counted/")[HEADER] == "miss"
+    assert visit(2)[HEADER] == "miss"
+    assert visit(2)[HEADER] == "hit"  # the same visitor again: not counted
     assert flush_view_counts() == 3
 
     post.delete()
-    assert client.get("/blog/counted/").status_code == 404
+    assert visit(3).status_code == 404
     assert int(redis_client().hget(PENDING_KEY, post.pk) or 0) == 0

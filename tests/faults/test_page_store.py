@@ -26,15 +26,22 @@ def views_of(post) -> int:
 
 def test_a_redis_restart_mid_traffic_costs_no_page_and_no_view(redis_cache):  # noqa: F811
     post = make_post(make_blog_index(), slug="busy", title="Busy post")
-    visitor = Client()
-    states = [visitor.get("/blog/busy/")[HEADER] for _ in range(4)]
+    browser = Client()
+    readers = iter(range(100))
+
+    def visit():
+        # Another reader each time: one reader's repeats count once.
+        agent = f"Mozilla/5.0 Firefox/128.0 reader-{next(readers)}"
+        return browser.get("/blog/busy/", HTTP_USER_AGENT=agent)
+
+    states = [visit()[HEADER] for _ in range(4)]
     assert states == ["miss", "hit", "hit", "hit"]  # the last two by the script
     assert views_of(post) == 4
 
     redis_cache.stop()
-    down = [visitor.get("/blog/busy/") for _ in range(3)]
+    down = [visit() for _ in range(3)]
     redis_cache.start()  # empty: no entry, no generation, no script
-    after = [visitor.get("/blog/busy/") for _ in range(4)]
+    after = [visit() for _ in range(4)]
 
     assert [r.status_code for r in down + after] == [200] * 7
     # The first request after the restart may find the old socket dead; then the

@@ -1,0 +1,178 @@
+"""The admin home's panels, by role (Wagtail's construct_homepage_panels hook).
+
+An owner sees their own work: the next sends, the runs going now with their
+progress, and how the last 30 days went. A manager sees the whole service: the
+same 30 days across every owner, the users blocked lately, the mailings disabled.
+Each panel is a Wagtail dashboard component, reading through `for_user`.
+"""
+
+from datetime import timedelta
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.ui.components import Component
+from wagtail.models import ModelLogEntry
+
+from accounts.models import User
+
+from .admin_reports import (
+    FAILED,
+    SUCCEEDED,
+    FiguresPanel,
+    may_view_mailings,
+    success_rate,
+)
+from .models import Attempt, Event, Mailing, MailingRun, sees_every_owner
+from .moderation import BLOCK_ACTION
+
+DAYS = 30
+LISTED = 5
+
+
+class DashboardPanel(Component):
+    """A titled panel; subclasses give `title`, `template_name` and `rows()`."""
+
+    title = ""
+
+    def __init__(self, user):
+        self.user = user
+
+    def rows(self):
+        return []
+
+    def get_context_data(self, parent_context=None):
+        return {"title": self.title, "rows": self.rows(), "panel": self.name}
+
+
+class NextSendsPanel(DashboardPanel):
+    name = "mailing_next_sends"
+    order = 60
+    title = _("Next sends")
+    template_name = "mailing/admin/dashboard/next_sends.html"
+
+    def rows(self):
+        return list(
+            Mailing.objects.for_user(self.user)
+            .filter(is_enabled=True, next_send_at__gte=timezone.now())
+            .exclude(status=Mailing.Status.FINISHED)
+            .order_by("next_send_at")[:LISTED]
+        )
+
+
+class RunningRunsPanel(DashboardPanel):
+    name = "mailing_running_runs"
+    order = 70
+    title = _("Sending now")
+    template_name = "mailing/admin/dashboard/running_runs.html"
+
+    def rows(self):
+        runs = (
+            MailingRun.objects.filter(
+                mailing__in=Mailing.objects.for_user(self.user),
+                status__in=(MailingRun.Status.PENDING, MailingRun.Status.RUNNING),
+            )
+            .select_related("mailing")
+            .order_by("created_at")[:LISTED]
+        )
+        return [(run, progress(run)) for run in runs]
+
+
+def progress(run: MailingRun) -> int:
+    """Percent of the run's recipients done (sent, failed or skipped)."""
+    done = run.sent_count + run.failed_count + run.skipped_count
+    return min(100, 100 * done // run.total) if run.total else 0
+
+
+def last_days_figures(user, days: int = DAYS) -> dict:
+    """Sent, failed, bounced, unsubscribed and the success rate of the last days."""
+    since = timezone.now() - timedelta(days=days)
+    attempts = Attempt.objects.filter(
+        mailing__in=Mailing.objects.for_user(user), attempted_at__gte=since
+    )
+    counts = attempts.aggregate(
+        succeeded=Count("id", filter=Q(status__in=SUCCEEDED)),
+        failed=Count("id", filter=Q(status__in=FAILED)),
+        bounced=Count("id", filter=Q(status=Attempt.Status.BOUNCED)),
+    )
+    counts["unsubscribed"] = Event.objects.filter(
+        attempt__in=attempts, kind=Event.Kind.UNSUBSCRIBED
+    ).count()
+    counts["rate"] = success_rate(counts)
+    return counts
+
+
+class LastDaysPanel(DashboardPanel):
+    name = "mailing_last_days"
+    order = 80
+    template_name = "mailing/admin/dashboard/last_days.html"
+
+    @property
+    def title(self):
+        if sees_every_owner(self.user):
+            return _("The whole service: last 30 days")
+        return _("Last 30 days")
+
+    def get_context_data(self, parent_context=None):
+        return {**super().get_context_data(), "figures": last_days_figures(self.user)}
+
+
+class BlockedUsersPanel(DashboardPanel):
+    name = "mailing_blocked_users"
+    order = 90
+    title = _("Users blocked lately")
+    template_name = "mailing/admin/dashboard/blocked_users.html"
+
+    def rows(self):
+        entries = (
+            ModelLogEntry.objects.filter(
+                action=BLOCK_ACTION,
+                content_type=ContentType.objects.get_for_model(User),
+                timestamp__gte=timezone.now() - timedelta(days=DAYS),
+            )
+            .select_related("user")
+            .order_by("-timestamp")
+        )
+        still_blocked = set(
+            User.objects.filter(is_blocked=True).values_list("pk", flat=True)
+        )
+        rows, seen = [], set()
+        for entry in entries[: LISTED * 4]:
+            if int(entry.object_id) in still_blocked and entry.object_id not in seen:
+                seen.add(entry.object_id)
+                rows.append(entry)
+        return rows[:LISTED]
+
+
+class DisabledMailingsPanel(DashboardPanel):
+    name = "mailing_disabled"
+    order = 100
+    title = _("Mailings disabled")
+    template_name = "mailing/admin/dashboard/disabled_mailings.html"
+
+    def rows(self):
+        return list(
+            Mailing.objects.filter(is_enabled=False)
+            .select_related("owner")
+            .order_by("-updated_at")[:LISTED]
+        )
+
+
+def panels_for(user) -> list[Component]:
+    """The panels of `user`'s admin home, by role; none for who sees no mailing."""
+    if not may_view_mailings(user):
+        return []
+    if sees_every_owner(user):
+        return [
+            FiguresPanel(user),
+            LastDaysPanel(user),
+            BlockedUsersPanel(user),
+            DisabledMailingsPanel(user),
+        ]
+    return [
+        FiguresPanel(user),
+        NextSendsPanel(user),
+        RunningRunsPanel(user),
+        LastDaysPanel(user),
+    ]

@@ -1,0 +1,81 @@
+"""Issue 16, development polish: links follow PORT, task logs are quiet, and the
+last thing `make run` prints is where to go, where emails go and how to sign in."""
+
+import json
+import os
+import subprocess
+import sys
+
+from django.conf import settings
+
+PROBE = """
+import json, logging, django
+django.setup()
+from django.conf import settings
+print(json.dumps({
+    "base_url": settings.BASE_URL,
+    "admin_base_url": settings.WAGTAILADMIN_BASE_URL,
+    "huey": logging.getLogger("huey").getEffectiveLevel(),
+    "tasks": logging.getLogger("django_tasks").getEffectiveLevel(),
+}))
+"""
+
+
+def dev_settings(**env) -> dict:
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("BASE_URL", "PORT", "TASK_LOG_LEVEL")
+    }
+    environment.update(DJANGO_SETTINGS_MODULE="site_config.settings.dev", **env)
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        cwd=settings.BASE_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_development_links_follow_the_port():
+    assert dev_settings(PORT="8080")["base_url"] == "http://127.0.0.1:8080"
+    assert dev_settings(PORT="8080")["admin_base_url"] == "http://127.0.0.1:8080"
+    assert dev_settings()["base_url"] == "http://127.0.0.1:8000"
+    # An explicit BASE_URL still wins.
+    assert dev_settings(PORT="8080", BASE_URL="http://dev.example")["base_url"] == (
+        "http://dev.example"
+    )
+
+
+def test_task_logs_are_quiet_in_development_unless_asked():
+    quiet = dev_settings()
+    loud = dev_settings(TASK_LOG_LEVEL="INFO")
+    assert quiet["huey"] == quiet["tasks"] == 30  # WARNING
+    assert loud["huey"] == loud["tasks"] == 20  # INFO
+
+
+def test_the_banner_says_where_to_go_where_emails_go_and_the_logins():
+    environment = {
+        key: value for key, value in os.environ.items() if key not in ("BASE_URL",)
+    }
+    environment.update(
+        DJANGO_SETTINGS_MODULE="site_config.settings.dev",
+        PORT="8081",
+        EMAIL_URL="consolemail://",
+    )
+    environment.pop("EMAIL_BACKEND", None)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "dev_banner"],
+        cwd=settings.BASE_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "http://127.0.0.1:8081/" in result.stdout
+    assert "printed in this terminal" in result.stdout
+    assert "manager@vestnik.example" in result.stdout
+    assert "vestnik-demo" in result.stdout
+    assert "System check" not in result.stdout + result.stderr
