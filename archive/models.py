@@ -10,7 +10,7 @@ from wagtail.admin.panels import FieldPanel
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.models import Page
 
-from home.page_cache import CachedPageMixin
+from home.page_cache import CachedPageMixin, canonical_redirect
 from home.pagination import page_or_404
 from home.seo import SeoMixin
 from mailing.issues import (
@@ -60,6 +60,10 @@ class ArchivePage(CachedPageMixin, RoutablePageMixin, SeoMixin, Page):
 
     @path("<int:mailing_id>/<int:run_id>/")
     def issue(self, request, mailing_id: int, run_id: int):
+        if request.GET:
+            # The page declares "page" for its lists; an issue reads no parameter,
+            # so each value would otherwise be a cache entry of its own.
+            return canonical_redirect(request, ())
         run = get_object_or_404(archived_runs(mailing_id), pk=run_id)
         return self._render(
             request,
@@ -69,6 +73,8 @@ class ArchivePage(CachedPageMixin, RoutablePageMixin, SeoMixin, Page):
 
     @path("<int:mailing_id>/<int:run_id>/email/")
     def issue_email(self, request, mailing_id: int, run_id: int):
+        if request.GET:
+            return canonical_redirect(request, ())
         run = get_object_or_404(archived_runs(mailing_id), pk=run_id)
         response = email_page(archive_html(run, self.full_url or ""))
         response["Cache-Control"] = "public"

@@ -96,6 +96,18 @@ def test_an_issue_is_shown_addressed_to_nobody(client, archive):
     assert "default-src 'none'" in email["Content-Security-Policy"]
 
 
+def test_an_issue_reads_no_query_parameter_so_none_keys_an_entry(client, archive):
+    owner = make_user(language="en")
+    mailing, run = sent_mailing(owner, "Open letters", opted_in=True)
+
+    for suffix in ("", "email/"):
+        address = f"/archive/{mailing.pk}/{run.pk}/{suffix}"
+        response = client.get(address + "?page=7&utm_source=x")
+
+        assert response.status_code == 301
+        assert response["Location"] == address
+
+
 def test_issues_are_paginated_newest_first(client, archive):
     owner = make_user(language="en")
     mailing, _first = sent_mailing(owner, "Weekly", opted_in=True)
