@@ -24,8 +24,10 @@ from .admin_reports import (
     may_view_mailings,
     success_rate,
 )
+from .control import OPEN_RUN
 from .models import Attempt, Event, Mailing, MailingRun, sees_every_owner
 from .moderation import BLOCK_ACTION
+from .services import run_percent
 
 DAYS = 30
 LISTED = 5
@@ -71,18 +73,12 @@ class RunningRunsPanel(DashboardPanel):
         runs = (
             MailingRun.objects.filter(
                 mailing__in=Mailing.objects.for_user(self.user),
-                status__in=(MailingRun.Status.PENDING, MailingRun.Status.RUNNING),
+                status__in=OPEN_RUN,
             )
             .select_related("mailing")
             .order_by("created_at")[:LISTED]
         )
-        return [(run, progress(run)) for run in runs]
-
-
-def progress(run: MailingRun) -> int:
-    """Percent of the run's recipients done (sent, failed or skipped)."""
-    done = run.sent_count + run.failed_count + run.skipped_count
-    return min(100, 100 * done // run.total) if run.total else 0
+        return [(run, run_percent(run)) for run in runs]
 
 
 def last_days_figures(user, days: int = DAYS) -> dict:

@@ -598,12 +598,20 @@ def send_test_message(message: Message, to_user) -> None:
         )
 
 
+def run_done(run: MailingRun) -> int:
+    """Rows of the run that are settled: sent, failed or cancelled (of run.total)."""
+    return run.sent_count + run.failed_count + run.cancelled_count
+
+
+def run_percent(run: MailingRun) -> int:
+    return round(run_done(run) * 100 / run.total) if run.total else 100
+
+
 def run_progress(mailing: Mailing) -> dict | None:
     """Sent / total of the mailing's latest run, for the admin's mailing page."""
     run = mailing.runs.order_by("-created_at", "-pk").first()
     if run is None:
         return None
-    done = run.sent_count + run.failed_count + run.cancelled_count
     waiting = waiting_for_window(run, timezone.now()) if run.status in OPEN_RUN else {}
     return {
         "run": run,
@@ -614,7 +622,7 @@ def run_progress(mailing: Mailing) -> dict | None:
         "skipped": run.skipped_count,
         "cancelled": run.cancelled_count,
         "total": run.total,
-        "done": done,
-        "percent": round(done * 100 / run.total) if run.total else 100,
+        "done": run_done(run),
+        "percent": run_percent(run),
         "is_running": run.status in OPEN_RUN,
     }
