@@ -6,7 +6,18 @@ from .mailings import Mailing
 from .ownership import MailingOwnedQuerySet
 
 
-class MailingRun(models.Model):
+class SendingRecord:
+    """A record of sending, not content: Wagtail's reference index leaves it out.
+
+    Runs, attempts and events come by the million; indexing them would cost
+    queries per row on every save and delete (4 per attempt when a mailing is
+    deleted) for a usage listing nobody reads.
+    """
+
+    wagtail_reference_index_ignore = True
+
+
+class MailingRun(SendingRecord, models.Model):
     """One sending of a mailing: a scheduled slot, or a manual "send now"."""
 
     class Kind(models.TextChoices):
@@ -87,7 +98,7 @@ class MailingRun(models.Model):
         return None
 
 
-class Attempt(models.Model):
+class Attempt(SendingRecord, models.Model):
     """One recipient of one run: the outbox row and the log entry in one.
 
     It moves pending -> sending (committed before the mail server is called) ->
