@@ -289,7 +289,13 @@ SENDING_RETRY_WAIT_MAX = env.float("SENDING_RETRY_WAIT_MAX", default=5.0)
 # Messages per second, per owner and for the whole service (0 = no limit).
 SENDING_RATE_PER_OWNER = env.int("SENDING_RATE_PER_OWNER", default=50)
 SENDING_RATE_GLOBAL = env.int("SENDING_RATE_GLOBAL", default=200)
-# A row still `sending` this many seconds after its claim lost its consumer: unknown.
+# A consumer's lease (mailing.leases) lapses this many seconds after its last
+# heartbeat: its claimed rows go back to pending, its rows on the wire are unknown.
+SENDING_LEASE_SECONDS = env.int("SENDING_LEASE_SECONDS", default=30)
+# Seconds between heartbeats; a few fit in a lease, so one late beat is harmless.
+SENDING_LEASE_HEARTBEAT = env.float("SENDING_LEASE_HEARTBEAT", default=5.0)
+# Fallback for rows claimed without a lease (before issue 18): still `sending` this
+# many seconds after the claim, they lost their consumer: unknown.
 SENDING_UNKNOWN_AFTER = env.int("SENDING_UNKNOWN_AFTER", default=600)
 # A run without activity for this many seconds is re-enqueued by the sweeper.
 SENDING_STALLED_AFTER = env.int("SENDING_STALLED_AFTER", default=120)
