@@ -667,7 +667,9 @@ def run_progress(mailing: Mailing) -> dict | None:
     run = mailing.runs.order_by("-created_at", "-pk").first()
     if run is None:
         return None
-    waiting = waiting_for_window(run, timezone.now()) if run.status in OPEN_RUN else {}
+    now, is_open = timezone.now(), run.status in OPEN_RUN
+    waiting = waiting_for_window(run, now) if is_open else {}
+    held = leases.waiting_for_lapse(run.pk, now) if is_open else {}
     return {
         "run": run,
         "waiting": waiting.get("count", 0),
@@ -676,6 +678,9 @@ def run_progress(mailing: Mailing) -> dict | None:
         "failed": run.failed_count,
         "skipped": run.skipped_count,
         "cancelled": run.cancelled_count,
+        "unknown": run.unknown_count,
+        "held": held.get("count", 0),
+        "held_until": held.get("until"),
         "total": run.total,
         "done": run_done(run),
         "percent": run_percent(run),

@@ -7,6 +7,7 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from mailing import control, leases, services
@@ -158,3 +159,38 @@ def test_rows_of_a_stalled_lease_are_shown_waiting_for_it_to_lapse():
 
     assert waiting["count"] == 3
     assert waiting["until"] == ConsumerLease.objects.get().expires_at
+
+
+def test_the_admin_shows_held_and_unknown_rows_and_the_totals_add_up(client):
+    run = opened(6)
+    dead = leases.acquire(timezone.now())
+    ahead = exchange(run.pk, dead, timezone.now(), size=2).claimed
+    exchange(run.pk, dead, timezone.now(), hand_over=ahead, size=2)
+    lapse(dead)
+    leases.reap_lapsed(timezone.now())  # 2 unknown, 2 back to pending
+    stalled = leases.acquire(timezone.now())
+    exchange(run.pk, stalled, timezone.now(), size=3)
+    quiet = timezone.now() - timedelta(seconds=12)
+    ConsumerLease.objects.filter(pk=stalled).update(heartbeat_at=quiet)
+    owner = run.mailing.owner
+    client.force_login(owner)
+    en = {"accept-language": "en"}
+
+    page = client.get(
+        reverse("mailing_mailing:inspect", args=[run.mailing_id]), headers=en
+    ).content.decode()
+    report = client.get(
+        reverse("mailing_mailing:report", args=[run.mailing_id]), headers=en
+    ).content.decode()
+
+    progress = services.run_progress(run.mailing)
+    assert (progress["unknown"], progress["held"], progress["done"]) == (2, 3, 2)
+    assert "2 recipients are unknown" in page and "#unknown" in page
+    assert "3 recipients are held by a consumer that stopped answering" in page
+    assert '<progress max="100" value="33"' in page  # 2 of 6: unknown is settled
+    assert 'data-testid="run-unknown">2<' in report
+    assert 'data-testid="run-held">3<' in report
+    assert 'data-testid="resend-unknown"' in report  # the existing offer
+    client.force_login(make_user())
+    foreign = client.get(reverse("mailing_mailing:report", args=[run.mailing_id]))
+    assert foreign.status_code in (302, 403, 404)
