@@ -270,8 +270,9 @@ else:
 
 # --- Sending mailings (mailing/services.py) ---------------------------------------
 
-# Recipients a consumer has claimed at most (what a kill can leave `unknown`), in
-# groups of BATCH / (2 x CONCURRENCY), one statement each; larger, fewer queries.
+# Recipients a consumer has claimed at most, in groups of BATCH / (2 x CONCURRENCY),
+# one statement each: one group on the wire per connection (what a kill can leave
+# `unknown`) and one claimed behind it; larger, fewer queries.
 SENDING_BATCH_SIZE = env.int("SENDING_BATCH_SIZE", default=200)
 # SMTP connections (or ESP sessions) used side by side by one run in one consumer.
 # With SMTP PIPELINING one connection keeps a core busy: more threads only fight

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from wagtail.users.models import UserProfile
 
 from mailing import control, leases, services
 from mailing.delivery import Outcome
@@ -173,6 +174,9 @@ def test_the_admin_shows_held_and_unknown_rows_and_the_totals_add_up(client):
     quiet = timezone.now() - timedelta(seconds=12)
     ConsumerLease.objects.filter(pk=stalled).update(heartbeat_at=quiet)
     owner = run.mailing.owner
+    profile = UserProfile.get_for_user(owner)
+    profile.preferred_language = "en"
+    profile.save()
     client.force_login(owner)
     en = {"accept-language": "en"}
 
