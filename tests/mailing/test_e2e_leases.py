@@ -18,8 +18,8 @@ from tests.mailing.test_e2e_schedule import shoot
 from tests.mailing.test_e2e_workspace import sign_in
 
 TEXTS = {
-    "ru": ("под вопросом", "удерживаются обработчиком", "Ждут остановившийся"),
-    "en": ("are unknown", "are held by a consumer", "Waiting for a stopped consumer"),
+    "ru": ("под вопросом", "удерживаются обработчиком", "перестал отвечать"),
+    "en": ("are unknown", "are held by a consumer", "stopped answering"),
 }
 
 
@@ -64,5 +64,7 @@ def test_an_owner_sees_held_and_unknown_rows_and_the_resend_offer(live_server, b
         assert page.inner_text("[data-testid=run-held]") == "3"
         assert column in page.inner_text("main")
         assert page.is_visible("[data-testid=resend-unknown]")
+        pause = page.locator("main table.listing a.button-secondary").last
+        assert pause.bounding_box()["x"] + pause.bounding_box()["width"] <= 1280
         shoot(page, f"leases-report-{language}")
     page.close()
