@@ -3,6 +3,7 @@
 Runs on SQLite and PostgreSQL alike (outbox.exchange has a path for each).
 """
 
+import asyncio
 from collections import Counter
 from datetime import timedelta
 
@@ -16,6 +17,8 @@ from mailing.delivery import Outcome
 from mailing.models import Attempt, ConsumerLease, MailingRun
 from mailing.outbox import exchange
 from tests.factories import make_client, make_mailing, make_user
+
+from .smtp_servers import smtp_server
 
 pytestmark = pytest.mark.django_db
 
@@ -198,3 +201,31 @@ def test_the_admin_shows_held_and_unknown_rows_and_the_totals_add_up(client):
     client.force_login(make_user())
     foreign = client.get(reverse("mailing_mailing:report", args=[run.mailing_id]))
     assert foreign.status_code in (302, 403, 404)
+
+
+class SlowServer:
+    """Takes longer over each email than a whole lease lasts."""
+
+    def __init__(self, seconds: float):
+        self.seconds, self.received = seconds, 0
+
+    async def handle_DATA(self, server, session, envelope):
+        await asyncio.sleep(self.seconds)
+        self.received += 1
+        return "250 OK"
+
+
+def test_a_slow_mail_server_does_not_cost_a_live_consumer_its_lease(settings):
+    settings.EMAIL_BACKEND = "mailing.smtp.EmailBackend"
+    settings.SENDING_LEASE_SECONDS, settings.SENDING_LEASE_HEARTBEAT = 1, 0.2
+    settings.SENDING_CONCURRENCY, settings.SENDING_BATCH_SIZE = 1, 2
+    run = opened(2)
+    server = SlowServer(seconds=1.5)
+    with smtp_server(server) as port:
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+        services.send_run(run.pk)
+
+    run.refresh_from_db()
+    assert server.received == 2
+    assert statuses(run) == {ROW.SUCCESS: 2}
+    assert (run.status, run.sent_count, run.unknown_count) == ("finished", 2, 0)
