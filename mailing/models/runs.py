@@ -52,6 +52,8 @@ class MailingRun(SendingRecord, models.Model):
     failed_count = models.PositiveIntegerField(_("failed"), default=0)
     skipped_count = models.PositiveIntegerField(_("skipped"), default=0)
     cancelled_count = models.PositiveIntegerField(_("cancelled"), default=0)
+    # Handed to the mail server by a consumer that died before the answer (issue 18).
+    unknown_count = models.PositiveIntegerField(_("unknown"), default=0)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
@@ -101,13 +103,15 @@ class MailingRun(SendingRecord, models.Model):
 class Attempt(SendingRecord, models.Model):
     """One recipient of one run: the outbox row and the log entry in one.
 
-    It moves pending -> sending (committed before the mail server is called) ->
-    success / failure (committed after); `unknown` marks a send whose consumer died
-    mid-call, which is flagged rather than silently re-sent.
+    It moves pending -> claimed (by a consumer's lease) -> sending (committed right
+    before the mail server is called) -> success / failure (committed after);
+    `unknown` marks a send whose consumer died mid-call, which is flagged rather
+    than silently re-sent (mailing.outbox).
     """
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
+        CLAIMED = "claimed", _("Claimed")
         SENDING = "sending", _("Sending")
         SUCCESS = "success", _("Success")
         FAILURE = "failure", _("Failure")
@@ -145,6 +149,9 @@ class Attempt(SendingRecord, models.Model):
     esp_message_id = models.CharField(_("ESP message id"), max_length=255, blank=True)
     tries = models.PositiveSmallIntegerField(_("tries"), default=0)
     claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    # The ConsumerLease that claimed the row: its fencing token (no foreign key, the
+    # lease row goes once its rows are settled).
+    lease = models.BigIntegerField(_("consumer lease"), null=True, blank=True)
     # A transient failure puts the row back to pending, claimable from this time on.
     retry_at = models.DateTimeField(_("retry at"), null=True, blank=True)
 
