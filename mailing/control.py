@@ -149,6 +149,6 @@ def lock_runs_of_mailing(sender, instance: Mailing, **kwargs) -> None:
 
 def lock_runs_of_client(sender, instance, **kwargs) -> None:
     """pre_delete of a Client: the runs it has rows in, before the rows."""
-    unsettled = (Attempt.Status.PENDING, Attempt.Status.SENDING)
+    unsettled = (Attempt.Status.PENDING, Attempt.Status.CLAIMED, Attempt.Status.SENDING)
     runs = Attempt.objects.filter(client_id=instance.pk, status__in=unsettled)
     _locked_runs(MailingRun.objects.filter(pk__in=runs.values("run_id")))
