@@ -10,6 +10,7 @@ and a message) and lists only `for_user` rows.
 from datetime import datetime
 
 from django.core.exceptions import PermissionDenied
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.functional import cached_property
 from wagtail.admin.widgets import ListingButton
@@ -192,7 +193,44 @@ class MailingIndexView(OwnedIndexView):
 
 
 class AttemptIndexView(OwnedIndexView):
+    """Newest first by keyset (mailing.keyset): no count, no OFFSET, no re-sorting
+    by other columns, which at millions of rows would each read the whole table.
+    The search finds recipients by the start of their address (an index range)."""
+
     select_related = ("mailing", "mailing__owner", "client", "run")
+
+    def get_valid_orderings(self):
+        return []
+
+    @cached_property
+    def columns(self):
+        columns = super().columns
+        for column in columns:
+            column.sort_key = None
+        return columns
+
+    def search_queryset(self, queryset):
+        if not self.is_searching:
+            return queryset
+        from .models import Client
+
+        address = self.search_query.strip().lower()
+        clients = (
+            Client.objects.for_user(self.request.user)
+            .alias(address=Lower("email"))
+            .filter(address__startswith=address)
+        )
+        return queryset.filter(client__in=clients.values("pk"))
+
+    def paginate_queryset(self, queryset, page_size):
+        from .keyset import Key, KeysetPaginator
+
+        paginator = KeysetPaginator(queryset, page_size)
+        page = paginator.page(
+            after=Key.parse(self.request.GET.get("after")),
+            before=Key.parse(self.request.GET.get("before")),
+        )
+        return (paginator, page, page.object_list, page.has_other_pages())
 
 
 # --- Choosers: list and return only what the user may see --------------------------
