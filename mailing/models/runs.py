@@ -165,6 +165,11 @@ class Attempt(models.Model):
             models.Index(
                 fields=["status", "-attempted_at", "-id"], name="attempt_status_recent"
             ),
+            # A mailing's latest failures (its report) and the listing by both.
+            models.Index(
+                fields=["mailing", "status", "-attempted_at", "-id"],
+                name="attempt_mailing_status_recent",
+            ),
             models.Index(
                 fields=["client", "-attempted_at", "-id"], name="attempt_client_recent"
             ),
