@@ -10,12 +10,13 @@ plus a small owner beside (1,000 attempts). `--keep` reuses a database already
 loaded at that scale (COPY of ten million rows takes minutes).
 
 Then, in-process through Django's test client (routing, middleware, the admin
-templates), the server time of each page, median of BENCH_REPEAT requests after
-one warm-up: the owner's dashboard, reports index and a mailing's report, the
-Attempts listing (first page, a filtered page, a search, a deep page reached by
-its keyset cursor), the small owner's listing and the manager's reports. Prints
-each page at both scales and the ratio. Goal: under 300 ms at ten million and
-within 2x of the small scale. The webhook rate is benchmarks/events.py.
+templates), the server time of each page, the median and the fastest of
+BENCH_REPEAT requests after one warm-up: the owner's dashboard, reports index and
+a mailing's report, the Attempts listing (first page, filtered pages, a search, a
+deep page reached by its keyset cursor), the small owner's listing and reports,
+the manager's dashboard, reports and listing. Prints each page at both scales and
+the ratio. Goal: under 300 ms at ten million and within 2x of the small scale.
+The webhook rate is benchmarks/events.py.
 """
 
 import argparse
@@ -37,7 +38,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "site_config.settings.test")
 
 BASE = int(os.environ.get("BENCH_BASE", "10000"))
 ATTEMPTS = int(os.environ.get("BENCH_ATTEMPTS", "1000000"))
-REPEAT = int(os.environ.get("BENCH_REPEAT", "7"))
+REPEAT = int(os.environ.get("BENCH_REPEAT", "9"))
 RUNS, MAILINGS, SMALL = 100, 20, 1000
 GOAL_MS = 300
 # Outcomes of the big owner's attempts, as shares of 1,000.
@@ -78,13 +79,18 @@ def main() -> None:
 
 
 def report(base: dict, big: dict) -> None:
-    print(f"{'page':34} {BASE:>11,} {ATTEMPTS:>11,}  ratio  goal")
-    for page, ms in big.items():
-        ratio = ms / base[page] if base[page] else float("inf")
-        ok = ms < GOAL_MS and ratio <= 2
+    """Median and fastest of each page at both scales. The ratio is taken of the
+    fastest: the machine is shared, and the fastest run is the one least slowed
+    by others (the median shows how much they did)."""
+    print(f"{'page':30} {'median ms':>17} {'fastest ms':>17}  ratio  goal")
+    print(f"{'':30} {BASE:>8,} {ATTEMPTS:>8,} {BASE:>8,} {ATTEMPTS:>8,}")
+    for page, (median, fastest) in big.items():
+        base_median, base_fastest = base[page]
+        ratio = fastest / base_fastest
+        ok = median < GOAL_MS and ratio <= 2
         print(
-            f"{page:34} {base[page]:9.1f}ms {ms:9.1f}ms {ratio:6.2f}  "
-            f"{'ok' if ok else 'MISSED'}"
+            f"{page:30} {base_median:8.1f} {median:8.1f} {base_fastest:8.1f} "
+            f"{fastest:8.1f} {ratio:6.2f}  {'ok' if ok else 'MISSED'}"
         )
 
 
@@ -327,8 +333,11 @@ def time_pages(n: int) -> dict[str, float]:
             response = browser.get(url)
             samples.append((time.perf_counter() - started) * 1000)
             assert response.status_code == 200, (name, response.status_code)
-        timings[name] = round(statistics.median(samples[1:]), 1)
-        print(f"{n:>11,} {name:34} {timings[name]:8.1f} ms", file=sys.stderr)
+        timings[name] = (
+            round(statistics.median(samples[1:]), 1),
+            round(min(samples[1:]), 1),
+        )
+        print(f"{n:>11,} {name:30} {timings[name]} ms", file=sys.stderr)
     return timings
 
 

@@ -235,6 +235,7 @@ class AttemptIndexView(OwnedIndexView):
             Client.objects.for_user(self.request.user)
             .alias(address=Lower("email"))
             .filter(address__startswith=address)
+            .order_by()
         )
         # Matching ids as one constant array (mailing.lookups): walking the
         # attempts newest first then checks each row against a hash (as a join it

@@ -188,3 +188,14 @@ def test_reports_index_and_dashboard_never_read_the_attempts_table(client):
         assert not [q for q in queries if '"mailing_attempt"' in q["sql"]], url
     index = client.get(reverse("mailing_reports:index")).content.decode()
     assert re.search(r"<td>1000</td><td>0</td>", index)
+
+
+def test_any_of_is_one_array_parameter_and_an_empty_list_matches_nothing():
+    owner = make_user()
+    run = sent_run(make_mailing(owner), [make_client(owner) for _ in range(3)])
+    ids = list(run.attempts.values_list("client_id", flat=True))
+    query = Attempt.objects.filter(client_id__any_of=ids[:2])
+    sql, params = query.query.sql_with_params()
+    assert "= ANY(%s::bigint[])" in sql and len(params) == 1
+    assert sorted(query.values_list("client_id", flat=True)) == sorted(ids[:2])
+    assert not Attempt.objects.filter(client_id__any_of=[]).exists()
