@@ -212,7 +212,7 @@ class AttemptIndexView(OwnedIndexView):
         # index range instead of walking the big owner's rows newest first).
         mailings = list(Mailing.objects.for_user(user).values_list("pk", flat=True))
         return self.model._default_manager.filter(
-            mailing_id__in=mailings
+            mailing_id__any_of=mailings
         ).select_related(*self.select_related)
 
     def get_valid_orderings(self):

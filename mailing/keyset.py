@@ -110,18 +110,24 @@ class KeysetPaginator:
         return []
 
     def page(self, after: Key | None, before: Key | None) -> KeysetPage:
-        newest_first = self.queryset.order_by("-attempted_at", "-id")
         if before is not None:
             # Walk the index the other way from the key, then show newest first.
-            rows = list(
-                self.queryset.filter(newer_than(before)).order_by("attempted_at", "id")[
-                    : self.per_page + 1
-                ]
-            )
-            more = len(rows) > self.per_page
-            return KeysetPage(rows[: self.per_page][::-1], True, more, self)
-        if after is not None:
-            newest_first = newest_first.filter(older_than(after))
-        rows = list(newest_first[: self.per_page + 1])
-        more = len(rows) > self.per_page
-        return KeysetPage(rows[: self.per_page], more, after is not None, self)
+            keys = self._keys(newer_than(before), ("attempted_at", "id"))
+            more = len(keys) > self.per_page
+            return KeysetPage(self._rows(keys[: self.per_page][::-1]), True, more, self)
+        keys = self._keys(older_than(after) if after else Q(), ("-attempted_at", "-id"))
+        more = len(keys) > self.per_page
+        return KeysetPage(
+            self._rows(keys[: self.per_page]), more, after is not None, self
+        )
+
+    def _keys(self, bound: Q, order: tuple[str, str]) -> list[int]:
+        """The page's ids, from the attempts table alone: joined to the related
+        tables, the planner misjudged a small owner's rows as spread over the
+        whole time index and walked it (0.6 s at a million attempts)."""
+        keyed = self.queryset.filter(bound).order_by(*order)
+        return list(keyed.values_list("pk", flat=True)[: self.per_page + 1])
+
+    def _rows(self, ids: list[int]) -> list:
+        found = self.queryset.order_by().in_bulk(ids)
+        return [found[pk] for pk in ids if pk in found]
