@@ -3,8 +3,7 @@
 from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
-from django.db.models.functions import TruncDate
+from django.db.models import Count
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
@@ -13,18 +12,27 @@ from wagtail.admin.ui.components import Component
 
 from .admin_pages import AdminPageMixin, mailing_crumbs
 from .admin_views import RoleGatedMixin
-from .control import OPEN_RUN
+from .control import LIVE_RUN, OPEN_RUN
 from .leases import waiting_for_lapse
 from .models import Attempt, Mailing, MailingRun, sees_every_owner
 from .permissions import policy_for
 from .resend import unresolved_unknown
+from .rollups import (
+    BOUNCE_LIMIT,
+    COMPLAINT_LIMIT,
+    mailing_figures,
+    runs_compared,
+    sends_by_day,
+    sends_by_mailing,
+)
 from .stats import service_figures
 
 CHART_DAYS = 30
 CHART_HEIGHT = 120
 UNKNOWN_SHOWN = 20
+ERRORS_SHOWN = 10
+INDEX_SHOWN = 200
 FAILED = (Attempt.Status.FAILURE, Attempt.Status.BOUNCED, Attempt.Status.COMPLAINED)
-SUCCEEDED = (Attempt.Status.SUCCESS, Attempt.Status.DELIVERED)
 
 
 def may_view_mailings(user) -> bool:
@@ -48,33 +56,26 @@ class FiguresPanel(Component):
         }
 
 
-def outcome_counts(attempts):
-    return attempts.aggregate(
-        succeeded=Count("id", filter=Q(status__in=SUCCEEDED)),
-        failed=Count("id", filter=Q(status__in=FAILED)),
-        cancelled=Count("id", filter=Q(status=Attempt.Status.CANCELLED)),
-    )
-
-
 def success_rate(counts) -> float | None:
     done = counts["succeeded"] + counts["failed"]
     return round(100 * counts["succeeded"] / done, 1) if done else None
 
 
-def daily_chart(attempts, today) -> list[dict]:
-    """Bars of an inline SVG: success and failure per day, scaled to the busiest day."""
+def outcomes(figures: dict) -> dict:
+    """Succeeded (sent and not bounced back), failed (at send or bounced), rate."""
+    counts = {
+        "succeeded": max(figures["sent"] - figures["bounces"], 0),
+        "failed": figures["failed"] + figures["bounces"],
+        "cancelled": figures["cancelled"],
+    }
+    return {**counts, "rate": success_rate(counts)}
+
+
+def daily_chart(mailing, today) -> list[dict]:
+    """Bars of an inline SVG: sent and failed per day, scaled to the busiest day."""
     since = today - timedelta(days=CHART_DAYS - 1)
-    rows = (
-        attempts.filter(attempted_at__date__gte=since)
-        .annotate(day=TruncDate("attempted_at"))
-        .values("day")
-        .annotate(
-            succeeded=Count("id", filter=Q(status__in=SUCCEEDED)),
-            failed=Count("id", filter=Q(status__in=FAILED)),
-        )
-    )
-    by_day = {row["day"]: row for row in rows}
-    peak = max([row["succeeded"] + row["failed"] for row in rows] + [1])
+    by_day = sends_by_day(mailing, today, CHART_DAYS)
+    peak = max([row["succeeded"] + row["failed"] for row in by_day.values()] + [1])
     bars = []
     for offset in range(CHART_DAYS):
         day = since + timedelta(days=offset)
@@ -96,21 +97,42 @@ def daily_chart(attempts, today) -> list[dict]:
     return bars
 
 
+def last_errors(mailing: Mailing) -> list[Attempt]:
+    """The latest failures, newest first: one short index range per status."""
+    found = []
+    for status in FAILED:
+        found += (
+            Attempt.objects.filter(mailing=mailing, status=status)
+            .select_related("client")
+            .order_by("-attempted_at", "-id")[:ERRORS_SHOWN]
+        )
+    found.sort(key=lambda a: (a.attempted_at is not None, a.attempted_at, a.pk))
+    return found[::-1][:ERRORS_SHOWN]
+
+
 def runs_with_waiting(mailing: Mailing, now) -> list[MailingRun]:
-    """The latest runs, each with its rows waiting for their delivery window and
-    those waiting for a stopped consumer's lease to lapse."""
-    waiting = Q(
-        attempts__status=Attempt.Status.PENDING,
-        attempts__tries=0,
-        attempts__retry_at__gt=now,
-    )
+    """The latest runs with their event totals, the rows of each open one waiting
+    for their delivery window (counted only where there can be some), and those
+    waiting for a stopped consumer's lease to lapse (issue 18)."""
     runs = list(
-        MailingRun.objects.filter(mailing=mailing)
-        .annotate(waiting=Count("attempts", filter=waiting))
-        .order_by("-created_at")[:20]
+        runs_compared(MailingRun.objects.filter(mailing=mailing)).order_by(
+            "-created_at"
+        )[:20]
+    )
+    open_ids = [run.pk for run in runs if run.status in LIVE_RUN]
+    waiting = dict(
+        Attempt.objects.filter(
+            run_id__in=open_ids,
+            status=Attempt.Status.PENDING,
+            tries=0,
+            retry_at__gt=now,
+        )
+        .values("run_id")
+        .annotate(n=Count("id"))
+        .values_list("run_id", "n")
     )
     for run in runs:
-        # Rows a stopped consumer holds until its lease lapses (issue 18).
+        run.waiting = waiting.get(run.pk, 0)
         held = waiting_for_lapse(run.pk, now) if run.status in OPEN_RUN else {}
         run.held = held.get("count", 0)
     return runs
@@ -127,15 +149,13 @@ class ReportIndexView(RoleGatedMixin, AdminPageMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         context["figures"] = service_figures(self.request.user)
         context["across_all"] = sees_every_owner(self.request.user)
-        context["mailings"] = (
-            Mailing.objects.for_user(self.request.user)
-            .select_related("owner")
-            .annotate(
-                succeeded=Count("attempts", filter=Q(attempts__status__in=SUCCEEDED)),
-                failed=Count("attempts", filter=Q(attempts__status__in=FAILED)),
-            )
-            .order_by("-created_at")[:200]
-        )
+        # The newest mailings first, then their sums: the owner's 200 latest, not
+        # every mailing of the service grouped before the limit.
+        latest = Mailing.objects.for_user(self.request.user).order_by("-created_at")
+        ids = list(latest.values_list("pk", flat=True)[:INDEX_SHOWN])
+        context["mailings"] = sends_by_mailing(
+            Mailing.objects.filter(pk__in=ids).select_related("owner")
+        ).order_by("-created_at")
         return context
 
 
@@ -165,22 +185,23 @@ class MailingReportView(AdminPageMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        attempts = Attempt.objects.filter(mailing=self.object)
-        counts = outcome_counts(attempts)
-        bars = daily_chart(attempts, timezone.localdate())
+        figures = mailing_figures(self.object)
+        counts = outcomes(figures)
+        bars = daily_chart(self.object, timezone.localdate())
         may_change = policy_for(Mailing).user_has_permission_for_instance(
             self.request.user, "change", self.object
         )
         context.update(
             object=self.object,
             counts=counts,
-            rate=success_rate(counts),
+            rate=counts["rate"],
+            figures=figures,
+            complaint_limit=COMPLAINT_LIMIT,
+            bounce_limit=BOUNCE_LIMIT,
             bars=bars,
             chart_width=CHART_DAYS * 12,
             chart_height=CHART_HEIGHT,
-            errors=attempts.filter(status__in=FAILED)
-            .select_related("client")
-            .order_by("-attempted_at")[:10],
+            errors=last_errors(self.object),
             runs=runs_with_waiting(self.object, timezone.now()),
             unknown=unresolved_unknown(self.object)
             .select_related("client")

@@ -13,6 +13,7 @@ class MailingConfig(AppConfig):
 
         register_policies()
 
+        from . import lookups  # noqa: F401 - registers field__any_of
         from .exports import make_every_export_safe
 
         make_every_export_safe()

@@ -9,7 +9,6 @@ Each panel is a Wagtail dashboard component, reading through `for_user`.
 from datetime import timedelta
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.ui.components import Component
@@ -17,16 +16,11 @@ from wagtail.models import ModelLogEntry
 
 from accounts.models import User
 
-from .admin_reports import (
-    FAILED,
-    SUCCEEDED,
-    FiguresPanel,
-    may_view_mailings,
-    success_rate,
-)
+from .admin_reports import FiguresPanel, may_view_mailings, outcomes
 from .control import OPEN_RUN
-from .models import Attempt, Event, Mailing, MailingRun, sees_every_owner
+from .models import Mailing, MailingRun, sees_every_owner
 from .moderation import BLOCK_ACTION
+from .rollups import recent_figures
 from .services import run_percent
 
 DAYS = 30
@@ -82,21 +76,18 @@ class RunningRunsPanel(DashboardPanel):
 
 
 def last_days_figures(user, days: int = DAYS) -> dict:
-    """Sent, failed, bounced, unsubscribed and the success rate of the last days."""
-    since = timezone.now() - timedelta(days=days)
-    attempts = Attempt.objects.filter(
-        mailing__in=Mailing.objects.for_user(user), attempted_at__gte=since
-    )
-    counts = attempts.aggregate(
-        succeeded=Count("id", filter=Q(status__in=SUCCEEDED)),
-        failed=Count("id", filter=Q(status__in=FAILED)),
-        bounced=Count("id", filter=Q(status=Attempt.Status.BOUNCED)),
-    )
-    counts["unsubscribed"] = Event.objects.filter(
-        attempt__in=attempts, kind=Event.Kind.UNSUBSCRIBED
-    ).count()
-    counts["rate"] = success_rate(counts)
-    return counts
+    """Sent, failed, bounced, unsubscribed and the success rate of the last days,
+    from the runs' counters and the event rollups of the mailings `user` sees."""
+    since = timezone.localdate() - timedelta(days=days - 1)
+    figures = recent_figures(Mailing.objects.for_user(user), since)
+    return {
+        **outcomes(figures),
+        "bounced": figures["bounces"],
+        "unsubscribed": figures["unsubscribes"],
+        "human_opens": figures["human_opens"],
+        "human_clicks": figures["human_clicks"],
+        "complaints": figures["complaints"],
+    }
 
 
 class LastDaysPanel(DashboardPanel):

@@ -417,6 +417,8 @@ class AttemptViewSet(OwnedSnippetViewSet):
     icon = "list-ul"
     menu_label = _("Attempts")
     index_view_class = admin_views.AttemptIndexView
+    # Newer / older links instead of page numbers and a count (mailing.keyset).
+    index_results_template_name = "mailing/admin/attempt_results.html"
     list_display = ["mailing", "client", "status", "attempted_at", "server_response"]
     list_export = [
         "mailing",
@@ -428,7 +430,7 @@ class AttemptViewSet(OwnedSnippetViewSet):
         "mailing.owner",
     ]
     export_filename = "attempts"
-    search_fields = ["client__email", "server_response"]
+    search_fields = ["client__email"]
     filterset_class = AttemptFilterSet
     ordering = ["-attempted_at", "-id"]
     inspect_view_fields = [

@@ -166,11 +166,31 @@ class Attempt(SendingRecord, models.Model):
                 fields=["run", "client"], name="mailing_attempt_one_per_run"
             ),
         ]
+        # The listing pages by keyset (attempted_at DESC, id DESC): one index in
+        # that order for every filter it takes, so a page never sorts the table.
         indexes = [
-            models.Index(fields=["mailing", "attempted_at"]),
             models.Index(fields=["run", "status"]),
             models.Index(fields=["status", "claimed_at"]),
             models.Index(fields=["esp_message_id"]),
+            models.Index(fields=["-attempted_at", "-id"], name="attempt_recent"),
+            models.Index(
+                fields=["mailing", "-attempted_at", "-id"],
+                name="attempt_mailing_recent",
+            ),
+            models.Index(
+                fields=["run", "-attempted_at", "-id"], name="attempt_run_recent"
+            ),
+            models.Index(
+                fields=["status", "-attempted_at", "-id"], name="attempt_status_recent"
+            ),
+            # A mailing's latest failures (its report) and the listing by both.
+            models.Index(
+                fields=["mailing", "status", "-attempted_at", "-id"],
+                name="attempt_mailing_status_recent",
+            ),
+            models.Index(
+                fields=["client", "-attempted_at", "-id"], name="attempt_client_recent"
+            ),
         ]
 
     def __str__(self):

@@ -68,6 +68,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
+    # Index expressions with an operator class (the attempts search by address).
+    "django.contrib.postgres",
 ]
 
 MIDDLEWARE = [

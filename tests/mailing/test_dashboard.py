@@ -12,6 +12,7 @@ import pytest
 from django.utils import timezone
 
 from mailing import moderation
+from mailing.events import Happening, record_event
 from mailing.models import Attempt, MailingRun
 from tests.factories import make_client, make_mailing, make_user
 
@@ -33,13 +34,16 @@ def make_run(mailing, *, status, total, sent=0, outcomes=()):
         sent_count=sent,
     )
     for outcome in outcomes:
-        Attempt.objects.create(
+        attempt = Attempt.objects.create(
             run=run,
             mailing=mailing,
             client=make_client(mailing.owner),
-            status=outcome,
+            status=Attempt.Status.SUCCESS,
             attempted_at=timezone.now() - timedelta(days=2),
         )
+        # A bounce comes back as an event, counted in the rollups with it.
+        if outcome == Attempt.Status.BOUNCED:
+            record_event(attempt.pk, Happening(kind="hard_bounce", source="postmark"))
     return run
 
 

@@ -1,0 +1,133 @@
+"""Keyset pagination for listings ordered newest first (attempted_at DESC, id DESC).
+
+Django's Paginator counts every matching row and skips to its page with OFFSET:
+at millions of attempts both read the table. A keyset page starts where the
+previous one ended: ?after=<attempted_at>_<id> (older rows) or ?before= (newer
+rows), one index range of page size + 1 rows whatever the depth. The price: no
+page numbers and no total, only "newer" and "older".
+
+Rows not attempted yet (attempted_at NULL) come first, as PostgreSQL sorts NULL
+above everything in DESC order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import Q, QuerySet
+
+NULL = "null"
+
+
+@dataclass(frozen=True)
+class Key:
+    at: datetime | None
+    pk: int
+
+    def __str__(self) -> str:
+        return f"{self.at.isoformat() if self.at else NULL}_{self.pk}"
+
+    @classmethod
+    def parse(cls, text: str | None) -> Key | None:
+        """The key of a cursor, None if absent or malformed (then: the first page)."""
+        at, _, pk = (text or "").rpartition("_")
+        try:
+            return cls(None if at == NULL else datetime.fromisoformat(at), int(pk))
+        except ValueError:
+            return None
+
+
+def older_than(key: Key) -> Q:
+    # The plain bound (attempted_at <= key) lets the index range start at the key.
+    if key.at is None:
+        return Q(attempted_at__isnull=True, id__lt=key.pk) | Q(
+            attempted_at__isnull=False
+        )
+    return Q(attempted_at__lte=key.at) & (
+        Q(attempted_at__lt=key.at) | Q(attempted_at=key.at, id__lt=key.pk)
+    )
+
+
+def newer_than(key: Key) -> Q:
+    if key.at is None:
+        return Q(attempted_at__isnull=True, id__gt=key.pk)
+    return Q(attempted_at__isnull=True) | (
+        Q(attempted_at__gte=key.at)
+        & (Q(attempted_at__gt=key.at) | Q(attempted_at=key.at, id__gt=key.pk))
+    )
+
+
+@dataclass
+class KeysetPage:
+    """One page; quacks like django.core.paginator.Page where Wagtail looks."""
+
+    object_list: list
+    has_older: bool
+    has_newer: bool
+    paginator: KeysetPaginator = field(repr=False)
+    number: int = 1
+
+    def __iter__(self):
+        return iter(self.object_list)
+
+    def __len__(self):
+        return len(self.object_list)
+
+    def has_next(self) -> bool:
+        return self.has_older
+
+    def has_previous(self) -> bool:
+        return self.has_newer
+
+    def has_other_pages(self) -> bool:
+        return self.has_older or self.has_newer
+
+    @property
+    def older_cursor(self) -> str:
+        return str(key_of(self.object_list[-1])) if self.has_older else ""
+
+    @property
+    def newer_cursor(self) -> str:
+        return str(key_of(self.object_list[0])) if self.has_newer else ""
+
+
+def key_of(row) -> Key:
+    return Key(row.attempted_at, row.pk)
+
+
+class KeysetPaginator:
+    """Stands where Wagtail expects a paginator; counts nothing."""
+
+    count = None
+    num_pages = None
+
+    def __init__(self, queryset: QuerySet, per_page: int):
+        self.queryset = queryset
+        self.per_page = per_page
+
+    def get_elided_page_range(self, *args):
+        return []
+
+    def page(self, after: Key | None, before: Key | None) -> KeysetPage:
+        if before is not None:
+            # Walk the index the other way from the key, then show newest first.
+            keys = self._keys(newer_than(before), ("attempted_at", "id"))
+            more = len(keys) > self.per_page
+            return KeysetPage(self._rows(keys[: self.per_page][::-1]), True, more, self)
+        keys = self._keys(older_than(after) if after else Q(), ("-attempted_at", "-id"))
+        more = len(keys) > self.per_page
+        return KeysetPage(
+            self._rows(keys[: self.per_page]), more, after is not None, self
+        )
+
+    def _keys(self, bound: Q, order: tuple[str, str]) -> list[int]:
+        """The page's ids, from the attempts table alone: joined to the related
+        tables, the planner misjudged a small owner's rows as spread over the
+        whole time index and walked it (0.6 s at a million attempts)."""
+        keyed = self.queryset.filter(bound).order_by(*order)
+        return list(keyed.values_list("pk", flat=True)[: self.per_page + 1])
+
+    def _rows(self, ids: list[int]) -> list:
+        found = self.queryset.order_by().in_bulk(ids)
+        return [found[pk] for pk in ids if pk in found]
