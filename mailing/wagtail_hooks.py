@@ -480,7 +480,7 @@ class UserViewSet(RoleGatedViewSet):
     name = "mailing_users"
     icon = "group"
     menu_label = _("Users")
-    shown_to = staticmethod(admin_actions.may_block)
+    shown_to = staticmethod(moderation.may_block)
 
     def get_urlpatterns(self):
         return [

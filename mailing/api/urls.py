@@ -1,0 +1,24 @@
+"""/api/v1/: the resources, the OpenAPI schema and its reference page."""
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from . import views
+
+router = SimpleRouter()
+router.register("clients", views.ClientViewSet, basename="client")
+router.register("messages", views.MessageViewSet, basename="message")
+router.register("mailings", views.MailingViewSet, basename="mailing")
+router.register("runs", views.RunViewSet, basename="run")
+router.register("attempts", views.AttemptViewSet, basename="attempt")
+router.register("events", views.EventViewSet, basename="event")
+router.register("users", views.UserViewSet, basename="user")
+
+app_name = "api"
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    # Swagger UI from drf-spectacular-sidecar's files, served by us: no CDN.
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    *router.urls,
+]
