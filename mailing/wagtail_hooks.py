@@ -31,6 +31,8 @@ from . import (
     dashboard,
     moderation,
 )
+from .api import token_admin
+from .api.permissions import may_use_api
 from .forms import (
     ClientForm,
     EmailLayoutForm,
@@ -498,6 +500,23 @@ class UserViewSet(RoleGatedViewSet):
         ]
 
 
+class ApiTokenViewSet(RoleGatedViewSet):
+    name = "mailing_api_tokens"
+    icon = "key"
+    menu_label = _("API tokens")
+    shown_to = staticmethod(may_use_api)
+
+    def get_urlpatterns(self):
+        return [
+            path("", token_admin.TokenIndexView.as_view(), name="index"),
+            path(
+                "revoke/<int:pk>/",
+                token_admin.RevokeTokenView.as_view(),
+                name="revoke",
+            ),
+        ]
+
+
 # --- The group -------------------------------------------------------------------
 
 
@@ -514,6 +533,7 @@ class MailingGroup(SnippetViewSetGroup):
         AttemptViewSet,
         ReportViewSet,
         UserViewSet,
+        ApiTokenViewSet,
     )
 
 

@@ -1,6 +1,8 @@
 """Every API error as JSON: a stable `code`, a human `message` in the request's
 language and, for validation errors, `fields` naming each field's problems."""
 
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.views import exception_handler
@@ -29,6 +31,10 @@ def _messages(detail) -> list[str] | dict:
 def handle_exception(exc, context):
     # DRF's handler turns Http404 and PermissionDenied into its own exceptions and
     # sets WWW-Authenticate and Retry-After: keep its response, reshape its body.
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
     response = exception_handler(exc, context)
     if response is None:
         return None

@@ -26,6 +26,13 @@ def action_of(request, view) -> str:
     return getattr(view, "policy_action", None) or METHOD_ACTIONS[request.method]
 
 
+def may_use_api(user) -> bool:
+    """Mailing users, managers and superusers; not editors, not blocked users."""
+    return is_usable(user) and (
+        policy_for(Mailing).user_has_permission(user, "view") or may_block(user)
+    )
+
+
 class ApiAccess(permissions.BasePermission):
     """Mailing users, managers and superusers; editors and blocked users: none.
     A read-only token reads only."""

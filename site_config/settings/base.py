@@ -396,7 +396,8 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Vestnik API",
     "DESCRIPTION": "Clients, messages, mailings, runs, attempts and events of the "
-    "token's owner. Authorization: Bearer <token> (made in the admin).",
+    "token's owner. Send the token as Authorization: Bearer TOKEN (made in the "
+    "admin, API tokens).",
     "VERSION": "1.0.0",
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "PREPROCESSING_HOOKS": ["mailing.api.schema.only_api_v1"],
