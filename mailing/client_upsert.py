@@ -9,7 +9,7 @@ written whole or not at all, and a failed chunk leaves the earlier ones in place
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
@@ -81,7 +81,12 @@ def upsert_clients(owner, rows: list) -> UpsertReport:
         valid[key] = (index, values)
     items = list(valid.items())
     for start in range(0, len(items), CHUNK_SIZE):
-        _write_chunk(owner, dict(items[start : start + CHUNK_SIZE]), report)
+        chunk = dict(items[start : start + CHUNK_SIZE])
+        try:
+            _write_chunk(owner, chunk, report)
+        except IntegrityError:
+            # A concurrent request inserted one of these emails: it is an update now.
+            _write_chunk(owner, chunk, report)
     return report
 
 

@@ -212,6 +212,17 @@ class MailingSerializer(OwnedModelSerializer):
         return attrs
 
 
+class LayoutSerializer(serializers.ModelSerializer):
+    shared = serializers.SerializerMethodField()
+
+    class Meta:
+        model = EmailLayout
+        fields = ["id", "name", "language", "shared", "created_at", "updated_at"]
+
+    def get_shared(self, layout) -> bool:
+        return layout.owner_id is None
+
+
 class RunSerializer(serializers.ModelSerializer):
     done = serializers.SerializerMethodField()
     percent = serializers.SerializerMethodField()

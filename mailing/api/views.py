@@ -13,7 +13,15 @@ from accounts.models import User
 
 from .. import control, moderation, services
 from ..client_upsert import MAX_ROWS, upsert_clients
-from ..models import Attempt, Client, Event, Mailing, MailingRun, Message
+from ..models import (
+    Attempt,
+    Client,
+    EmailLayout,
+    Event,
+    Mailing,
+    MailingRun,
+    Message,
+)
 from ..permissions import policy_for
 from . import serializers as s
 from .base import ApiViewSet
@@ -108,6 +116,18 @@ class MessageViewSet(CrudViewSet):
         return done(
             _("A test email was sent to %(email)s.") % {"email": request.user.email}
         )
+
+
+@extend_schema(tags=["messages"])
+class LayoutViewSet(
+    PolicyRows, mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
+):
+    """The layouts a message may use: one's own and the shared ones (read only
+    here; they are designed in the admin's block editor)."""
+
+    policy_model = EmailLayout
+    serializer_class = s.LayoutSerializer
+    filterset_fields = ["language"]
 
 
 # --- Mailings --------------------------------------------------------------------

@@ -50,7 +50,10 @@ def world(db):
         "superuser": make_user("superuser", email="root@example.com"),
     }
     client = make_client(a, email="alice-client@example.org")
-    message = make_message(a, subject="Subject of A")
+    from mailing.models import EmailLayout
+
+    layout = EmailLayout.objects.create(owner=a, name="Layout of A")
+    message = make_message(a, subject="Subject of A", layout=layout)
     mailing = make_mailing(a, name="Mailing of A", message=message, clients=[client])
     run = MailingRun.objects.create(
         mailing=mailing, kind="manual", slot=timezone.now(), status="finished"
@@ -79,6 +82,7 @@ def world(db):
         "ids": {
             "client": client.pk,
             "message": message.pk,
+            "layout": layout.pk,
             "mailing": mailing.pk,
             "run": run.pk,
             "attempt": attempt.pk,

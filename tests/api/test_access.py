@@ -11,10 +11,11 @@ pytestmark = pytest.mark.django_db
 
 UNAUTH, OK, CREATED, GONE, DENY, NF, CONFLICT = 401, 200, 201, 204, 403, 404, 409
 
-LISTS = ["clients", "messages", "mailings", "runs", "attempts", "events"]
+LISTS = ["clients", "messages", "layouts", "mailings", "runs", "attempts", "events"]
 OBJECTS = {  # path -> the world id it names
     "clients/{client}/": "client",
     "messages/{message}/": "message",
+    "layouts/{layout}/": "layout",
     "mailings/{mailing}/": "mailing",
     "runs/{run}/": "run",
     "attempts/{attempt}/": "attempt",
@@ -113,7 +114,8 @@ def test_delete_is_the_owners(world):
 def test_another_owner_sees_none_of_a_in_listings(world):
     for name in LISTS:
         rows = world["apis"]["user_b"].get(f"/api/v1/{name}/").json()["results"]
-        assert rows == [], name
+        # Shared layouts (no owner) are everyone's; nothing of A's is listed.
+        assert [row for row in rows if not row.get("shared")] == [], name
         rows = world["apis"]["manager"].get(f"/api/v1/{name}/").json()["results"]
         assert rows, name
 

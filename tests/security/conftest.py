@@ -286,7 +286,11 @@ def _name_api_objects(world: World) -> None:
     """The REST API's object routes ("api:client-detail") name A's objects, its
     users' routes B (as the admin's), the token admin A's own token."""
     objects = {model._meta.model_name: obj for model, obj in world.objects_a.items()}
-    objects.update(run=world.objects_a[MailingRun], user=world.users["user_b"])
+    objects.update(
+        run=world.objects_a[MailingRun],
+        layout=world.objects_a[EmailLayout],
+        user=world.users["user_b"],
+    )
     token, _raw = issue_token(world.users["user_a"], "probe", ApiToken.Scope.READ)
     default = world.extra["by_name"]["pk"]
 
