@@ -4,6 +4,7 @@ done twice. The claim is committed before the work starts, so a retry that
 arrives while the first request runs is told so (409) instead of racing it."""
 
 import hashlib
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
@@ -13,6 +14,8 @@ from accounts.models import IdempotentRequest
 
 HEADER = "Idempotency-Key"
 MAX_KEY = 255
+# How long a key is remembered: retries come within minutes, a day is plenty.
+KEEP = timedelta(hours=24)
 
 
 class KeyConflict(exceptions.APIException):
@@ -70,3 +73,9 @@ def settle(record: IdempotentRequest, response) -> None:
     IdempotentRequest.objects.filter(pk=record.pk).update(
         status=response.status_code, body=response.data
     )
+
+
+def sweep(now: datetime) -> int:
+    """Forget keys older than KEEP; returns how many."""
+    deleted, _ = IdempotentRequest.objects.filter(created_at__lt=now - KEEP).delete()
+    return deleted

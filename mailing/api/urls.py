@@ -18,13 +18,20 @@ router.register("users", views.UserViewSet, basename="user")
 
 app_name = "api"
 urlpatterns = [
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    # Public documentation: no authentication, so no session and nothing to forge.
+    path(
+        "schema/",
+        SpectacularAPIView.as_view(authentication_classes=[]),
+        name="schema",
+    ),
     # Swagger UI from drf-spectacular-sidecar's files, served by us (no CDN); its
     # script at its own address (?script), so the site's CSP needs no exception.
     path(
         "docs/",
         SpectacularSwaggerSplitView.as_view(
-            url_name="api:schema", template_name="mailing/api/reference.html"
+            url_name="api:schema",
+            template_name="mailing/api/reference.html",
+            authentication_classes=[],
         ),
         name="docs",
     ),

@@ -56,6 +56,21 @@ def test_a_retried_send_now_opens_one_run(owner, token_for):
     assert third.status_code in (201, 409)
 
 
+def test_keys_are_forgotten_after_a_day(owner, token_for):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from mailing.api.idempotency import sweep
+
+    body = {"email": "k@example.org", "full_name": "K"}
+    token_for(owner).post(
+        "/api/v1/clients/", body, format="json", HTTP_IDEMPOTENCY_KEY="d"
+    )
+    assert sweep(timezone.now()) == 0
+    assert sweep(timezone.now() + timedelta(hours=25)) == 1
+
+
 def test_a_key_is_the_users_own(owner, token_for):
     from tests.factories import make_user
 
