@@ -503,7 +503,7 @@ class UserViewSet(RoleGatedViewSet):
 class ApiTokenViewSet(RoleGatedViewSet):
     name = "mailing_api_tokens"
     icon = "key"
-    menu_label = _("API tokens")
+    menu_label = token_admin.PAGE_TITLE
     shown_to = staticmethod(may_use_api)
 
     def get_urlpatterns(self):

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.generic import FormView, TemplateView
 
@@ -20,6 +20,10 @@ from ..admin_pages import AdminPageMixin
 from ..admin_views import RoleGatedMixin
 from .permissions import may_use_api
 from .tokens import issue_token, revoke_token
+
+# accounts' model calls its plural "API tokens" in lower case, as Django's
+# verbose names are: the page's title is its own message.
+PAGE_TITLE = pgettext_lazy("page title", "API tokens")
 
 
 class TokenForm(forms.Form):
@@ -38,7 +42,7 @@ class TokenPageMixin(RoleGatedMixin, AdminPageMixin):
 
 @method_decorator(never_cache, name="dispatch")
 class TokenIndexView(TokenPageMixin, FormView):
-    page_title = gettext_lazy("API tokens")
+    page_title = PAGE_TITLE
     template_name = "mailing/admin/api_tokens.html"
     form_class = TokenForm
 
@@ -75,7 +79,7 @@ class RevokeTokenView(TokenPageMixin, TemplateView):
         return str(self.object)
 
     def get_parent_breadcrumbs(self):
-        return [{"url": reverse("mailing_api_tokens:index"), "label": _("API tokens")}]
+        return [{"url": reverse("mailing_api_tokens:index"), "label": PAGE_TITLE}]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
