@@ -56,6 +56,26 @@ def test_a_retried_send_now_opens_one_run(owner, token_for):
     assert third.status_code in (201, 409)
 
 
+def test_a_retry_while_the_first_is_running_is_told_so(owner, token_for):
+    import json
+
+    from django.test import RequestFactory
+
+    from mailing.api.idempotency import fingerprint
+
+    url, body = "/api/v1/clients/", json.dumps({"email": "x@example.org"})
+    running = RequestFactory().post(url, body, content_type="application/json")
+    IdempotentRequest.objects.create(
+        user=owner, key="busy", fingerprint=fingerprint(running)
+    )
+    answer = token_for(owner).post(
+        url, body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="busy"
+    )
+    assert answer.status_code == 409
+    assert answer.json()["code"] == "idempotency_conflict"
+    assert not Client.objects.filter(owner=owner).exists()
+
+
 def test_keys_are_forgotten_after_a_day(owner, token_for):
     from datetime import timedelta
 
