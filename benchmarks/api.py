@@ -9,8 +9,8 @@ through Django's test client with a real Bearer token:
                 clients/s, and its ratio to the CSV import's rate for as many rows
                 in the same run (goal, issue 15: at least 0.5)
   attempts read --attempts rows written in SQL for the owner (PostgreSQL), then one
-                page of GET /api/v1/attempts/ read --reads times, first and deep
-                (keyset cursor): p50 and p99 in ms
+                page of GET /api/v1/attempts/ read --reads times: first, deep
+                (keyset cursor) and one run's: p50 and p99 in ms
 """
 
 import argparse
@@ -62,7 +62,7 @@ def csv_rate(owner, count: int) -> float:
     return count / elapsed
 
 
-def fill_attempts(owner, total: int) -> int:
+def fill_attempts(owner, total: int) -> tuple[int, int]:
     """`total` attempts of the owner's clients, written in SQL: runs x clients."""
     from django.db import connection
     from django.utils import timezone
@@ -88,7 +88,7 @@ def fill_attempts(owner, total: int) -> int:
                 [run, mailing.pk, owner.pk],
             )
         cursor.execute("ANALYZE mailing_attempt")
-    return len(runs) * clients
+    return len(runs) * clients, runs[0]
 
 
 def read_times(api, url: str, reads: int) -> list[float]:
@@ -143,16 +143,19 @@ def main() -> None:
     )
 
     if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
-        written = fill_attempts(owner, args.attempts)
+        written, run = fill_attempts(owner, args.attempts)
         first = read_times(api, "/api/v1/attempts/?limit=100", args.reads)
         deep_url = api.get("/api/v1/attempts/?limit=100").json()["next"]
         for _ in range(50):  # 5,000 rows in
             deep_url = api.get(deep_url).json()["next"]
         deep = read_times(api, deep_url, args.reads)
+        one_run = read_times(api, f"/api/v1/attempts/?run={run}&limit=100", args.reads)
         print(
             f"attempts page of 100 at {written:,} attempts, {args.reads} reads: "
             f"first page p50 {p(first, 50):.1f} ms p99 {p(first, 99):.1f} ms; "
-            f"after 5,000 rows p50 {p(deep, 50):.1f} ms p99 {p(deep, 99):.1f} ms"
+            f"after 5,000 rows p50 {p(deep, 50):.1f} ms p99 {p(deep, 99):.1f} ms; "
+            f"one run's (?run=) p50 {p(one_run, 50):.1f} ms "
+            f"p99 {p(one_run, 99):.1f} ms"
         )
     else:
         print("attempts read: skipped (needs PostgreSQL: DATABASE_URL)")
