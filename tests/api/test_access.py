@@ -120,6 +120,15 @@ def test_another_owner_sees_none_of_a_in_listings(world):
         assert rows, name
 
 
+def test_a_foreign_run_or_mailing_filter_lists_nothing(world):
+    ids = world["ids"]
+    for query in (f"run={ids['run']}", f"mailing={ids['mailing']}"):
+        url = f"/api/v1/attempts/?{query}"
+        assert world["apis"]["user_b"].get(url).json()["results"] == [], query
+        rows = world["apis"]["user_a"].get(url).json()["results"]
+        assert [row["id"] for row in rows] == [ids["attempt"]], query
+
+
 def test_a_foreign_id_in_a_payload_is_not_found(world):
     b = world["apis"]["user_b"]
     ids = world["ids"]
