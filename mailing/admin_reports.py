@@ -13,6 +13,8 @@ from wagtail.admin.ui.components import Component
 
 from .admin_pages import AdminPageMixin, mailing_crumbs
 from .admin_views import RoleGatedMixin
+from .control import OPEN_RUN
+from .leases import waiting_for_lapse
 from .models import Attempt, Mailing, MailingRun, sees_every_owner
 from .permissions import policy_for
 from .resend import unresolved_unknown
@@ -95,17 +97,23 @@ def daily_chart(attempts, today) -> list[dict]:
 
 
 def runs_with_waiting(mailing: Mailing, now) -> list[MailingRun]:
-    """The latest runs, each with its rows waiting for their delivery window."""
+    """The latest runs, each with its rows waiting for their delivery window and
+    those waiting for a stopped consumer's lease to lapse."""
     waiting = Q(
         attempts__status=Attempt.Status.PENDING,
         attempts__tries=0,
         attempts__retry_at__gt=now,
     )
-    return list(
+    runs = list(
         MailingRun.objects.filter(mailing=mailing)
         .annotate(waiting=Count("attempts", filter=waiting))
         .order_by("-created_at")[:20]
     )
+    for run in runs:
+        # Rows a stopped consumer holds until its lease lapses (issue 18).
+        held = waiting_for_lapse(run.pk, now) if run.status in OPEN_RUN else {}
+        run.held = held.get("count", 0)
+    return runs
 
 
 class ReportIndexView(RoleGatedMixin, AdminPageMixin, TemplateView):

@@ -98,7 +98,8 @@ def _resume(runs: list[MailingRun]) -> int:
 
 
 def cancel_runs(runs) -> int:
-    """Cancel these runs (a queryset) and their pending rows; rows being sent
+    """Cancel these runs (a queryset) and their rows not yet on the wire (pending,
+    or claimed by a consumer: its hand-over finds them gone); rows being sent
     settle as usual. Call inside a transaction. Returns the runs cancelled."""
     from .scheduling import finish_schedule
 
@@ -106,7 +107,8 @@ def cancel_runs(runs) -> int:
     now = timezone.now()
     for run in locked:
         dropped = Attempt.objects.filter(
-            run_id=run.pk, status=Attempt.Status.PENDING
+            run_id=run.pk,
+            status__in=[Attempt.Status.PENDING, Attempt.Status.CLAIMED],
         ).update(status=Attempt.Status.CANCELLED)
         MailingRun.objects.filter(pk=run.pk).update(
             status=Status.CANCELLED,

@@ -1,9 +1,18 @@
 """The outbox: Attempt rows claimed for sending and settled with their outcome.
 
-A row moves pending -> sending (claimed and committed before the mail server is
+States (issue 18): pending -> claimed (a group taken ahead by a consumer, carrying
+its lease id) -> sending (handed over, committed right before the mail server is
 called) -> success / failure, or back to pending with a retry time (committed
 after). Several consumers share a run: on PostgreSQL rows are claimed with
 SELECT ... FOR UPDATE SKIP LOCKED, elsewhere with one conditional UPDATE.
+
+Lease rules (mailing.leases): every claim, hand-over and result is fenced by the
+consumer's lease id (the rows must still carry it) and a claim or hand-over needs
+the lease alive. When a lease lapses, its `claimed` rows go back to `pending`
+(never on the wire) and only its `sending` rows become `unknown`; a consumer woken
+after that finds no row of its own, so it writes and sends nothing more. Rows
+claimed without a lease (claim_batch, rows from before leases) go straight to
+`sending` and fall back on SENDING_UNKNOWN_AFTER.
 
 People act on a run while it sends (issue 10): pause, cancel, disable, block,
 unsubscribe, removal from the audience. The claim re-checks all of that in its own
@@ -19,6 +28,7 @@ mailing or a client locks the runs involved first (mailing.signals), so a delete
 waits for a claim, or a claim for a delete, but never each for the other.
 """
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -27,7 +37,7 @@ from django.db.models import F, Q
 
 from .control import OPEN_RUN
 from .delivery import Outcome
-from .models import Attempt, Client, Mailing, MailingRun
+from .models import Attempt, Client, ConsumerLease, Mailing, MailingRun
 
 
 def _tables() -> dict[str, str]:
@@ -62,34 +72,63 @@ SENDABLE = """EXISTS (
             WHERE mc.mailing_id = a.mailing_id AND mc.client_id = a.client_id))"""
 
 
+@dataclass(frozen=True)
+class Exchange:
+    """What one exchange gave this consumer: the rows it may now hand to the mail
+    server (`handed`, in the order asked) and the group it claimed behind them."""
+
+    handed: list[tuple]
+    claimed: list[tuple]
+
+
 def claim_batch(
     run_id: int, size: int, now: datetime, settle: list[Outcome] = ()
 ) -> list[tuple]:
-    """Record `settle` (the last group's outcomes), then take up to `size` pending
-    rows of the run for this consumer; both committed.
+    """Without a lease (tests, tools): record `settle`, claim up to `size` rows
+    straight to `sending`; SENDING_UNKNOWN_AFTER covers them."""
+    return exchange(run_id, None, now, settle=settle, size=size).claimed
 
-    Rows move to `sending` and that is committed before any email leaves, so a
-    crash can never make a row look unsent after its email went out.
+
+def exchange(
+    run_id: int,
+    lease: int | None,
+    now: datetime,
+    settle: list[Outcome] = (),
+    hand_over: list[tuple] = (),
+    size: int = 0,
+) -> Exchange:
+    """Record `settle` (the last group's outcomes), hand `hand_over` (claimed rows)
+    to the wire, claim up to `size` more; all committed, all fenced by `lease`.
+
+    Results land only on rows still `sending` under this lease; rows are handed
+    over only while still `claimed` under it, the lease alive and the row sendable
+    (else they go back to `pending`). A row is `sending`, committed, before its
+    email leaves, so a crash can never make a row look unsent after it went out.
     """
     if connection.features.has_select_for_update_skip_locked:
         # One statement in autocommit: committed when it returns.
-        return _claim_skip_locked(run_id, size, now, settle)
-    record_outcomes(run_id, settle, now)
-    ids = _claim_by_update(run_id, size, now)
-    if not ids:
-        return []
-    return list(
-        Attempt.objects.filter(pk__in=ids)
-        .order_by("pk")
-        .values_list("pk", "tries", "client_id", "client__email", "client__full_name")
-    )
+        handed, claimed = _exchange_skip_locked(
+            run_id, lease, now, settle, [row[0] for row in hand_over], size
+        )
+    else:
+        with transaction.atomic():
+            record_outcomes(run_id, settle, now, lease)
+            handed = _hand_over_by_update(run_id, lease, hand_over, now)
+            claimed = _claim_by_update(run_id, lease, size, now) if size else []
+    handed = set(handed)
+    return Exchange([row for row in hand_over if row[0] in handed], claimed)
 
 
-def _claim_skip_locked(
-    run_id: int, size: int, now: datetime, settle: list[Outcome]
-) -> list[tuple]:
-    """PostgreSQL: count and write the results, then lock, mark and read the group,
-    in one statement: one round trip per connection's group.
+def _exchange_skip_locked(
+    run_id: int,
+    lease: int | None,
+    now: datetime,
+    settle: list[Outcome],
+    hand_over: list[int],
+    size: int,
+) -> tuple[list[int], list[tuple]]:
+    """PostgreSQL: write the results, hand over, then lock, mark and read the next
+    group, in one statement: one round trip per connection's group.
 
     Rows another consumer holds are skipped, never waited for; the status check
     keeps a row that changed meanwhile out. The locked ids are a MATERIALIZED CTE,
@@ -97,68 +136,104 @@ def _claim_skip_locked(
     outer row (a nested loop, e.g. on a table not yet analysed after open_run's
     INSERT), and each rerun skips the rows this statement already updated, takes
     the next LIMIT and so claims the whole run at once (seen: 2,000 rows for a
-    batch of 25). All parts see one snapshot: rows being settled are `sending`
-    there, so none of them is claimed again here.
+    batch of 25). All parts see one snapshot: rows being settled or handed over
+    are not `pending` there, so none of them is claimed again here.
 
-    The run's row comes back from `counted` as it is after waiting for its lock:
+    The run's row comes back from `locked` as it is after waiting for its lock:
     a pause or cancel committed meanwhile is seen here, not only in the snapshot.
 
-    Lock order: the run's row first (the InitPlan `SELECT id FROM counted` runs
-    before either scan takes a row), then Attempt rows. FOR UPDATE also keeps the
+    Lock order: the run's row first (the InitPlan `SELECT id FROM locked` runs
+    before any scan takes a row), then Attempt rows. FOR UPDATE also keeps the
     lock on a row it then skips (claimed by another consumer since this snapshot),
     so without that order two consumers deadlock: each holding the other's rows,
     one waiting for the run's row.
     """
-    table = Attempt._meta.db_table
-    client_table = Attempt.client.field.related_model._meta.db_table
-    pending = Attempt.Status.PENDING
-    settled_sql, settled_params = _settle_sql(run_id, settle, now)
-    sendable = sendable_sql()
+    t = _tables()
+    settled_sql, settled_params = _settle_sql(run_id, lease, settle, now)
+    go = f"""(SELECT status FROM locked) IN (%s, %s) AND {sendable_sql()}
+        AND ({_LEASE_ALIVE})"""  # nosec B608 - literals only, values are parameters
     sql = f"""
         WITH {settled_sql},
+        handed AS (
+            UPDATE {t["attempt"]} AS a SET
+                status = CASE WHEN h.go THEN %s ELSE %s END,
+                tries = a.tries - CASE WHEN h.go THEN 0 ELSE 1 END
+            FROM (SELECT a.id, {go} AS go FROM {t["attempt"]} a
+                WHERE a.id = ANY(%s::bigint[])) h
+            WHERE a.id = h.id AND a.status = %s AND a.lease = %s
+                AND a.run_id = (SELECT id FROM locked)
+            RETURNING a.id, h.go),
         picked AS MATERIALIZED (
-            SELECT a.id FROM {table} a
-            WHERE a.run_id = (SELECT id FROM counted WHERE status IN (%s, %s))
+            SELECT a.id FROM {t["attempt"]} a
+            WHERE a.run_id = (SELECT id FROM locked WHERE status IN (%s, %s))
                 AND a.status = %s AND (a.retry_at IS NULL OR a.retry_at <= %s)
-                AND {sendable}
+                AND {sendable_sql()} AND ({_LEASE_ALIVE})
             ORDER BY a.id LIMIT %s FOR UPDATE OF a SKIP LOCKED),
         claimed AS (
-            UPDATE {table} AS a SET status = %s, claimed_at = %s, tries = a.tries + 1
+            UPDATE {t["attempt"]} AS a SET status = %s, lease = %s, claimed_at = %s,
+                tries = a.tries + 1
             FROM picked WHERE a.id = picked.id AND a.status = %s
             RETURNING a.id, a.tries, a.client_id)
         SELECT claimed.id, claimed.tries, claimed.client_id, c.email, c.full_name
-        FROM claimed JOIN {client_table} c ON c.id = claimed.client_id
-        ORDER BY claimed.id
+        FROM claimed JOIN {t["client"]} c ON c.id = claimed.client_id
+        UNION ALL SELECT id, NULL, NULL, NULL, NULL FROM handed WHERE go
+        ORDER BY 1
     """  # nosec B608 - table names from the models, values are parameters
-    params = [*OPEN_RUN, pending, now, size, Attempt.Status.SENDING, now, pending]
+    status = Attempt.Status
+    first = status.CLAIMED if lease else status.SENDING
+    alive = [lease, lease, now]
+    params = [
+        *(status.SENDING, status.PENDING, *OPEN_RUN, *alive, hand_over),
+        *(status.CLAIMED, lease),
+        *(*OPEN_RUN, status.PENDING, now, *alive, size),
+        *(first, lease, now, status.PENDING),
+    ]
     with connection.cursor() as cursor:
         cursor.execute(sql, settled_params + params)
-        return cursor.fetchall()
+        rows = cursor.fetchall()
+    handed = [row[0] for row in rows if row[1] is None]
+    return handed, [row for row in rows if row[1] is not None]
 
 
-def _settle_sql(run_id: int, settle: list[Outcome], now: datetime):
-    """Two CTEs: the counts (and heartbeat) onto the run, the results onto rows.
+# The lease is alive (none: a claim without lease, see claim_batch).
+_LEASE_ALIVE = f"""CAST(%s AS bigint) IS NULL OR EXISTS (
+    SELECT 1 FROM {ConsumerLease._meta.db_table} l
+    WHERE l.id = %s AND l.expires_at >= %s)"""  # nosec B608 - a model's table
+
+
+def _settle_sql(run_id: int, lease: int | None, settle: list[Outcome], now: datetime):
+    """Three CTEs: the run's row locked, the results onto rows, the counts (of the
+    rows actually settled: fenced ones are not counted) and heartbeat onto the run.
 
     Arrays, not a VALUES list (or bulk_update's slow CASE): the statement's text is
     the same for every group, so psycopg parses it once.
     """
     table, run_table = Attempt._meta.db_table, MailingRun._meta.db_table
-    rows, sent, failed = result_rows(settle, now)
+    rows, _sent, _failed = result_rows(settle, now)
     columns = [list(column) for column in zip(*rows, strict=True)] or [[]] * 5
-    sql = f"""counted AS (
-            UPDATE {run_table} SET sent_count = sent_count + %s,
-                failed_count = failed_count + %s, heartbeat_at = %s
-            WHERE id = %s RETURNING id, status),
+    sql = f"""locked AS (
+            SELECT id, status FROM {run_table} WHERE id = %s FOR UPDATE),
         settled AS (
             UPDATE {table} AS a SET status = v.status, attempted_at = %s,
                 server_response = v.response, esp_message_id = v.esp_id,
                 retry_at = v.retry_at
             FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[],
                 %s::timestamptz[]) AS v(id, status, response, esp_id, retry_at)
-            WHERE a.id = v.id AND a.status IN (%s, %s)
-                AND a.run_id = (SELECT id FROM counted))"""  # nosec B608
-    params = [sent, failed, now, run_id, now, *columns, *SETTLED]
-    return sql, params
+            WHERE a.id = v.id AND a.status = %s
+                AND a.lease IS NOT DISTINCT FROM %s::bigint
+                AND a.run_id = (SELECT id FROM locked)
+            RETURNING a.status),
+        counted AS (
+            UPDATE {run_table} SET
+                sent_count = sent_count
+                    + (SELECT count(*) FROM settled WHERE status = %s),
+                failed_count = failed_count
+                    + (SELECT count(*) FROM settled WHERE status = %s),
+                heartbeat_at = %s
+            WHERE id = (SELECT id FROM locked) RETURNING id)"""  # nosec B608
+    success, failure = Attempt.Status.SUCCESS, Attempt.Status.FAILURE
+    params = [run_id, now, *columns, Attempt.Status.SENDING, lease]
+    return sql, params + [success, failure, now]
 
 
 def claimable(run_id: int, now: datetime):
@@ -169,24 +244,62 @@ def claimable(run_id: int, now: datetime):
     )
 
 
-def _claim_by_update(run_id: int, size: int, now: datetime) -> list[int]:
+def _claim_by_update(
+    run_id: int, lease: int | None, size: int, now: datetime
+) -> list[tuple]:
     """SQLite: one conditional UPDATE ... RETURNING is the claim (one writer)."""
     table, run_table = Attempt._meta.db_table, MailingRun._meta.db_table
-    sendable = sendable_sql()
     sql = f"""
-        UPDATE {table} SET status = %s, claimed_at = %s, tries = tries + 1
+        UPDATE {table} SET status = %s, lease = %s, claimed_at = %s,
+            tries = tries + 1
         WHERE status = %s AND id IN (
             SELECT a.id FROM {table} a JOIN {run_table} r ON r.id = a.run_id
             WHERE a.run_id = %s AND r.status IN (%s, %s) AND a.status = %s
-                AND (a.retry_at IS NULL OR a.retry_at <= %s) AND {sendable}
+                AND (a.retry_at IS NULL OR a.retry_at <= %s) AND {sendable_sql()}
+                AND ({_LEASE_ALIVE})
             ORDER BY a.id LIMIT %s)
         RETURNING id
     """  # nosec B608 - table names from the models, values are parameters
-    pending, sending = Attempt.Status.PENDING, Attempt.Status.SENDING
-    params = [sending, now, pending, run_id, *OPEN_RUN, pending, now, size]
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [row[0] for row in cursor.fetchall()]
+    pending, status = Attempt.Status.PENDING, Attempt.Status
+    first = status.CLAIMED if lease else status.SENDING
+    params = [first, lease, now, pending, run_id, *OPEN_RUN, pending, now]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, lease, lease, now, size])
+        ids = [row[0] for row in cursor.fetchall()]
+    return list(
+        Attempt.objects.filter(pk__in=ids)
+        .order_by("pk")
+        .values_list("pk", "tries", "client_id", "client__email", "client__full_name")
+    )
+
+
+def _hand_over_by_update(
+    run_id: int, lease: int | None, rows: list[tuple], now: datetime
+) -> list[int]:
+    """SQLite: the rows still claimed under a live lease and sendable go to the
+    wire; the rest of them back to pending."""
+    if not rows:
+        return []
+    table, run_table = Attempt._meta.db_table, MailingRun._meta.db_table
+    ids = ", ".join(str(int(row[0])) for row in rows)
+    mine = f"id IN ({ids}) AND status = %s AND lease = %s"
+    sql = f"""
+        UPDATE {table} SET status = %s WHERE {mine} AND id IN (
+            SELECT a.id FROM {table} a JOIN {run_table} r ON r.id = a.run_id
+            WHERE a.run_id = %s AND r.status IN (%s, %s) AND {sendable_sql()}
+                AND ({_LEASE_ALIVE}))
+        RETURNING id
+    """  # nosec B608 - table names from the models, ids are integers
+    status = Attempt.Status
+    with connection.cursor() as cursor:
+        params = [status.SENDING, status.CLAIMED, lease, run_id, *OPEN_RUN]
+        cursor.execute(sql, [*params, lease, lease, now])
+        handed = [row[0] for row in cursor.fetchall()]
+        cursor.execute(
+            f"UPDATE {table} SET status = %s, tries = tries - 1 WHERE {mine}",  # nosec B608
+            [status.PENDING, status.CLAIMED, lease],
+        )
+    return handed
 
 
 def drop_unsendable(run_id: int) -> int:
@@ -230,27 +343,29 @@ def result_rows(outcomes: list[Outcome], now: datetime) -> tuple[list[tuple], in
     return rows, sent, failed
 
 
-# Only rows still `sending` (or flagged `unknown` by the sweeper meanwhile) take a
-# result: nothing else may overwrite a recorded outcome.
-SETTLED = (Attempt.Status.SENDING, Attempt.Status.UNKNOWN)
-
-
-def record_outcomes(run_id: int, outcomes: list[Outcome], now: datetime) -> None:
-    """Without skip_locked (SQLite): each result, and the counts with F()."""
-    rows, sent, failed = result_rows(outcomes, now)
+def record_outcomes(
+    run_id: int, outcomes: list[Outcome], now: datetime, lease: int | None = None
+) -> None:
+    """Without skip_locked (SQLite): each result on a row still `sending` under
+    this lease, and the counts of the rows written, with F()."""
+    rows, _sent, _failed = result_rows(outcomes, now)
     if not rows:
         return
-    table = Attempt._meta.db_table
+    table, sending = Attempt._meta.db_table, Attempt.Status.SENDING
+    counts = {Attempt.Status.SUCCESS: 0, Attempt.Status.FAILURE: 0}
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.executemany(
-            f"""UPDATE {table} SET status = %s, attempted_at = %s,
-                server_response = %s, esp_message_id = %s, retry_at = %s
-            WHERE id = %s AND status IN (%s, %s)""",  # nosec B608
-            [(s, now, r, e, t, pk, *SETTLED) for pk, s, r, e, t in rows],
-        )
+        for pk, status, response, esp_id, retry_at in rows:
+            cursor.execute(
+                f"""UPDATE {table} SET status = %s, attempted_at = %s,
+                    server_response = %s, esp_message_id = %s, retry_at = %s
+                WHERE id = %s AND status = %s AND lease IS %s""",  # nosec B608
+                [status, now, response, esp_id, retry_at, pk, sending, lease],
+            )
+            if cursor.rowcount and status in counts:
+                counts[status] += 1
         MailingRun.objects.filter(pk=run_id).update(
-            sent_count=F("sent_count") + sent,
-            failed_count=F("failed_count") + failed,
+            sent_count=F("sent_count") + counts[Attempt.Status.SUCCESS],
+            failed_count=F("failed_count") + counts[Attempt.Status.FAILURE],
             heartbeat_at=now,
         )
 

@@ -23,14 +23,14 @@ from django.utils import formats, timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-from . import tokens
+from . import leases, tokens
 from .addresses import screen
 from .control import OPEN_RUN, is_still_sending
 from .delivery import Outbound, Outcome, SenderPool, send_one
 from .digest import digest_message, new_posts
 from .issues import WEB_VERSION_SALT, prepared_for, snapshot, web_version_url
 from .models import Attempt, Mailing, MailingRun, Message
-from .outbox import claim_batch, claimable, drop_unsendable
+from .outbox import claimable, drop_unsendable, exchange
 from .ratelimit import RateLimiter
 from .rendering import PreparedMessage, prepare_message
 from .scheduling import (
@@ -436,60 +436,100 @@ def send_run(run_id: int) -> None:
     limiter = RateLimiter.from_settings()
     concurrency = settings.SENDING_CONCURRENCY
     owner_id, transport = run.mailing.owner_id, job.transport()
-    with SenderPool(concurrency, owner_id, limiter, transport) as pool:
-        done = _pump(job, pool)
+    lease = leases.Lease(timezone.now())
+    try:
+        with SenderPool(concurrency, owner_id, limiter, transport) as pool:
+            done = _pump(job, pool, lease)
+    finally:
+        leases.release(lease.id)
     if done:
         finish_run(run_id, timezone.now())
 
 
-def _pump(job: RunJob, pool: SenderPool) -> bool:
-    """Keep one claimed group per connection, claiming the next as one finishes.
+def _pump(job: RunJob, pool: SenderPool, lease: leases.Lease) -> bool:
+    """Keep each connection busy with one group and one claimed behind it.
 
-    A group is claimed (marked `sending`, committed) in the statement that records
-    the results of the group before it. At most one group per connection is ever
-    claimed and unsent, so a pause, cancel or block takes effect within that: the
-    claim re-checks them (mailing.outbox). Groups are SENDING_BATCH_SIZE /
-    (2 x SENDING_CONCURRENCY): a consumer killed mid-run leaves little `sending`.
-    Returns False when the run stopped (paused, cancelled) or the rest waits for a
-    later retry (scheduled as a task): the run is not finished here then.
+    Rows are claimed (`claimed`, under this consumer's lease) a group ahead, and
+    handed over (`sending`, committed) right before they go to a connection; one
+    statement per group records the last results, hands over and claims
+    (outbox.exchange). The hand-over re-checks the run and each row, so a pause,
+    cancel or block takes effect on everything not yet on the wire; a kill leaves
+    `unknown` only the groups on the wire, and its claimed rows go back to
+    `pending` once its lease lapses (mailing.leases). The main thread only waits
+    for the sender threads, so it renews the lease however slow the server is.
+    Returns False when the run stopped (paused, cancelled), the lease was lost,
+    or the rest waits for a later retry (scheduled as a task).
     """
     group = job.group_size(pool.size)
     running: set[Future] = set()
+    ahead: list[list] = []  # claimed groups, in claim order
     finished: list = []
-    while True:
-        while len(running) < pool.size:
-            rows = claim_batch(job.run_id, group, timezone.now(), settle=finished)
-            if not rows:
-                finished = []
-                break
-            # Rows that cannot be sent are settled with the next claim.
-            rows, finished = job.screen(rows)
+    exhausted = False
+    while lease.beat():
+        hand = ahead.pop(0) if ahead and len(running) < pool.size else []
+        busy = len(running) + len(ahead) + bool(hand)
+        want = 0 if exhausted or busy >= 2 * pool.size else group
+        if hand or want or finished:
+            now = timezone.now()
+            swap = exchange(job.run_id, lease.id, now, finished, hand, want)
+            exhausted = not swap.claimed if want else exhausted
+            ahead += [swap.claimed] if swap.claimed else []
+            # Rows that cannot be sent are settled with the next exchange.
+            rows, finished = job.screen(swap.handed)
             if rows:
                 # The sending thread builds the emails itself (see delivery.deliver).
                 running.add(pool.send(rows, job.build))
+            if hand or swap.claimed or finished:
+                continue
         if running:
-            done, running = wait(running, return_when=FIRST_COMPLETED)
+            beat = settings.SENDING_LEASE_HEARTBEAT
+            done, running = wait(running, timeout=beat, return_when=FIRST_COMPLETED)
             finished += [outcome for future in done for outcome in future.result()]
+            exhausted = exhausted and not done
             continue
-        if not is_still_sending(job.run_id):
-            return False  # paused or cancelled; resume enqueues the run again
-        drop_unsendable(job.run_id)
-        wait_for = _seconds_to_next_retry(job.run_id, timezone.now())
-        if wait_for is None:
-            return True
-        if wait_for > settings.SENDING_RETRY_WAIT_MAX:
-            _schedule_retry(job.run_id, wait_for)
-            return False
-        time.sleep(max(wait_for, 0.05))
+        over = _rest_of_run(job.run_id, lease.id)
+        if over is not None:
+            return over
+        exhausted = False
+    return False  # the lease lapsed: these rows are someone else's now
 
 
-def _seconds_to_next_retry(run_id: int, now: datetime) -> float | None:
+def _rest_of_run(run_id: int, lease_id: int) -> bool | None:
+    """Nothing claimed or on the wire here. None: claim again (after waiting for a
+    retry time or for another consumer's rows); True: the run is over; False: it
+    stopped, or the rest waits for a scheduled retry."""
+    if not is_still_sending(run_id):
+        return False  # paused or cancelled; resume enqueues the run again
+    drop_unsendable(run_id)
+    wait_for = _seconds_to_next_retry(run_id, timezone.now(), lease_id)
+    if wait_for is None:
+        return True
+    if wait_for > settings.SENDING_RETRY_WAIT_MAX:
+        _schedule_retry(run_id, wait_for)
+        return False
+    time.sleep(max(wait_for, 0.05))
+    return None
+
+
+# How often a consumer with nothing left looks again while other consumers still
+# hold rows of the run (they finish them, or their lease lapses and they return).
+HELD_ELSEWHERE_POLL = 0.5
+
+
+def _seconds_to_next_retry(
+    run_id: int, now: datetime, lease_id: int | None = None
+) -> float | None:
     """None when nothing is pending; else how long until a row may be claimed."""
     pending = Attempt.objects.filter(run_id=run_id, status=Attempt.Status.PENDING)
     earliest = pending.aggregate(at=Min("retry_at"))["at"]
-    if earliest is None:
-        return 0.0 if pending.exists() else None
-    return max((earliest - now).total_seconds(), 0.0)
+    if earliest is not None:
+        return max((earliest - now).total_seconds(), 0.0)
+    if pending.exists():
+        return 0.0
+    held = Attempt.objects.filter(
+        run_id=run_id, status__in=leases.HELD, lease__isnull=False
+    ).exclude(lease=lease_id)
+    return HELD_ELSEWHERE_POLL if held.exists() else None
 
 
 def _schedule_retry(run_id: int, wait: float) -> None:
@@ -501,7 +541,7 @@ def _schedule_retry(run_id: int, wait: float) -> None:
 def finish_run(run_id: int, now: datetime) -> bool:
     """Close a run with nothing left to send; True if this call closed it."""
     unsettled = Attempt.objects.filter(
-        run_id=run_id, status__in=[Attempt.Status.PENDING, Attempt.Status.SENDING]
+        run_id=run_id, status__in=[Attempt.Status.PENDING, *leases.HELD]
     )
     if unsettled.exists():
         return False
@@ -532,20 +572,14 @@ def finish_run(run_id: int, now: datetime) -> bool:
 def sweep_stalled_runs(now: datetime) -> dict[str, int]:
     """Finish what dead consumers left: the guarantee that every run ends.
 
-    Rows stuck in `sending` past the timeout may or may not have gone out: they
-    are flagged `unknown`, never sent again. Pending rows of a quiet run are
-    re-enqueued; runs with nothing left are closed.
+    Lapsed leases are reaped (mailing.leases): their claimed rows go back to
+    pending, their rows on the wire are flagged `unknown`, never sent again. Rows
+    `sending` without a lease (claimed before leases) get the old timeout. Runs
+    that got rows back, or went quiet with rows claimable, are re-enqueued; runs
+    with nothing left are closed.
     """
-    stuck_before = now - timedelta(seconds=settings.SENDING_UNKNOWN_AFTER)
-    unknown = Attempt.objects.filter(
-        status=Attempt.Status.SENDING, claimed_at__lt=stuck_before
-    ).update(
-        status=Attempt.Status.UNKNOWN,
-        server_response=_(
-            "The consumer stopped during this send: it may or may not have gone "
-            "out, so it is not sent again."
-        ),
-    )
+    reaped = leases.reap_lapsed(now)
+    unknown = reaped["unknown"] + _flag_unleased(now)
     quiet_before = now - timedelta(seconds=settings.SENDING_STALLED_AFTER)
     requeued = finished = 0
     for run in MailingRun.objects.filter(status__in=OPEN_RUN).order_by("pk"):
@@ -553,20 +587,40 @@ def sweep_stalled_runs(now: datetime) -> dict[str, int]:
             finished += 1
             continue
         last_seen = run.heartbeat_at or run.started_at or run.created_at
+        quiet = last_seen < quiet_before or run.pk in reaped["runs"]
         # Rows waiting for a later retry already have a task scheduled; once their
         # time has passed, a lost task shows up here as claimable rows.
-        if last_seen < quiet_before and claimable(run.pk, now).exists():
+        if quiet and claimable(run.pk, now).exists():
             MailingRun.objects.filter(pk=run.pk).update(heartbeat_at=now)
             enqueue_run(run.pk)
             requeued += 1
-    if unknown or requeued or finished:
+    returned = reaped["returned"]
+    if unknown or returned or requeued or finished:
         logger.warning(
-            "sweeper: %s unknown, %s runs re-enqueued, %s finished",
+            "sweeper: %s unknown, %s returned, %s runs re-enqueued, %s finished",
             unknown,
+            returned,
             requeued,
             finished,
         )
-    return {"unknown": unknown, "requeued": requeued, "finished": finished}
+    return {
+        "unknown": unknown,
+        "returned": returned,
+        "requeued": requeued,
+        "finished": finished,
+    }
+
+
+def _flag_unleased(now: datetime) -> int:
+    """Rows `sending` without a lease past SENDING_UNKNOWN_AFTER: unknown."""
+    stuck_before = now - timedelta(seconds=settings.SENDING_UNKNOWN_AFTER)
+    stuck = Attempt.objects.filter(
+        status=Attempt.Status.SENDING, lease__isnull=True, claimed_at__lt=stuck_before
+    )
+    with transaction.atomic():
+        runs = MailingRun.objects.filter(pk__in=stuck.values("run_id"))
+        list(runs.select_for_update().order_by("pk"))  # lock order: runs first
+        return leases.flag_unknown(stuck)
 
 
 # --- Test sends and progress ------------------------------------------------------
@@ -599,8 +653,9 @@ def send_test_message(message: Message, to_user) -> None:
 
 
 def run_done(run: MailingRun) -> int:
-    """Rows of the run that are settled: sent, failed or cancelled (of run.total)."""
-    return run.sent_count + run.failed_count + run.cancelled_count
+    """Rows of the run that are settled: sent, failed, cancelled or unknown (left
+    by a dead consumer, never sent again), of run.total."""
+    return run.sent_count + run.failed_count + run.cancelled_count + run.unknown_count
 
 
 def run_percent(run: MailingRun) -> int:
@@ -612,7 +667,9 @@ def run_progress(mailing: Mailing) -> dict | None:
     run = mailing.runs.order_by("-created_at", "-pk").first()
     if run is None:
         return None
-    waiting = waiting_for_window(run, timezone.now()) if run.status in OPEN_RUN else {}
+    now, is_open = timezone.now(), run.status in OPEN_RUN
+    waiting = waiting_for_window(run, now) if is_open else {}
+    held = leases.waiting_for_lapse(run.pk, now) if is_open else {}
     return {
         "run": run,
         "waiting": waiting.get("count", 0),
@@ -621,6 +678,9 @@ def run_progress(mailing: Mailing) -> dict | None:
         "failed": run.failed_count,
         "skipped": run.skipped_count,
         "cancelled": run.cancelled_count,
+        "unknown": run.unknown_count,
+        "held": held.get("count", 0),
+        "held_until": held.get("until"),
         "total": run.total,
         "done": run_done(run),
         "percent": run_percent(run),

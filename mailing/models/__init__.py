@@ -5,6 +5,7 @@ from .clients import Client
 from .events import Event, EventQuerySet, RunDayCounts, TrackedLink
 from .history import OwnedLogEntry
 from .layouts import EmailLayout, EmailLayoutQuerySet
+from .leases import ConsumerLease
 from .mailings import Mailing, MailingQuerySet
 from .messages import Message
 from .ownership import (
@@ -22,6 +23,7 @@ from .senders import SenderIdentity, SenderIdentityQuerySet
 __all__ = [
     "Attempt",
     "Client",
+    "ConsumerLease",
     "EmailLayout",
     "EmailLayoutQuerySet",
     "Event",

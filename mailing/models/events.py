@@ -2,7 +2,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .ownership import OwnedQuerySet
-from .runs import Attempt
+from .runs import Attempt, SendingRecord
 
 
 class EventQuerySet(OwnedQuerySet):
@@ -13,7 +13,7 @@ class MailingOwnedCountsQuerySet(OwnedQuerySet):
     owner_lookup = "run__mailing__owner"
 
 
-class Event(models.Model):
+class Event(SendingRecord, models.Model):
     """What happened to one sent email: an ESP's tracking event, an open of the
     pixel or a click through the redirect. One row per event, never updated."""
 
@@ -78,7 +78,7 @@ class Event(models.Model):
         return f"{self.get_kind_display()} @ {self.at:%Y-%m-%d %H:%M}"
 
 
-class TrackedLink(models.Model):
+class TrackedLink(SendingRecord, models.Model):
     """A link as a run sent it. A click redirect names a row of its own run and
     goes nowhere else: a URL that was not in the email cannot be asked for."""
 
@@ -105,7 +105,7 @@ class TrackedLink(models.Model):
         return self.url
 
 
-class RunDayCounts(models.Model):
+class RunDayCounts(SendingRecord, models.Model):
     """Event counts per run and day (UTC), kept in the event's transaction so the
     reports never count the events table; `manage.py rebuild_counters` rebuilds
     them from the events."""

@@ -6,7 +6,18 @@ from .mailings import Mailing
 from .ownership import MailingOwnedQuerySet
 
 
-class MailingRun(models.Model):
+class SendingRecord:
+    """A record of sending, not content: Wagtail's reference index leaves it out.
+
+    Runs, attempts and events come by the million; indexing them would cost
+    queries per row on every save and delete (4 per attempt when a mailing is
+    deleted) for a usage listing nobody reads.
+    """
+
+    wagtail_reference_index_ignore = True
+
+
+class MailingRun(SendingRecord, models.Model):
     """One sending of a mailing: a scheduled slot, or a manual "send now"."""
 
     class Kind(models.TextChoices):
@@ -41,6 +52,8 @@ class MailingRun(models.Model):
     failed_count = models.PositiveIntegerField(_("failed"), default=0)
     skipped_count = models.PositiveIntegerField(_("skipped"), default=0)
     cancelled_count = models.PositiveIntegerField(_("cancelled"), default=0)
+    # Handed to the mail server by a consumer that died before the answer (issue 18).
+    unknown_count = models.PositiveIntegerField(_("unknown"), default=0)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
@@ -87,16 +100,18 @@ class MailingRun(models.Model):
         return None
 
 
-class Attempt(models.Model):
+class Attempt(SendingRecord, models.Model):
     """One recipient of one run: the outbox row and the log entry in one.
 
-    It moves pending -> sending (committed before the mail server is called) ->
-    success / failure (committed after); `unknown` marks a send whose consumer died
-    mid-call, which is flagged rather than silently re-sent.
+    It moves pending -> claimed (by a consumer's lease) -> sending (committed right
+    before the mail server is called) -> success / failure (committed after);
+    `unknown` marks a send whose consumer died mid-call, which is flagged rather
+    than silently re-sent (mailing.outbox).
     """
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
+        CLAIMED = "claimed", _("Claimed")
         SENDING = "sending", _("Sending")
         SUCCESS = "success", _("Success")
         FAILURE = "failure", _("Failure")
@@ -134,6 +149,9 @@ class Attempt(models.Model):
     esp_message_id = models.CharField(_("ESP message id"), max_length=255, blank=True)
     tries = models.PositiveSmallIntegerField(_("tries"), default=0)
     claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    # The ConsumerLease that claimed the row: its fencing token (no foreign key, the
+    # lease row goes once its rows are settled).
+    lease = models.BigIntegerField(_("consumer lease"), null=True, blank=True)
     # A transient failure puts the row back to pending, claimable from this time on.
     retry_at = models.DateTimeField(_("retry at"), null=True, blank=True)
 

@@ -2,8 +2,9 @@
 
 The walk from "Send now" (services.send_now) to an Attempt row's result:
 open_run writes one pending Attempt per recipient -> send_run loads the run's
-email once (services.RunJob) -> _pump claims groups (outbox.claim_batch) ->
-SenderPool hands each group to a transport in a sender thread:
+email once (services.RunJob) -> _pump claims groups ahead and hands each over
+as a connection frees up (outbox.exchange, under the consumer's lease, see
+mailing.leases) -> SenderPool hands each group to a transport in a sender thread:
 
 - `delivery.deliver`: one email per recipient, on an open SMTP connection
   (pipelined where the server allows) or one API call per email to an ESP;
@@ -13,5 +14,5 @@ SenderPool hands each group to a transport in a sender thread:
 `capabilities` says what the configured backend accepts (probed once, from
 Anymail itself), so an email never carries a feature the backend refuses;
 `policy` turns each answer or exception into the row's result; the outbox records
-the results with the next claim.
+the results with the next exchange.
 """

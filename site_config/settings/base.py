@@ -274,8 +274,9 @@ else:
 
 # --- Sending mailings (mailing/services.py) ---------------------------------------
 
-# Recipients a consumer has claimed at most (what a kill can leave `unknown`), in
-# groups of BATCH / (2 x CONCURRENCY), one statement each; larger, fewer queries.
+# Recipients a consumer has claimed at most, in groups of BATCH / (2 x CONCURRENCY),
+# one statement each: one group on the wire per connection (what a kill can leave
+# `unknown`) and one claimed behind it; larger, fewer queries.
 SENDING_BATCH_SIZE = env.int("SENDING_BATCH_SIZE", default=200)
 # SMTP connections (or ESP sessions) used side by side by one run in one consumer.
 # With SMTP PIPELINING one connection keeps a core busy: more threads only fight
@@ -293,7 +294,13 @@ SENDING_RETRY_WAIT_MAX = env.float("SENDING_RETRY_WAIT_MAX", default=5.0)
 # Messages per second, per owner and for the whole service (0 = no limit).
 SENDING_RATE_PER_OWNER = env.int("SENDING_RATE_PER_OWNER", default=50)
 SENDING_RATE_GLOBAL = env.int("SENDING_RATE_GLOBAL", default=200)
-# A row still `sending` this many seconds after its claim lost its consumer: unknown.
+# A consumer's lease (mailing.leases) lapses this many seconds after its last
+# heartbeat: its claimed rows go back to pending, its rows on the wire are unknown.
+SENDING_LEASE_SECONDS = env.int("SENDING_LEASE_SECONDS", default=30)
+# Seconds between heartbeats; a few fit in a lease, so one late beat is harmless.
+SENDING_LEASE_HEARTBEAT = env.float("SENDING_LEASE_HEARTBEAT", default=5.0)
+# Fallback for rows claimed without a lease (before issue 18): still `sending` this
+# many seconds after the claim, they lost their consumer: unknown.
 SENDING_UNKNOWN_AFTER = env.int("SENDING_UNKNOWN_AFTER", default=600)
 # A run without activity for this many seconds is re-enqueued by the sweeper.
 SENDING_STALLED_AFTER = env.int("SENDING_STALLED_AFTER", default=120)

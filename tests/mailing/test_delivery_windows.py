@@ -81,7 +81,9 @@ def test_windows_keep_local_time_across_the_autumn_change():
 def world(db):
     """An owner in Berlin; recipients in Berlin (blank zone), New York and Tokyo."""
     owner = make_user()
-    UserProfile.objects.create(user=owner, current_time_zone="Europe/Berlin")
+    UserProfile.objects.update_or_create(
+        user=owner, defaults={"current_time_zone": "Europe/Berlin"}
+    )
     berlin = make_client(owner, email="berlin@example.org")
     new_york = make_client(owner, email="ny@example.org", time_zone="America/New_York")
     tokyo = make_client(owner, email="tokyo@example.org", time_zone="Asia/Tokyo")

@@ -32,7 +32,9 @@ def test_custom_admin_pages_show_their_title_in_chromium(
     owner = make_user(email=f"owner-{language}@example.com")
     manager = make_user("manager", email=f"manager-{language}@example.com")
     for user in (owner, manager):
-        UserProfile.objects.create(user=user, preferred_language=language)
+        UserProfile.objects.update_or_create(
+            user=user, defaults={"preferred_language": language}
+        )
     message = make_message(owner, subject="Autumn news")
     mailing = make_mailing(
         owner, name="Autumn letter", message=message, clients=[make_client(owner)]
@@ -72,7 +74,9 @@ def test_admin_home_shows_each_roles_panels_in_chromium(live_server, browser, la
     owner = make_user(email=f"home-owner-{language}@example.com")
     manager = make_user("manager", email=f"home-manager-{language}@example.com")
     for user in (owner, manager):
-        UserProfile.objects.create(user=user, preferred_language=language)
+        UserProfile.objects.update_or_create(
+            user=user, defaults={"preferred_language": language}
+        )
     make_mailing(
         owner, name="Autumn letter", next_send_at=timezone.now() + timedelta(hours=3)
     )

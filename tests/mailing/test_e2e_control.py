@@ -38,7 +38,7 @@ def sending_mailing(owner, language: str):
 @pytest.mark.django_db(transaction=True)
 def test_an_owner_pauses_and_cancels_and_reads_the_report(live_server, browser):
     owner = make_user(email="control@example.com")
-    profile = UserProfile.objects.create(user=owner)
+    profile = UserProfile.get_for_user(owner)
     page = browser.new_page(viewport={"width": 1280, "height": 1000})
     sign_in(page, live_server.url, owner.email)
     for language, (question, paused, cancelled) in TEXTS.items():

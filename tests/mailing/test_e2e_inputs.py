@@ -56,7 +56,7 @@ def mailing_with_unknown_rows(owner, language: str) -> Mailing:
 @pytest.mark.django_db(transaction=True)
 def test_owner_resends_the_unknown_and_copies_a_mailing(live_server, browser):
     owner = make_user(email="owner@example.com")
-    profile = UserProfile.objects.create(user=owner)
+    profile = UserProfile.get_for_user(owner)
     page = browser.new_page(viewport={"width": 1280, "height": 1400})
     sign_in(page, live_server.url, owner.email)
     for language in ("ru", "en"):

@@ -37,7 +37,9 @@ def shoot(page, name: str) -> None:
 @pytest.mark.django_db(transaction=True)
 def test_an_owner_sets_a_window_and_sees_who_waits(live_server, browser):
     owner = make_user(email="berlin@example.com")
-    profile = UserProfile.objects.create(user=owner, current_time_zone="Europe/Berlin")
+    profile = UserProfile.objects.update_or_create(
+        user=owner, defaults={"current_time_zone": "Europe/Berlin"}
+    )[0]
     make_message(owner, subject="Weekly digest")
     for n in range(3):
         make_client(owner, email=f"reader{n}@example.org", time_zone="Asia/Tokyo")

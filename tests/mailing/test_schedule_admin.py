@@ -19,7 +19,9 @@ NEW_YORK = ZoneInfo("America/New_York")
 @pytest.fixture
 def owner():
     user = make_user()
-    UserProfile.objects.create(user=user, current_time_zone="America/New_York")
+    UserProfile.objects.update_or_create(
+        user=user, defaults={"current_time_zone": "America/New_York"}
+    )
     return user
 
 
@@ -27,7 +29,9 @@ def owner():
 def root():
     """A superuser on the other side of the world."""
     user = make_user("superuser")
-    UserProfile.objects.create(user=user, current_time_zone="Asia/Tokyo")
+    UserProfile.objects.update_or_create(
+        user=user, defaults={"current_time_zone": "Asia/Tokyo"}
+    )
     return user
 
 

@@ -29,7 +29,9 @@ site_in_tokyo = override_settings(TIME_ZONE="Asia/Tokyo")
 def owner_in(zone: ZoneInfo | None):
     owner = make_user()
     if zone is not None:
-        UserProfile.objects.create(user=owner, current_time_zone=zone.key)
+        UserProfile.objects.update_or_create(
+            user=owner, defaults={"current_time_zone": zone.key}
+        )
     return owner
 
 
@@ -157,7 +159,9 @@ def test_an_owner_without_a_preference_follows_the_sites_zone():
 @site_in_moscow
 def test_an_unknown_zone_in_a_profile_falls_back_to_the_sites():
     owner = owner_in(None)
-    UserProfile.objects.create(user=owner, current_time_zone="Mars/Olympus_Mons")
+    UserProfile.objects.update_or_create(
+        user=owner, defaults={"current_time_zone": "Mars/Olympus_Mons"}
+    )
     mailing = mailing_of(
         owner, datetime(2026, 3, 20, 9, 0, tzinfo=MOSCOW), Mailing.Periodicity.DAILY
     )

@@ -156,7 +156,7 @@ def test_the_sweeper_flags_stuck_sends_and_finishes_what_is_left():
     # Huey runs inline under the test settings: the re-enqueued run is sent here.
     report = services.sweep_stalled_runs(timezone.now())
 
-    assert report == {"unknown": 1, "requeued": 1, "finished": 0}
+    assert report == {"unknown": 1, "returned": 0, "requeued": 1, "finished": 0}
     assert Attempt.objects.get(pk=stuck.pk).status == Attempt.Status.UNKNOWN
     assert {m.to[0].split("<")[-1].rstrip(">") for m in mail.outbox} == {
         a.client.email for a in pending

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("mailing", "0014_inputs"),
+        ("mailing", "0016_leases"),
     ]
 
     operations = [
