@@ -8,7 +8,6 @@ import pytest
 from django.conf import settings
 from django.test import Client as HttpClient
 from django.urls import reverse
-from wagtail.users.models import UserProfile
 
 from accounts.models import ApiToken
 from tests.factories import make_user
@@ -63,8 +62,7 @@ def test_only_the_owner_revokes_their_token(owner):
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("language", ["ru", "en"])
 def test_the_token_page_and_the_reference_in_chromium(live_server, browser, language):
-    owner = make_user(email=f"api-{language}@example.com")
-    UserProfile.objects.create(user=owner, preferred_language=language)
+    owner = make_user(email=f"api-{language}@example.com", language=language)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     sign_in(page, live_server.url, owner.email)
