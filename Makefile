@@ -45,6 +45,7 @@ bench: venv
 	$(BIN)/python benchmarks/spam.py
 	$(BIN)/python benchmarks/events.py
 	$(BIN)/python benchmarks/reports.py --keep
+	$(BIN)/python benchmarks/api.py
 
 # Heavy proofs (many consumer kills, the whole hostile corpus, the public pages under
 # load while a mailing sends): minutes, outside `make test`. README "make stress".

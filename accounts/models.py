@@ -3,6 +3,7 @@ import unicodedata
 from django.conf import settings
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractUser
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
@@ -111,3 +112,69 @@ class User(AbstractUser):
     def save(self, *args, **kwargs):
         self.email = normalize_email(self.email)
         super().save(*args, **kwargs)
+
+
+class ApiToken(models.Model):
+    """A per-user key to the REST API. Only the SHA-256 of the secret is stored:
+    the token is shown once, when it is made, and looked up by its prefix."""
+
+    class Scope(models.TextChoices):
+        READ = "read", _("Read only")
+        READ_WRITE = "read_write", _("Read and write")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="vestnik_api_tokens",
+        verbose_name=_("user"),
+    )
+    name = models.CharField(_("name"), max_length=100)
+    scope = models.CharField(
+        _("scope"), max_length=16, choices=Scope.choices, default=Scope.READ
+    )
+    prefix = models.CharField(_("prefix"), max_length=16, unique=True)
+    digest = models.CharField(_("SHA-256 of the secret"), max_length=64)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def may_write(self) -> bool:
+        return self.scope == self.Scope.READ_WRITE
+
+
+class IdempotentRequest(models.Model):
+    """A POST to the API made with an Idempotency-Key: its first answer, replayed
+    to a retry instead of doing the work twice. `status` is null while in flight."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    key = models.CharField(_("key"), max_length=255)
+    # method, path and body: the same key with another request is refused.
+    fingerprint = models.CharField(_("request fingerprint"), max_length=64)
+    status = models.PositiveSmallIntegerField(_("status"), null=True, blank=True)
+    body = models.JSONField(
+        _("response body"), null=True, blank=True, encoder=DjangoJSONEncoder
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("idempotent request")
+        verbose_name_plural = _("idempotent requests")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "key"], name="accounts_idempotent_request_once"
+            ),
+        ]

@@ -21,8 +21,8 @@ from . import control, copying, moderation, resend, services
 from .admin_pages import AdminPageMixin, mailing_crumbs
 from .admin_views import RoleGatedMixin
 from .forms import PreviewRecipientForm
-from .models import Mailing, MailingRun, sees_every_owner
-from .permissions import is_usable, policy_for
+from .models import Mailing, MailingRun
+from .permissions import policy_for
 from .rendering import render_email
 
 PREVIEW_UNSUBSCRIBE_URL = "#unsubscribe-preview"
@@ -364,16 +364,12 @@ class MailingCopyView(snippets.CopyView):
 # --- Users (managers) --------------------------------------------------------------
 
 
-def may_block(user) -> bool:
-    return is_usable(user) and user.has_perm("mailing.block_users")
-
-
 class UserIndexView(RoleGatedMixin, AdminPageMixin, TemplateView):
     page_title = gettext_lazy("Users")
     header_icon = "user"
     template_name = "mailing/admin/users.html"
 
-    allowed = staticmethod(may_block)
+    allowed = staticmethod(moderation.may_block)
 
     def get_context_data(self, **kwargs):
         from django.db.models import Count
@@ -397,10 +393,7 @@ class BlockUserView(AdminPageMixin, TemplateView):
         self.object = get_object_or_404(User, pk=kwargs["pk"])
 
     def dispatch(self, request, *args, **kwargs):
-        if not may_block(request.user) or self.object.is_superuser:
-            raise PermissionDenied
-        if self.object.pk == request.user.pk or sees_every_owner(self.object):
-            # Managers do not block each other or themselves.
+        if not moderation.may_block_user(request.user, self.object):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 

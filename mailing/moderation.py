@@ -11,12 +11,27 @@ from wagtail.log_actions import log
 from accounts.models import User
 
 from .control import cancel_live_runs_of
-from .models import Mailing
+from .models import Mailing, sees_every_owner
+from .permissions import is_usable
 
 DISABLE_ACTION = "mailing.disable"
 ENABLE_ACTION = "mailing.enable"
 BLOCK_ACTION = "mailing.block_user"
 UNBLOCK_ACTION = "mailing.unblock_user"
+
+
+def may_block(user) -> bool:
+    return is_usable(user) and user.has_perm("mailing.block_users")
+
+
+def may_block_user(actor, target: User) -> bool:
+    """Managers block mailing users: not superusers, each other or themselves."""
+    return (
+        may_block(actor)
+        and not target.is_superuser
+        and target.pk != actor.pk
+        and not sees_every_owner(target)
+    )
 
 
 @transaction.atomic

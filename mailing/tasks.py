@@ -12,6 +12,7 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
 from . import imports, senders, services
+from .api import idempotency
 
 
 @db_periodic_task(crontab(minute="*"))
@@ -27,6 +28,11 @@ def sweep_stalled_runs():
 @db_periodic_task(crontab(minute="7"))
 def sweep_import_uploads():
     imports.sweep_stashes(time.time())
+
+
+@db_periodic_task(crontab(minute="23"))
+def sweep_idempotency_keys():
+    idempotency.sweep(timezone.now())
 
 
 # Retries cover a database hiccup; rows already claimed are settled by the sweeper.

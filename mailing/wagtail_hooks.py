@@ -31,6 +31,8 @@ from . import (
     dashboard,
     moderation,
 )
+from .api import token_admin
+from .api.permissions import may_use_api
 from .forms import (
     ClientForm,
     EmailLayoutForm,
@@ -482,7 +484,7 @@ class UserViewSet(RoleGatedViewSet):
     name = "mailing_users"
     icon = "group"
     menu_label = _("Users")
-    shown_to = staticmethod(admin_actions.may_block)
+    shown_to = staticmethod(moderation.may_block)
 
     def get_urlpatterns(self):
         return [
@@ -496,6 +498,23 @@ class UserViewSet(RoleGatedViewSet):
                 "unblock/<int:pk>/",
                 admin_actions.BlockUserView.as_view(block=False),
                 name="unblock",
+            ),
+        ]
+
+
+class ApiTokenViewSet(RoleGatedViewSet):
+    name = "mailing_api_tokens"
+    icon = "key"
+    menu_label = token_admin.PAGE_TITLE
+    shown_to = staticmethod(may_use_api)
+
+    def get_urlpatterns(self):
+        return [
+            path("", token_admin.TokenIndexView.as_view(), name="index"),
+            path(
+                "revoke/<int:pk>/",
+                token_admin.RevokeTokenView.as_view(),
+                name="revoke",
             ),
         ]
 
@@ -516,6 +535,7 @@ class MailingGroup(SnippetViewSetGroup):
         AttemptViewSet,
         ReportViewSet,
         UserViewSet,
+        ApiTokenViewSet,
     )
 
 

@@ -8,6 +8,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from accounts.views import admin_login, admin_password_reset
 from blog.feeds import LatestPostsAtomFeed, LatestPostsFeed
+from home.api import router as pages_api
 from home.views import robots_txt
 from mailing.admin_scoping import admin_urlpatterns
 from mailing.webhooks import URL_PREFIX as WEBHOOKS
@@ -29,6 +30,9 @@ urlpatterns = [
     path(WEBHOOKS, include((webhook_urlpatterns(), "anymail"))),
     # Links in sent emails and RFC 8058 one-click POSTs: never language-prefixed.
     path("", include("mailing.urls")),
+    # The REST API (issue 15) and Wagtail's read-only API of public pages.
+    path("api/v1/", include("mailing.api.urls")),
+    path("api/v2/", pages_api.urls),
     path("robots.txt", robots_txt, name="robots_txt"),
     path("sitemap.xml", sitemap, name="sitemap"),
 ]

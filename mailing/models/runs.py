@@ -191,6 +191,10 @@ class Attempt(SendingRecord, models.Model):
             models.Index(
                 fields=["client", "-attempted_at", "-id"], name="attempt_client_recent"
             ),
+            # Keyset pages of one run's or one mailing's attempts, newest first
+            # (the API's cursor): an index range instead of sorting every row.
+            models.Index(fields=["run", "id"], name="mailing_attempt_run_keyset"),
+            models.Index(fields=["mailing", "id"], name="mailing_attempt_mail_keyset"),
         ]
 
     def __str__(self):

@@ -59,6 +59,10 @@ INSTALLED_APPS = [
     "modelcluster",
     "taggit",
     "django_filters",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "wagtail.api.v2",
     "django_tasks",
     "huey.contrib.djhuey",
     "anymail",
@@ -385,6 +389,33 @@ WAGTAILDOCS_MAX_UPLOAD_SIZE = env.int(
 # Wagtail's image form, refusing an unreadable file with a message (home/images.py).
 WAGTAILIMAGES_IMAGE_FORM_BASE = "home.images.ImageForm"
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
+
+# --- REST API (mailing/api/, issue 15) --------------------------------------------
+
+# Only project-wide DRF defaults here: Wagtail's own APIs (admin choosers, /api/v2/)
+# keep theirs; the /api/v1/ views set authentication, permissions and errors
+# themselves (mailing/api/base.py).
+# https://www.django-rest-framework.org/api-guide/throttling/
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Requests per token (per user for a session) on the default cache: Redis.
+    "DEFAULT_THROTTLE_RATES": {"api": env.str("API_RATE", default="1200/min")},
+}
+# https://drf-spectacular.readthedocs.io/en/latest/settings.html
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Vestnik API",
+    "DESCRIPTION": "Clients, messages, mailings, runs, attempts and events of the "
+    "token's owner. Send the token as Authorization: Bearer TOKEN (made in the "
+    "admin, API tokens).",
+    "VERSION": "1.0.0",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "PREPROCESSING_HOOKS": ["mailing.api.schema.only_api_v1"],
+    # Swagger UI's files from drf-spectacular-sidecar: served here, not from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
 
 # --- Security (tightened further in production.py) --------------------------------
 

@@ -22,7 +22,8 @@ from wagtail.images import get_image_model
 from wagtail.log_actions import log
 from wagtail.models import Collection, Page, Site, Task, Workflow
 
-from accounts.models import User
+from accounts.models import ApiToken, User
+from mailing.api.tokens import issue_token
 from mailing.models import (
     Attempt,
     Client,
@@ -277,7 +278,30 @@ def world(db) -> World:
     )
     # A run's controls name the mailing (pk) and one of its runs.
     world.extra["by_name"]["run_id"] = world.objects_a[MailingRun]
+    _name_api_objects(world)
     return world
+
+
+def _name_api_objects(world: World) -> None:
+    """The REST API's object routes ("api:client-detail") name A's objects, its
+    users' routes B (as the admin's), the token admin A's own token."""
+    objects = {model._meta.model_name: obj for model, obj in world.objects_a.items()}
+    objects.update(
+        run=world.objects_a[MailingRun],
+        layout=world.objects_a[EmailLayout],
+        user=world.users["user_b"],
+    )
+    token, _raw = issue_token(world.users["user_a"], "probe", ApiToken.Scope.READ)
+    default = world.extra["by_name"]["pk"]
+
+    def pk(route):
+        if route.name.startswith("api:"):
+            return objects.get(route.name.removeprefix("api:").partition("-")[0])
+        if route.name.startswith("mailing_api_tokens:"):
+            return token
+        return default(route)
+
+    world.extra["by_name"]["pk"] = pk
 
 
 def log_history(world: World) -> None:

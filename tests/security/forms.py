@@ -18,6 +18,16 @@ ERROR_MARKERS = (
 )
 
 
+# Pages that answer a valid POST with 200 on purpose: what was made is shown once
+# and never again (a new API token, as Wagtail's own token view does), so there is
+# no redirect to a page that could show it.
+SHOWN_ONCE_MARKERS = ('data-testid="new-token"',)
+
+
+def shows_what_it_made(html: str) -> bool:
+    return any(marker in html for marker in SHOWN_ONCE_MARKERS)
+
+
 @dataclass
 class Form:
     action: str

@@ -35,6 +35,7 @@ BAD = "400"
 OKR = "ok|redirect"  # a signed-in user may be sent on from a sign-in page
 MAY = "ok|deny"  # depends on the page permissions the page tests pin down
 E500 = "500"
+UNAUTH = "401"  # the API asks for credentials (WWW-Authenticate: Bearer)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Pages whose signed token is the key: they show its client to whoever holds it.
 TOKEN_PAGES = {"mailing:unsubscribe"}
@@ -102,6 +103,36 @@ POLICY = [
          why="choosers have no create tab: it would bypass the owner-setting form"),
     Rule("wagtailsnippetchoosers_mailing_*",    LOG,  OK,   OK,   OK,   OK,   OK,
          why="choosers list only the user's own rows (LEAK CHECK below)"),
+    Rule("mailing_api_tokens:revoke",           LOG,  OK,   NF,   NF,   NO,   NF,
+         why="A's own token: nobody else's to revoke, superusers' included"),
+    Rule("mailing_api_tokens:*",                LOG,  OK,   OK,   OK,   NO,   OK,
+         why="each user's own API tokens; editors have no API"),
+    # --- the REST API (issue 15): the same policy; tests/api/test_access.py has
+    # every endpoint x role x method, with tokens ---
+    Rule("api:schema",                          OK,   OK,   OK,   OK,   OK,   OK,
+         why="the OpenAPI document and its reference page: public documentation"),
+    Rule("api:docs",                            OK,   OK,   OK,   OK,   OK,   OK),
+    Rule("api:*-detail",                        UNAUTH, OK,  NF,   OK,   NO,   OK,
+         why="another owner's id does not exist for B"),
+    Rule("api:mailing-*able",                   UNAUTH, NO,  NO,   POST, NO,   POST,
+         why="POST only: the managers' switch"),
+    Rule("api:user-*block",                     UNAUTH, NO,  NO,   POST, NO,   POST),
+    Rule("api:*-send-now",                      UNAUTH, POST, POST, NO,  NO,   POST,
+         why="POST only: the owner's controls; managers change nothing"),
+    Rule("api:*-test-send",                     UNAUTH, POST, POST, NO,  NO,   POST),
+    Rule("api:*-pause",                         UNAUTH, POST, POST, NO,  NO,   POST),
+    Rule("api:*-resume",                        UNAUTH, POST, POST, NO,  NO,   POST),
+    Rule("api:*-cancel",                        UNAUTH, POST, POST, NO,  NO,   POST),
+    Rule("api:client-bulk",                     UNAUTH, POST, POST, NO,   NO,   POST,
+         why="POST only; managers add no clients"),
+    Rule("api:user-list",                       UNAUTH, NO,  NO,   OK,   NO,   OK,
+         why="blocking users is the managers' tool"),
+    Rule("api:*-list",                          UNAUTH, OK,  OK,   OK,   NO,   OK,
+         why="own rows (a manager's: every row); editors have no API"),
+    Rule("wagtailapi:pages:find",               NF,   NF,   NF,   NF,   NF,   NF,
+         why="no page asked for"),
+    Rule("wagtailapi:*",                        OK,   OK,   OK,   OK,   OK,   OK,
+         why="Wagtail's API v2: live public pages only, read-only"),
     # --- public site and machine endpoints ---
     Rule("healthz",                             OK,   OK,   OK,   OK,   OK,   OK),
     Rule("/*draft-probe/",                      NF,   NF,   NF,   NF,   NF,   NF,

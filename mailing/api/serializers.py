@@ -1,0 +1,335 @@
+"""What the API reads and writes of each model.
+
+Related ids are looked up only among the requesting owner's rows (the admin
+form's rule, mailing.forms): a foreign id is "not found", never used.
+Validation is the model's own `clean()`, so the admin and the API agree.
+"""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.models import User
+
+from .. import services
+from ..models import (
+    Attempt,
+    Client,
+    EmailLayout,
+    Event,
+    Mailing,
+    MailingRun,
+    Message,
+    SenderIdentity,
+)
+
+
+def run_model_clean(instance) -> None:
+    """The model's clean() as DRF validation errors, by field."""
+    try:
+        instance.clean()
+    except DjangoValidationError as error:
+        raise serializers.ValidationError(
+            serializers.as_serializer_error(error)
+        ) from error
+
+
+def requester(serializer):
+    return serializer.context["request"].user
+
+
+class OwnedRelatedField(serializers.PrimaryKeyRelatedField):
+    """An id among the requesting owner's rows (`rows(user)`)."""
+
+    def __init__(self, rows, **kwargs):
+        self.rows = rows
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        return self.rows(self.context["request"].user)
+
+
+def own(model):
+    return lambda user: model.objects.for_user(user).filter(owner=user)
+
+
+def usable_layouts(user):
+    return EmailLayout.objects.filter(Q(owner__isnull=True) | Q(owner=user))
+
+
+def usable_senders(user):
+    return SenderIdentity.objects.usable_by(user)
+
+
+class OwnedIdsField(serializers.ListField):
+    """Many ids among the owner's rows, checked in one query (a mailing may have
+    thousands of recipients: no query per id)."""
+
+    default_error_messages = {
+        "not_found": _("Not found: %(ids)s."),
+    }
+
+    def __init__(self, rows, **kwargs):
+        self.rows = rows
+        super().__init__(child=serializers.IntegerField(min_value=1), **kwargs)
+
+    def to_internal_value(self, data):
+        ids = list(dict.fromkeys(super().to_internal_value(data)))
+        user = self.context["request"].user
+        found = set(self.rows(user).filter(pk__in=ids).values_list("pk", flat=True))
+        if missing := [pk for pk in ids if pk not in found]:
+            raise serializers.ValidationError(
+                self.error_messages["not_found"]
+                % {"ids": ", ".join(map(str, missing[:20]))},
+                code="not_found",
+            )
+        return ids
+
+    def to_representation(self, value):
+        return [obj.pk for obj in value.all()]
+
+
+class OwnedModelSerializer(serializers.ModelSerializer):
+    """Creates rows owned by the requester and runs the model's clean()."""
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        plain = {
+            name: value
+            for name, value in attrs.items()
+            if not isinstance(self.fields.get(name), OwnedIdsField)
+        }
+        instance = self.instance or self.Meta.model(owner=requester(self))
+        for name, value in plain.items():
+            setattr(instance, name, value)
+        run_model_clean(instance)
+        # clean() may normalise values (an address's domain): keep what it made.
+        return {**attrs, **{name: getattr(instance, name) for name in plain}}
+
+    def create(self, validated_data):
+        validated_data["owner"] = requester(self)
+        return super().create(validated_data)
+
+
+class ClientSerializer(OwnedModelSerializer):
+    class Meta:
+        model = Client
+        fields = [
+            "id",
+            "email",
+            "full_name",
+            "comment",
+            "time_zone",
+            "created_at",
+            "unsubscribed_at",
+            "suppressed_reason",
+        ]
+        read_only_fields = ["created_at", "unsubscribed_at", "suppressed_reason"]
+
+    def validate_email(self, value):
+        owner = self.instance.owner if self.instance else requester(self)
+        others = Client.objects.filter(owner=owner, email__iexact=value.strip())
+        if self.instance is not None:
+            others = others.exclude(pk=self.instance.pk)
+        if others.exists():
+            raise serializers.ValidationError(
+                _("You already have a client with this email."), code="unique"
+            )
+        return value
+
+
+class MessageSerializer(OwnedModelSerializer):
+    layout = OwnedRelatedField(usable_layouts, required=False, allow_null=True)
+    sender = OwnedRelatedField(usable_senders, required=False, allow_null=True)
+
+    class Meta:
+        model = Message
+        fields = [
+            "id",
+            "subject",
+            "body",
+            "html_body",
+            "layout",
+            "sender",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class MailingSerializer(OwnedModelSerializer):
+    message = OwnedRelatedField(own(Message))
+    clients = OwnedIdsField(own(Client), required=False)
+
+    class Meta:
+        model = Mailing
+        fields = [
+            "id",
+            "name",
+            "message",
+            "clients",
+            "first_send_at",
+            "periodicity",
+            "end_at",
+            "window_start",
+            "window_end",
+            "track_engagement",
+            "is_digest",
+            "public_archive",
+            "status",
+            "is_enabled",
+            "is_paused",
+            "next_send_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "status",
+            "is_enabled",
+            "is_paused",
+            "next_send_at",
+            "created_at",
+            "updated_at",
+        ]
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        first = attrs.get(
+            "first_send_at", getattr(self.instance, "first_send_at", None)
+        )
+        end = attrs.get("end_at", getattr(self.instance, "end_at", None))
+        if first and end and end <= first:
+            raise serializers.ValidationError(
+                {"end_at": _("The end must come after the first sending.")}
+            )
+        start = attrs.get("window_start", getattr(self.instance, "window_start", None))
+        until = attrs.get("window_end", getattr(self.instance, "window_end", None))
+        if (start is None) != (until is None) or (start and start == until):
+            raise serializers.ValidationError(
+                {"window_end": _("Give two different times of the window, or neither.")}
+            )
+        return attrs
+
+
+class LayoutSerializer(serializers.ModelSerializer):
+    shared = serializers.SerializerMethodField()
+
+    class Meta:
+        model = EmailLayout
+        fields = ["id", "name", "language", "shared", "created_at", "updated_at"]
+
+    def get_shared(self, layout) -> bool:
+        return layout.owner_id is None
+
+
+class RunSerializer(serializers.ModelSerializer):
+    done = serializers.SerializerMethodField()
+    percent = serializers.SerializerMethodField()
+
+    class Meta:
+        model = MailingRun
+        fields = [
+            "id",
+            "mailing",
+            "kind",
+            "slot",
+            "status",
+            "total",
+            "sent_count",
+            "failed_count",
+            "skipped_count",
+            "cancelled_count",
+            "done",
+            "percent",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+
+    def get_done(self, run) -> int:
+        return services.run_done(run)
+
+    def get_percent(self, run) -> int:
+        return services.run_percent(run)
+
+
+class AttemptSerializer(serializers.ModelSerializer):
+    email = serializers.EmailField(source="client.email", read_only=True)
+
+    class Meta:
+        model = Attempt
+        fields = [
+            "id",
+            "run",
+            "mailing",
+            "client",
+            "email",
+            "status",
+            "attempted_at",
+            "tries",
+            "server_response",
+            "esp_message_id",
+        ]
+
+
+class EventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Event
+        fields = [
+            "id",
+            "attempt",
+            "kind",
+            "at",
+            "source",
+            "description",
+            "url",
+            "verdict",
+        ]
+
+
+class UserSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "email", "is_blocked"]
+        read_only_fields = fields
+
+
+class ResultSerializer(serializers.Serializer):
+    """What an action did, for the schema."""
+
+    detail = serializers.CharField()
+
+
+class BulkClientRowSerializer(serializers.Serializer):
+    email = serializers.CharField()
+    full_name = serializers.CharField(required=False)
+    comment = serializers.CharField(required=False)
+    time_zone = serializers.CharField(required=False)
+
+
+class BulkClientsSerializer(serializers.Serializer):
+    clients = BulkClientRowSerializer(many=True, max_length=10_000)
+
+
+class RowErrorSerializer(serializers.Serializer):
+    row = serializers.IntegerField()
+    field = serializers.CharField()
+    message = serializers.CharField()
+
+
+class BulkReportSerializer(serializers.Serializer):
+    """Counts, the client id of each written row (by row index) and each refused
+    row's problem."""
+
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    ids = serializers.DictField(child=serializers.IntegerField())
+    errors = serializers.SerializerMethodField()
+
+    @extend_schema_field(RowErrorSerializer(many=True))
+    def get_errors(self, report) -> list[dict]:
+        return [
+            {"row": row, "field": name, "message": message}
+            for row, name, message in report.errors
+        ]

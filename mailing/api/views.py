@@ -1,0 +1,313 @@
+"""The API's resources: thin views over the policy and the mailing services."""
+
+import django_filters
+from django.db.models import ProtectedError
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, mixins, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from accounts.models import User
+
+from .. import control, moderation, services
+from ..client_upsert import MAX_ROWS, upsert_clients
+from ..models import (
+    Attempt,
+    Client,
+    EmailLayout,
+    Event,
+    Mailing,
+    MailingRun,
+    Message,
+)
+from ..permissions import policy_for
+from . import serializers as s
+from .base import ApiViewSet
+from .permissions import ApiAccess, MayBlockUsers
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+
+def done(message: str, code=status.HTTP_200_OK) -> Response:
+    return Response({"detail": message}, status=code)
+
+
+class PolicyRows:
+    """The listing: the rows the policy lets the user see (one rule with the admin)."""
+
+    def get_queryset(self):
+        return policy_for(self.policy_model).instances_user_has_any_permission_for(
+            self.request.user, ["view"]
+        )
+
+
+class CrudViewSet(
+    PolicyRows,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    ApiViewSet,
+):
+    pass
+
+
+# --- Clients ---------------------------------------------------------------------
+
+
+class ClientFilter(django_filters.FilterSet):
+    email = django_filters.CharFilter(lookup_expr="iexact")
+
+    class Meta:
+        model = Client
+        fields = ["email"]
+
+
+@extend_schema(tags=["clients"])
+class ClientViewSet(CrudViewSet):
+    policy_model = Client
+    serializer_class = s.ClientSerializer
+    filterset_class = ClientFilter
+
+    @extend_schema(request=s.BulkClientsSerializer, responses=s.BulkReportSerializer)
+    @action(detail=False, methods=["post"], policy_action="add")
+    def bulk(self, request):
+        """Create or update up to 10,000 clients by email; rows with errors are
+        listed and not written, the others are."""
+        rows = request.data.get("clients") if isinstance(request.data, dict) else None
+        if not isinstance(rows, list) or len(rows) > MAX_ROWS:
+            raise exceptions.ValidationError(
+                {"clients": [_("A list of at most 10,000 clients.")]}
+            )
+        report = upsert_clients(request.user, rows)
+        return Response(s.BulkReportSerializer(report).data)
+
+
+# --- Messages --------------------------------------------------------------------
+
+
+@extend_schema(tags=["messages"])
+class MessageViewSet(CrudViewSet):
+    policy_model = Message
+    serializer_class = s.MessageSerializer
+
+    def perform_destroy(self, instance):
+        try:
+            instance.delete()
+        except ProtectedError as error:
+            raise Conflict(
+                _("Mailings use this message: delete them first.")
+            ) from error
+
+    @extend_schema(request=None, responses=s.ResultSerializer)
+    @action(detail=True, methods=["post"], policy_action="change", url_path="test-send")
+    def test_send(self, request, pk=None):
+        """One email of the message to the requester's own address."""
+        try:
+            services.send_test_message(self.get_object(), request.user)
+        except services.SendError as error:
+            raise Conflict(str(error)) from error
+        return done(
+            _("A test email was sent to %(email)s.") % {"email": request.user.email}
+        )
+
+
+@extend_schema(tags=["messages"])
+class LayoutViewSet(
+    PolicyRows, mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
+):
+    """The layouts a message may use: one's own and the shared ones (read only
+    here; they are designed in the admin's block editor)."""
+
+    policy_model = EmailLayout
+    serializer_class = s.LayoutSerializer
+    filterset_fields = ["language"]
+
+
+# --- Mailings --------------------------------------------------------------------
+
+
+@extend_schema(tags=["mailings"])
+class MailingViewSet(CrudViewSet):
+    policy_model = Mailing
+    serializer_class = s.MailingSerializer
+    filterset_fields = ["status", "is_enabled", "is_paused"]
+
+    def get_queryset(self):
+        return super().get_queryset().prefetch_related("clients")
+
+    @extend_schema(request=None, responses={201: s.RunSerializer})
+    @action(detail=True, methods=["post"], policy_action="change", url_path="send-now")
+    def send_now(self, request, pk=None):
+        """A manual run to every recipient now; 409 while one is still open."""
+        try:
+            run = services.send_now(self.get_object(), request.user)
+        except services.SendError as error:
+            raise Conflict(str(error)) from error
+        return Response(s.RunSerializer(run).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=s.ResultSerializer)
+    @action(detail=True, methods=["post"], policy_action="change", url_path="test-send")
+    def test_send(self, request, pk=None):
+        try:
+            services.send_test(self.get_object(), request.user)
+        except services.SendError as error:
+            raise Conflict(str(error)) from error
+        return done(
+            _("A test email was sent to %(email)s.") % {"email": request.user.email}
+        )
+
+    @extend_schema(request=None, responses=s.ResultSerializer)
+    @action(detail=True, methods=["post"], policy_action="change")
+    def pause(self, request, pk=None):
+        control.pause_mailing(self.get_object())
+        return done(_("The mailing is paused."))
+
+    @extend_schema(request=None, responses=s.ResultSerializer)
+    @action(detail=True, methods=["post"], policy_action="change")
+    def resume(self, request, pk=None):
+        control.resume_mailing(self.get_object())
+        return done(_("The mailing is resumed."))
+
+    @extend_schema(request=None, responses=s.ResultSerializer)
+    @action(detail=True, methods=["post"], policy_action="change")
+    def cancel(self, request, pk=None):
+        if not control.cancel_mailing(self.get_object()):
+            raise Conflict(_("Nothing of this mailing is sending."))
+        return done(_("Sending is cancelled."))
+
+    @extend_schema(request=None, responses=s.ResultSerializer)
+    @action(detail=True, methods=["post"], policy_action="disable")
+    def disable(self, request, pk=None):
+        """Managers: switch the mailing off; what of it is sending is cancelled."""
+        moderation.set_mailing_enabled(self.get_object(), False, by=request.user)
+        return done(_("The mailing is disabled."))
+
+    @extend_schema(request=None, responses=s.ResultSerializer)
+    @action(detail=True, methods=["post"], policy_action="disable")
+    def enable(self, request, pk=None):
+        moderation.set_mailing_enabled(self.get_object(), True, by=request.user)
+        return done(_("The mailing is enabled."))
+
+
+# --- Runs, attempts, events: read, filter, keyset pages ----------------------------
+
+
+@extend_schema(tags=["runs"])
+class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    """A run's progress: done (sent, failed, cancelled) of total, and percent."""
+
+    policy_model = Mailing
+    serializer_class = s.RunSerializer
+    filterset_fields = ["mailing", "status", "kind"]
+
+    def get_queryset(self):
+        return MailingRun.objects.for_user(self.request.user)
+
+    def policy_object(self, run):
+        return run.mailing
+
+    def _act(self, verb: str, message: str) -> Response:
+        try:
+            getattr(control, f"{verb}_run")(self.get_object())
+        except control.ControlError as error:
+            raise Conflict(str(error)) from error
+        return done(message)
+
+    @extend_schema(request=None, responses=s.ResultSerializer)
+    @action(detail=True, methods=["post"], policy_action="change")
+    def pause(self, request, pk=None):
+        return self._act("pause", _("The run is paused."))
+
+    @extend_schema(request=None, responses=s.ResultSerializer)
+    @action(detail=True, methods=["post"], policy_action="change")
+    def resume(self, request, pk=None):
+        return self._act("resume", _("The run is resumed."))
+
+    @extend_schema(request=None, responses=s.ResultSerializer)
+    @action(detail=True, methods=["post"], policy_action="change")
+    def cancel(self, request, pk=None):
+        return self._act("cancel", _("The run is cancelled."))
+
+
+@extend_schema(tags=["attempts"])
+class AttemptViewSet(
+    PolicyRows, mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
+):
+    policy_model = Attempt
+    serializer_class = s.AttemptSerializer
+    filterset_fields = ["mailing", "run", "client", "status"]
+
+    def get_queryset(self):
+        return self.narrowed(super().get_queryset()).select_related("client")
+
+    def narrowed(self, rows):
+        """A listing of one visible run or mailing: its rows by their own column.
+        The same rows; but the planner, given the join to the owner, expects few
+        and sorts the whole run instead of walking the (run, id) index."""
+        params = self.request.query_params
+        for name, model in (("run", MailingRun), ("mailing", Mailing)):
+            pk = params.get(name, "")
+            if self.action == "list" and pk.isdigit() and len(pk) < 19:
+                if model.objects.for_user(self.request.user).filter(pk=pk).exists():
+                    return Attempt.objects.filter(**{f"{name}_id": pk})
+        return rows
+
+
+class EventFilter(django_filters.FilterSet):
+    mailing = django_filters.NumberFilter(field_name="attempt__mailing")
+
+    class Meta:
+        model = Event
+        fields = ["kind", "attempt", "mailing", "verdict"]
+
+
+@extend_schema(tags=["events"])
+class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    policy_model = Attempt
+    serializer_class = s.EventSerializer
+    filterset_class = EventFilter
+
+    def get_queryset(self):
+        return Event.objects.for_user(self.request.user)
+
+    def policy_object(self, event):
+        return event.attempt
+
+
+# --- Moderation ------------------------------------------------------------------
+
+
+@extend_schema(tags=["moderation"])
+class UserViewSet(mixins.ListModelMixin, ApiViewSet):
+    """Managers: the users they may block, and blocking them (their sends stop)."""
+
+    permission_classes = [ApiAccess, MayBlockUsers]
+    serializer_class = s.UserSerializer
+    queryset = User.objects.filter(is_superuser=False)
+
+    def _target(self, pk) -> User:
+        target = get_object_or_404(self.get_queryset(), pk=pk)
+        if not moderation.may_block_user(self.request.user, target):
+            raise exceptions.PermissionDenied()
+        return target
+
+    @extend_schema(request=None, responses=s.ResultSerializer)
+    @action(detail=True, methods=["post"])
+    def block(self, request, pk=None):
+        target = self._target(pk)
+        moderation.set_user_blocked(target, True, by=request.user)
+        return done(_("%(email)s is blocked.") % {"email": target.email})
+
+    @extend_schema(request=None, responses=s.ResultSerializer)
+    @action(detail=True, methods=["post"])
+    def unblock(self, request, pk=None):
+        target = self._target(pk)
+        moderation.set_user_blocked(target, False, by=request.user)
+        return done(_("%(email)s is unblocked.") % {"email": target.email})

@@ -1,0 +1,176 @@
+"""Every endpoint x role x method against one table: the admin's policy, through the
+API (issue 15). Object addresses name user A's objects; B is another owner, for
+whom they do not exist. Editors get nothing; a blocked user's token stops working;
+anonymous is asked to authenticate."""
+
+import pytest
+
+from .conftest import ROLES
+
+pytestmark = pytest.mark.django_db
+
+UNAUTH, OK, CREATED, GONE, DENY, NF, CONFLICT = 401, 200, 201, 204, 403, 404, 409
+
+LISTS = ["clients", "messages", "layouts", "mailings", "runs", "attempts", "events"]
+OBJECTS = {  # path -> the world id it names
+    "clients/{client}/": "client",
+    "messages/{message}/": "message",
+    "layouts/{layout}/": "layout",
+    "mailings/{mailing}/": "mailing",
+    "runs/{run}/": "run",
+    "attempts/{attempt}/": "attempt",
+    "events/{event}/": "event",
+}
+
+# fmt: off
+U, C, NO, CF, NA = UNAUTH, CREATED, DENY, CONFLICT, 405
+#        method   path                        anon a   b   mgr edit blk super
+TABLE = [
+    *[("get", f"{name}/",                      U, OK, OK, OK, NO, U, OK)
+      for name in LISTS],
+    *[("get", path,                            U, OK, NF, OK, NO, U, OK)
+      for path in OBJECTS],
+    ("get",  "users/",                         U, NO, NO, OK, NO, U, OK),
+    ("post", "clients/",                       U, C,  C,  NO, NO, U, C),
+    ("post", "clients/bulk/",                  U, OK, OK, NO, NO, U, OK),
+    ("patch", "clients/{client}/",             U, OK, NF, NO, NO, U, OK),
+    ("put",  "messages/{message}/",            U, OK, NF, NO, NO, U, OK),
+    ("patch", "mailings/{mailing}/",           U, OK, NF, NO, NO, U, OK),
+    ("post", "mailings/{mailing}/pause/",      U, OK, NF, NO, NO, U, OK),
+    ("post", "mailings/{mailing}/resume/",     U, OK, NF, NO, NO, U, OK),
+    ("post", "mailings/{mailing}/cancel/",     U, CF, NF, NO, NO, U, CF),
+    ("post", "mailings/{mailing}/test-send/",  U, OK, NF, NO, NO, U, OK),
+    ("post", "messages/{message}/test-send/",  U, OK, NF, NO, NO, U, OK),
+    # Owners may not moderate at all: refused before any object is looked up.
+    ("post", "mailings/{mailing}/disable/",    U, NO, NO, OK, NO, U, OK),
+    ("post", "mailings/{mailing}/enable/",     U, NO, NO, OK, NO, U, OK),
+    # A finished run: nothing to pause, resume or cancel.
+    ("post", "runs/{run}/pause/",              U, CF, NF, NO, NO, U, CF),
+    ("post", "runs/{run}/resume/",             U, CF, NF, NO, NO, U, CF),
+    ("post", "runs/{run}/cancel/",             U, CF, NF, NO, NO, U, CF),
+    ("post", "users/{user_a}/unblock/",        U, NO, NO, OK, NO, U, OK),
+    # Attempts are a read-only log for everyone (the admin's policy says so first).
+    ("post", "attempts/",                      U, NO, NO, NO, NO, U, NO),
+    ("delete", "attempts/{attempt}/",          U, NO, NO, NO, NO, U, NO),
+    ("post", "runs/",                          U, NA, NA, NO, NO, U, NA),
+]
+# fmt: on
+
+BODIES = {
+    "clients/": {"email": "new-{role}@example.org", "full_name": "New"},
+    "clients/bulk/": {"clients": [{"email": "bulk-{role}@example.org"}]},
+    "clients/{client}/": {"comment": "changed by {role}"},
+    "messages/{message}/": {"subject": "By {role}", "body": "Text"},
+    "mailings/{mailing}/": {"name": "Renamed by {role}"},
+}
+
+
+def body_for(path: str, role: str):
+    template = BODIES.get(path)
+    if template is None:
+        return None
+    import json
+
+    return json.loads(json.dumps(template).replace("{role}", role))
+
+
+@pytest.mark.parametrize(
+    "method,path,expected", [(row[0], row[1], row[2:]) for row in TABLE]
+)
+def test_every_endpoint_answers_every_role_as_the_table_says(
+    world, method, path, expected
+):
+    url = "/api/v1/" + path.format(**world["ids"])
+    wrong = []
+    for role, want in zip(ROLES, expected, strict=True):
+        api = world["apis"][role]
+        answer = getattr(api, method)(url, body_for(path, role), format="json")
+        if answer.status_code != want:
+            wrong.append(
+                f"{role}: {answer.status_code} (want {want}) {answer.content[:200]}"
+            )
+        elif answer.status_code >= 400:
+            assert set(answer.json()) >= {"code", "message"}, answer.content
+    assert not wrong, f"{method.upper()} {url}\n" + "\n".join(wrong)
+
+
+def test_delete_is_the_owners(world):
+    from tests.factories import make_client
+
+    a = world["users"]["user_a"]
+    for role, want in [
+        ("anonymous", UNAUTH),
+        ("user_b", NF),
+        ("manager", DENY),
+        ("editor", DENY),
+        ("blocked", UNAUTH),
+        ("user_a", GONE),
+    ]:
+        client = make_client(a)
+        answer = world["apis"][role].delete(f"/api/v1/clients/{client.pk}/")
+        assert answer.status_code == want, (role, answer.content)
+
+
+def test_another_owner_sees_none_of_a_in_listings(world):
+    for name in LISTS:
+        rows = world["apis"]["user_b"].get(f"/api/v1/{name}/").json()["results"]
+        # Shared layouts (no owner) are everyone's; nothing of A's is listed.
+        assert [row for row in rows if not row.get("shared")] == [], name
+        rows = world["apis"]["manager"].get(f"/api/v1/{name}/").json()["results"]
+        assert rows, name
+
+
+def test_a_foreign_run_or_mailing_filter_lists_nothing(world):
+    ids = world["ids"]
+    for query in (f"run={ids['run']}", f"mailing={ids['mailing']}"):
+        url = f"/api/v1/attempts/?{query}"
+        assert world["apis"]["user_b"].get(url).json()["results"] == [], query
+        rows = world["apis"]["user_a"].get(url).json()["results"]
+        assert [row["id"] for row in rows] == [ids["attempt"]], query
+
+
+def test_a_foreign_id_in_a_payload_is_not_found(world):
+    b = world["apis"]["user_b"]
+    ids = world["ids"]
+    own_message = b.post(
+        "/api/v1/messages/", {"subject": "B", "body": "B"}, format="json"
+    ).json()["id"]
+    answer = b.post(
+        "/api/v1/mailings/",
+        {
+            "name": "Steal",
+            "message": ids["message"],
+            "first_send_at": "2030-01-01T10:00:00Z",
+        },
+        format="json",
+    )
+    assert answer.status_code == 400
+    assert "message" in answer.json()["fields"]
+    answer = b.post(
+        "/api/v1/mailings/",
+        {
+            "name": "Steal",
+            "message": own_message,
+            "clients": [ids["client"]],
+            "first_send_at": "2030-01-01T10:00:00Z",
+        },
+        format="json",
+    )
+    assert answer.status_code == 400
+    assert answer.json()["fields"]["clients"] == [f"Not found: {ids['client']}."] or (
+        str(ids["client"]) in answer.json()["fields"]["clients"][0]
+    )
+
+
+def test_a_read_only_token_reads_only(world):
+    from accounts.models import ApiToken
+    from mailing.api.tokens import issue_token
+
+    from .conftest import bearer
+
+    _token, raw = issue_token(world["users"]["user_a"], "ro", ApiToken.Scope.READ)
+    api = bearer(raw)
+    assert api.get("/api/v1/clients/").status_code == OK
+    answer = api.post("/api/v1/clients/", {"email": "x@example.org"}, format="json")
+    assert answer.status_code == DENY
+    assert answer.json()["code"] == "permission_denied"
