@@ -14,8 +14,10 @@ from .models import (
     Client,
     EmailLayout,
     Mailing,
+    MailingList,
     Message,
     SenderIdentity,
+    Subscription,
     owner_id_of,
     sees_every_owner,
 )
@@ -71,7 +73,7 @@ class ReadOnlyOwnerPermissionPolicy(OwnerPermissionPolicy):
 
 
 def register_policies() -> None:
-    for model in (Client, Message, Mailing, SenderIdentity):
+    for model in (Client, MailingList, Message, Mailing, SenderIdentity, Subscription):
         register_permission_policy(model, OwnerPermissionPolicy(model))
     register_permission_policy(EmailLayout, SharedLayoutPermissionPolicy(EmailLayout))
     register_permission_policy(Attempt, ReadOnlyOwnerPermissionPolicy(Attempt))

@@ -22,6 +22,7 @@ from accounts.models import User
 
 from . import (
     admin_actions,
+    admin_audiences,
     admin_composition,
     admin_imports,
     admin_newsletter,
@@ -35,6 +36,7 @@ from .forms import (
     ClientForm,
     EmailLayoutForm,
     MailingForm,
+    MailingListForm,
     MessageForm,
     SenderIdentityForm,
     time_zone_choices,
@@ -44,6 +46,7 @@ from .models import (
     Client,
     EmailLayout,
     Mailing,
+    MailingList,
     Message,
     OwnedLogEntry,
     SenderIdentity,
@@ -73,7 +76,7 @@ class OwnerFilterSet(WagtailFilterSet):
         )
 
 
-class ClientFilterSet(OwnerFilterSet):
+class ClientFilterSet(OwnerFilterSet, admin_audiences.ListMembershipFilters):
     owner = OwnerFilterSet.owner_filter()
     unsubscribed = django_filters.BooleanFilter(
         field_name="unsubscribed_at",
@@ -84,6 +87,14 @@ class ClientFilterSet(OwnerFilterSet):
 
     class Meta:
         model = Client
+        fields = []
+
+
+class MailingListFilterSet(OwnerFilterSet):
+    owner = OwnerFilterSet.owner_filter()
+
+    class Meta:
+        model = MailingList
         fields = []
 
 
@@ -166,7 +177,13 @@ class ClientViewSet(OwnedSnippetViewSet):
     base_url_path = "mailing/clients"
     icon = "user"
     menu_label = _("Clients")
-    list_display = ["email", "full_name", "owner", "created_at"]
+    list_display = [
+        "email",
+        "full_name",
+        admin_audiences.lists_column(),
+        "owner",
+        "created_at",
+    ]
     list_export = ["email", "full_name", "comment", "owner", "created_at"]
     export_filename = "clients"
     search_fields = ["email", "full_name"]
@@ -197,6 +214,31 @@ class ClientViewSet(OwnedSnippetViewSet):
             *super().get_urlpatterns(),
             path("import/", admin_imports.ClientImportView.as_view(), name="import"),
         ]
+
+
+class MailingListViewSet(OwnedSnippetViewSet):
+    model = MailingList
+    index_view_class = admin_audiences.MailingListIndexView
+    admin_url_namespace = "mailing_mailinglist"
+    base_url_path = "mailing/lists"
+    icon = "list-ul"
+    menu_label = _("Lists")
+    list_display = [
+        "name",
+        *admin_audiences.count_columns(),
+        "owner",
+        "created_at",
+    ]
+    list_export = ["name", "description", "owner", "created_at"]
+    export_filename = "lists"
+    search_fields = ["name"]
+    filterset_class = MailingListFilterSet
+    ordering = ["name"]
+    inspect_view_fields = ["name", "description", "owner", "created_at"]
+    edit_handler = ObjectList(
+        [FieldPanel("name"), FieldPanel("description")],
+        base_form_class=MailingListForm,
+    )
 
 
 class MessageViewSet(OwnedSnippetViewSet):
@@ -364,7 +406,8 @@ class MailingViewSet(OwnedSnippetViewSet):
         [
             FieldPanel("name"),
             FieldPanel("message", widget=forms.Select),
-            FieldPanel("clients", widget=forms.CheckboxSelectMultiple),
+            FieldPanel("lists", widget=forms.CheckboxSelectMultiple),
+            FieldPanel("all_clients"),
             FieldPanel("first_send_at"),
             FieldPanel("periodicity"),
             FieldPanel("end_at"),
@@ -389,6 +432,11 @@ class MailingViewSet(OwnedSnippetViewSet):
 
         return [
             *super().get_urlpatterns(),
+            path(
+                "audience_count/",
+                admin_audiences.AudienceCountView.as_view(),
+                name="audience_count",
+            ),
             route("send_now", admin_actions.SendNowView),
             route("send_unknown", admin_actions.SendUnknownView),
             route("send_test", admin_actions.SendTestView),
@@ -507,6 +555,7 @@ class MailingGroup(SnippetViewSetGroup):
     menu_order = 150
     items = (
         ClientViewSet,
+        MailingListViewSet,
         MessageViewSet,
         EmailLayoutViewSet,
         SenderIdentityViewSet,
@@ -563,6 +612,7 @@ def register_moderation_actions(actions):
 # Wagtail registers its own bulk actions at order 0; these replace them (same model
 # and action name, scanned later) with ones that load only what the viewer may see.
 hooks.register("register_bulk_action", admin_scoping.OwnedDeleteBulkAction, order=1)
+hooks.register("register_bulk_action", admin_audiences.AddToListBulkAction)
 for _action in admin_scoping.scoped_wagtail_bulk_actions():
     hooks.register("register_bulk_action", _action, order=1)
 

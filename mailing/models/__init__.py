@@ -1,6 +1,7 @@
 """The mailing domain, a module per idea. Field names are an interface that operators
 and tools use. Import models from here (`from mailing.models import Client`)."""
 
+from .audiences import MailingList, Subscription, SubscriptionQuerySet
 from .clients import Client
 from .events import Event, EventQuerySet, RunDayCounts, TrackedLink
 from .history import OwnedLogEntry
@@ -29,6 +30,7 @@ __all__ = [
     "Mailing",
     "MailingOwnedQuerySet",
     "MailingQuerySet",
+    "MailingList",
     "MailingRun",
     "Message",
     "OwnedLogEntry",
@@ -36,6 +38,8 @@ __all__ = [
     "RunDayCounts",
     "SenderIdentity",
     "SenderIdentityQuerySet",
+    "Subscription",
+    "SubscriptionQuerySet",
     "TrackedLink",
     "is_owned_model",
     "no_line_breaks",

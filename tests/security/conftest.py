@@ -28,6 +28,7 @@ from mailing.models import (
     Client,
     EmailLayout,
     Mailing,
+    MailingList,
     MailingRun,
     Message,
     SenderIdentity,
@@ -100,6 +101,7 @@ def owned_objects(owner: User, tag: str) -> dict:
         Client: client,
         Message: message,
         Mailing: mailing,
+        MailingList: mailing.lists.get(),
         MailingRun: run,
         Attempt: attempt,
     }

@@ -69,6 +69,8 @@ POLICY = [
     Rule("mailing_attempt:edit",                LOG,  NO,   NO,   NO,   NO,   NO),
     Rule("mailing_attempt:delete",              LOG,  NO,   NO,   NO,   NO,   NO),
     Rule("mailing_*:list*",                     LOG,  OK,   OK,   OK,   NO,   OK),
+    Rule("mailing_mailing:audience_count",      LOG,  OK,   OK,   OK,   NO,   OK,
+         why="a count over the viewer's own lists (or a mailing they may see)"),
     Rule("mailing_*:add",                       LOG,  OK,   OK,   NO,   NO,   OK),
     Rule("mailing_client:import",               LOG,  OK,   OK,   NO,   NO,   OK),
     Rule("mailing_*:edit",                      LOG,  OK,   NO,   NO,   NO,   OK),
