@@ -53,6 +53,14 @@ def may_import_clients(user) -> bool:
 class ClientIndexView(OwnedIndexView):
     """The clients listing, with an Import button after Add for those who may add."""
 
+    def get_list_more_buttons(self, instance):
+        from .admin_suppression import client_data_buttons
+
+        return [
+            *super().get_list_more_buttons(instance),
+            *client_data_buttons(self.request.user, instance),
+        ]
+
     def get_base_queryset(self):
         # The lists column: each page's subscriptions in one more query.
         return (

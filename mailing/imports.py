@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from .addresses import AddressError, normalise_email, normalise_name
 from .models import Client
+from .suppression import mark_suppressed
 
 logger = logging.getLogger(__name__)
 ENCODINGS = ("utf-8-sig", "cp1251")  # cp1251: what a Russian Excel writes.
@@ -158,12 +159,18 @@ def import_clients(path: Path, owner) -> ImportReport:
         for client in scan(path, owner, report):
             batch.append(client)
             if len(batch) >= BATCH_SIZE:
-                Client.objects.bulk_create(batch, ignore_conflicts=True)
+                _save(batch)
                 batch = []
-        Client.objects.bulk_create(batch, ignore_conflicts=True)
+        _save(batch)
         # Counted, not assumed: a concurrent insert may have won a conflict.
         report.created = Client.objects.filter(owner=owner).count() - before
     return report
+
+
+def _save(batch: list[Client]) -> None:
+    # bulk_create skips pre_save: the suppression list is asked here.
+    mark_suppressed(batch)
+    Client.objects.bulk_create(batch, ignore_conflicts=True)
 
 
 # --- Uploads waiting between preview and confirm ----------------------------------

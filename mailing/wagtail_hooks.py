@@ -28,6 +28,7 @@ from . import (
     admin_newsletter,
     admin_reports,
     admin_scoping,
+    admin_suppression,
     admin_views,
     dashboard,
     moderation,
@@ -50,6 +51,7 @@ from .models import (
     Message,
     OwnedLogEntry,
     SenderIdentity,
+    Suppression,
     is_owned_model,
     sees_every_owner,
 )
@@ -96,6 +98,14 @@ class MailingListFilterSet(OwnerFilterSet):
     class Meta:
         model = MailingList
         fields = []
+
+
+class SuppressionFilterSet(OwnerFilterSet, admin_suppression.AddressFilterSet):
+    owner = OwnerFilterSet.owner_filter()
+
+    class Meta:
+        model = Suppression
+        fields = ["reason"]
 
 
 class MessageFilterSet(OwnerFilterSet):
@@ -213,6 +223,16 @@ class ClientViewSet(OwnedSnippetViewSet):
         return [
             *super().get_urlpatterns(),
             path("import/", admin_imports.ClientImportView.as_view(), name="import"),
+            path(
+                "export_data/<int:pk>/",
+                admin_suppression.export_client_data,
+                name="export_data",
+            ),
+            path(
+                "erase/<int:pk>/",
+                admin_suppression.EraseClientView.as_view(),
+                name="erase",
+            ),
         ]
 
 
@@ -239,6 +259,35 @@ class MailingListViewSet(OwnedSnippetViewSet):
         [FieldPanel("name"), FieldPanel("description")],
         base_form_class=MailingListForm,
     )
+
+
+class SuppressionViewSet(OwnedSnippetViewSet):
+    model = Suppression
+    admin_url_namespace = "mailing_suppression"
+    base_url_path = "mailing/suppressions"
+    icon = "cross"
+    menu_label = _("Suppressed addresses")
+    index_view_class = admin_suppression.SuppressionIndexView
+    list_display = ["__str__", "reason", "detail", "created_at", "owner"]
+    list_export = ["address_hash", "reason", "detail", "created_at", "owner"]
+    export_filename = "suppressed-addresses"
+    filterset_class = SuppressionFilterSet
+    ordering = ["-created_at"]
+    inspect_view_fields = ["address_hash", "reason", "detail", "created_at", "owner"]
+    edit_handler = ObjectList(
+        [FieldPanel("email"), FieldPanel("detail")],
+        base_form_class=admin_suppression.SuppressionForm,
+    )
+
+    def get_urlpatterns(self):
+        return [
+            *super().get_urlpatterns(),
+            path(
+                "remove/<int:pk>/",
+                admin_suppression.RemoveSuppressionView.as_view(),
+                name="remove",
+            ),
+        ]
 
 
 class MessageViewSet(OwnedSnippetViewSet):
@@ -556,6 +605,7 @@ class MailingGroup(SnippetViewSetGroup):
     items = (
         ClientViewSet,
         MailingListViewSet,
+        SuppressionViewSet,
         MessageViewSet,
         EmailLayoutViewSet,
         SenderIdentityViewSet,

@@ -34,6 +34,16 @@ def make_user(
     return user
 
 
+def english(user: User) -> User:
+    """The admin in English for `user`, whatever language an earlier test left."""
+    from wagtail.users.models import UserProfile
+
+    UserProfile.objects.update_or_create(
+        user=user, defaults={"preferred_language": "en"}
+    )
+    return user
+
+
 def make_client(owner: User, **fields) -> Client:
     n = next(_seq)
     fields.setdefault("email", f"client{n}@example.org")

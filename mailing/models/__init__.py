@@ -19,6 +19,7 @@ from .ownership import (
 )
 from .runs import Attempt, MailingRun
 from .senders import SenderIdentity, SenderIdentityQuerySet
+from .suppression import Suppression, SuppressionRemoval
 
 __all__ = [
     "Attempt",
@@ -39,6 +40,8 @@ __all__ = [
     "SenderIdentity",
     "SenderIdentityQuerySet",
     "Subscription",
+    "Suppression",
+    "SuppressionRemoval",
     "SubscriptionQuerySet",
     "TrackedLink",
     "is_owned_model",

@@ -13,6 +13,7 @@ from mailing import audiences, services
 from mailing.models import Attempt, Client, Mailing, MailingRun, Subscription
 from mailing.outbox import claim_batch, drop_unsendable
 from tests.factories import (
+    english,
     make_client,
     make_list,
     make_mailing,
@@ -126,7 +127,7 @@ def many_clients(owner, count: int) -> None:
 @pytest.mark.slow
 def test_a_mailing_to_12000_recipients_saves_and_its_form_shows_only_counts(client):
     """Issue 12: 12,000 checkboxes answered 400 TooManyFieldsSent."""
-    owner = make_user(language="en")
+    owner = english(make_user())
     many_clients(owner, 12_000)
     big = make_list(owner, name="Everyone")
     audiences.subscribe(Client.objects.filter(owner=owner), big)
@@ -150,7 +151,7 @@ def test_a_mailing_to_12000_recipients_saves_and_its_form_shows_only_counts(clie
 
 
 def test_the_form_wants_a_list_or_all_clients_and_only_the_owners_lists(client):
-    owner, other = make_user(language="en"), make_user()
+    owner, other = english(make_user()), make_user()
     theirs = make_list(other, name="Their list")
     client.force_login(owner)
     add = reverse("mailing_mailing:add")
@@ -167,7 +168,7 @@ def test_the_form_wants_a_list_or_all_clients_and_only_the_owners_lists(client):
 
 
 def test_the_live_count_counts_only_the_owners_own_lists(client):
-    owner, other = make_user(language="en"), make_user()
+    owner, other = english(make_user()), make_user()
     ann, bob = make_client(owner), make_client(owner)
     ann.unsubscribed_at = timezone.now()
     ann.save()

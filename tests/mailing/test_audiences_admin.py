@@ -6,7 +6,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from mailing.models import MailingList, Subscription
-from tests.factories import make_client, make_list, make_user
+from tests.factories import english, make_client, make_list, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +25,7 @@ def refused(response) -> bool:
 
 @pytest.fixture
 def owner_lists():
-    owner = make_user(language="en")
+    owner = english(make_user())
     ann, bob, cid = (make_client(owner, email=f"{n}@example.org") for n in NAMES)
     news = make_list(owner, name="News", clients=[ann, bob])
     Subscription.objects.create(client=cid, mailing_list=news, status="unsubscribed")

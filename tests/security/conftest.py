@@ -32,7 +32,9 @@ from mailing.models import (
     MailingRun,
     Message,
     SenderIdentity,
+    Suppression,
 )
+from mailing.suppression import suppress_address
 from mailing.unsubscribe import make_token
 from tests.factories import (
     make_blog_index,
@@ -95,7 +97,9 @@ def owned_objects(owner: User, tag: str) -> dict:
         from_email=f"{tag.lower()}-sender@example.org",
         postal_address=f"{tag} street 1",
     )
+    suppress_address(owner.pk, f"{tag.lower()}-gone@example.org", "manual", tag)
     return {
+        Suppression: Suppression.objects.get(owner=owner),
         EmailLayout: layout,
         SenderIdentity: sender,
         Client: client,
