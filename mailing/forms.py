@@ -248,7 +248,10 @@ class MailingForm(OwnedModelForm):
 class ClientImportForm(forms.Form):
     file = forms.FileField(
         label=_("CSV file"),
-        help_text=_("Columns: email, full name, comment. UTF-8 or Windows-1251."),
+        help_text=_(
+            "Columns: email, full name, comment; separated by commas, semicolons "
+            "or tabs. UTF-8, UTF-16, Windows-1251 or KOI8-R."
+        ),
     )
 
     def clean_file(self):
