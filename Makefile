@@ -43,6 +43,7 @@ bench: venv
 	$(BIN)/python benchmarks/pages.py
 	$(BIN)/python benchmarks/sending.py
 	$(BIN)/python benchmarks/spam.py
+	$(BIN)/python benchmarks/audience.py
 
 # Heavy proofs (many consumer kills, the whole hostile corpus, the public pages under
 # load while a mailing sends): minutes, outside `make test`. README "make stress".
