@@ -46,6 +46,7 @@ bench: venv
 	$(BIN)/python benchmarks/events.py
 	$(BIN)/python benchmarks/reports.py --keep
 	$(BIN)/python benchmarks/api.py
+	$(BIN)/python benchmarks/audience.py
 
 # Heavy proofs (many consumer kills, the whole hostile corpus, the public pages under
 # load while a mailing sends): minutes, outside `make test`. README "make stress".

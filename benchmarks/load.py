@@ -165,6 +165,7 @@ class Delivery:
 
 def count_delivery(run, sink: RecordingSink) -> Delivery:
     """Each recipient of the run at the sink (by address, by Message-ID) and in DB."""
+    from mailing.audiences import audience
     from mailing.models import Attempt
 
     attempts = dict(Attempt.objects.filter(run=run).values_list("pk", "client__email"))
@@ -178,7 +179,7 @@ def count_delivery(run, sink: RecordingSink) -> Delivery:
     }
     rows = Attempt.objects.filter(run=run)
     return Delivery(
-        recipients=run.mailing.clients.count(),
+        recipients=audience(run.mailing).count(),
         distinct=len(at_sink),
         lost=len(addresses - set(at_sink)),
         duplicated=sum(n - 1 for n in at_sink.values()),

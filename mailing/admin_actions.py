@@ -17,7 +17,7 @@ from wagtail.snippets.views import snippets
 
 from accounts.models import User
 
-from . import control, copying, moderation, resend, services
+from . import audiences, control, copying, moderation, resend, services
 from .admin_pages import AdminPageMixin, mailing_crumbs
 from .admin_views import RoleGatedMixin
 from .forms import PreviewRecipientForm
@@ -321,7 +321,7 @@ class PreviewView(MailingActionView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        clients = self.object.clients.order_by("email")
+        clients = audiences.recipients(self.object).order_by("email")
         form = PreviewRecipientForm(self.request.GET or None, clients=clients)
         client = form.cleaned_data.get("client") if form.is_valid() else None
         client = client or clients.first()
@@ -357,7 +357,7 @@ class MailingCopyView(snippets.CopyView):
 
     def get_initial(self):
         initial = super().get_initial()
-        initial["clients"] = copying.recipient_ids(self.get_object())
+        initial["lists"] = copying.list_ids(self.get_object())
         return initial
 
 

@@ -53,6 +53,20 @@ def may_import_clients(user) -> bool:
 class ClientIndexView(OwnedIndexView):
     """The clients listing, with an Import button after Add for those who may add."""
 
+    def get_list_more_buttons(self, instance):
+        from .admin_suppression import client_data_buttons
+
+        return [
+            *super().get_list_more_buttons(instance),
+            *client_data_buttons(self.request.user, instance),
+        ]
+
+    def get_base_queryset(self):
+        # The lists column: each page's subscriptions in one more query.
+        return (
+            super().get_base_queryset().prefetch_related("subscriptions__mailing_list")
+        )
+
     @cached_property
     def header_buttons(self):
         buttons = super().header_buttons

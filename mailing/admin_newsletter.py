@@ -13,8 +13,9 @@ from wagtail.admin.widgets import AdminDateTimeInput
 
 from blog.models import BlogPage
 
+from . import audiences
 from .admin_pages import AdminPageMixin
-from .models import Client
+from .models import Client, MailingList
 from .newsletter import may_send_newsletter, send_post_as_newsletter
 from .services import SendError
 
@@ -39,11 +40,14 @@ class NewsletterMenuItem(ActionMenuItem):
 
 class NewsletterForm(forms.Form):
     subject = forms.CharField(label=gettext_lazy("Subject"), max_length=255)
-    clients = forms.ModelMultipleChoiceField(
-        label=gettext_lazy("Recipients"),
-        queryset=Client.objects.none(),
+    lists = forms.ModelMultipleChoiceField(
+        label=gettext_lazy("Lists"),
+        queryset=MailingList.objects.none(),
         widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": gettext_lazy("Choose at least one recipient.")},
+        required=False,
+    )
+    all_clients = forms.BooleanField(
+        label=gettext_lazy("All my clients"), required=False
     )
     send_at = forms.DateTimeField(
         label=gettext_lazy("Send at"),
@@ -54,10 +58,17 @@ class NewsletterForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        # Only the editor's own recipients who have not unsubscribed.
-        self.fields["clients"].queryset = Client.objects.filter(
-            owner=user, unsubscribed_at__isnull=True
-        ).order_by("email")
+        # Only the editor's own lists; the people are resolved when it is sent.
+        self.fields["lists"].queryset = MailingList.objects.filter(owner=user)
+        self.has_clients = Client.objects.filter(owner=user).exists()
+
+    def clean(self):
+        cleaned = super().clean()
+        if not (cleaned.get("lists") or cleaned.get("all_clients")):
+            raise forms.ValidationError(
+                gettext_lazy("Choose at least one list, or all your clients.")
+            )
+        return cleaned
 
 
 class SendNewsletterView(AdminPageMixin, FormView):
@@ -95,9 +106,10 @@ class SendNewsletterView(AdminPageMixin, FormView):
             mailing = send_post_as_newsletter(
                 self.post_page,
                 self.request.user,
-                [client.pk for client in form.cleaned_data["clients"]],
+                form.cleaned_data["lists"],
                 form.cleaned_data["subject"],
                 form.cleaned_data["send_at"],
+                all_clients=form.cleaned_data["all_clients"],
             )
         except SendError as error:
             form.add_error(None, str(error))
@@ -105,6 +117,9 @@ class SendNewsletterView(AdminPageMixin, FormView):
         messages.success(
             self.request,
             _("“%(title)s” is on its way to %(count)s recipients.")
-            % {"title": self.post_page.title, "count": mailing.clients.count()},
+            % {
+                "title": self.post_page.title,
+                "count": audiences.recipient_count(mailing),
+            },
         )
         return redirect("wagtailadmin_pages:edit", self.post_page.pk)

@@ -18,7 +18,7 @@ class MailingConfig(AppConfig):
 
         make_every_export_safe()
 
-        from django.db.models.signals import post_save, pre_delete
+        from django.db.models.signals import post_save, pre_delete, pre_save
         from wagtail.users.models import UserProfile
 
         from . import (
@@ -29,6 +29,7 @@ class MailingConfig(AppConfig):
         from .models import Client, Mailing
         from .scheduling import on_profile_saved
         from .sending import checks  # noqa: F401 - registers the sending checks
+        from .suppression import born_suppressed
 
         # Deleting while a run sends: one lock order with the claim (mailing.outbox).
         pre_delete.connect(
@@ -36,6 +37,11 @@ class MailingConfig(AppConfig):
         )
         pre_delete.connect(
             lock_runs_of_client, sender=Client, dispatch_uid="client.lock_runs"
+        )
+
+        # A deleted opt-out re-added by hand or import stays opted out (issue 12).
+        pre_save.connect(
+            born_suppressed, sender=Client, dispatch_uid="client.born_suppressed"
         )
 
         # Schedules follow the owner's time zone, which the account page changes.

@@ -1,4 +1,4 @@
-"""Copying a mailing: a new one with its message, schedule and recipients.
+"""Copying a mailing: a new one with its message, schedule and audience.
 
 The copy is not stored until its owner saves the form it opens in: nothing is
 scheduled or sent behind their back, and a first send that has already passed is
@@ -20,6 +20,8 @@ SCHEDULE_FIELDS = (
     "public_archive",
     # A mailing a manager switched off stays off in its copies.
     "is_enabled",
+    # The audience: the same lists (as the form's initial) or all clients.
+    "all_clients",
 )
 
 
@@ -38,5 +40,5 @@ def copy_of(mailing: Mailing) -> Mailing:
     return copy
 
 
-def recipient_ids(mailing: Mailing) -> list[int]:
-    return list(mailing.clients.values_list("pk", flat=True))
+def list_ids(mailing: Mailing) -> list[int]:
+    return list(mailing.lists.values_list("pk", flat=True))

@@ -6,8 +6,9 @@ from django.utils import timezone
 
 from accounts.models import User
 
+from .audiences import subscribe
 from .demo_history import seed_history
-from .models import Client, Mailing, Message
+from .models import Client, Mailing, MailingList, Message
 from .samples import sample_letter
 
 DEMO = {
@@ -44,7 +45,11 @@ def _seed_owner(owner: User, clients: list[str]) -> None:
         },
     )
     if created:
-        mailing.clients.set(recipients)
+        readers, _ = MailingList.objects.get_or_create(
+            owner=owner, name="Читатели дайджеста"
+        )
+        subscribe(Client.objects.filter(pk__in=[c.pk for c in recipients]), readers)
+        mailing.lists.add(readers)
     seed_history(mailing)
 
 

@@ -11,6 +11,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from .audiences import audience
 from .models import Attempt, Mailing, MailingRun
 
 HISTORY_DAYS = 90
@@ -36,7 +37,7 @@ def _outcome(rng: random.Random) -> str:
 def seed_history(mailing: Mailing, now=None) -> int:
     """Past finished runs of `mailing` with their attempts. Returns the runs made."""
     now = now or timezone.now()
-    clients = list(mailing.clients.order_by("pk"))
+    clients = list(audience(mailing).order_by("pk"))
     if not clients or mailing.runs.filter(slot__lt=now).exists():
         return 0
     rng = random.Random(mailing.pk)  # nosec B311 - demo data, not a secret

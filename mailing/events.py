@@ -21,7 +21,10 @@ from django.utils.translation import gettext as _
 from .classification import Hit, agents, classify
 from .counters import bump
 from .models import Attempt, Client, Event, TrackedLink
+from .suppression import Reason, suppress_client
 from .unsubscribe import unsubscribe_client
+
+HARD_BOUNCE, COMPLAINT = Reason.HARD_BOUNCE, Reason.COMPLAINT
 
 logger = logging.getLogger(__name__)
 
@@ -144,7 +147,8 @@ def _apply(event: Event, client_id: int) -> None:
         )
     reason = _suppression_reason(event.kind, client_id)
     if reason:
-        suppress(client_id, f"{reason}: {event.description}")
+        kind = COMPLAINT if event.kind == Kind.COMPLAINED else HARD_BOUNCE
+        suppress(client_id, f"{reason}: {event.description}", kind)
     if event.kind == Kind.UNSUBSCRIBED:
         unsubscribe_client(client_id, at=event.at)
 
@@ -160,11 +164,13 @@ def _suppression_reason(kind: str, client_id: int) -> str:
     return ""
 
 
-def suppress(client_id: int, reason: str) -> None:
-    # The client row belongs to one owner: suppression is per owner.
+def suppress(client_id: int, reason: str, kind: str = HARD_BOUNCE) -> None:
+    # The client row belongs to one owner: suppression is per owner, and kept by
+    # address on the owner's list so that it outlives the client (issue 12).
     Client.objects.filter(pk=client_id, suppressed_reason="").update(
         suppressed_reason=reason[:255]
     )
+    suppress_client(client_id, kind, reason)
 
 
 def _recent_soft_bounces(client_id: int) -> int:

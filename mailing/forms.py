@@ -6,12 +6,21 @@ from django import forms
 from django.conf import settings
 from django.db import models
 from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 
 from .addresses import AddressError, normalise_email, normalise_name
-from .models import Client, EmailLayout, Mailing, Message, SenderIdentity
+from .models import (
+    Client,
+    EmailLayout,
+    Mailing,
+    MailingList,
+    Message,
+    SenderIdentity,
+    Subscription,
+)
 from .zones import owner_zone, site_zone, zone_names
 
 
@@ -111,6 +120,12 @@ class SenderIdentityForm(OwnedModelForm):
         return email
 
 
+class MailingListForm(OwnedModelForm):
+    class Meta:
+        model = MailingList
+        fields = ["name", "description"]
+
+
 class ZonedDateTimeField(forms.DateTimeField):
     """A date and time shown and read in a given zone, not the viewer's.
 
@@ -131,13 +146,18 @@ class ZonedDateTimeField(forms.DateTimeField):
 
 
 class MailingForm(OwnedModelForm):
+    class Media:
+        # Shows the audience's count as lists are ticked (never the people).
+        js = ["js/audience_count.js"]
+
     # Wagtail's Meta brings its date and time pickers (FORM_FIELD_OVERRIDES).
     class Meta(WagtailAdminModelForm.Meta):
         model = Mailing
         fields = [
             "name",
             "message",
-            "clients",
+            "lists",
+            "all_clients",
             "first_send_at",
             "periodicity",
             "end_at",
@@ -149,7 +169,7 @@ class MailingForm(OwnedModelForm):
         ]
         widgets = {
             "message": forms.Select,
-            "clients": forms.CheckboxSelectMultiple,
+            "lists": forms.CheckboxSelectMultiple,
         }
         field_classes = {
             "first_send_at": ZonedDateTimeField,
@@ -172,12 +192,37 @@ class MailingForm(OwnedModelForm):
         self.fields["message"].queryset = Message.objects.for_user(
             self.for_user
         ).filter(owner=self.owner)
-        self.fields["clients"].queryset = Client.objects.for_user(self.for_user).filter(
+        if "lists" in self.fields:
+            self._scope_lists()
+
+    def _scope_lists(self) -> None:
+        """The owner's lists, each labelled with its subscribers: counts, never the
+        people (a list of a million is one checkbox)."""
+        from .audiences import member_counts
+
+        field = self.fields["lists"]
+        field.queryset = MailingList.objects.for_user(self.for_user).filter(
             owner=self.owner
+        )
+        counts = member_counts(field.queryset)
+        subscribed = Subscription.Status.SUBSCRIBED
+        self.fields["all_clients"].widget.attrs.update(
+            {
+                "data-audience-count": reverse("mailing_mailing:audience_count"),
+                "data-mailing": self.instance.pk or "",
+            }
+        )
+        field.label_from_instance = lambda item: (
+            _("%(name)s (%(count)s subscribed)")
+            % {"name": item.name, "count": counts[item.pk][subscribed]}
         )
 
     def clean(self):
         cleaned = super().clean()
+        if "lists" in self.fields and not (
+            cleaned.get("lists") or cleaned.get("all_clients")
+        ):
+            self.add_error("lists", _("Choose at least one list, or all your clients."))
         first, end = cleaned.get("first_send_at"), cleaned.get("end_at")
         if first and end and end <= first:
             self.add_error("end_at", _("The end must come after the first sending."))
@@ -203,7 +248,10 @@ class MailingForm(OwnedModelForm):
 class ClientImportForm(forms.Form):
     file = forms.FileField(
         label=_("CSV file"),
-        help_text=_("Columns: email, full name, comment. UTF-8 or Windows-1251."),
+        help_text=_(
+            "Columns: email, full name, comment; separated by commas, semicolons "
+            "or tabs. UTF-8, UTF-16, Windows-1251 or KOI8-R."
+        ),
     )
 
     def clean_file(self):
@@ -223,6 +271,13 @@ class PreviewRecipientForm(forms.Form):
         label=_("Recipient"), queryset=Client.objects.none(), required=False
     )
 
+    # The first recipients are offered; any other of the audience is accepted.
+    shown = 100
+
     def __init__(self, *args, clients, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["client"].queryset = clients
+        field = self.fields["client"]
+        field.queryset = clients
+        field.widget.choices = [("", "---------")] + [
+            (client.pk, str(client)) for client in clients[: self.shown]
+        ]

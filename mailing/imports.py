@@ -1,4 +1,5 @@
-"""Importing clients from a CSV file (email, full name, comment).
+"""Importing clients from a CSV file (email, full name, comment): UTF-8 (with or
+without BOM), UTF-16, Windows-1251 or KOI8-R; comma, semicolon or tab.
 
 Streams the file row by row and inserts in batches inside one transaction, so a
 50,000-row file fits in one request without holding it in memory, and a crash
@@ -6,6 +7,7 @@ leaves nothing half-written. Duplicates (case-insensitive, within the file or
 against the owner's clients) change nothing and are counted.
 """
 
+import codecs
 import csv
 import logging
 import secrets
@@ -14,15 +16,21 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from charset_normalizer import from_bytes
 from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from .addresses import AddressError, normalise_email, normalise_name
 from .models import Client
+from .suppression import mark_suppressed
 
 logger = logging.getLogger(__name__)
-ENCODINGS = ("utf-8-sig", "cp1251")  # cp1251: what a Russian Excel writes.
+# Without a BOM and not UTF-8: what Russian Excel (cp1251) or old Unix tools write.
+SINGLE_BYTE = ["cp1251", "koi8_r"]
+SAMPLE_BYTES = 256 * 1024
+SNIFF_CHARS = 64 * 1024
+DELIMITERS = ",;\t"
 BATCH_SIZE = 1000
 MAX_LISTED_ERRORS = 200
 SAMPLE_SIZE = 10
@@ -59,17 +67,53 @@ class ImportReport:
 
 
 def detect_encoding(path: Path) -> str:
-    for encoding in ENCODINGS:
-        try:
-            with path.open(encoding=encoding, newline="") as stream:
-                while stream.read(64 * 1024):
-                    pass
-        except UnicodeDecodeError:
-            continue
-        return encoding
+    """The file's encoding: a BOM says UTF-8 or UTF-16; text that is valid UTF-8
+    is UTF-8; else charset-normalizer tells Windows-1251 from KOI8-R by what the
+    Cyrillic reads like (guessing one of them read "Кошкин" as "лПЫЛЙО")."""
+    with path.open("rb") as stream:
+        sample = stream.read(SAMPLE_BYTES)
+    if sample.startswith(codecs.BOM_UTF8):
+        candidates = ["utf-8-sig"]
+    elif sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        candidates = ["utf-16"]
+    elif _decodes(path, "utf-8"):
+        return "utf-8-sig"
+    else:
+        # No verdict (a few odd bytes): Windows-1251, if it decodes at all.
+        best = from_bytes(sample, cp_isolation=SINGLE_BYTE).best()
+        candidates = [best.encoding if best is not None else "cp1251"]
+    for encoding in candidates:
+        if _decodes(path, encoding):
+            return encoding
     raise ImportFileError(
-        _("The file is neither UTF-8 nor Windows-1251 text. Save it as CSV UTF-8.")
+        _(
+            "The file is not text in a known encoding (UTF-8, UTF-16, "
+            "Windows-1251, KOI8-R). Save it as CSV UTF-8."
+        )
     )
+
+
+def _decodes(path: Path, encoding: str) -> bool:
+    try:
+        with path.open(encoding=encoding, newline="") as stream:
+            while stream.read(CHUNK):
+                pass
+    except UnicodeError:
+        return False
+    return True
+
+
+def sniff_delimiter(path: Path, encoding: str) -> str:
+    """Comma, semicolon (what a Russian Excel writes) or tab, from the first
+    lines; a file of one column has none and reads as comma-separated."""
+    with path.open(encoding=encoding, newline="") as stream:
+        sample = stream.read(SNIFF_CHARS)
+    if "\n" in sample.rstrip("\r\n"):
+        sample = sample[: sample.rstrip("\r\n").rfind("\n")]
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        return ","
 
 
 def row_problem(row: list[str]) -> str | None:
@@ -95,8 +139,9 @@ def row_problem(row: list[str]) -> str | None:
 
 def read_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
     encoding = detect_encoding(path)
+    delimiter = sniff_delimiter(path, encoding)
     with path.open(encoding=encoding, newline="") as stream:
-        reader = csv.reader(stream)
+        reader = csv.reader(stream, delimiter=delimiter)
         try:
             for row in reader:
                 if row and any(cell.strip() for cell in row):
@@ -158,12 +203,18 @@ def import_clients(path: Path, owner) -> ImportReport:
         for client in scan(path, owner, report):
             batch.append(client)
             if len(batch) >= BATCH_SIZE:
-                Client.objects.bulk_create(batch, ignore_conflicts=True)
+                _save(batch)
                 batch = []
-        Client.objects.bulk_create(batch, ignore_conflicts=True)
+        _save(batch)
         # Counted, not assumed: a concurrent insert may have won a conflict.
         report.created = Client.objects.filter(owner=owner).count() - before
     return report
+
+
+def _save(batch: list[Client]) -> None:
+    # bulk_create skips pre_save: the suppression list is asked here.
+    mark_suppressed(batch)
+    Client.objects.bulk_create(batch, ignore_conflicts=True)
 
 
 # --- Uploads waiting between preview and confirm ----------------------------------

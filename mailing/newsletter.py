@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from . import services
 from .digest import post_html
-from .models import Client, Mailing, Message
+from .models import Mailing, MailingList, Message
 
 PERMISSION = "mailing.send_newsletter"
 
@@ -48,15 +48,20 @@ def post_as_rich_text(post) -> str:
 
 
 def send_post_as_newsletter(
-    post, user, client_ids, subject: str, send_at: datetime | None = None
+    post,
+    user,
+    lists,
+    subject: str,
+    send_at: datetime | None = None,
+    all_clients: bool = False,
 ) -> Mailing:
-    """A message and a `once` mailing of the post to `user`'s own clients; sent now
-    (send_at empty or past) or scheduled."""
+    """A message and a `once` mailing of the post to `user`'s own lists (or all
+    their clients); sent now (send_at empty or past) or scheduled."""
     if not may_send_newsletter(user, post):
         raise PermissionDenied
-    clients = list(Client.objects.filter(owner=user, pk__in=client_ids))
-    if not clients:
-        raise services.SendError(_("Choose at least one of your recipients."))
+    lists = list(MailingList.objects.filter(owner=user, pk__in=[x.pk for x in lists]))
+    if not (lists or all_clients):
+        raise services.SendError(_("Choose at least one list, or all your clients."))
     now = timezone.now()
     with transaction.atomic():
         message = Message.objects.create(
@@ -67,8 +72,9 @@ def send_post_as_newsletter(
             name=_("Newsletter: %(title)s") % {"title": post.title},
             message=message,
             first_send_at=max(send_at or now, now),
+            all_clients=all_clients,
         )
-        mailing.clients.set(clients)
+        mailing.lists.set(lists)
         if send_at is None or send_at <= now:
             services.send_now(mailing, user)
     return mailing

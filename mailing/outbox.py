@@ -37,7 +37,14 @@ from django.db.models import F, Q
 
 from .control import OPEN_RUN
 from .delivery import Outcome
-from .models import Attempt, Client, ConsumerLease, Mailing, MailingRun
+from .models import (
+    Attempt,
+    Client,
+    ConsumerLease,
+    Mailing,
+    MailingRun,
+    Subscription,
+)
 
 
 def _tables() -> dict[str, str]:
@@ -49,7 +56,9 @@ def _tables() -> dict[str, str]:
         "mailing": Mailing._meta.db_table,
         "user": User._meta.db_table,
         "client": Client._meta.db_table,
-        "audience": Mailing.clients.through._meta.db_table,
+        "targets": Mailing.lists.through._meta.db_table,
+        "subscription": Subscription._meta.db_table,
+        "subscribed": Subscription.Status.SUBSCRIBED,
     }
 
 
@@ -68,8 +77,10 @@ SENDABLE = """EXISTS (
     WHERE m.id = a.mailing_id AND m.is_enabled {paused}
         AND u.is_active AND NOT u.is_blocked
         AND c.unsubscribed_at IS NULL AND c.suppressed_reason = ''
-        AND EXISTS (SELECT 1 FROM {audience} mc
-            WHERE mc.mailing_id = a.mailing_id AND mc.client_id = a.client_id))"""
+        AND (m.all_clients OR EXISTS (SELECT 1 FROM {targets} t
+            JOIN {subscription} s ON s.mailing_list_id = t.mailinglist_id
+            WHERE t.mailing_id = a.mailing_id AND s.client_id = a.client_id
+                AND s.status = '{subscribed}')))"""
 
 
 @dataclass(frozen=True)

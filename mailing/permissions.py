@@ -14,8 +14,12 @@ from .models import (
     Client,
     EmailLayout,
     Mailing,
+    MailingList,
     Message,
     SenderIdentity,
+    Subscription,
+    Suppression,
+    SuppressionRemoval,
     owner_id_of,
     sees_every_owner,
 )
@@ -70,11 +74,24 @@ class ReadOnlyOwnerPermissionPolicy(OwnerPermissionPolicy):
         return action == "view" and super().user_has_permission(user, action)
 
 
+class SuppressionPermissionPolicy(OwnerPermissionPolicy):
+    """Suppressed addresses are added and removed, never edited; removal has its
+    own page with a reason (mailing.admin_suppression), so Wagtail's delete is
+    nobody's."""
+
+    def user_has_permission(self, user, action):
+        return action in ("add", "view") and super().user_has_permission(user, action)
+
+
 def register_policies() -> None:
-    for model in (Client, Message, Mailing, SenderIdentity):
+    for model in (Client, MailingList, Message, Mailing, SenderIdentity, Subscription):
         register_permission_policy(model, OwnerPermissionPolicy(model))
     register_permission_policy(EmailLayout, SharedLayoutPermissionPolicy(EmailLayout))
     register_permission_policy(Attempt, ReadOnlyOwnerPermissionPolicy(Attempt))
+    register_permission_policy(Suppression, SuppressionPermissionPolicy(Suppression))
+    register_permission_policy(
+        SuppressionRemoval, ReadOnlyOwnerPermissionPolicy(SuppressionRemoval)
+    )
 
 
 def policy_for(model) -> OwnerPermissionPolicy:

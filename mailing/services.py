@@ -17,13 +17,13 @@ from anymail.message import AnymailMessage
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.mail import get_connection
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Min
 from django.utils import formats, timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-from . import leases, tokens
+from . import audiences, leases, tokens
 from .addresses import screen
 from .control import OPEN_RUN, is_still_sending
 from .delivery import Outbound, Outcome, SenderPool, send_one
@@ -88,10 +88,10 @@ def open_run(
         mailing=mailing, kind=kind, slot=slot, content=content
     )
     if only_clients is None:
-        recipients = mailing.clients.count()
+        recipients = audiences.audience(mailing).count()
     else:
         recipients = len(only_clients)
-    total = _create_attempts(run, only_clients)
+    total = audiences.create_attempts(run, only_clients)
     MailingRun.objects.filter(pk=run.pk).update(
         total=total, skipped_count=recipients - total
     )
@@ -107,7 +107,7 @@ def _skip_run(mailing: Mailing, kind: str, slot: datetime) -> MailingRun:
         kind=kind,
         slot=slot,
         status=MailingRun.Status.SKIPPED,
-        skipped_count=mailing.clients.count(),
+        skipped_count=audiences.audience(mailing).count(),
         started_at=now,
         finished_at=now,
     )
@@ -115,34 +115,6 @@ def _skip_run(mailing: Mailing, kind: str, slot: datetime) -> MailingRun:
     # Its slot was the last one: the mailing is done, as after a sent run.
     transaction.on_commit(lambda: finish_schedule(mailing.pk))
     return run
-
-
-def _create_attempts(run: MailingRun, only_clients: list[int] | None = None) -> int:
-    """One pending Attempt per deliverable recipient, in one INSERT ... SELECT.
-
-    Recipients never pass through Python: 100,000 of them cost one query and no
-    memory. Unsubscribed and suppressed clients get no row (they are counted as
-    skipped).
-    """
-    through = Mailing.clients.through._meta.db_table
-    client_table = Mailing.clients.field.related_model._meta.db_table
-    sql = f"""
-        INSERT INTO {Attempt._meta.db_table}
-            (run_id, mailing_id, client_id, status, server_response,
-             esp_message_id, tries)
-        SELECT %s, %s, c.id, %s, '', '', 0
-        FROM {through} mc JOIN {client_table} c ON c.id = mc.client_id
-        WHERE mc.mailing_id = %s AND c.unsubscribed_at IS NULL
-            AND c.suppressed_reason = ''
-    """  # nosec B608 - table names come from the models, values are parameters
-    params = [run.pk, run.mailing_id, Attempt.Status.PENDING, run.mailing_id]
-    if only_clients is not None:
-        marks = ", ".join(["%s"] * len(only_clients)) or "NULL"
-        sql += f" AND c.id IN ({marks})"  # nosec B608 - placeholders only
-        params += list(only_clients)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount
 
 
 def open_scheduled_runs(now: datetime) -> list[MailingRun]:

@@ -102,9 +102,13 @@ def sender_domain() -> str:
 def unsubscribe_client(client_id: int, at=None) -> bool:
     """Mark the client unsubscribed (now, or when an ESP says it happened); True if
     this call did it (idempotent)."""
+    from .suppression import Reason, suppress_client
+
     updated = Client.objects.filter(pk=client_id, unsubscribed_at__isnull=True).update(
         unsubscribed_at=at or timezone.now()
     )
+    # The opt-out outlives the client: kept by address on the owner's list.
+    suppress_client(client_id, Reason.UNSUBSCRIBE)
     return bool(updated)
 
 

@@ -22,11 +22,13 @@ from accounts.models import User
 
 from . import (
     admin_actions,
+    admin_audiences,
     admin_composition,
     admin_imports,
     admin_newsletter,
     admin_reports,
     admin_scoping,
+    admin_suppression,
     admin_views,
     dashboard,
     moderation,
@@ -37,6 +39,7 @@ from .forms import (
     ClientForm,
     EmailLayoutForm,
     MailingForm,
+    MailingListForm,
     MessageForm,
     SenderIdentityForm,
     time_zone_choices,
@@ -46,9 +49,11 @@ from .models import (
     Client,
     EmailLayout,
     Mailing,
+    MailingList,
     Message,
     OwnedLogEntry,
     SenderIdentity,
+    Suppression,
     is_owned_model,
     sees_every_owner,
 )
@@ -75,7 +80,7 @@ class OwnerFilterSet(WagtailFilterSet):
         )
 
 
-class ClientFilterSet(OwnerFilterSet):
+class ClientFilterSet(OwnerFilterSet, admin_audiences.ListMembershipFilters):
     owner = OwnerFilterSet.owner_filter()
     unsubscribed = django_filters.BooleanFilter(
         field_name="unsubscribed_at",
@@ -87,6 +92,22 @@ class ClientFilterSet(OwnerFilterSet):
     class Meta:
         model = Client
         fields = []
+
+
+class MailingListFilterSet(OwnerFilterSet):
+    owner = OwnerFilterSet.owner_filter()
+
+    class Meta:
+        model = MailingList
+        fields = []
+
+
+class SuppressionFilterSet(OwnerFilterSet, admin_suppression.AddressFilterSet):
+    owner = OwnerFilterSet.owner_filter()
+
+    class Meta:
+        model = Suppression
+        fields = ["reason"]
 
 
 class MessageFilterSet(OwnerFilterSet):
@@ -168,7 +189,13 @@ class ClientViewSet(OwnedSnippetViewSet):
     base_url_path = "mailing/clients"
     icon = "user"
     menu_label = _("Clients")
-    list_display = ["email", "full_name", "owner", "created_at"]
+    list_display = [
+        "email",
+        "full_name",
+        admin_audiences.lists_column(),
+        "owner",
+        "created_at",
+    ]
     list_export = ["email", "full_name", "comment", "owner", "created_at"]
     export_filename = "clients"
     search_fields = ["email", "full_name"]
@@ -198,6 +225,70 @@ class ClientViewSet(OwnedSnippetViewSet):
         return [
             *super().get_urlpatterns(),
             path("import/", admin_imports.ClientImportView.as_view(), name="import"),
+            path(
+                "export_data/<int:pk>/",
+                admin_suppression.export_client_data,
+                name="export_data",
+            ),
+            path(
+                "erase/<int:pk>/",
+                admin_suppression.EraseClientView.as_view(),
+                name="erase",
+            ),
+        ]
+
+
+class MailingListViewSet(OwnedSnippetViewSet):
+    model = MailingList
+    index_view_class = admin_audiences.MailingListIndexView
+    admin_url_namespace = "mailing_mailinglist"
+    base_url_path = "mailing/lists"
+    icon = "list-ul"
+    menu_label = _("Lists")
+    list_display = [
+        "name",
+        *admin_audiences.count_columns(),
+        "owner",
+        "created_at",
+    ]
+    list_export = ["name", "description", "owner", "created_at"]
+    export_filename = "lists"
+    search_fields = ["name"]
+    filterset_class = MailingListFilterSet
+    ordering = ["name"]
+    inspect_view_fields = ["name", "description", "owner", "created_at"]
+    edit_handler = ObjectList(
+        [FieldPanel("name"), FieldPanel("description")],
+        base_form_class=MailingListForm,
+    )
+
+
+class SuppressionViewSet(OwnedSnippetViewSet):
+    model = Suppression
+    admin_url_namespace = "mailing_suppression"
+    base_url_path = "mailing/suppressions"
+    icon = "cross"
+    menu_label = _("Suppressed addresses")
+    index_view_class = admin_suppression.SuppressionIndexView
+    list_display = ["__str__", "reason", "detail", "created_at", "owner"]
+    list_export = ["address_hash", "reason", "detail", "created_at", "owner"]
+    export_filename = "suppressed-addresses"
+    filterset_class = SuppressionFilterSet
+    ordering = ["-created_at"]
+    inspect_view_fields = ["address_hash", "reason", "detail", "created_at", "owner"]
+    edit_handler = ObjectList(
+        [FieldPanel("email"), FieldPanel("detail")],
+        base_form_class=admin_suppression.SuppressionForm,
+    )
+
+    def get_urlpatterns(self):
+        return [
+            *super().get_urlpatterns(),
+            path(
+                "remove/<int:pk>/",
+                admin_suppression.RemoveSuppressionView.as_view(),
+                name="remove",
+            ),
         ]
 
 
@@ -366,7 +457,8 @@ class MailingViewSet(OwnedSnippetViewSet):
         [
             FieldPanel("name"),
             FieldPanel("message", widget=forms.Select),
-            FieldPanel("clients", widget=forms.CheckboxSelectMultiple),
+            FieldPanel("lists", widget=forms.CheckboxSelectMultiple),
+            FieldPanel("all_clients"),
             FieldPanel("first_send_at"),
             FieldPanel("periodicity"),
             FieldPanel("end_at"),
@@ -391,6 +483,11 @@ class MailingViewSet(OwnedSnippetViewSet):
 
         return [
             *super().get_urlpatterns(),
+            path(
+                "audience_count/",
+                admin_audiences.AudienceCountView.as_view(),
+                name="audience_count",
+            ),
             route("send_now", admin_actions.SendNowView),
             route("send_unknown", admin_actions.SendUnknownView),
             route("send_test", admin_actions.SendTestView),
@@ -528,6 +625,8 @@ class MailingGroup(SnippetViewSetGroup):
     menu_order = 150
     items = (
         ClientViewSet,
+        MailingListViewSet,
+        SuppressionViewSet,
         MessageViewSet,
         EmailLayoutViewSet,
         SenderIdentityViewSet,
@@ -585,6 +684,7 @@ def register_moderation_actions(actions):
 # Wagtail registers its own bulk actions at order 0; these replace them (same model
 # and action name, scanned later) with ones that load only what the viewer may see.
 hooks.register("register_bulk_action", admin_scoping.OwnedDeleteBulkAction, order=1)
+hooks.register("register_bulk_action", admin_audiences.AddToListBulkAction)
 for _action in admin_scoping.scoped_wagtail_bulk_actions():
     hooks.register("register_bulk_action", _action, order=1)
 

@@ -7,7 +7,8 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from accounts.models import EDITORS_GROUP, MAILING_USERS_GROUP, MANAGERS_GROUP, User
-from mailing.models import Client, Mailing, Message
+from mailing.audiences import audience, own_list_name, target_own_list
+from mailing.models import Client, Mailing, MailingList, Message, Subscription
 
 _seq = itertools.count(1)
 PASSWORD = "correct-horse-battery-9"  # noqa: S105 - test password
@@ -33,6 +34,16 @@ def make_user(
     return user
 
 
+def english(user: User) -> User:
+    """The admin in English for `user`, whatever language an earlier test left."""
+    from wagtail.users.models import UserProfile
+
+    UserProfile.objects.update_or_create(
+        user=user, defaults={"preferred_language": "en"}
+    )
+    return user
+
+
 def make_client(owner: User, **fields) -> Client:
     n = next(_seq)
     fields.setdefault("email", f"client{n}@example.org")
@@ -53,8 +64,51 @@ def make_mailing(owner: User, *, clients=(), message: Message | None = None, **f
     mailing = Mailing.objects.create(
         owner=owner, message=message or make_message(owner), **fields
     )
-    mailing.clients.set(clients)
+    set_recipients(mailing, clients)
     return mailing
+
+
+def make_list(owner: User, *, clients=(), status=None, **fields) -> MailingList:
+    """A list of `owner` with `clients` on it (subscribed unless `status`)."""
+    fields.setdefault("name", f"List {next(_seq)}")
+    mailing_list = MailingList.objects.create(owner=owner, **fields)
+    Subscription.objects.bulk_create(
+        Subscription(
+            client=client,
+            mailing_list=mailing_list,
+            status=status or Subscription.Status.SUBSCRIBED,
+        )
+        for client in clients
+    )
+    return mailing_list
+
+
+def set_recipients(mailing: Mailing, clients) -> None:
+    """The mailing targets a list of its own holding exactly `clients`, subscribed
+    (what `mailing.clients.set(...)` was before lists)."""
+    own = MailingList.objects.filter(
+        mailings=mailing, name=own_list_name(mailing.name)
+    ).first()
+    if own is None:
+        own = target_own_list(mailing, clients)
+    else:
+        own.subscriptions.all().delete()
+        Subscription.objects.bulk_create(
+            Subscription(client=client, mailing_list=own) for client in clients
+        )
+
+
+def remove_recipients(mailing: Mailing, *clients) -> None:
+    """Takes clients (or ids) out of the mailing's audience: off all its lists."""
+    ids = [getattr(client, "pk", client) for client in clients]
+    Subscription.objects.filter(
+        mailing_list__mailings=mailing, client_id__in=ids
+    ).delete()
+
+
+def recipients_of(mailing: Mailing):
+    """The mailing's audience (subscribed members of its lists), by email."""
+    return audience(mailing).order_by("email")
 
 
 # --- Site and blog (issue 5) ------------------------------------------------------

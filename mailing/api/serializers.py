@@ -20,6 +20,7 @@ from ..models import (
     EmailLayout,
     Event,
     Mailing,
+    MailingList,
     MailingRun,
     Message,
     SenderIdentity,
@@ -158,9 +159,21 @@ class MessageSerializer(OwnedModelSerializer):
         ]
 
 
+class MailingListSerializer(OwnedModelSerializer):
+    class Meta:
+        model = MailingList
+        fields = ["id", "name", "description", "created_at"]
+        read_only_fields = ["created_at"]
+
+
+class SubscribeSerializer(serializers.Serializer):
+    clients = OwnedIdsField(own(Client), max_length=10_000)
+
+
 class MailingSerializer(OwnedModelSerializer):
     message = OwnedRelatedField(own(Message))
-    clients = OwnedIdsField(own(Client), required=False)
+    # The audience: the owner's lists (their subscribed members), or every client.
+    lists = OwnedIdsField(own(MailingList), required=False)
 
     class Meta:
         model = Mailing
@@ -168,7 +181,8 @@ class MailingSerializer(OwnedModelSerializer):
             "id",
             "name",
             "message",
-            "clients",
+            "lists",
+            "all_clients",
             "first_send_at",
             "periodicity",
             "end_at",
@@ -310,6 +324,9 @@ class BulkClientRowSerializer(serializers.Serializer):
 
 class BulkClientsSerializer(serializers.Serializer):
     clients = BulkClientRowSerializer(many=True, max_length=10_000)
+    list = serializers.IntegerField(
+        required=False, help_text="A list of yours to subscribe the written clients to."
+    )
 
 
 class RowErrorSerializer(serializers.Serializer):

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from accounts.models import User
 
-from .. import control, moderation, services
+from .. import audiences, control, moderation, services
 from ..client_upsert import MAX_ROWS, upsert_clients
 from ..models import (
     Attempt,
@@ -19,6 +19,7 @@ from ..models import (
     EmailLayout,
     Event,
     Mailing,
+    MailingList,
     MailingRun,
     Message,
 )
@@ -85,8 +86,47 @@ class ClientViewSet(CrudViewSet):
             raise exceptions.ValidationError(
                 {"clients": [_("A list of at most 10,000 clients.")]}
             )
+        target = self._target_list(request.data.get("list"))
         report = upsert_clients(request.user, rows)
+        if target is not None and report.ids:
+            written = Client.objects.filter(pk__in=report.ids.values())
+            audiences.subscribe(written, target)
         return Response(s.BulkReportSerializer(report).data)
+
+    def _target_list(self, pk) -> MailingList | None:
+        """The requester's own list named in a bulk request; a foreign or unknown
+        id is refused before anything is written."""
+        if pk is None:
+            return None
+        found = None
+        if isinstance(pk, int) and not isinstance(pk, bool) and pk > 0:
+            found = MailingList.objects.filter(owner=self.request.user, pk=pk).first()
+        if found is None:
+            raise exceptions.ValidationError(
+                {"list": [_("Not found: %(ids)s.") % {"ids": pk}]}
+            )
+        return found
+
+
+# --- Lists -----------------------------------------------------------------------
+
+
+@extend_schema(tags=["lists"])
+class MailingListViewSet(CrudViewSet):
+    policy_model = MailingList
+    serializer_class = s.MailingListSerializer
+
+    @extend_schema(request=s.SubscribeSerializer, responses=s.ResultSerializer)
+    @action(detail=True, methods=["post"], policy_action="change")
+    def subscribe(self, request, pk=None):
+        """Subscribe clients of yours to the list; one who opted out stays out."""
+        mailing_list = self.get_object()
+        form = s.SubscribeSerializer(data=request.data, context={"request": request})
+        form.is_valid(raise_exception=True)
+        added = audiences.subscribe(
+            Client.objects.filter(pk__in=form.validated_data["clients"]), mailing_list
+        )
+        return done(_("Subscribed: %(count)d.") % {"count": added})
 
 
 # --- Messages --------------------------------------------------------------------
@@ -140,7 +180,7 @@ class MailingViewSet(CrudViewSet):
     filterset_fields = ["status", "is_enabled", "is_paused"]
 
     def get_queryset(self):
-        return super().get_queryset().prefetch_related("clients")
+        return super().get_queryset().prefetch_related("lists")
 
     @extend_schema(request=None, responses={201: s.RunSerializer})
     @action(detail=True, methods=["post"], policy_action="change", url_path="send-now")

@@ -1,6 +1,7 @@
 """The mailing domain, a module per idea. Field names are an interface that operators
 and tools use. Import models from here (`from mailing.models import Client`)."""
 
+from .audiences import MailingList, Subscription, SubscriptionQuerySet
 from .clients import Client
 from .events import Event, EventQuerySet, RunDayCounts, TrackedLink
 from .history import OwnedLogEntry
@@ -19,6 +20,7 @@ from .ownership import (
 )
 from .runs import Attempt, MailingRun
 from .senders import SenderIdentity, SenderIdentityQuerySet
+from .suppression import Suppression, SuppressionRemoval
 
 __all__ = [
     "Attempt",
@@ -31,6 +33,7 @@ __all__ = [
     "Mailing",
     "MailingOwnedQuerySet",
     "MailingQuerySet",
+    "MailingList",
     "MailingRun",
     "Message",
     "OwnedLogEntry",
@@ -38,6 +41,10 @@ __all__ = [
     "RunDayCounts",
     "SenderIdentity",
     "SenderIdentityQuerySet",
+    "Subscription",
+    "Suppression",
+    "SuppressionRemoval",
+    "SubscriptionQuerySet",
     "TrackedLink",
     "is_owned_model",
     "no_line_breaks",

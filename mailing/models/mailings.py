@@ -4,7 +4,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .clients import Client
+from .audiences import MailingList
 from .messages import Message
 from .ownership import OwnedQuerySet
 
@@ -53,8 +53,14 @@ class Mailing(models.Model):
         related_name="mailings",
         verbose_name=_("message"),
     )
-    clients = models.ManyToManyField(
-        Client, related_name="mailings", verbose_name=_("recipients")
+    # The audience: these lists' subscribers, or every client of the owner.
+    lists = models.ManyToManyField(
+        MailingList, blank=True, related_name="mailings", verbose_name=_("lists")
+    )
+    all_clients = models.BooleanField(
+        _("all my clients"),
+        default=False,
+        help_text=_("Send to every client of yours, whatever their lists."),
     )
     first_send_at = models.DateTimeField(_("first send at"))
     periodicity = models.CharField(

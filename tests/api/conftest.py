@@ -81,6 +81,7 @@ def world(db):
         "apis": apis,
         "ids": {
             "client": client.pk,
+            "list": mailing.lists.get().pk,
             "message": message.pk,
             "layout": layout.pk,
             "mailing": mailing.pk,

@@ -11,9 +11,13 @@ pytestmark = pytest.mark.django_db
 
 UNAUTH, OK, CREATED, GONE, DENY, NF, CONFLICT = 401, 200, 201, 204, 403, 404, 409
 
-LISTS = ["clients", "messages", "layouts", "mailings", "runs", "attempts", "events"]
+LISTS = [
+    *("clients", "lists", "messages", "layouts"),
+    *("mailings", "runs", "attempts", "events"),
+]
 OBJECTS = {  # path -> the world id it names
     "clients/{client}/": "client",
+    "lists/{list}/": "list",
     "messages/{message}/": "message",
     "layouts/{layout}/": "layout",
     "mailings/{mailing}/": "mailing",
@@ -34,6 +38,9 @@ TABLE = [
     ("post", "clients/",                       U, C,  C,  NO, NO, U, C),
     ("post", "clients/bulk/",                  U, OK, OK, NO, NO, U, OK),
     ("patch", "clients/{client}/",             U, OK, NF, NO, NO, U, OK),
+    ("post", "lists/",                         U, C,  C,  NO, NO, U, C),
+    ("patch", "lists/{list}/",                 U, OK, NF, NO, NO, U, OK),
+    ("post", "lists/{list}/subscribe/",        U, OK, NF, NO, NO, U, OK),
     ("put",  "messages/{message}/",            U, OK, NF, NO, NO, U, OK),
     ("patch", "mailings/{mailing}/",           U, OK, NF, NO, NO, U, OK),
     ("post", "mailings/{mailing}/pause/",      U, OK, NF, NO, NO, U, OK),
@@ -60,6 +67,9 @@ BODIES = {
     "clients/": {"email": "new-{role}@example.org", "full_name": "New"},
     "clients/bulk/": {"clients": [{"email": "bulk-{role}@example.org"}]},
     "clients/{client}/": {"comment": "changed by {role}"},
+    "lists/": {"name": "List of {role}"},
+    "lists/{list}/": {"description": "changed by {role}"},
+    "lists/{list}/subscribe/": {"clients": []},
     "messages/{message}/": {"subject": "By {role}", "body": "Text"},
     "mailings/{mailing}/": {"name": "Renamed by {role}"},
 }
@@ -151,15 +161,22 @@ def test_a_foreign_id_in_a_payload_is_not_found(world):
         {
             "name": "Steal",
             "message": own_message,
-            "clients": [ids["client"]],
+            "lists": [ids["list"]],
             "first_send_at": "2030-01-01T10:00:00Z",
         },
         format="json",
     )
     assert answer.status_code == 400
-    assert answer.json()["fields"]["clients"] == [f"Not found: {ids['client']}."] or (
-        str(ids["client"]) in answer.json()["fields"]["clients"][0]
+    assert str(ids["list"]) in answer.json()["fields"]["lists"][0]
+    # Subscribing A's client to B's own list: A's client is not found for B.
+    own_list = b.post("/api/v1/lists/", {"name": "B's"}, format="json").json()["id"]
+    answer = b.post(
+        f"/api/v1/lists/{own_list}/subscribe/",
+        {"clients": [ids["client"]]},
+        format="json",
     )
+    assert answer.status_code == 400
+    assert str(ids["client"]) in answer.json()["fields"]["clients"][0]
 
 
 def test_a_read_only_token_reads_only(world):

@@ -44,12 +44,16 @@ def test_a_campaign_through_the_api_alone():
     api = bearer(raw)
     emails = [f"Reader{n}@Example.org" for n in range(RECIPIENTS)]
 
+    readers = api.post("/api/v1/lists/", {"name": "Readers"}, format="json")
+    assert readers.status_code == 201, readers.content
+    list_id = readers.json()["id"]
     upsert = api.post(
         "/api/v1/clients/bulk/",
         {
+            "list": list_id,
             "clients": [
                 {"email": e, "full_name": f"Reader {n}"} for n, e in enumerate(emails)
-            ]
+            ],
         },
         format="json",
     )
@@ -60,7 +64,8 @@ def test_a_campaign_through_the_api_alone():
         0,
         [],
     )
-    client_ids = [report["ids"][str(n)] for n in range(RECIPIENTS)]
+    client_ids = {report["ids"][str(n)] for n in range(RECIPIENTS)}
+    assert len(client_ids) == RECIPIENTS
 
     message = api.post(
         "/api/v1/messages/",
@@ -73,7 +78,7 @@ def test_a_campaign_through_the_api_alone():
         {
             "name": "API campaign",
             "message": message.json()["id"],
-            "clients": client_ids,
+            "lists": [list_id],
             "first_send_at": (timezone.now() + timezone.timedelta(days=1)).isoformat(),
         },
         format="json",

@@ -18,7 +18,8 @@ pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 FIELDS = [
     "email", "full_name", "comment", "time_zone", "subject", "body", "html_body",
-    "layout", "sender", "name", "message", "clients", "first_send_at", "periodicity",
+    "layout", "sender", "name", "message", "clients", "lists", "all_clients",
+    "description", "list", "first_send_at", "periodicity",
     "end_at", "window_start", "window_end", "is_digest", "owner", "id",
 ]  # fmt: skip
 json_values = st.recursive(

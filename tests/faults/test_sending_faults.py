@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from mailing import services
 from mailing.models import Attempt, Client, Mailing, MailingRun
-from tests.factories import make_message, make_user
+from tests.factories import make_message, make_user, set_recipients
 from tests.mailing.smtp_servers import controller_for, free_port, smtp_settings
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
@@ -81,7 +81,7 @@ def big_run(recipients: int) -> MailingRun:
         owner=owner, name="faults", message=make_message(owner),
         first_send_at=timezone.now(),
     )  # fmt: skip
-    mailing.clients.set(clients)
+    set_recipients(mailing, clients)
     return services.open_run(mailing, MailingRun.Kind.MANUAL, timezone.now())
 
 

@@ -41,6 +41,7 @@ def world(db):
             "message": message,
             "mailing": mailing,
             "attempt": attempt,
+            "list": mailing.lists.get(),
         },
         # Text that appears on a page only when A's object is shown.
         "markers": {
@@ -48,5 +49,6 @@ def world(db):
             "message": "Subject of A",
             "mailing": "Mailing of A",
             "attempt": "alice-client@example.org",
+            "list": "Mailing of A — получатели",
         },
     }

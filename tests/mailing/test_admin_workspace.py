@@ -12,7 +12,14 @@ from openpyxl import load_workbook
 from wagtail.models import ModelLogEntry
 
 from mailing.models import Attempt, Client, Mailing, MailingRun, Message, OwnedLogEntry
-from tests.factories import make_client, make_mailing, make_message, make_user
+from tests.factories import (
+    make_client,
+    make_list,
+    make_mailing,
+    make_message,
+    make_user,
+    recipients_of,
+)
 
 HOME = "/admin/"
 
@@ -25,11 +32,11 @@ def refused(response):
     )
 
 
-def mailing_post(message, clients, **extra):
+def mailing_post(message, lists, **extra):
     data = {
         "name": "New mailing",
         "message": message.pk,
-        "clients": [c.pk for c in clients],
+        "lists": [x.pk for x in lists],
         "first_send_at": "2031-01-01 10:00",
         "periodicity": "daily",
         "end_at": "",
@@ -68,26 +75,27 @@ def test_foreign_posts_are_refused_and_change_nothing(client, world):
 
 
 @pytest.mark.smoke
-def test_mailing_form_refuses_foreign_client_and_message_ids(client, world):
+def test_mailing_form_refuses_foreign_list_and_message_ids(client, world):
     b = world["users"]["user_b"]
-    own_message, own_client = make_message(b), make_client(b)
+    own_message, own_list = make_message(b), make_list(b, clients=[make_client(b)])
     client.force_login(b)
     add = reverse("mailing_mailing:add")
 
-    foreign_client = client.post(
-        add, mailing_post(own_message, [own_client, world["objects"]["client"]])
+    foreign_list = client.post(
+        add, mailing_post(own_message, [own_list, world["objects"]["list"]])
     )
     foreign_message = client.post(
-        add, mailing_post(world["objects"]["message"], [own_client])
+        add, mailing_post(world["objects"]["message"], [own_list])
     )
 
-    for response in (foreign_client, foreign_message):
+    for response in (foreign_list, foreign_message):
         assert response.status_code == 200
         assert response.context["form"].errors
     assert not Mailing.objects.filter(owner=b).exists()
     # The form never offers A's rows either.
     page = client.get(add).content.decode()
     assert "alice-client@example.org" not in page and "Subject of A" not in page
+    assert world["markers"]["list"] not in page
 
 
 def test_owner_comes_from_the_request_not_the_form(client, world):
@@ -110,11 +118,12 @@ def test_create_mailing_sets_owner_and_schedule(client, world):
     message, recipient = make_message(b), make_client(b)
     client.force_login(b)
     response = client.post(
-        reverse("mailing_mailing:add"), mailing_post(message, [recipient])
+        reverse("mailing_mailing:add"),
+        mailing_post(message, [make_list(b, clients=[recipient])]),
     )
     assert response.status_code == 302, response.context["form"].errors
     mailing = Mailing.objects.get(owner=b)
-    assert list(mailing.clients.all()) == [recipient]
+    assert list(recipients_of(mailing)) == [recipient]
     assert mailing.next_send_at == mailing.first_send_at
 
 

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from mailing import services
 from mailing.models import Attempt, Client, Mailing, MailingRun
-from tests.factories import make_message, make_user
+from tests.factories import make_message, make_user, set_recipients
 
 from .smtp_servers import smtp_server
 
@@ -65,7 +65,7 @@ def big_run() -> MailingRun:
         message=make_message(owner),
         first_send_at=timezone.now(),
     )
-    mailing.clients.set(clients)
+    set_recipients(mailing, clients)
     return services.open_run(mailing, MailingRun.Kind.MANUAL, timezone.now())
 
 

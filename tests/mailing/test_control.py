@@ -16,7 +16,7 @@ from mailing.events import suppress
 from mailing.models import Attempt, Mailing, MailingRun
 from mailing.outbox import claim_batch, drop_unsendable
 from mailing.unsubscribe import unsubscribe_client
-from tests.factories import make_client, make_mailing, make_user
+from tests.factories import make_client, make_mailing, make_user, remove_recipients
 
 pytestmark = pytest.mark.django_db
 
@@ -139,7 +139,7 @@ def test_the_claim_rechecks_state_written_behind_its_back(change):
     elif change == "suppress":
         suppress(target.client_id, "hard bounce")
     elif change == "remove":
-        mailing.clients.remove(target.client_id)
+        remove_recipients(mailing, target.client_id)
     elif change == "disable":
         Mailing.objects.filter(pk=mailing.pk).update(is_enabled=False)
     elif change == "block":

@@ -18,7 +18,7 @@ import pytest
 from mailing import control, moderation
 from mailing.models import Attempt, Client, MailingRun
 from mailing.unsubscribe import unsubscribe_client
-from tests.factories import make_user
+from tests.factories import make_user, remove_recipients
 
 from .consumer_runner import BATCH_SIZE, CONCURRENCY
 from .smtp_servers import smtp_server
@@ -218,7 +218,7 @@ def test_recipients_removed_mid_run_are_not_mailed(throttled):
     mark = []
 
     def remove():
-        run.mailing.clients.remove(*removed)
+        remove_recipients(run.mailing, *removed)
         mark.append(sink.count())
 
     _acted(run, sink, "removal", remove)

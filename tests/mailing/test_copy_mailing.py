@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from mailing.models import Mailing
-from tests.factories import make_client, make_mailing, make_user
+from tests.factories import make_client, make_mailing, make_user, recipients_of
 
 pytestmark = pytest.mark.django_db
 
@@ -44,8 +44,8 @@ def test_copy_opens_the_filled_form_and_stores_nothing(client, original):
     assert form.initial["name"].endswith(" Weekly news")
     assert form.initial["message"] == original.message_id
     assert form.initial["periodicity"] == "weekly"
-    assert sorted(form.initial["clients"]) == sorted(
-        original.clients.values_list("pk", flat=True)
+    assert sorted(form.initial["lists"]) == sorted(
+        original.lists.values_list("pk", flat=True)
     )
     assert Mailing.objects.count() == 1
 
@@ -56,7 +56,7 @@ def test_saving_the_copy_creates_a_new_mailing(client, original):
     data = {
         "name": form.initial["name"],
         "message": original.message_id,
-        "clients": [str(pk) for pk in form.initial["clients"]],
+        "lists": [str(pk) for pk in form.initial["lists"]],
         "first_send_at": form["first_send_at"].value(),
         "periodicity": "weekly",
         "window_start": "09:00",
@@ -68,12 +68,13 @@ def test_saving_the_copy_creates_a_new_mailing(client, original):
     copy = Mailing.objects.exclude(pk=original.pk).get()
     assert copy.owner == original.owner and copy.message == original.message
     assert copy.status == Mailing.Status.CREATED and copy.is_enabled
-    assert set(copy.clients.all()) == set(original.clients.all())
+    assert set(copy.lists.all()) == set(original.lists.all())
+    assert set(recipients_of(copy)) == set(recipients_of(original))
     assert copy.first_send_at == original.first_send_at
     assert copy.next_send_at == copy.first_send_at  # the model scheduled it
     assert not copy.runs.exists()
     original.refresh_from_db()
-    assert original.name == "Weekly news" and original.clients.count() == 3
+    assert original.name == "Weekly news" and recipients_of(original).count() == 3
 
 
 def test_a_past_first_send_is_left_to_choose_again(client, original):

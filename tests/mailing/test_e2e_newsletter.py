@@ -9,7 +9,13 @@ from django.core import mail
 from django.db import connections
 from wagtail.users.models import UserProfile
 
-from tests.factories import make_blog_index, make_client, make_post, make_user
+from tests.factories import (
+    make_blog_index,
+    make_client,
+    make_list,
+    make_post,
+    make_user,
+)
 
 from .test_e2e_workspace import sign_in
 
@@ -41,7 +47,8 @@ def test_an_editor_sends_a_post_from_its_action_menu(
         profile = UserProfile.get_for_user(editor)
         profile.preferred_language = language
         profile.save()
-        make_client(editor, email=f"reader-{language}@example.org")
+        reader = make_client(editor, email=f"reader-{language}@example.org")
+        make_list(editor, clients=[reader], name=f"Readers {language}")
         label, button = WORDS[language]
         page.context.clear_cookies()
         sign_in(page, live_server.url, editor.email)
@@ -52,7 +59,7 @@ def test_an_editor_sends_a_post_from_its_action_menu(
         page.wait_for_url(f"**/mailing/newsletter/{post.pk}/")
         header = page.locator("header [data-w-breadcrumbs-target], header").first
         assert header.inner_text().strip().endswith(label), header.inner_text()
-        page.check(f"text=reader-{language}@example.org")
+        page.check(f"text=Readers {language}")
         page.screenshot(path=SCREENSHOTS / f"{language}-form.png", full_page=True)
         page.get_by_role("button", name=button, exact=True).click()
         page.wait_for_url(f"**/admin/pages/{post.pk}/edit/")

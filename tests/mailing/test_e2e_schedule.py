@@ -15,7 +15,7 @@ from wagtail.users.models import UserProfile
 
 from mailing import services
 from mailing.models import Mailing, MailingRun
-from tests.factories import make_client, make_message, make_user
+from tests.factories import make_client, make_message, make_user, set_recipients
 from tests.mailing.test_e2e_workspace import sign_in
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -59,7 +59,7 @@ def walk_the_screens(page, base: str, owner, language: str) -> None:
     page.goto(base + reverse("mailing_mailing:add"))
     page.fill("input[name=name]", name)
     page.select_option("select[name=message]", label="Weekly digest")
-    page.check("input[name=clients] >> nth=0")
+    page.check("input[name=all_clients]")
     page.fill("input[name=first_send_at]", "2031-01-06 09:00")
     page.fill("input[name=window_start]", opens.strftime("%H:00"))
     page.fill("input[name=window_end]", (opens + timedelta(hours=2)).strftime("%H:00"))
@@ -72,7 +72,7 @@ def walk_the_screens(page, base: str, owner, language: str) -> None:
 
     mailing = Mailing.objects.get(owner=owner, name=name)
     assert mailing.window_start.hour == opens.hour
-    mailing.clients.set(owner.clients.all())
+    set_recipients(mailing, owner.clients.all())
     services.open_run(mailing, MailingRun.Kind.MANUAL, timezone.now())
     page.goto(base + reverse("mailing_mailing:inspect", args=[mailing.pk]))
     text = page.inner_text("main")

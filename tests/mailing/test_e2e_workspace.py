@@ -45,7 +45,7 @@ def test_user_builds_mailing_manager_sees_but_cannot_edit(live_server, browser):
     page.goto(base + reverse("mailing_mailing:add"))
     page.fill("input[name=name]", "Browser mailing")
     page.select_option("select[name=message]", label="Hello {{ full_name }}")
-    page.check("input[name=clients]")
+    page.check("input[name=all_clients]")
     page.fill("input[name=first_send_at]", "2031-01-01 10:00")
     page.click("button.action-save")
     page.wait_for_url(re.compile(r".*/mailing/mailings/$"))

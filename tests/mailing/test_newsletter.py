@@ -10,7 +10,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from mailing.models import Mailing
-from tests.factories import make_blog_index, make_client, make_post, make_user
+from tests.factories import (
+    make_blog_index,
+    make_client,
+    make_list,
+    make_post,
+    make_user,
+)
 
 from .email_parts import html_part, links
 
@@ -42,19 +48,20 @@ def test_an_editor_sends_a_post_to_their_own_recipients_now(
     editor.track_engagement = False
     editor.save(update_fields=["track_engagement"])
     mine = make_client(editor, email="reader@example.org")
+    readers = make_list(editor, clients=[mine])
     client.force_login(editor)
 
     edit_page = client.get(reverse("wagtailadmin_pages:edit", args=[post.pk]))
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            form_url(post), {"subject": "Big news!", "clients": [mine.pk]}
+            form_url(post), {"subject": "Big news!", "lists": [readers.pk]}
         )
 
     mailing = Mailing.objects.get(owner=editor)
     sent = mail.outbox[-1]
     assert form_url(post) in edit_page.content.decode()  # the action menu item
     assert response.status_code == 302
-    assert list(mailing.clients.all()) == [mine]
+    assert list(mailing.lists.all()) == [readers]
     assert mailing.runs.count() == 1
     assert sent.to == [f"{mine.full_name} <reader@example.org>"]
     assert sent.subject == "Big news!"
@@ -67,7 +74,7 @@ def test_an_editor_sends_a_post_to_their_own_recipients_now(
 
 def test_a_later_time_schedules_instead_of_sending(client, post):
     editor = make_user("editor", language="en")
-    mine = make_client(editor)
+    make_client(editor)
     client.force_login(editor)
     later = timezone.localtime() + timedelta(days=2)
 
@@ -75,7 +82,7 @@ def test_a_later_time_schedules_instead_of_sending(client, post):
         form_url(post),
         {
             "subject": "Later",
-            "clients": [mine.pk],
+            "all_clients": "on",
             "send_at": later.strftime("%Y-%m-%d %H:%M"),
         },
     )
@@ -85,12 +92,12 @@ def test_a_later_time_schedules_instead_of_sending(client, post):
     assert abs(mailing.next_send_at - later) < timedelta(minutes=1)
 
 
-def test_another_owners_recipients_cannot_be_chosen(client, post):
+def test_another_owners_lists_cannot_be_chosen(client, post):
     editor, other = make_user("editor"), make_user()
-    theirs = make_client(other)
+    theirs = make_list(other, clients=[make_client(other)])
     client.force_login(editor)
 
-    response = client.post(form_url(post), {"subject": "x", "clients": [theirs.pk]})
+    response = client.post(form_url(post), {"subject": "x", "lists": [theirs.pk]})
 
     assert response.status_code == 200  # the form again, with the error
     assert not Mailing.objects.exists() and mail.outbox == []
@@ -99,11 +106,11 @@ def test_another_owners_recipients_cannot_be_chosen(client, post):
 @pytest.mark.parametrize("role", ["mailing_user", "manager"])
 def test_other_roles_are_refused(client, post, role):
     user = make_user(role)
-    recipient = make_client(user)
+    make_client(user)
     client.force_login(user)
 
     shown = client.get(form_url(post))
-    sent = client.post(form_url(post), {"subject": "x", "clients": [recipient.pk]})
+    sent = client.post(form_url(post), {"subject": "x", "all_clients": "on"})
 
     for response in (shown, sent):
         assert response.status_code == 302

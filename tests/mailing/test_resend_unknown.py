@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from mailing import resend, services
 from mailing.models import Attempt, MailingRun
-from tests.factories import make_client, make_mailing, make_user
+from tests.factories import make_client, make_mailing, make_user, recipients_of
 
 pytestmark = pytest.mark.django_db
 
@@ -72,7 +72,7 @@ def test_confirm_warns_and_resends_only_them_once(
 
 
 def test_a_recipient_since_unsubscribed_is_not_resent(crashed):
-    first = crashed.clients.get(email="c0@example.org")
+    first = recipients_of(crashed).get(email="c0@example.org")
     first.unsubscribed_at = timezone.now()
     first.save()
     run = resend.resend_unknown(crashed, crashed.owner)

@@ -9,7 +9,13 @@ from django.urls import reverse
 from wagtail.users.models import UserProfile
 
 from mailing.models import Client, Mailing
-from tests.factories import make_client, make_mailing, make_message, make_user
+from tests.factories import (
+    make_client,
+    make_list,
+    make_mailing,
+    make_message,
+    make_user,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +45,7 @@ def mailing_data(owner, **extra) -> dict:
     data = {
         "name": "Weekly news",
         "message": make_message(owner).pk,
-        "clients": [make_client(owner).pk],
+        "lists": [make_list(owner, clients=[make_client(owner)]).pk],
         "first_send_at": "2031-01-06 10:00",
         "periodicity": "weekly",
         "end_at": "",

@@ -15,7 +15,7 @@ from django.db.migrations.executor import MigrationExecutor
 
 from mailing import services
 from mailing.models import Mailing, MailingRun
-from tests.factories import make_client, make_message, make_user
+from tests.factories import make_client, make_message, make_user, set_recipients
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +44,7 @@ def created(periodicity=Periodicity.ONCE, first=None, recipients=2, **fields):
         periodicity=periodicity,
         **fields,
     )
-    mailing.clients.set([make_client(owner) for _ in range(recipients)])
+    set_recipients(mailing, [make_client(owner) for _ in range(recipients)])
     return mailing
 
 
@@ -101,7 +101,7 @@ def test_rows_written_around_save_are_still_due_at_their_first_send():
     )
     client = make_client(owner)
     for pk in (old_style.pk, bulk.pk):
-        Mailing.objects.get(pk=pk).clients.set([client])
+        set_recipients(Mailing.objects.get(pk=pk), [client])
     assert Mailing.objects.filter(next_send_at__isnull=True).count() == 2
 
     first = scheduler_pass(at(2026, 6, 1, 9, 0, 10))

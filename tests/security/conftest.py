@@ -29,10 +29,13 @@ from mailing.models import (
     Client,
     EmailLayout,
     Mailing,
+    MailingList,
     MailingRun,
     Message,
     SenderIdentity,
+    Suppression,
 )
+from mailing.suppression import suppress_address
 from mailing.unsubscribe import make_token
 from tests.factories import (
     make_blog_index,
@@ -95,12 +98,15 @@ def owned_objects(owner: User, tag: str) -> dict:
         from_email=f"{tag.lower()}-sender@example.org",
         postal_address=f"{tag} street 1",
     )
+    suppress_address(owner.pk, f"{tag.lower()}-gone@example.org", "manual", tag)
     return {
+        Suppression: Suppression.objects.get(owner=owner),
         EmailLayout: layout,
         SenderIdentity: sender,
         Client: client,
         Message: message,
         Mailing: mailing,
+        MailingList: mailing.lists.get(),
         MailingRun: run,
         Attempt: attempt,
     }

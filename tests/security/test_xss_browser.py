@@ -47,6 +47,7 @@ NOT_RENDERED = (
     "wagtailforms:*", "wagtailembeds:*", "wagtailadmin_sprite", "wagtailusers_*",
     "wagtailadmin_javascript_catalog", "anymail:*", "healthz", "*logout*",
     "set_language", "wagtailadmin_error_test", "wagtailadmin_reports:*",
+    "mailing_client:export_data",  # a JSON download (attachment), not a page
 )  # fmt: skip
 ROLES = ("user_a", "manager", "editor")
 PROBE = "{{ settings.SECRET_KEY }}"

@@ -1,0 +1,179 @@
+"""Audiences at scale (issue 12): `make bench`.
+
+    DATABASE_URL=postgres://... python benchmarks/audience.py [--scale 1000000]
+
+On the database of DATABASE_URL (PostgreSQL; migrated here), one new owner gets
+--scale clients in one list (written with INSERT ... SELECT generate_series, not
+the import: the chunked import is issue 12's stage 3) and a mailing to that list.
+Prints: the time to open a run over the list (outbox rows made, and how many
+INSERT statements that took: goal one per chunk, not one per client); the mailing
+form's and the lists page's server time at --scale against a 1,000-client owner
+(goal: ratio under 2); the audience's count (goal: under 1 s). AUDIENCE_SCALE sets
+--scale's default (100000 is a quick try).
+"""
+
+import argparse
+import os
+import sys
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "site_config.settings.test")
+SMALL = 1000
+
+
+def owner_with_clients(count: int):
+    """A new owner, `count` clients subscribed to one list, a mailing to it."""
+    from django.db import connection
+
+    from mailing.models import Client, MailingList, Subscription
+    from tests.factories import make_mailing, make_user
+
+    owner = make_user(email=f"bench-{uuid.uuid4().hex}@example.com")
+    news = MailingList.objects.create(owner=owner, name="Everyone")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""INSERT INTO {Client._meta.db_table}
+                (owner_id, email, full_name, comment, time_zone, created_at,
+                 suppressed_reason)
+            SELECT %s, 'r' || n || '@example.org', 'Reader ' || n, '', '', now(), ''
+            FROM generate_series(1, %s) n""",  # nosec B608 - table from the model
+            [owner.pk, count],
+        )
+        cursor.execute(
+            f"""INSERT INTO {Subscription._meta.db_table}
+                (client_id, mailing_list_id, status, changed_at)
+            SELECT id, %s, 'subscribed', now() FROM {Client._meta.db_table}
+            WHERE owner_id = %s""",  # nosec B608 - tables from the models
+            [news.pk, owner.pk],
+        )
+        cursor.execute("ANALYZE")
+    mailing = make_mailing(owner)
+    mailing.lists.set([news])
+    return owner, mailing
+
+
+def timed(function, repeat: int = 3) -> float:
+    """The best of `repeat` runs, in seconds."""
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter()
+        function()
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def page_times(owner, mailing) -> tuple[float, float]:
+    from django.test import Client as Browser
+    from django.urls import reverse
+
+    browser = Browser()
+    browser.force_login(owner)
+    edit = reverse("mailing_mailing:edit", args=[mailing.pk])
+    lists = reverse("mailing_mailinglist:list")
+
+    def get(url):
+        response = browser.get(url)
+        assert response.status_code == 200, response.status_code
+
+    return timed(lambda: get(edit)), timed(lambda: get(lists))
+
+
+def open_run_over(mailing) -> tuple[float, int, int]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from mailing.models import MailingRun
+    from mailing.services import open_run
+
+    with CaptureQueriesContext(connection) as queries:
+        started = time.perf_counter()
+        run = open_run(mailing, MailingRun.Kind.MANUAL, timezone.now())
+        seconds = time.perf_counter() - started
+    inserts = sum(
+        1 for q in queries if "INSERT INTO" in q["sql"] and "attempt" in q["sql"]
+    )
+    return seconds, run.total, inserts
+
+
+def drop(owner) -> None:
+    """The owner and their rows: the big tables by SQL (the ORM's cascade would
+    load a million rows to delete them)."""
+    from django.db import connection
+
+    from mailing.models import Attempt, Client, Subscription
+
+    with connection.cursor() as cursor:
+        for table, column in (
+            (Attempt._meta.db_table, "client_id"),
+            (Subscription._meta.db_table, "client_id"),
+        ):
+            cursor.execute(
+                f"DELETE FROM {table} WHERE {column} IN "  # nosec B608 - model tables
+                f"(SELECT id FROM {Client._meta.db_table} WHERE owner_id = %s)",
+                [owner.pk],
+            )
+        cursor.execute(
+            f"DELETE FROM {Client._meta.db_table} WHERE owner_id = %s",  # nosec B608
+            [owner.pk],
+        )
+    owner.mailings.all().delete()  # their messages are protected while they exist
+    owner.delete()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    default = int(os.environ.get("AUDIENCE_SCALE", "1000000"))
+    parser.add_argument("--scale", type=int, default=default)
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        print("audience: skipped, it needs PostgreSQL (set DATABASE_URL)")
+        return
+    call_command("migrate", verbosity=0)
+    started = time.perf_counter()
+    big_owner, big = owner_with_clients(args.scale)
+    setup = time.perf_counter() - started
+    print(f"setup: {args.scale:,} clients in one list in {setup:.1f} s")
+    small_owner, small = owner_with_clients(SMALL)
+    try:
+        measure(args.scale, big, small, big_owner, small_owner)
+    finally:
+        drop(big_owner)
+        drop(small_owner)
+
+
+def measure(scale: int, big, small, big_owner, small_owner) -> None:
+    from mailing import audiences
+
+    count = timed(lambda: audiences.recipient_count(big))
+    print(f"audience count at {scale:,}: {count:.3f} s (goal < 1 s)")
+    big_form, big_lists = page_times(big_owner, big)
+    small_form, small_lists = page_times(small_owner, small)
+    print(
+        f"mailing form: {big_form * 1000:.0f} ms at {scale:,} vs "
+        f"{small_form * 1000:.0f} ms at {SMALL:,}: ratio {big_form / small_form:.2f} "
+        "(goal < 2)"
+    )
+    print(
+        f"lists page: {big_lists * 1000:.0f} ms vs {small_lists * 1000:.0f} ms: "
+        f"ratio {big_lists / small_lists:.2f} (goal < 2)"
+    )
+    seconds, rows, inserts = open_run_over(big)
+    print(
+        f"run open over {scale:,}: {seconds:.1f} s, {rows:,} outbox rows, "
+        f"{inserts} INSERT statement(s) (goal < 30 s, one per chunk)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,194 @@
+"""Lists in the admin (issue 12): the lists listing with its member counts, the
+clients listing's lists column and filters, and "add selected to list"."""
+
+import django_filters
+from django import forms
+from django.db.models import Count, Exists, OuterRef, Q
+from django.http import JsonResponse
+from django.utils.formats import number_format
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from django.views import View
+from wagtail.admin.filters import WagtailFilterSet
+from wagtail.admin.ui.tables import Column, NumberColumn
+from wagtail.snippets.bulk_actions.snippet_bulk_action import SnippetBulkAction
+
+from . import audiences
+from .admin_scoping import ScopedBulkActionMixin
+from .admin_views import OwnedIndexView, RoleGatedMixin
+from .models import Client, Mailing, MailingList, Subscription
+from .permissions import policy_for
+
+Status = Subscription.Status
+
+
+def visible_lists(request):
+    if request is None:
+        return MailingList.objects.none()
+    return MailingList.objects.for_user(request.user).order_by("name")
+
+
+class ListMembershipFilters(WagtailFilterSet):
+    """On the clients listing: members of a list, with a status (any list when
+    no list is chosen). Both apply together, in one EXISTS."""
+
+    mailing_list = django_filters.ModelChoiceFilter(
+        label=_("list"), queryset=visible_lists, method="by_membership"
+    )
+    list_status = django_filters.ChoiceFilter(
+        label=_("subscription status"),
+        choices=Status.choices,
+        method="by_membership",
+    )
+
+    def by_membership(self, queryset, name, value):
+        return queryset  # filter_queryset applies both at once
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        data = self.form.cleaned_data
+        lookup = {}
+        if data.get("mailing_list"):
+            lookup["mailing_list"] = data["mailing_list"]
+        if data.get("list_status"):
+            lookup["status"] = data["list_status"]
+        if not lookup:
+            return queryset
+        members = Subscription.objects.filter(client=OuterRef("pk"), **lookup)
+        return queryset.filter(Exists(members))
+
+
+def lists_of(client: Client) -> str:
+    """The client's lists, with the status where it is not `subscribed`."""
+    names = []
+    for subscription in client.subscriptions.all():  # prefetched by the listing
+        name = subscription.mailing_list.name
+        if subscription.status != Status.SUBSCRIBED:
+            name = f"{name} ({subscription.get_status_display()})"
+        names.append(name)
+    return ", ".join(sorted(names))
+
+
+def lists_column() -> Column:
+    return Column("lists", label=_("Lists"), accessor=lists_of)
+
+
+class MailingListIndexView(OwnedIndexView):
+    """Lists with how many members each has, by status: one grouped query."""
+
+    def get_base_queryset(self):
+        counts = {
+            f"{status}_count": Count(
+                "subscriptions", filter=Q(subscriptions__status=status)
+            )
+            for status in Status.values
+        }
+        return super().get_base_queryset().annotate(**counts)
+
+
+def count_columns() -> list[Column]:
+    return [
+        NumberColumn(f"{status}_count", label=label, sort_key=f"{status}_count")
+        for status, label in Status.choices
+    ]
+
+
+class ListChoiceForm(forms.Form):
+    mailing_list = forms.ModelChoiceField(
+        label=_("List"), queryset=MailingList.objects.none()
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only the viewer's own lists: a manager sees others' but adds to none.
+        self.fields["mailing_list"].queryset = MailingList.objects.filter(
+            owner=user
+        ).order_by("name")
+
+
+class AddToListBulkAction(ScopedBulkActionMixin, SnippetBulkAction):
+    """Subscribe the selected clients to one of the owner's lists. Clients
+    already on it keep their status: an unsubscribe is not undone."""
+
+    display_name = _("Add to list")
+    action_type = "add_to_list"
+    aria_label = _("Add the selected clients to a list")
+    template_name = "mailing/admin/confirm_bulk_add_to_list.html"
+    action_priority = 20
+    form_class = ListChoiceForm
+    models = [Client]
+    visible_actions = ("view",)
+
+    def check_perm(self, client):
+        user = self.request.user
+        return client.owner_id == user.pk and (
+            self.permission_policy.user_has_permission_for_instance(
+                user, "change", client
+            )
+        )
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def get_execution_context(self):
+        return {"mailing_list": self.cleaned_form.cleaned_data["mailing_list"]}
+
+    @classmethod
+    def execute_action(cls, objects, mailing_list=None, **kwargs):
+        clients = Client.objects.filter(pk__in=[client.pk for client in objects])
+        return audiences.subscribe(clients, mailing_list), 0
+
+    def get_success_message(self, num_parent_objects, num_child_objects):
+        return ngettext(
+            "%(count)d client added to “%(list)s”.",
+            "%(count)d clients added to “%(list)s”.",
+            num_parent_objects,
+        ) % {
+            "count": num_parent_objects,
+            "list": self.cleaned_form.cleaned_data["mailing_list"].name,
+        }
+
+
+# --- The mailing form's live count ---------------------------------------------------
+
+
+def may_count(user) -> bool:
+    return policy_for(Mailing).user_has_permission(user, "view")
+
+
+class AudienceCountView(RoleGatedMixin, View):
+    """How many a mailing with these lists (or all clients) would reach now: the
+    number the mailing form shows as its audience changes. Lists of the owner only
+    (the mailing's, when `mailing` names one the viewer may see; else the viewer);
+    other ids count as nothing."""
+
+    allowed = staticmethod(may_count)
+
+    def get(self, request):
+        owner_id = self._owner_id(request)
+        list_ids = MailingList.objects.filter(
+            owner_id=owner_id, pk__in=_ids(request.GET.getlist("lists"))
+        ).values("pk")
+        everyone = request.GET.get("all_clients") in ("on", "true", "1")
+        clients = audiences.deliverable(
+            audiences.audience_of(owner_id, list_ids, everyone)
+        )
+        count = clients.count()
+        text = ngettext(
+            "Audience: %(count)s recipient now.",
+            "Audience: %(count)s recipients now.",
+            count,
+        ) % {"count": number_format(count, force_grouping=True)}
+        return JsonResponse({"count": count, "text": text})
+
+    def _owner_id(self, request) -> int:
+        pk = request.GET.get("mailing", "")
+        if pk.isdigit():
+            mailing = Mailing.objects.for_user(request.user).filter(pk=pk).first()
+            if mailing is not None:
+                return mailing.owner_id
+        return request.user.pk
+
+
+def _ids(values) -> list[int]:
+    return [int(value) for value in values if value.isdigit()]

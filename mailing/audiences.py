@@ -1,0 +1,134 @@
+"""Who a mailing reaches, resolved in the database (issue 12).
+
+A mailing's audience is the clients subscribed to any of its lists, or every client
+of its owner ("all my clients"). Its recipients are the audience minus unsubscribed
+and suppressed clients. Nobody passes through Python or a form: a run's outbox is
+one INSERT ... SELECT, and forms show counts, never the people.
+"""
+
+from collections.abc import Iterable
+
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from .models import Attempt, Client, Mailing, MailingList, MailingRun, Subscription
+
+SUBSCRIBED = Subscription.Status.SUBSCRIBED
+
+
+def own_list_name(mailing_name: str) -> str:
+    """The name of a list made for one mailing's recipients (as the data migration
+    names them)."""
+    limit = MailingList._meta.get_field("name").max_length
+    return f"{mailing_name} — получатели"[:limit]
+
+
+def audience(mailing: Mailing) -> QuerySet:
+    """The mailing's audience: clients of its owner subscribed to one of its lists,
+    or all of them; unsubscribed and suppressed included."""
+    targets = Mailing.lists.through.objects.filter(mailing_id=mailing.pk)
+    return audience_of(
+        mailing.owner_id, targets.values("mailinglist_id"), mailing.all_clients
+    )
+
+
+def audience_of(owner_id: int, list_ids, all_clients: bool = False) -> QuerySet:
+    """Clients of the owner subscribed to one of `list_ids` (ids or a subquery),
+    or all of them."""
+    clients = Client.objects.filter(owner_id=owner_id)
+    if all_clients:
+        return clients
+    subscribed = Subscription.objects.filter(
+        client=OuterRef("pk"), status=SUBSCRIBED, mailing_list_id__in=list_ids
+    )
+    return clients.filter(Exists(subscribed))
+
+
+def deliverable(clients: QuerySet) -> QuerySet:
+    return clients.filter(unsubscribed_at__isnull=True, suppressed_reason="")
+
+
+def recipients(mailing: Mailing) -> QuerySet:
+    """Whom a run opened now would send to."""
+    return deliverable(audience(mailing))
+
+
+def recipient_count(mailing: Mailing) -> int:
+    return recipients(mailing).count()
+
+
+def create_attempts(run: MailingRun, only_clients: list[int] | None = None) -> int:
+    """One pending Attempt per recipient of the run's mailing, in one INSERT ...
+    SELECT over the audience query; returns how many."""
+    chosen = recipients(run.mailing)
+    if only_clients is not None:
+        chosen = chosen.filter(pk__in=only_clients)
+    select, params = chosen.order_by().values("id").query.sql_with_params()
+    sql = f"""
+        INSERT INTO {Attempt._meta.db_table}
+            (run_id, mailing_id, client_id, status, server_response,
+             esp_message_id, tries)
+        SELECT %s, %s, r.id, %s, '', '', 0 FROM ({select}) r
+    """  # nosec B608 - the ORM's own SQL and table name, values are parameters
+    head = [run.pk, run.mailing_id, Attempt.Status.PENDING]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*head, *params])
+        return cursor.rowcount
+
+
+def subscribe(clients: QuerySet, mailing_list: MailingList) -> int:
+    """Subscribe these clients (of the list's owner) to the list in one statement;
+    a client already on it keeps its status (an opt-out is never undone here).
+    Returns how many were added."""
+    chosen = clients.filter(owner_id=mailing_list.owner_id).exclude(
+        subscriptions__mailing_list=mailing_list
+    )
+    try:
+        select, params = chosen.order_by().values("id").query.sql_with_params()
+    except EmptyResultSet:  # e.g. no ids at all: nothing to subscribe
+        return 0
+    sql = f"""
+        INSERT INTO {Subscription._meta.db_table}
+            (client_id, mailing_list_id, status, changed_at)
+        SELECT r.id, %s, %s, %s FROM ({select}) r WHERE true
+        ON CONFLICT DO NOTHING
+    """  # nosec B608 - the ORM's own SQL and table name, values are parameters
+    head = [mailing_list.pk, SUBSCRIBED, timezone.now()]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*head, *params])
+        return cursor.rowcount
+
+
+def member_counts(lists: Iterable[MailingList] | QuerySet) -> dict[int, dict]:
+    """Per list id: how many subscribed, unconfirmed and unsubscribed members."""
+    ids = [item.pk for item in lists]
+    rows = (
+        Subscription.objects.filter(mailing_list_id__in=ids)
+        .values("mailing_list_id")
+        .annotate(
+            **{
+                status: Count("pk", filter=Q(status=status))
+                for status in Subscription.Status.values
+            }
+        )
+    )
+    empty = dict.fromkeys(Subscription.Status.values, 0)
+    counts = {pk: dict(empty) for pk in ids}
+    for row in rows:
+        counts[row.pop("mailing_list_id")] = row
+    return counts
+
+
+def target_own_list(mailing: Mailing, clients: Iterable[Client]) -> MailingList:
+    """A list of its own for these clients, targeted by the mailing (the newsletter
+    of a post, tests, the migration's shape)."""
+    mailing_list = MailingList.objects.create(
+        owner_id=mailing.owner_id, name=own_list_name(mailing.name)
+    )
+    Subscription.objects.bulk_create(
+        Subscription(client=client, mailing_list=mailing_list) for client in clients
+    )
+    mailing.lists.add(mailing_list)
+    return mailing_list

@@ -1,0 +1,72 @@
+"""A person's rights over what an owner holds about them (issue 12): everything
+about one client as JSON, and erasure that keeps only the hashed suppression entry,
+so an erased person is never mailed again, even if re-imported."""
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.utils import timezone
+
+from . import suppression
+from .models import Attempt, Client, Event, Subscription
+from .suppression import Reason
+
+CLIENT_FIELDS = (
+    "email",
+    "full_name",
+    "comment",
+    "time_zone",
+    "created_at",
+    "unsubscribed_at",
+    "suppressed_reason",
+)
+JSONEncoder = DjangoJSONEncoder
+
+
+def client_record(client: Client) -> dict:
+    """What the owner holds about the client: fields, lists, emails, events."""
+    subscriptions = Subscription.objects.filter(client=client).select_related(
+        "mailing_list"
+    )
+    attempts = Attempt.objects.filter(client=client).select_related("mailing")
+    events = Event.objects.filter(attempt__client=client).order_by("at")
+    digest = suppression.address_hash(client.email)
+    entries = client.owner.suppressions.filter(address_hash=digest)
+    return {
+        "exported_at": timezone.now(),
+        "client": {name: getattr(client, name) for name in CLIENT_FIELDS},
+        "lists": [
+            {
+                "list": item.mailing_list.name,
+                "status": item.status,
+                "changed_at": item.changed_at,
+            }
+            for item in subscriptions.order_by("mailing_list__name")
+        ],
+        "emails": [
+            {
+                "mailing": attempt.mailing.name,
+                "status": attempt.status,
+                "attempted_at": attempt.attempted_at,
+                "server_response": attempt.server_response,
+            }
+            for attempt in attempts.order_by("pk")
+        ],
+        "events": [{"kind": event.kind, "at": event.at} for event in events.iterator()],
+        "suppression": [
+            {"reason": entry.reason, "since": entry.created_at} for entry in entries
+        ],
+    }
+
+
+@transaction.atomic
+def erase_client(client: Client) -> None:
+    """Delete the client and everything about them; a suppression entry (the
+    address's hash, nothing else) stays so that they are never mailed again."""
+    if client.unsubscribed_at:
+        reason = Reason.UNSUBSCRIBE
+    elif client.suppressed_reason:
+        reason = Reason.HARD_BOUNCE
+    else:
+        reason = Reason.MANUAL
+    suppression.suppress_address(client.owner_id, client.email, reason)
+    client.delete()

@@ -1,0 +1,92 @@
+"""Lists of clients and each client's subscription to them (issue 12).
+
+A mailing targets lists (or all of its owner's clients); who receives a run is
+resolved from these rows when the run opens (mailing.audiences).
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from .ownership import OwnedQuerySet, no_line_breaks
+
+
+class MailingList(models.Model):
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="mailing_lists",
+        verbose_name=_("owner"),
+    )
+    name = models.CharField(_("name"), max_length=255, validators=[no_line_breaks])
+    description = models.TextField(_("description"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = OwnedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("list")
+        verbose_name_plural = _("lists")
+        ordering = ["name"]
+        indexes = [models.Index(fields=["owner", "name"])]
+
+    def __str__(self):
+        return self.name
+
+
+class SubscriptionQuerySet(OwnedQuerySet):
+    owner_lookup = "mailing_list__owner"
+
+
+class Subscription(models.Model):
+    # Rows by the million (imports): out of Wagtail's reference index, which would
+    # cost queries per row on each save and delete (see runs.SendingRecord).
+    wagtail_reference_index_ignore = True
+
+    class Status(models.TextChoices):
+        SUBSCRIBED = "subscribed", pgettext_lazy("subscription", "Subscribed")
+        UNCONFIRMED = "unconfirmed", pgettext_lazy("subscription", "Unconfirmed")
+        UNSUBSCRIBED = "unsubscribed", pgettext_lazy("subscription", "Unsubscribed")
+
+    client = models.ForeignKey(
+        "mailing.Client",
+        on_delete=models.CASCADE,
+        related_name="subscriptions",
+        verbose_name=_("client"),
+    )
+    mailing_list = models.ForeignKey(
+        MailingList,
+        on_delete=models.CASCADE,
+        related_name="subscriptions",
+        verbose_name=_("list"),
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=Status.choices,
+        default=Status.SUBSCRIBED,
+    )
+    changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
+
+    objects = SubscriptionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("subscription")
+        verbose_name_plural = _("subscriptions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "mailing_list"], name="mailing_subscription_once"
+            ),
+        ]
+        # Counting and resolving a list's members reads only this index.
+        indexes = [
+            models.Index(
+                fields=["mailing_list", "status", "client"],
+                name="mailing_subscription_members",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.client} – {self.mailing_list}"

@@ -1,0 +1,42 @@
+// The mailing form: the audience's live count as lists and "all my clients" change.
+(function () {
+  "use strict";
+
+  function setUp() {
+    var everyone = document.querySelector("input[name=all_clients][data-audience-count]");
+    if (!everyone || everyone.dataset.countReady) return;
+    everyone.dataset.countReady = "1";
+    var form = everyone.form;
+    var output = document.createElement("p");
+    output.className = "help";
+    output.setAttribute("data-testid", "audience-count");
+    output.setAttribute("aria-live", "polite");
+    everyone.closest(".w-field__wrapper, .w-field, p, div").appendChild(output);
+
+    function refresh() {
+      var params = new URLSearchParams();
+      form.querySelectorAll("input[name=lists]:checked").forEach(function (box) {
+        params.append("lists", box.value);
+      });
+      if (everyone.checked) params.append("all_clients", "on");
+      if (everyone.dataset.mailing) params.append("mailing", everyone.dataset.mailing);
+      fetch(everyone.dataset.audienceCount + "?" + params.toString(), {
+        credentials: "same-origin",
+        headers: { Accept: "application/json" },
+      })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (data) { if (data) output.textContent = data.text; });
+    }
+
+    form.addEventListener("change", function (event) {
+      if (event.target.name === "lists" || event.target.name === "all_clients") refresh();
+    });
+    refresh();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", setUp);
+  } else {
+    setUp();
+  }
+})();
