@@ -11,13 +11,14 @@ from django.http.request import split_domain_port
 from django.utils.http import urlencode
 from wagtail.models import Site
 
+from . import upstream
 from .page_cache import per_generation
 
 
 def find_site(request) -> Site | None:
     """Site.find_for_request without the query, for one generation of the pages."""
     # What Wagtail matches on; the host was validated (ALLOWED_HOSTS) on the way in.
-    hostname = split_domain_port(request._get_raw_host())[0]
+    hostname = split_domain_port(upstream.raw_host(request))[0]
     key = "site:" + urlencode({"hostname": hostname, "port": request.get_port()})
     return per_generation(key, lambda: _with_specific_root(request))
 
@@ -25,14 +26,14 @@ def find_site(request) -> Site | None:
 def _with_specific_root(request) -> Site | None:
     # Wagtail routes from site.root_page.specific: kept specific, that is no query.
     # A publish of the root page bumps the generation, so its content stays current.
-    site = Site._find_for_request(request)
+    site = upstream.find_site_uncached(request)
     if site is not None:
         site.root_page = site.root_page.specific
     return site
 
 
 class CachedSiteMiddleware:
-    """Hands Wagtail the request's Site (it reads request._wagtail_site first).
+    """Hands Wagtail the request's Site (through home.upstream).
 
     Only where pages are served: paths that are never pages (the page cache's skip
     list) go without.
@@ -44,5 +45,5 @@ class CachedSiteMiddleware:
 
     def __call__(self, request):
         if not request.path_info.startswith(self.skip_prefixes):
-            request._wagtail_site = find_site(request)
+            upstream.give_wagtail_site(request, find_site(request))
         return self.get_response(request)

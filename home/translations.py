@@ -21,7 +21,13 @@ def alternates(request, page: Page | None, current: str, base_url: str) -> list[
         ]
     site = Site.find_for_request(request)
     key = f"alternates:{site.pk if site else 0}:{page.pk}"
-    urls = per_generation(key, lambda: page_urls(request, page))
+    # Read once per request (the switcher and the meta tags both show them), kept
+    # in this language's generation: a translation's publish bumps every language.
+    urls = getattr(request, "page_alternates", None)
+    if urls is None:
+        urls = request.page_alternates = per_generation(
+            key, lambda: page_urls(request, page), language=current
+        )
     return [
         _entry(code, name, current, base_url, *urls[code])
         for code, name in settings.LANGUAGES

@@ -60,7 +60,9 @@ def site_menu(context) -> dict:
     if site is None:
         return {"items": [], "request": request}
     key = f"sitemenu:{site.pk}:{get_language()}"
-    entries = per_generation(key, lambda: _menu_entries(site, request))
+    entries = per_generation(
+        key, lambda: _menu_entries(site, request), language=get_language()
+    )
     current = getattr(context.get("page"), "path", "")
     items = [
         {**entry, "active": current.startswith(entry["path"])} for entry in entries

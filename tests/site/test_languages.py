@@ -67,3 +67,38 @@ def test_pages_that_are_not_pages_keep_their_address_per_language(client):
         "ru": "/accounts/login/?next=/admin/",
         "en": "/en/accounts/login/?next=/admin/",
     }
+
+
+@pytest.mark.redis
+def test_a_publish_drops_its_own_languages_pages_only(client):
+    index = make_blog_index(title="Блог")
+    alone = make_post(index, slug="tolko-russkiy", title="Только русский")
+    translate(index, title="Blog")
+    paths = ["/", "/blog/", "/blog/tolko-russkiy/", "/en/", "/en/blog/"]
+    for path in paths:
+        client.get(path)
+        assert client.get(path)["X-Page-Cache"] == "hit", path
+
+    alone.title = "Изменённый"
+    alone.save_revision().publish()  # no translation: the Russian tree only
+
+    states = {path: client.get(path)["X-Page-Cache"] for path in paths}
+    assert states == {
+        "/": "miss",
+        "/blog/": "miss",
+        "/blog/tolko-russkiy/": "miss",
+        "/en/": "hit",
+        "/en/blog/": "hit",
+    }
+
+
+@pytest.mark.redis
+def test_a_first_translation_drops_the_other_languages_switchers(client):
+    index = make_blog_index(title="Блог")
+    post = make_post(index, slug="perevod", title="Переведённый пост")
+    translate(index, title="Blog")
+    assert links(client, "/blog/perevod/")[0]["en"] == "/en/"  # cached now
+
+    translate(post, slug="translated", title="Translated post")
+
+    assert links(client, "/blog/perevod/")[0]["en"] == "/en/blog/translated/"
