@@ -44,8 +44,9 @@ def find_site(request) -> Site | None:
 def _site_generation() -> int | None:
     generation = cache.get(generation_key())
     if generation is None:  # never bumped, or lost: a start no kept Site matches
-        cache.add(generation_key(), fresh_generation(), timeout=None)
-        generation = cache.get(generation_key())
+        fresh = fresh_generation()
+        # False when another process was first (or Redis fails): keep nothing now.
+        generation = fresh if cache.add(generation_key(), fresh, timeout=None) else None
     return generation
 
 
