@@ -1,7 +1,8 @@
-"""Demo site for `manage.py seed_demo`: home page content, a blog index, a few posts.
+"""Demo site for `manage.py seed_demo`: home page content, a blog index, a few posts,
+in Russian and, as their translations, in English.
 
 Images are drawn with Pillow, so seeding needs no network. Safe to re-run: every
-object is looked up by its slug or title first.
+object is looked up by its slug, title or translation first.
 """
 
 import io
@@ -11,7 +12,7 @@ from django.core.files.images import ImageFile
 from PIL import Image as PILImage
 from PIL import ImageDraw
 from wagtail.images import get_image_model
-from wagtail.models import Page
+from wagtail.models import Locale, Page
 from wagtail.rich_text import RichText
 
 from home.models import HomePage
@@ -23,6 +24,36 @@ FEATURES = [
     ("Отчёты", "Каждая попытка отправки видна: статус и ответ почтового сервера."),
     ("Отписка", "Получатель отписывается в одно нажатие, и письма к нему не уходят."),
 ]
+FEATURES_EN = [
+    ("Schedules", "A mailing goes out when you say: once, daily or weekly."),
+    ("Reports", "Every delivery attempt is shown, with the mail server's reply."),
+    ("Unsubscribe", "A recipient unsubscribes in one click and gets no more mail."),
+]
+HOME_EN = {
+    "hero_title": "Scheduled mailings to your clients",
+    "hero_text": "Make a list of clients, write a letter and pick a time.",
+}
+INDEX_EN = {"title": "Blog", "slug": "blog", "intro": "Vestnik news and tips."}
+AUTHOR = {"ru": "Егор Редактор", "en": "Egor the Editor"}
+# Each Russian post's English translation: slug, title, tag.
+POSTS_EN = {
+    "kak-zapustit-pervuyu-rassylku": (
+        "how-to-start-your-first-mailing",
+        "How to start your first mailing",
+        "news",
+    ),
+    "raspisanie-i-periodichnost": (
+        "schedules-and-frequency",
+        "Schedules and frequency",
+        "tips",
+    ),
+    "chto-vidno-v-otchetah": ("what-reports-show", "What reports show", "tips"),
+    "otpiska-v-odno-nazhatie": (
+        "one-click-unsubscribe",
+        "One-click unsubscribe",
+        "news",
+    ),
+}
 POSTS = [
     (
         "kak-zapustit-pervuyu-rassylku",
@@ -59,7 +90,7 @@ def demo_image(title: str, colour: tuple[int, int, int]):
 
 
 def seed_home() -> HomePage:
-    home = HomePage.objects.first()
+    home = HomePage.objects.filter(locale=Locale.get_default()).first()
     if home is None:  # the migration makes one; a deleted one comes back here
         home = Page.get_first_root_node().add_child(
             instance=HomePage(title="Vestnik", slug="home")
@@ -71,6 +102,31 @@ def seed_home() -> HomePage:
         home.features = [("feature", {"title": t, "text": x}) for t, x in FEATURES]
         home.save_revision().publish()
     return home
+
+
+def english() -> Locale:
+    return Locale.objects.get_or_create(language_code="en")[0]
+
+
+def translation_of(page: Page) -> Page:
+    """The page's English translation, copied from it (a draft) if there is none."""
+    found = page.get_translation_or_none(english())
+    if found is None:
+        found = page.copy_for_translation(english())
+    return found.specific
+
+
+def seed_home_en(home: HomePage) -> HomePage:
+    home_en = translation_of(home)
+    if not home_en.hero_title or not home_en.live:
+        home_en.title = "Vestnik"
+        home_en.hero_title = HOME_EN["hero_title"]
+        home_en.hero_text = HOME_EN["hero_text"]
+        home_en.features = [
+            ("feature", {"title": t, "text": x}) for t, x in FEATURES_EN
+        ]
+        home_en.save_revision().publish()
+    return home_en
 
 
 def seed_blog(home: HomePage) -> BlogIndexPage:
@@ -88,6 +144,23 @@ def seed_blog(home: HomePage) -> BlogIndexPage:
     return index
 
 
+def seed_blog_en(index: BlogIndexPage) -> BlogIndexPage:
+    index_en = translation_of(index)
+    if not index_en.live:
+        for name, value in INDEX_EN.items():
+            setattr(index_en, name, value)
+        index_en.save_revision().publish()
+    return index_en
+
+
+def post_body(title: str, quote: str, simple: str):
+    return [
+        ("paragraph", RichText(f"<p>{title} {simple}</p>")),
+        ("quote", quote),
+        ("code", {"language": "bash", "code": "make run"}),
+    ]
+
+
 def seed_posts(index: BlogIndexPage) -> int:
     created = 0
     for days_ago, (slug, title, tag, colour) in enumerate(POSTS):
@@ -97,14 +170,12 @@ def seed_posts(index: BlogIndexPage) -> int:
             title=title,
             slug=slug,
             date=date.today() - timedelta(days=days_ago * 7),
-            author="Егор Редактор",
+            author=AUTHOR["ru"],
             intro=f"{title}: коротко о главном.",
             main_image=demo_image(title, colour),
-            body=[
-                ("paragraph", RichText(f"<p>{title} в Vestnik — это просто.</p>")),
-                ("quote", "Письмо вовремя — половина дела."),
-                ("code", {"language": "bash", "code": "make run"}),
-            ],
+            body=post_body(
+                title, "Письмо вовремя — половина дела.", "в Vestnik — это просто."
+            ),
         )
         index.add_child(instance=post)
         post.tags.add(tag)
@@ -113,8 +184,45 @@ def seed_posts(index: BlogIndexPage) -> int:
     return created
 
 
+def seed_posts_en(index: BlogIndexPage, index_en: BlogIndexPage) -> int:
+    """The English translation of each demo post that has none yet.
+
+    Made, not copied: a copy carries the Russian slug, and renaming it would leave
+    a redirect from an address that was never public.
+    """
+    translated = 0
+    for post in BlogPage.objects.child_of(index).filter(slug__in=POSTS_EN):
+        if post.has_translation(index_en.locale):
+            continue
+        slug, title, tag = POSTS_EN[post.slug]
+        post_en = BlogPage(
+            title=title,
+            slug=slug,
+            locale=index_en.locale,
+            translation_key=post.translation_key,
+            date=post.date,
+            author=AUTHOR["en"],
+            intro=f"{title}: the short version.",
+            main_image=post.main_image,
+            body=post_body(
+                title, "A letter on time is half the job.", "with Vestnik is simple."
+            ),
+        )
+        index_en.add_child(instance=post_en)
+        post_en.tags.add(tag)
+        post_en.save_revision().publish()
+        translated += 1
+    return translated
+
+
 def seed(stdout) -> None:
     home = seed_home()
     index = seed_blog(home)
     created = seed_posts(index)
-    stdout.write(f"Site: home page, blog index at {index.url}, {created} new posts.")
+    seed_home_en(home)
+    index_en = seed_blog_en(index)
+    translated = seed_posts_en(index, index_en)
+    stdout.write(
+        f"Site: home page, blog index at {index.url} and {index_en.url}, "
+        f"{created} new posts, {translated} new translations."
+    )

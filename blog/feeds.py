@@ -1,9 +1,14 @@
-"""RSS and Atom feeds of the published posts, newest first."""
+"""RSS and Atom feeds of the published posts, newest first, one per language.
+
+The feeds sit under i18n_patterns: /feeds/blog.rss lists the Russian posts,
+/en/feeds/blog.rss the English ones (each locale's own tree).
+"""
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext_lazy as _
+from wagtail.models import Locale
 
 from .models import BlogIndexPage, BlogPage
 
@@ -18,12 +23,16 @@ class LatestPostsFeed(Feed):
     title = _("Vestnik blog")
     description = _("New posts from the Vestnik blog")
 
-    def link(self):
-        index = BlogIndexPage.objects.live().first()
+    def get_object(self, request, *args, **kwargs):
+        return Locale.get_active()
+
+    def link(self, locale):
+        index = BlogIndexPage.objects.live().filter(locale=locale).first()
         return _absolute((index and index.url) or "/")
 
-    def items(self):
-        return BlogPage.objects.published().newest_first()[:FEED_SIZE]
+    def items(self, locale):
+        posts = BlogPage.objects.published().filter(locale=locale)
+        return posts.newest_first()[:FEED_SIZE]
 
     def item_title(self, item):
         return item.title

@@ -48,7 +48,9 @@ class HomePage(DirectRouteMixin, SeoMixin, CachedPageMixin, Page):
 
         context = super().get_context(request, *args, **kwargs)
         context["figures"] = live_figures()
-        context["posts"] = BlogPage.objects.random_cards(3)
+        # This language's posts only: each locale has its own tree.
+        posts = BlogPage.objects.filter(locale_id=self.locale_id)
+        context["posts"] = posts.random_cards(3)
         return context
 
     max_count = 1

@@ -7,15 +7,21 @@ on the request, before anything renders: a request that carries a session or mes
 cookie (the only ways to be signed in or to be owed a one-off message) is never
 answered from the cache and its response is never stored.
 
-Invalidation is by generation: every entry records the generation it was rendered
-in, and a publish, unpublish, move or delete bumps the generation, so every page
-(home, index, posts, all languages and query strings) is dropped at once. The
-generation is read in the same round trip as the entry (MGET), and read before the
-render, so a render that raced a publish is stored as stale and never served.
+Invalidation is by generation, one per language: every entry records its
+language's generation as it was when rendered, and a publish, unpublish or delete
+of a page bumps the generation of that page's language (each language has its own
+page tree), so that language's pages (home, index, posts, query strings) are
+dropped and the other language's stay. A page with translations bumps every
+language (the switcher on the translations links to it), and so do a move, a
+Site or a privacy change, which also bump the site-wide generation (Sites, "any
+page private"). The generation is read in the same round trip as the entry (MGET),
+and read before the render, so a render that raced a publish is stored as stale
+and never served.
 """
 
 import hashlib
 import logging
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import unquote_plus, urlencode
@@ -24,11 +30,11 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 
-from . import page_store
+from . import page_store, upstream
 
 logger = logging.getLogger(__name__)
 
-GENERATION_KEY = "pagecache:generation"
+GENERATION_KEY = "pagecache:generation"  # site-wide: Sites, view restrictions
 RESTRICTIONS_KEY = "pagecache:view-restrictions"
 HEADER = "X-Page-Cache"
 MESSAGES_COOKIE = "messages"  # django.contrib.messages' CookieStorage.cookie_name
@@ -80,30 +86,76 @@ class CachedPageMixin:
         return response
 
 
-def invalidate_pages() -> None:
-    """Drop every cached page: the next request for each renders afresh.
+def generation_key(language: str | None = None) -> str:
+    """The generation of one language's pages, or the site-wide one (None)."""
+    return GENERATION_KEY if language is None else f"{GENERATION_KEY}:{language}"
+
+
+def request_language(request: HttpRequest) -> str:
+    """The language the path asks for (i18n_patterns, prefix_default_language=False).
+
+    Before LocaleMiddleware, on every hit: the prefixes are compared directly
+    (benchmarks/pages.py --cpu: a cached post's 163 us became 147 us without
+    Django's get_language_from_path).
+    """
+    path = request.path_info
+    for prefix, code in _language_prefixes():
+        if path.startswith(prefix):
+            return code
+    return settings.LANGUAGE_CODE
+
+
+@lru_cache(maxsize=1)
+def _language_prefixes() -> tuple[tuple[str, str], ...]:
+    return tuple(
+        (f"/{code}/", code)
+        for code, _name in settings.LANGUAGES
+        if code != settings.LANGUAGE_CODE
+    )
+
+
+def fresh_generation() -> int:
+    """A starting generation no earlier one can equal: after Redis loses its keys
+    (a restart, a flush), a value kept in a process from before never matches."""
+    return time.time_ns() // 1_000
+
+
+def _all_generation_keys() -> list[str]:
+    return [generation_key()] + [generation_key(code) for code, _ in settings.LANGUAGES]
+
+
+def invalidate_pages(languages=None) -> None:
+    """Drop the cached pages of `languages` (every language and the site-wide
+    values when None): the next request for each renders afresh.
 
     Best effort: with Redis unreachable the cache ignores the bump.
     """
-    if not cache.add(GENERATION_KEY, 1, timeout=None):
-        try:
-            cache.incr(GENERATION_KEY)
-        except ValueError:  # expired between add and incr
-            cache.add(GENERATION_KEY, 1, timeout=None)
+    keys = (
+        _all_generation_keys()
+        if languages is None
+        else [generation_key(code) for code in languages]
+    )
+    for key in keys:
+        if not cache.add(key, fresh_generation(), timeout=None):
+            try:
+                cache.incr(key)
+            except ValueError:  # expired between add and incr
+                cache.add(key, fresh_generation(), timeout=None)
 
 
 def invalidate_pages_or_raise() -> None:
-    """invalidate_pages, raising when Redis cannot be told (it then keeps the pages)."""
+    """invalidate_pages(), raising when Redis cannot be told (it keeps the pages)."""
     from blog.services import redis_client
 
     client = redis_client()  # its pool replaces a connection a restart closed
     if client is None:
         invalidate_pages()
     else:
-        client.incr(cache.make_key(GENERATION_KEY))
+        for key in _all_generation_keys():
+            client.incr(cache.make_key(key))
 
 
-def per_generation(key: str, compute, seconds: int = 60):
+def per_generation(key: str, compute, seconds: int = 60, language=None):
     """compute(), kept until the pages change (the next generation) or `seconds` pass.
 
     A change bumps the generation now and on commit (home.signals), so a value
@@ -113,8 +165,9 @@ def per_generation(key: str, compute, seconds: int = 60):
     """
     if not page_store.available():
         return compute()
-    found = cache.get_many([GENERATION_KEY, key])
-    generation = found.get(GENERATION_KEY, 0)
+    generation_name = generation_key(language)
+    found = cache.get_many([generation_name, key])
+    generation = found.get(generation_name, 0)
     known = found.get(key)
     if known is not None and known[0] == generation:
         return known[1]
@@ -124,14 +177,17 @@ def per_generation(key: str, compute, seconds: int = 60):
 
 
 def page_generation(request: HttpRequest) -> int:
-    """The pages' generation as this request found it (read once, before rendering).
+    """The generation of this request's language as it found it (read once, before
+    rendering).
 
     For fragment keys: a fragment shows more than its own page (links to other
     pages, the tree around it), and every change Wagtail would show at once
     bumps the generation.
     """
     if not hasattr(request, "page_generation"):
-        request.page_generation = cache.get(GENERATION_KEY, 0)
+        request.page_generation = cache.get(
+            generation_key(request_language(request)), 0
+        )
     return request.page_generation
 
 
@@ -225,7 +281,8 @@ def _fast_lookup(request, key: str, page_id: int | None):
 
     if not page_store.available():
         return None
-    keys = (cache.make_key(GENERATION_KEY), cache.make_key(key))
+    generation_name = generation_key(request_language(request))
+    keys = (cache.make_key(generation_name), cache.make_key(key))
     seen = None if page_id is None else visitors.seen_key(request, page_id)
     early = None
     try:
@@ -243,8 +300,7 @@ def _fast_lookup(request, key: str, page_id: int | None):
     except Exception as error:  # noqa: BLE001 - Redis down: the plain path logs it
         logger.warning("page cache lookup failed: %s", error)
         return None
-    # django-redis' own encoding: ints raw, everything else pickled.
-    decode = cache.client.decode
+    decode = upstream.decode_cached
     return (
         0 if generation is None else decode(generation),
         None if entry is None else decode(entry),
@@ -287,8 +343,9 @@ class PageCacheMiddleware:
         found = _fast_lookup(request, key, page_id)
         if found is not None:
             return found
-        found = cache.get_many([GENERATION_KEY, key])
-        return found.get(GENERATION_KEY, 0), found.get(key), None
+        generation = generation_key(request_language(request))
+        found = cache.get_many([generation, key])
+        return found.get(generation, 0), found.get(key), None
 
     def _learn(self, key, page_id: int) -> None:
         if len(self.known_posts) >= self.KNOWN_POSTS_LIMIT:

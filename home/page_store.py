@@ -11,6 +11,8 @@ caller's fallback to the ordinary cache client.
 from django.core.cache import caches
 from redis.exceptions import NoScriptError
 
+from . import upstream
+
 _packed: dict[tuple, list[bytes]] = {}
 PACKED_LIMIT = 10_000
 
@@ -43,8 +45,7 @@ def _connection():
         if client is None:
             connection = False
         else:
-            pool = client.connection_pool
-            connection = pool.connection_class(**pool.connection_kwargs)
+            connection = upstream.new_connection(client)
         backend._page_store_connection = connection
     return connection or None
 
@@ -60,10 +61,9 @@ def command(*args):
     if packed is None:
         if len(_packed) >= PACKED_LIMIT:
             _packed.clear()
-        packed = _packed[args] = connection.pack_command(*args)
+        packed = _packed[args] = upstream.pack(connection, *args)
     try:
-        connection.send_packed_command(packed, check_health=False)
-        return connection.read_response()
+        return upstream.send_and_read(connection, packed)
     except NoScriptError:
         raise  # a whole reply was read: the connection is still in step
     except Exception:

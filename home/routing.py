@@ -3,6 +3,8 @@
 from django.http import Http404
 from wagtail.models import Page
 
+from . import upstream
+
 
 def _routes_children_by_slug(page: Page) -> bool:
     model = page.specific_class
@@ -39,7 +41,7 @@ class DirectRouteMixin:
             if last or not _routes_children_by_slug(page):
                 page = page.specific
                 # Treebeard's get_parent reads this: no query for the parent.
-                page._cached_parent_obj = parent
+                upstream.give_parent(page, parent)
                 return page.route(request, path_components[depth + 1 :])
-            page._cached_parent_obj = parent
+            upstream.give_parent(page, parent)
             parent = page

@@ -1,4 +1,5 @@
-"""Wagtail does not clear Django's cache on publish: these receivers do."""
+"""Wagtail does not clear Django's cache on publish: these receivers do, for the
+languages that can show the page (home.page_cache: a generation per language)."""
 
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_save
@@ -9,25 +10,40 @@ from wagtail.signals import page_published, page_unpublished, post_page_move
 from .page_cache import invalidate_pages, invalidate_pages_or_raise
 
 
-def drop_now_and_on_commit() -> None:
+def drop_now_and_on_commit(languages=None) -> None:
     # Now, and again once the change is visible to other connections: a render that
     # read the old rows between the two would otherwise be stored as current.
-    invalidate_pages()
-    transaction.on_commit(invalidate_pages)
+    invalidate_pages(languages)
+    transaction.on_commit(lambda: invalidate_pages(languages))
+
+
+def languages_showing(page: Page):
+    """The languages whose cached pages may show `page`, or None for all of them.
+
+    Its own language's tree (any post may be on its home page and index); every
+    language when it has translations (their switchers link to it) or is a site
+    root (home.sites keeps the root page).
+    """
+    if page.depth <= 2 or page.get_translations().exists():
+        return None
+    return [page.locale.language_code]
 
 
 @receiver(page_published)
 @receiver(page_unpublished)
+def drop_cached_pages(sender, instance, **kwargs):
+    drop_now_and_on_commit(languages_showing(instance))
+
+
 @receiver(post_page_move)
-def drop_cached_pages(sender, **kwargs):
-    # Any post may be on the home page and the index: drop them all, not one path.
+def drop_cached_pages_on_move(sender, **kwargs):
     drop_now_and_on_commit()
 
 
 @receiver(post_delete)
 def drop_cached_pages_on_delete(sender, instance, **kwargs):
     if isinstance(instance, Page):
-        drop_now_and_on_commit()
+        drop_now_and_on_commit(languages_showing(instance))
 
 
 @receiver(pre_save, sender=PageViewRestriction)

@@ -1,38 +1,66 @@
-"""The Wagtail Site of a request, read from the cache instead of the database.
+"""The Wagtail Site of a request, kept in this process instead of read per request.
 
 Wagtail finds it on every page request with one query (a CASE over the sites,
 joined to the root page), then reads the root page's specific object with another:
-profiled, a third of an uncached blog post. Sites change rarely and bump the page
-generation when they do (home.signals).
+profiled, a third of an uncached blog post. Sites change rarely and bump the
+site-wide generation when they do (home.signals), as does a publish of a root page.
+Kept in the process, not pickled into Redis: a pickled Site with its HomePage
+breaks when a deploy changes the model. Redis holds only the generation, read in
+one round trip; without Redis (one process, local memory) nothing is kept.
 """
 
 from django.conf import settings
+from django.core.cache import cache
 from django.http.request import split_domain_port
-from django.utils.http import urlencode
 from wagtail.models import Site
 
-from .page_cache import per_generation
+from . import page_store, upstream
+from .page_cache import fresh_generation, generation_key
+
+KNOWN_LIMIT = 1_000
+# (hostname, port) -> (site-wide generation, Site with its specific root page)
+_known: dict[tuple[str, int], tuple[int, Site | None]] = {}
 
 
 def find_site(request) -> Site | None:
     """Site.find_for_request without the query, for one generation of the pages."""
+    if not page_store.available():
+        return _with_specific_root(request)
     # What Wagtail matches on; the host was validated (ALLOWED_HOSTS) on the way in.
-    hostname = split_domain_port(request._get_raw_host())[0]
-    key = "site:" + urlencode({"hostname": hostname, "port": request.get_port()})
-    return per_generation(key, lambda: _with_specific_root(request))
+    key = (split_domain_port(upstream.raw_host(request))[0], request.get_port())
+    generation = _site_generation()
+    if generation is None:  # Redis not answering: nothing to check a kept Site by
+        return _with_specific_root(request)
+    known = _known.get(key)
+    if known is not None and known[0] == generation:
+        return known[1]
+    site = _with_specific_root(request)
+    if len(_known) >= KNOWN_LIMIT:
+        _known.clear()
+    _known[key] = (generation, site)
+    return site
+
+
+def _site_generation() -> int | None:
+    generation = cache.get(generation_key())
+    if generation is None:  # never bumped, or lost: a start no kept Site matches
+        fresh = fresh_generation()
+        # False when another process was first (or Redis fails): keep nothing now.
+        generation = fresh if cache.add(generation_key(), fresh, timeout=None) else None
+    return generation
 
 
 def _with_specific_root(request) -> Site | None:
     # Wagtail routes from site.root_page.specific: kept specific, that is no query.
     # A publish of the root page bumps the generation, so its content stays current.
-    site = Site._find_for_request(request)
+    site = upstream.find_site_uncached(request)
     if site is not None:
         site.root_page = site.root_page.specific
     return site
 
 
 class CachedSiteMiddleware:
-    """Hands Wagtail the request's Site (it reads request._wagtail_site first).
+    """Hands Wagtail the request's Site (through home.upstream).
 
     Only where pages are served: paths that are never pages (the page cache's skip
     list) go without.
@@ -44,5 +72,5 @@ class CachedSiteMiddleware:
 
     def __call__(self, request):
         if not request.path_info.startswith(self.skip_prefixes):
-            request._wagtail_site = find_site(request)
+            upstream.give_wagtail_site(request, find_site(request))
         return self.get_response(request)

@@ -3,12 +3,13 @@ from django.conf.urls.i18n import i18n_patterns
 from django.urls import include, path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
-from wagtail.contrib.sitemaps.views import sitemap
+from wagtail.contrib.sitemaps import views as sitemaps
 from wagtail.documents import urls as wagtaildocs_urls
 
 from accounts.views import admin_login, admin_password_reset
 from blog.feeds import LatestPostsAtomFeed, LatestPostsFeed
 from home.api import router as pages_api
+from home.seo import locale_sitemaps
 from home.views import robots_txt
 from mailing.admin_scoping import admin_urlpatterns
 from mailing.webhooks import URL_PREFIX as WEBHOOKS
@@ -34,7 +35,19 @@ urlpatterns = [
     path("api/v1/", include("mailing.api.urls")),
     path("api/v2/", pages_api.urls),
     path("robots.txt", robots_txt, name="robots_txt"),
-    path("sitemap.xml", sitemap, name="sitemap"),
+    # An index of one sitemap per language (home.seo.LocaleSitemap).
+    path(
+        "sitemap.xml",
+        sitemaps.index,
+        {"sitemaps": locale_sitemaps(), "sitemap_url_name": "sitemap_section"},
+        name="sitemap",
+    ),
+    path(
+        "sitemap-<section>.xml",
+        sitemaps.sitemap,
+        {"sitemaps": locale_sitemaps()},
+        name="sitemap_section",
+    ),
 ]
 
 if settings.DEBUG:

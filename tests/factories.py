@@ -130,10 +130,35 @@ def make_image(title: str = "Picture", size=(64, 36), colour=(200, 80, 40)):
     return image
 
 
-def home_page():
+def home_page(language: str = "ru"):
+    """The site's home page in `language` (the English one is its translation)."""
     from home.models import HomePage
 
-    return HomePage.objects.get()
+    return HomePage.objects.get(locale__language_code=language)
+
+
+def translate(
+    page, language: str = "en", *, publish=True, copy_parents=False, **fields
+):
+    """`page`'s translation into `language` (Wagtail i18n), with `fields` set.
+
+    Its parent must have a translation already (the home pages always do), unless
+    copy_parents: then the missing ones are copied (as drafts).
+    """
+    from wagtail.models import Locale
+
+    locale = Locale.objects.get(language_code=language)
+    translation = page.get_translation_or_none(locale)
+    if translation is None:
+        translation = page.copy_for_translation(locale, copy_parents=copy_parents)
+    translation = translation.specific
+    for name, value in fields.items():
+        setattr(translation, name, value)
+    translation.save()
+    revision = translation.save_revision()
+    if publish:
+        revision.publish()
+    return translation
 
 
 def make_blog_index(**fields):

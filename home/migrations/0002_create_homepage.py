@@ -11,24 +11,7 @@ import uuid
 from django.db import migrations
 from django.utils import timezone
 
-STEPLEN = 4
-ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"  # treebeard's MP_Node default
-
-
-def _next_child_path(Page, root) -> str:
-    last = (
-        Page.objects.filter(depth=root.depth + 1, path__startswith=root.path)
-        .order_by("-path")
-        .values_list("path", flat=True)
-        .first()
-    )
-    number = int(last[-STEPLEN:], 36) + 1 if last else 1
-    digits = ""
-    while number:
-        number, rest = divmod(number, 36)
-        digits = ALPHABET[rest] + digits
-    return root.path + digits.rjust(STEPLEN, "0")
-
+from home.migrations._tree import next_child_path
 
 def create_homepage(apps, schema_editor):
     ContentType = apps.get_model("contenttypes", "ContentType")
@@ -50,7 +33,7 @@ def create_homepage(apps, schema_editor):
         draft_title="Vestnik",
         slug="vestnik" if slug_taken.exists() else "home",
         content_type=ContentType.objects.get_for_model(HomePage),
-        path=_next_child_path(Page, root),
+        path=next_child_path(Page, root),
         depth=2,
         numchild=0,
         url_path="/vestnik/" if slug_taken.exists() else "/home/",

@@ -6,10 +6,9 @@ whoever asked first.
 
 from django import template
 from django.conf import settings
-from django.urls import translate_url
 from django.utils.translation import get_language
 
-from home import page_cache
+from home import page_cache, translations
 from home.page_cache import per_generation
 
 register = template.Library()
@@ -38,23 +37,14 @@ def canonical_url(context) -> str:
 
 @register.simple_tag(takes_context=True)
 def language_alternates(context) -> list[dict]:
-    """Each language's address of this page: [{code, name, url, current}]."""
+    """Each language's address of this page (its translation, or that language's
+    home page): [{code, name, url, absolute, current, translated}]."""
+    from wagtail.models import Page
+
     request = context["request"]
-    current = get_language()
-    query = request.META.get("QUERY_STRING", "")
-    alternates = []
-    for code, name in settings.LANGUAGES:
-        path = translate_url(request.path, code)
-        alternates.append(
-            {
-                "code": code,
-                "name": name,
-                "url": path + (f"?{query}" if query else ""),
-                "absolute": _base_url(request) + path,
-                "current": code == current,
-            }
-        )
-    return alternates
+    page = context.get("page")
+    page = page if isinstance(page, Page) else None
+    return translations.alternates(request, page, get_language(), _base_url(request))
 
 
 @register.inclusion_tag("home/includes/site_menu.html", takes_context=True)
@@ -70,7 +60,9 @@ def site_menu(context) -> dict:
     if site is None:
         return {"items": [], "request": request}
     key = f"sitemenu:{site.pk}:{get_language()}"
-    entries = per_generation(key, lambda: _menu_entries(site, request))
+    entries = per_generation(
+        key, lambda: _menu_entries(site, request), language=get_language()
+    )
     current = getattr(context.get("page"), "path", "")
     items = [
         {**entry, "active": current.startswith(entry["path"])} for entry in entries
@@ -81,7 +73,11 @@ def site_menu(context) -> dict:
 def _menu_entries(site, request) -> list[dict]:
     return [
         {"path": page.path, "url": page.get_url(request), "title": page.title}
-        for page in site.root_page.get_children().live().in_menu()
+        # The root page in the request's language: each tree has its own menu.
+        for page in translations.localized_root(site, get_language())
+        .get_children()
+        .live()
+        .in_menu()
     ]
 
 

@@ -43,11 +43,13 @@ INSTALLED_APPS = [
     "blog",
     "archive",
     "wagtail.contrib.forms",
+    "wagtail.contrib.simple_translation",
     "wagtail.contrib.redirects",
     "wagtail.contrib.routable_page",
     "wagtail.contrib.settings",
     "wagtail.contrib.sitemaps",
     "wagtail.embeds",
+    "wagtail.locales",
     "wagtail.sites",
     "wagtail.users",
     "wagtail.snippets",
@@ -350,6 +352,14 @@ TIME_ZONE = env.str("TIME_ZONE", default="Europe/Moscow")
 USE_I18N = True
 USE_TZ = True
 WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES
+# Pages in both languages: one tree per locale, the English one a translation of the
+# Russian one (same translation_key), served under /en/ by i18n_patterns.
+# https://docs.wagtail.org/en/stable/advanced_topics/i18n.html
+# simple_translation, not wagtail-localize: editors write each language's page
+# themselves (no PO workflow, no machine translation to run) and it ships with
+# Wagtail, so no package to pin and follow across Wagtail upgrades.
+WAGTAIL_I18N_ENABLED = True
+WAGTAIL_CONTENT_LANGUAGES = LANGUAGES
 
 # --- Static and media -------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from tests.factories import (
     make_mailing,
     make_message,
     make_user,
+    translate,
 )
 
 pytestmark = pytest.mark.django_db
@@ -123,6 +124,7 @@ def test_issues_are_paginated_newest_first(client, archive):
             content=snapshot(prepare_message(message)),
         )
 
+    translate(archive, title="Archive")
     first = client.get(f"/en/archive/{mailing.pk}/").content.decode()
     second = client.get(f"/en/archive/{mailing.pk}/?page=2").content.decode()
 

@@ -12,12 +12,15 @@ from tests.factories import make_blog_index, make_image, make_post
 
 pytestmark = [pytest.mark.django_db, pytest.mark.redis]
 
-# The session, the pages on the path, the post itself.
-FROM_FRAGMENTS = 3
+# The session, the active locale (Wagtail's Page.localized, on the way to the
+# request's tree), the pages on the path, the post itself.
+FROM_FRAGMENTS = 4
 # With nothing cached: the site and its root page, whether any page is private, the
-# menu, the site root paths (Wagtail's own cache), the main image, its renditions,
-# the tags.
-COLD = FROM_FRAGMENTS + 8
+# menu (the root's translations, their children), the site root paths and their
+# translations (Wagtail's own cache), the post's translations and the home pages'
+# (the language switcher: this post has none), the main image, its renditions, the
+# tags.
+COLD = FROM_FRAGMENTS + 12
 
 
 def get_with_a_session_cookie(client, url: str):

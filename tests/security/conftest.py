@@ -44,6 +44,7 @@ from tests.factories import (
     make_message,
     make_post,
     make_user,
+    translate,
 )
 from tests.security.urlwalk import ParamFiller, Probes
 
@@ -268,6 +269,9 @@ def world(db) -> World:
     )
     world.extra["blog"] = blog
     world.extra["post"] = make_post(blog, title="Post probe", slug="post-probe")
+    # The English tree: the blog and the post translated (served under /en/).
+    translate(blog, title="Blog probe EN")
+    translate(world.extra["post"], title="Post probe EN")
     world.extra["draft"] = make_post(
         blog, title=DRAFT_TITLE, slug="draft-probe", publish=False
     )

@@ -168,11 +168,12 @@ def walk(filler: ParamFiller, languages=None) -> Walk:
 
 
 def page_targets(languages=None) -> list[Target]:
-    """Every Wagtail page (live or draft) at its address in each language.
+    """Every Wagtail page (live or draft) at its address, in its own language's tree.
 
     Wagtail serves all pages through one catch-all route, which the resolver walk
     reaches only once (the root): the pages themselves are rows, so they come from
     the page tree. Drafts are included: their address must answer 404 to everyone.
+    Each language has its tree (Wagtail i18n): the root page's translations.
     """
     from wagtail.models import Page, Site
 
@@ -180,12 +181,17 @@ def page_targets(languages=None) -> list[Target]:
     if site is None:
         return []
     serve = next(r for r in iter_routes() if r.name == "wagtail_serve")
+    wanted = languages or [code for code, _ in settings.LANGUAGES]
     targets = []
-    for page in Page.objects.descendant_of(site.root_page, inclusive=True):
-        relative = page.url_path.removeprefix(site.root_page.url_path)
-        for language in languages or [code for code, _ in settings.LANGUAGES]:
-            prefix = "" if language == settings.LANGUAGE_CODE else f"/{language}"
-            path = f"{prefix}/{relative}"
+    for root in site.root_page.get_translations(inclusive=True).select_related(
+        "locale"
+    ):
+        language = root.locale.language_code
+        if language not in wanted:
+            continue
+        prefix = "" if language == settings.LANGUAGE_CODE else f"/{language}"
+        for page in Page.objects.descendant_of(root, inclusive=True):
+            path = f"{prefix}/{page.url_path.removeprefix(root.url_path)}"
             with translation.override(language):
                 try:
                     match = resolve(path)

@@ -5,7 +5,7 @@ import pytest
 from django.test import Client, override_settings
 
 from home.page_cache import HEADER
-from tests.factories import make_blog_index, make_post, make_user
+from tests.factories import make_blog_index, make_post, make_user, translate
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +22,9 @@ PRODUCTION_SECURITY = {
 
 @pytest.fixture
 def post():
-    return make_post(make_blog_index(), slug="cached", title="Cached post")
+    index = make_blog_index()
+    translate(index)  # /en/blog/ is the index's English translation
+    return make_post(index, slug="cached", title="Cached post")
 
 
 @pytest.mark.parametrize("path", ["/", "/blog/", "/blog/cached/", "/en/blog/"])

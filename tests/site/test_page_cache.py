@@ -5,7 +5,13 @@ from django.conf import settings
 from django.test import Client
 
 from home.page_cache import HEADER
-from tests.factories import home_page, make_blog_index, make_post, make_user
+from tests.factories import (
+    home_page,
+    make_blog_index,
+    make_post,
+    make_user,
+    translate,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -67,6 +73,7 @@ def test_a_hit_on_a_post_counts_outside_the_render(client, post):
 
 
 def test_languages_and_queries_are_separate_entries(client, post):
+    translate(post.get_parent())
     assert client.get("/blog/")[HEADER] == "miss"
     assert client.get("/en/blog/")[HEADER] == "miss"
     assert client.get("/blog/?page=1")[HEADER] == "miss"

@@ -8,20 +8,25 @@ from wagtail.test.utils import WagtailPageTestCase
 from blog.models import BlogIndexPage, BlogPage
 from home.models import HomePage
 from tests.factories import (
+    home_page,
     make_blog_index,
     make_client,
     make_mailing,
     make_post,
     make_user,
+    translate,
 )
 
 
 class PageTreeTests(WagtailPageTestCase):
     def test_home_page_replaced_the_welcome_page_as_site_root(self):
-        home = HomePage.objects.get()
+        home = home_page()
         self.assertEqual(Site.objects.get(is_default_site=True).root_page_id, home.pk)
-        self.assertFalse(Page.objects.filter(depth=2).exclude(pk=home.pk).exists())
-        self.assertEqual(Page.get_first_root_node().numchild, 1)
+        # Beside it, only its English translation (home.migrations.0004_i18n).
+        others = Page.objects.filter(depth=2).exclude(pk=home.pk)
+        self.assertEqual([page.pk for page in others], [home_page("en").pk])
+        self.assertEqual(home_page("en").translation_key, home.translation_key)
+        self.assertEqual(Page.get_first_root_node().numchild, 2)
 
     def test_allowed_structure(self):
         self.assertAllowedParentPageTypes(HomePage, {Page})
@@ -33,12 +38,19 @@ class PageTreeTests(WagtailPageTestCase):
     def test_pages_render_in_both_languages(self):
         index = make_blog_index()
         post = make_post(index, title="Первый пост")
-        for page in (HomePage.objects.get(), index, post):
+        translate(index, title="Blog")
+        translate(post, title="First post")
+        for page in (home_page(), index, post):
             self.assertPageIsRenderable(page)
             self.assertPageIsRoutable(page)
+        self.assertPageIsRenderable(home_page("en"))
+        self.assertContains(self.client.get("/en/"), 'lang="en"')
+        # Each language lists its own tree's posts.
         response = self.client.get("/en/blog/")
-        self.assertContains(response, "Первый пост")
+        self.assertContains(response, "First post")
+        self.assertNotContains(response, "Первый пост")
         self.assertContains(response, 'lang="en"')
+        self.assertContains(self.client.get("/blog/"), "Первый пост")
 
 
 @pytest.mark.smoke
@@ -131,10 +143,10 @@ def test_500_renders_without_a_request():
 
 @pytest.mark.django_db
 def test_navbar_links_to_the_blog(client):
-    make_blog_index(title="Блог")
+    translate(make_blog_index(title="Блог"), title="Blog")
     html = client.get("/en/blog/").content.decode()
     assert (
-        '<a class="nav-link active" aria-current="page" href="/en/blog/">Блог</a>'
+        '<a class="nav-link active" aria-current="page" href="/en/blog/">Blog</a>'
         in html
     )
     assert 'href="/blog/">Блог</a>' in client.get("/").content.decode()

@@ -11,7 +11,7 @@ from django.test import RequestFactory
 from wagtail.models import Page, PageViewRestriction
 
 from home.page_cache import HEADER
-from tests.factories import home_page, make_blog_index, make_post
+from tests.factories import home_page, make_blog_index, make_post, translate
 
 pytestmark = pytest.mark.django_db
 
@@ -136,6 +136,7 @@ def test_a_moved_subtree_answers_at_its_new_paths(client, tree):
 
 @pytest.mark.parametrize("prefix", ["", "/en"])
 def test_language_prefix_and_missing_slash(client, tree, prefix):
+    translate(tree["live"], copy_parents=True)
     assert client.get(f"{prefix}/blog/live/").status_code == 200
     no_slash = client.get(f"{prefix}/blog/live")
     assert no_slash.status_code == 301

@@ -5,6 +5,7 @@ import pytest
 from django.test import RequestFactory
 from wagtail.models import Site
 
+from home import upstream
 from home.sites import find_site
 from tests.factories import home_page, make_blog_index, make_post
 
@@ -19,7 +20,7 @@ def get(client, host: str, path: str = "/"):
 
 def assert_same_site_as_wagtail(host: str) -> None:
     request = RequestFactory().get("/", headers={"host": host})
-    assert find_site(request) == Site._find_for_request(request), host
+    assert find_site(request) == upstream.find_site_uncached(request), host
 
 
 @pytest.fixture
@@ -97,3 +98,20 @@ def test_sites_on_one_hostname_and_two_ports_keep_their_own_pages(client, blog):
         on_8080 = on_8080.content.decode()
         assert "Index of the second site" not in on_80
         assert "Index of the second site" in on_8080
+
+
+@pytest.mark.redis
+def test_a_kept_site_is_read_again_when_redis_loses_the_generation():
+    from django.core.cache import cache
+
+    from home import page_store
+
+    if not page_store.available():
+        pytest.skip("needs REDIS_URL: without Redis no Site is kept")
+    request = RequestFactory().get("/", headers={"host": "localhost"})
+    kept = find_site(request)
+    assert find_site(request) is kept  # kept in the process, not unpickled
+    cache.clear()  # a Redis restart or flush: the generation is gone
+    again = find_site(request)
+    assert again is not kept and again == kept
+    assert find_site(request) is again

@@ -1,0 +1,91 @@
+"""Where each language's version of the current page is, for the switcher and hreflang.
+
+A page's translations share its translation_key (Wagtail i18n). Where the other
+language has no live translation, the switcher goes to that language's home page,
+and no hreflang alternate is announced: search engines get only real translations.
+"""
+
+from django.conf import settings
+from django.urls import translate_url
+from wagtail.models import Page, Site
+
+from .page_cache import per_generation
+
+
+def alternates(request, page: Page | None, current: str, base_url: str) -> list[dict]:
+    """[{code, name, url, absolute, current, translated}], in LANGUAGES order."""
+    if page is None or getattr(request, "is_preview", False):
+        return [
+            _entry(code, name, current, base_url, _same_view(request, code), True)
+            for code, name in settings.LANGUAGES
+        ]
+    site = Site.find_for_request(request)
+    key = f"alternates:{site.pk if site else 0}:{page.pk}"
+    # Read once per request (the switcher and the meta tags both show them), kept
+    # in this language's generation: a translation's publish bumps every language.
+    urls = getattr(request, "page_alternates", None)
+    if urls is None:
+        urls = request.page_alternates = per_generation(
+            key, lambda: page_urls(request, page), language=current
+        )
+    return [
+        _entry(code, name, current, base_url, *urls[code])
+        for code, name in settings.LANGUAGES
+    ]
+
+
+def page_urls(request, page: Page) -> dict[str, tuple[str, bool]]:
+    """{code: (address, whether it is the page's translation)}: the same for every
+    visitor and language, so kept until the pages change (a publish, a move)."""
+    found = live_translations(page.translation_key)
+    homes = None
+    urls = {}
+    for code, _name in settings.LANGUAGES:
+        translation = found.get(code)
+        if translation is not None:
+            urls[code] = (translation.get_url(request), True)
+            continue
+        if homes is None:
+            site = Site.find_for_request(request)
+            homes = live_translations(site.root_page.translation_key) if site else {}
+        home = homes.get(code)
+        urls[code] = (home.get_url(request) if home else _prefix(code), False)
+    return urls
+
+
+def live_translations(translation_key) -> dict[str, Page]:
+    """The live pages of one translation_key by language code: one query."""
+    pages = (
+        Page.objects.filter(translation_key=translation_key)
+        .live()
+        .select_related("locale")
+    )
+    return {found.locale.language_code: found for found in pages}
+
+
+def localized_root(site: Site, code: str) -> Page:
+    """The site's root page in `code` if it is live there, else the root itself: one
+    query (Wagtail's Page.localized takes two or three)."""
+    return live_translations(site.root_page.translation_key).get(code, site.root_page)
+
+
+def _prefix(code: str) -> str:
+    return translate_url("/", code)
+
+
+def _same_view(request, code: str) -> str:
+    # Not a page (sign-in, sign-up): the same view under the other prefix.
+    path = translate_url(request.path, code)
+    query = request.META.get("QUERY_STRING", "")
+    return path + (f"?{query}" if query else "")
+
+
+def _entry(code, name, current, base_url, url, translated) -> dict:
+    return {
+        "code": code,
+        "name": name,
+        "url": url,
+        "absolute": base_url + url.split("?")[0],
+        "current": code == current,
+        "translated": translated,
+    }

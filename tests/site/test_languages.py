@@ -1,0 +1,104 @@
+"""Each language's own pages (Wagtail i18n): the switcher and hreflang lead to the
+page's translation, or to the other language's home where there is none."""
+
+import re
+
+import pytest
+
+from tests.factories import home_page, make_blog_index, make_post, translate
+
+pytestmark = pytest.mark.django_db
+
+SWITCH = re.compile(r'<a href="([^"]*)" hreflang="(\w+)" lang="\w+"')
+HREFLANG = re.compile(r'<link rel="alternate" hreflang="(\w+)" href="([^"]*)">')
+
+
+@pytest.fixture
+def posts():
+    index = make_blog_index(title="Блог")
+    translated = make_post(index, slug="perevod", title="Переведённый пост")
+    alone = make_post(index, slug="tolko-russkiy", title="Только русский")
+    translate(index, title="Blog")
+    translate(translated, slug="translated", title="Translated post")
+    return translated, alone
+
+
+def links(client, path: str) -> tuple[dict, dict]:
+    html = client.get(path).content.decode()
+    return (
+        {code: url for url, code in SWITCH.findall(html)},
+        dict(HREFLANG.findall(html)),
+    )
+
+
+def test_a_translated_post_links_to_its_translation_both_ways(client, posts):
+    switch, hreflang = links(client, "/blog/perevod/")
+    assert switch == {"ru": "/blog/perevod/", "en": "/en/blog/translated/"}
+    assert hreflang == {
+        "ru": "http://testserver/blog/perevod/",
+        "en": "http://testserver/en/blog/translated/",
+    }
+    switch, _ = links(client, "/en/blog/translated/")
+    assert switch == {"ru": "/blog/perevod/", "en": "/en/blog/translated/"}
+    response = client.get("/en/blog/translated/")
+    assert "Translated post" in response.content.decode()
+    assert "Переведённый" not in response.content.decode()
+
+
+def test_an_untranslated_post_switches_to_the_other_home_without_hreflang(
+    client, posts
+):
+    switch, hreflang = links(client, "/blog/tolko-russkiy/")
+    assert switch["en"] == "/en/"
+    assert set(hreflang) == {"ru"}  # no alternate that is not a translation
+    assert client.get("/en/blog/tolko-russkiy/").status_code == 404
+
+
+def test_each_home_lists_its_own_posts(client, posts):
+    english = client.get("/en/").content.decode()
+    assert "Translated post" in english and "Только русский" not in english
+    assert "Только русский" in client.get("/").content.decode()
+    assert home_page("en").translation_key == home_page().translation_key
+
+
+def test_pages_that_are_not_pages_keep_their_address_per_language(client):
+    switch, _ = links(client, "/accounts/login/?next=/admin/")
+    assert switch == {
+        "ru": "/accounts/login/?next=/admin/",
+        "en": "/en/accounts/login/?next=/admin/",
+    }
+
+
+@pytest.mark.redis
+def test_a_publish_drops_its_own_languages_pages_only(client):
+    index = make_blog_index(title="Блог")
+    alone = make_post(index, slug="tolko-russkiy", title="Только русский")
+    translate(index, title="Blog")
+    paths = ["/", "/blog/", "/blog/tolko-russkiy/", "/en/", "/en/blog/"]
+    for path in paths:
+        client.get(path)
+        assert client.get(path)["X-Page-Cache"] == "hit", path
+
+    alone.title = "Изменённый"
+    alone.save_revision().publish()  # no translation: the Russian tree only
+
+    states = {path: client.get(path)["X-Page-Cache"] for path in paths}
+    assert states == {
+        "/": "miss",
+        "/blog/": "miss",
+        "/blog/tolko-russkiy/": "miss",
+        "/en/": "hit",
+        "/en/blog/": "hit",
+    }
+
+
+@pytest.mark.redis
+def test_a_first_translation_drops_the_other_languages_switchers(client):
+    index = make_blog_index(title="Блог")
+    post = make_post(index, slug="perevod", title="Переведённый пост")
+    translate(index, title="Blog")
+    assert links(client, "/blog/perevod/")[0]["en"] == "/en/"  # cached now
+
+    translate(post, slug="translated", title="Translated post")
+
+    assert links(client, "/blog/perevod/")[0]["en"] == "/en/blog/translated/"
