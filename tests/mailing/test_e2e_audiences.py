@@ -36,7 +36,9 @@ def test_the_owner_targets_lists_and_sees_counts_in_chromium(
     live_server, browser, language
 ):
     owner = make_user(email=f"owner-{language}@example.com")
-    UserProfile.objects.create(user=owner, preferred_language=language)
+    UserProfile.objects.update_or_create(
+        user=owner, defaults={"preferred_language": language}
+    )
     clients = [make_client(owner, email=f"r{n}@example.org") for n in range(5)]
     make_list(owner, name="Новости", clients=clients[:3])
     offers = make_list(owner, name="Акции", clients=clients[2:4])

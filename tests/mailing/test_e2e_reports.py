@@ -25,7 +25,9 @@ def test_an_owner_reads_the_report_and_walks_the_attempts(live_server, browser):
     page = browser.new_page(viewport={"width": 1280, "height": 1000})
     for language, (complaints, older, newer) in TEXTS.items():
         owner, mailing = rates_mailing(complaints=4)
-        UserProfile.objects.create(user=owner, preferred_language=language)
+        UserProfile.objects.update_or_create(
+            user=owner, defaults={"preferred_language": language}
+        )
         sent_run(mailing, [make_client(owner) for _ in range(25)])
         sign_in(page, live_server.url, owner.email)
 

@@ -21,7 +21,9 @@ from tests.mailing.test_e2e_workspace import sign_in
 @pytest.mark.parametrize("language", ["ru", "en"])
 def test_the_owner_finds_removes_and_erases_in_chromium(live_server, browser, language):
     owner = make_user(email=f"owner-{language}@example.com")
-    UserProfile.objects.create(user=owner, preferred_language=language)
+    UserProfile.objects.update_or_create(
+        user=owner, defaults={"preferred_language": language}
+    )
     suppression.suppress_address(owner.pk, "bounced@example.org", "hard_bounce", "550")
     suppression.suppress_address(owner.pk, "other@example.org", "complaint")
     person = make_client(owner, email="anna@example.org", full_name="Анна")

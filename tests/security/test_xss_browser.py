@@ -48,6 +48,7 @@ NOT_RENDERED = (
     "wagtailadmin_javascript_catalog", "anymail:*", "healthz", "*logout*",
     "set_language", "wagtailadmin_error_test", "wagtailadmin_reports:*",
     "mailing_client:export_data",  # a JSON download (attachment), not a page
+    "api:schema",  # the OpenAPI document: a YAML download, not a page
 )  # fmt: skip
 ROLES = ("user_a", "manager", "editor")
 PROBE = "{{ settings.SECRET_KEY }}"
