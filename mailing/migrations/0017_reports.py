@@ -5,6 +5,8 @@ import django.db.models.functions.text
 from django.conf import settings
 from django.db import migrations, models
 
+import mailing.models.indexes
+
 
 class Migration(migrations.Migration):
 
@@ -44,7 +46,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='client',
-            index=models.Index(models.F('owner'), django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Lower('email'), name='text_pattern_ops'), name='client_owner_address_prefix'),
+            index=mailing.models.indexes.OpClassIndex(models.F('owner'), django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Lower('email'), name='text_pattern_ops'), name='client_owner_address_prefix'),
         ),
         migrations.AddIndex(
             model_name='client',

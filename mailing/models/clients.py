@@ -6,6 +6,7 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from ..zones import validate_time_zone
+from .indexes import OpClassIndex
 from .ownership import OwnedQuerySet, no_line_breaks
 
 
@@ -51,7 +52,7 @@ class Client(models.Model):
             # An owner's attempts search matches an address by its start: LIKE 'x%'
             # on LOWER(email) needs the pattern operator class (the database
             # collation is not C).
-            models.Index(
+            OpClassIndex(
                 "owner",
                 OpClass(Lower("email"), name="text_pattern_ops"),
                 name="client_owner_address_prefix",
