@@ -101,6 +101,19 @@ def subscribe(clients: QuerySet, mailing_list: MailingList) -> int:
         return cursor.rowcount
 
 
+def unsubscribe(clients: QuerySet, mailing_list: MailingList) -> int:
+    """Take these clients off the list (their subscription kept as unsubscribed,
+    with its time); other lists and the suppression list are untouched. Returns
+    how many changed."""
+    return (
+        Subscription.objects.filter(
+            mailing_list=mailing_list, client__in=clients.order_by()
+        )
+        .exclude(status=Subscription.Status.UNSUBSCRIBED)
+        .update(status=Subscription.Status.UNSUBSCRIBED, changed_at=timezone.now())
+    )
+
+
 def member_counts(lists: Iterable[MailingList] | QuerySet) -> dict[int, dict]:
     """Per list id: how many subscribed, unconfirmed and unsubscribed members."""
     ids = [item.pk for item in lists]

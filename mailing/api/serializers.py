@@ -24,6 +24,7 @@ from ..models import (
     MailingRun,
     Message,
     SenderIdentity,
+    Suppression,
 )
 
 
@@ -168,6 +169,22 @@ class MailingListSerializer(OwnedModelSerializer):
 
 class SubscribeSerializer(serializers.Serializer):
     clients = OwnedIdsField(own(Client), max_length=10_000)
+
+
+class SuppressionSerializer(serializers.ModelSerializer):
+    """An entry of the owner's suppression list. The address itself is not kept
+    (only its hash): it is written once, when the entry is made."""
+
+    email = serializers.EmailField(write_only=True, max_length=254)
+
+    class Meta:
+        model = Suppression
+        fields = ["id", "email", "address_hash", "reason", "detail", "created_at"]
+        read_only_fields = ["address_hash", "reason", "created_at"]
+
+
+class LiftSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=2000)
 
 
 class MailingSerializer(OwnedModelSerializer):

@@ -9,6 +9,7 @@ from . import views
 router = SimpleRouter()
 router.register("clients", views.ClientViewSet, basename="client")
 router.register("lists", views.MailingListViewSet, basename="list")
+router.register("suppressions", views.SuppressionViewSet, basename="suppression")
 router.register("messages", views.MessageViewSet, basename="message")
 router.register("layouts", views.LayoutViewSet, basename="layout")
 router.register("mailings", views.MailingViewSet, basename="mailing")

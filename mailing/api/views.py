@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from accounts.models import User
 
-from .. import audiences, control, moderation, services
+from .. import audiences, control, moderation, services, suppression
 from ..client_upsert import MAX_ROWS, upsert_clients
 from ..models import (
     Attempt,
@@ -22,6 +22,7 @@ from ..models import (
     MailingList,
     MailingRun,
     Message,
+    Suppression,
 )
 from ..permissions import policy_for
 from . import serializers as s
@@ -127,6 +128,72 @@ class MailingListViewSet(CrudViewSet):
             Client.objects.filter(pk__in=form.validated_data["clients"]), mailing_list
         )
         return done(_("Subscribed: %(count)d.") % {"count": added})
+
+    @extend_schema(request=s.SubscribeSerializer, responses=s.ResultSerializer)
+    @action(detail=True, methods=["post"], policy_action="change")
+    def unsubscribe(self, request, pk=None):
+        """Take clients of yours off this list (other lists keep them)."""
+        mailing_list = self.get_object()
+        form = s.SubscribeSerializer(data=request.data, context={"request": request})
+        form.is_valid(raise_exception=True)
+        changed = audiences.unsubscribe(
+            Client.objects.filter(pk__in=form.validated_data["clients"]), mailing_list
+        )
+        return done(_("Unsubscribed: %(count)d.") % {"count": changed})
+
+
+# --- Suppression list --------------------------------------------------------------
+
+
+class SuppressionFilter(django_filters.FilterSet):
+    """Finds an entry by its address, hashed like the list."""
+
+    email = django_filters.CharFilter(method="by_email")
+
+    class Meta:
+        model = Suppression
+        fields = ["reason"]
+
+    def by_email(self, queryset, name, value):
+        return queryset.filter(address_hash=suppression.address_hash(value))
+
+
+@extend_schema(tags=["suppression"])
+class SuppressionViewSet(
+    PolicyRows,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    ApiViewSet,
+):
+    """Addresses never to mail again: added by hand here, by unsubscribes, hard
+    bounces and complaints; lifted only with a note, which is logged."""
+
+    policy_model = Suppression
+    serializer_class = s.SuppressionSerializer
+    filterset_class = SuppressionFilter
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        owner = self.request.user
+        suppression.suppress_address(
+            owner.pk, data["email"], Suppression.Reason.MANUAL, data.get("detail", "")
+        )
+        serializer.instance = Suppression.objects.get(
+            owner=owner, address_hash=suppression.address_hash(data["email"])
+        )
+
+    @extend_schema(request=s.LiftSerializer, responses=s.ResultSerializer)
+    @action(detail=True, methods=["post"], policy_action="view")
+    def lift(self, request, pk=None):
+        """Remove the entry: the address may be mailed again. Its owner only."""
+        entry = self.get_object()
+        if not (request.user.is_superuser or entry.owner_id == request.user.pk):
+            raise exceptions.PermissionDenied
+        form = s.LiftSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        suppression.lift(entry, request.user, form.validated_data["note"])
+        return done(_("The address may be mailed again."))
 
 
 # --- Messages --------------------------------------------------------------------

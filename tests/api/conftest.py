@@ -68,6 +68,11 @@ def world(db):
         source="pixel",
         dedupe_key="1",
     )
+    from mailing.models import Suppression
+    from mailing.suppression import suppress_address
+
+    suppress_address(a.pk, "gone-of-a@example.org", "manual", "A's")
+    suppressed = Suppression.objects.get(owner=a)
     apis = {"anonymous": APIClient()}
     for role, user in users.items():
         _token, raw = issue_token(user, role, ApiToken.Scope.READ_WRITE)
@@ -82,6 +87,7 @@ def world(db):
         "ids": {
             "client": client.pk,
             "list": mailing.lists.get().pk,
+            "suppression": suppressed.pk,
             "message": message.pk,
             "layout": layout.pk,
             "mailing": mailing.pk,

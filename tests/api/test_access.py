@@ -12,12 +12,13 @@ pytestmark = pytest.mark.django_db
 UNAUTH, OK, CREATED, GONE, DENY, NF, CONFLICT = 401, 200, 201, 204, 403, 404, 409
 
 LISTS = [
-    *("clients", "lists", "messages", "layouts"),
+    *("clients", "lists", "suppressions", "messages", "layouts"),
     *("mailings", "runs", "attempts", "events"),
 ]
 OBJECTS = {  # path -> the world id it names
     "clients/{client}/": "client",
     "lists/{list}/": "list",
+    "suppressions/{suppression}/": "suppression",
     "messages/{message}/": "message",
     "layouts/{layout}/": "layout",
     "mailings/{mailing}/": "mailing",
@@ -41,6 +42,13 @@ TABLE = [
     ("post", "lists/",                         U, C,  C,  NO, NO, U, C),
     ("patch", "lists/{list}/",                 U, OK, NF, NO, NO, U, OK),
     ("post", "lists/{list}/subscribe/",        U, OK, NF, NO, NO, U, OK),
+    ("post", "lists/{list}/unsubscribe/",      U, OK, NF, NO, NO, U, OK),
+    ("post", "suppressions/",                  U, C,  C,  NO, NO, U, C),
+    # A lifts the entry first: it is gone for the roles asked after (the
+    # manager's refusal and the superuser's right: test_lifting_is_the_owners).
+    ("post", "suppressions/{suppression}/lift/", U, OK, NF, NF, NO, U, NF),
+    # Never deleted outright: the policy refuses before the method is looked at.
+    ("delete", "suppressions/{suppression}/",  U, NO, NO, NO, NO, U, NO),
     ("put",  "messages/{message}/",            U, OK, NF, NO, NO, U, OK),
     ("patch", "mailings/{mailing}/",           U, OK, NF, NO, NO, U, OK),
     ("post", "mailings/{mailing}/pause/",      U, OK, NF, NO, NO, U, OK),
@@ -70,6 +78,9 @@ BODIES = {
     "lists/": {"name": "List of {role}"},
     "lists/{list}/": {"description": "changed by {role}"},
     "lists/{list}/subscribe/": {"clients": []},
+    "lists/{list}/unsubscribe/": {"clients": []},
+    "suppressions/": {"email": "never-{role}@example.org", "detail": "by hand"},
+    "suppressions/{suppression}/lift/": {"note": "asked to be mailed again"},
     "messages/{message}/": {"subject": "By {role}", "body": "Text"},
     "mailings/{mailing}/": {"name": "Renamed by {role}"},
 }
@@ -191,3 +202,20 @@ def test_a_read_only_token_reads_only(world):
     answer = api.post("/api/v1/clients/", {"email": "x@example.org"}, format="json")
     assert answer.status_code == DENY
     assert answer.json()["code"] == "permission_denied"
+
+
+def test_lifting_a_suppression_is_the_owners_a_manager_only_sees_it(world):
+    from mailing.models import Suppression, SuppressionRemoval
+
+    path = f"/api/v1/suppressions/{world['ids']['suppression']}/"
+    note = {"note": "asked to be mailed again"}
+    manager, superuser = world["apis"]["manager"], world["apis"]["superuser"]
+
+    assert manager.get(path).status_code == OK
+    assert manager.post(f"{path}lift/", note, format="json").status_code == DENY
+    assert Suppression.objects.filter(pk=world["ids"]["suppression"]).exists()
+    refused = superuser.post(f"{path}lift/", {}, format="json")
+    assert refused.status_code == 400 and "note" in refused.json()["fields"]
+    assert superuser.post(f"{path}lift/", note, format="json").status_code == OK
+    assert not Suppression.objects.filter(pk=world["ids"]["suppression"]).exists()
+    assert SuppressionRemoval.objects.get().note == note["note"]

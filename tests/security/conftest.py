@@ -299,6 +299,7 @@ def _name_api_objects(world: World) -> None:
     objects.update(
         run=world.objects_a[MailingRun],
         layout=world.objects_a[EmailLayout],
+        list=world.objects_a[MailingList],
         user=world.users["user_b"],
     )
     token, _raw = issue_token(world.users["user_a"], "probe", ApiToken.Scope.READ)
