@@ -7,6 +7,7 @@ concurrent webhooks never lose an increment, and no row is read first.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC
 
 from django.db import connection, transaction
@@ -67,6 +68,29 @@ def bump(run_id: int, event: Event) -> None:
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [run_id, day])
+
+
+def bump_many(counted: list[tuple[int, Event]]) -> None:
+    """Count (run id, event) pairs with one upsert: a batch of a webhook."""
+    totals: dict[tuple, Counter] = {}
+    for run_id, event in counted:
+        key = (run_id, event.at.astimezone(UTC).date())
+        totals.setdefault(key, Counter()).update(columns_for(event.kind, event.verdict))
+    if not totals:
+        return
+    table = RunDayCounts._meta.db_table
+    row = "(%s, %s, " + ", ".join(["%s"] * len(COLUMNS)) + ")"
+    updates = ", ".join(f"{n} = {table}.{n} + EXCLUDED.{n}" for n in COLUMNS)
+    sql = (
+        f"INSERT INTO {table} (run_id, day, {', '.join(COLUMNS)}) "  # nosec B608 - names from COLUMNS
+        f"VALUES {', '.join([row] * len(totals))} "
+        f"ON CONFLICT (run_id, day) DO UPDATE SET {updates}"
+    )
+    params = []
+    for (run_id, day), counts in sorted(totals.items()):
+        params += [run_id, day, *(counts[name] for name in COLUMNS)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def rebuild_counters(run_ids=None) -> int:
