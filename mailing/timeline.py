@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from datetime import UTC, timedelta
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .models import MailingRun, RunHourCounts
 
 HOURS = 48
 BAR, GAP, ROW_HEIGHT = 10, 2, 48
+TICK_EVERY = 6  # hours between the labels under the chart
 SERIES = [
     ("sends", _("Sent"), "#5c6bc0"),
     ("opens", _("Opens"), "#1f7e3a"),
@@ -64,10 +66,17 @@ def chart(hours: list[dict]) -> dict:
             {"name": name, "label": label, "colour": colour, "peak": peak,
              "top": top, "label_y": top - 4, "bars": bars}
         )  # fmt: skip
+    height = len(SERIES) * (ROW_HEIGHT + 20)
+    ticks = [
+        {"x": n * (BAR + GAP), "label": gettext("+%(hours)d h") % {"hours": n}}
+        for n in range(0, HOURS, TICK_EVERY)
+    ]
     return {
         "rows": rows,
         "width": HOURS * (BAR + GAP),
-        "height": len(SERIES) * (ROW_HEIGHT + 20),
+        "height": height + 14,
+        "tick_y": height + 10,
+        "ticks": ticks,
         "bar": BAR,
     }
 
