@@ -58,6 +58,7 @@ def _attempts(ids: set[int]) -> dict[int, tuple[int, int, object]]:
 def _rows(items, found) -> list[tuple[Event, Happening]]:
     """Unsaved events, without those already stored or repeated in the batch."""
     now, rows, keys = timezone.now(), [], set()
+    clicks: dict[int, list] = defaultdict(list)  # earlier in the batch, per attempt
     for attempt_id, happening in items:
         if attempt_id not in found:
             continue
@@ -67,9 +68,7 @@ def _rows(items, found) -> list[tuple[Event, Happening]]:
         keys.add((attempt_id, key))
         happening.at = happening.at or now
         if happening.kind in CLASSIFIED and not happening.verdict:
-            _client_id, run_id, sent_at = found[attempt_id]
-            hit = _hit(attempt_id, run_id, sent_at, happening)
-            happening.verdict, happening.verdict_reason = classify(hit)
+            _classify(attempt_id, happening, found, clicks[attempt_id])
         rows.append((new_event(attempt_id, happening, key), happening))
     stored = set(
         Event.objects.filter(
@@ -77,6 +76,16 @@ def _rows(items, found) -> list[tuple[Event, Happening]]:
         ).values_list("attempt_id", "dedupe_key")
     )
     return [(e, h) for e, h in rows if (e.attempt_id, e.dedupe_key) not in stored]
+
+
+def _classify(attempt_id: int, happening: Happening, found, clicks: list) -> None:
+    """As record_event does, counting the batch's earlier clicks as stored: a
+    scanner's clicks on every link often arrive in one batch."""
+    _client_id, run_id, sent_at = found[attempt_id]
+    hit = _hit(attempt_id, run_id, sent_at, happening, earlier=clicks)
+    happening.verdict, happening.verdict_reason = classify(hit)
+    if happening.kind == Kind.CLICKED and happening.url:
+        clicks.append((happening.url, happening.at))
 
 
 def _store(rows, found) -> int:

@@ -96,7 +96,10 @@ def record_event(attempt_id: int, happening: Happening) -> Event | None:
     return event
 
 
-def _hit(attempt_id: int, run_id: int, sent_at, happening: Happening) -> Hit:
+def _hit(
+    attempt_id: int, run_id: int, sent_at, happening: Happening, earlier=()
+) -> Hit:
+    """`earlier`: (url, at) of clicks on this attempt not stored yet (a batch)."""
     together, links = 1, 0
     if happening.kind == Kind.CLICKED and happening.url:
         links = TrackedLink.objects.filter(run_id=run_id).count()
@@ -106,6 +109,7 @@ def _hit(attempt_id: int, run_id: int, sent_at, happening: Happening) -> Hit:
                 attempt_id=attempt_id, kind=Kind.CLICKED, at__gte=since
             ).values_list("url", flat=True)
         )
+        urls |= {url for url, at in earlier if since <= at <= happening.at}
         together = len(urls | {happening.url})
     return Hit(
         kind=happening.kind,

@@ -11,7 +11,14 @@ from django.test import Client as Browser
 from django.test.utils import CaptureQueriesContext
 
 from mailing.counters import rebuild_counters
-from mailing.models import Attempt, Client, Event, MailingRun, RunDayCounts
+from mailing.models import (
+    Attempt,
+    Client,
+    Event,
+    MailingRun,
+    RunDayCounts,
+    TrackedLink,
+)
 from mailing.services import open_run
 from mailing.tokens import attempt_token
 from tests.factories import make_client, make_mailing, make_user
@@ -94,3 +101,25 @@ def test_a_batch_costs_the_same_queries_at_5_and_at_50_events():
 
     assert queries(ids[:5]) == queries(ids[5:55])
     assert Attempt.objects.filter(status=Attempt.Status.DELIVERED).count() == 55
+
+
+def test_a_scanner_clicking_every_link_in_one_batch_is_told_apart():
+    (a,) = sent_run(1)
+    run_id = Attempt.objects.get(pk=a).run_id
+    links = ["https://example.org/one", "https://example.org/two"]
+    for url in links:
+        TrackedLink.objects.create(run_id=run_id, url=url, url_digest=url[-3:] * 20)
+    human = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Firefox/128.0"
+    post(
+        [
+            event("click", a, f"c-{n}", target_link_url=url, user_agent=human,
+                  timestamp="1767261600")
+            for n, url in enumerate(links)
+        ]
+    )  # fmt: skip
+    verdicts = list(
+        Event.objects.filter(kind="clicked")
+        .order_by("id")
+        .values_list("verdict", "verdict_reason")
+    )
+    assert verdicts[-1] == ("scanner", "all 2 links clicked at once")
