@@ -81,7 +81,12 @@ def bump_many(counted: list[tuple[int, Event]]) -> None:
 
 
 def bump_sends(run_id: int, sent: int, at: datetime) -> None:
-    """Count emails the outbox settled as sent in the hour of `at` (the timeline)."""
+    """Count emails the outbox settled as sent in the hour of `at` (the timeline).
+
+    Called right after the settling statement commits (outbox.exchange), not in
+    it: that statement stays as the lease work left it. A process killed in
+    between loses one group's sends from the timeline only (the run's own
+    counters have them); `manage.py rebuild_counters` recounts from attempts."""
     if sent:
         hour = at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
         add(RunHourCounts, "hour", {(run_id, hour): Counter(sends=sent)}, ["sends"])
