@@ -7,6 +7,8 @@ is added to it), posts one Postmark delivery webhook per attempt, matched by the
 attempt token in its metadata, then fetches each recipient's open pixel, all
 in-process through Django's test client (URL routing, basic auth, Anymail's
 parsing, the event, its status change and counters in one transaction each).
+Then the same deliveries for a second mailing as SparkPost posts them, --batch
+events a request (mailing.event_batches: one transaction per request).
 Prints events per second for each. Goal (issue 17): over 2,000 webhook events/s.
 """
 
@@ -26,6 +28,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "site_config.settings.test")
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--recipients", type=int, default=2000)
+    parser.add_argument("--batch", type=int, default=500)
     args = parser.parse_args()
 
     import django
@@ -62,14 +65,7 @@ def main() -> None:
         for pk in ids
     ]
     started, cpu = time.perf_counter(), time.process_time()
-    for body in bodies:
-        response = http.post(
-            "/anymail/postmark/tracking/",
-            body,
-            content_type="application/json",
-            HTTP_AUTHORIZATION=auth,
-        )
-        assert response.status_code == 200, response.content
+    _post_all(http, "/anymail/postmark/tracking/", bodies, auth)
     webhooks = len(ids) / (time.perf_counter() - started)
     webhook_cpu = (time.process_time() - cpu) / len(ids) * 1000
 
@@ -80,10 +76,48 @@ def main() -> None:
 
     delivered = run.attempts.filter(status=Attempt.Status.DELIVERED).count()
     assert delivered == len(ids), delivered
+    batched, batched_cpu = _sparkpost_batches(http, auth, owner, clients, args.batch)
     print(f"webhook events/s (Postmark delivery, real view): {webhooks:,.0f}")
     # On a shared machine the wall clock measures the neighbours too.
     print(f"  Django process CPU per webhook event: {webhook_cpu:.2f} ms")
     print(f"open pixel events/s (real view):                {opens:,.0f}")
+    print(f"webhook events/s (SparkPost, {args.batch} a request):   {batched:,.0f}")
+    print(f"  Django process CPU per batched event: {batched_cpu:.3f} ms")
+
+
+def _post_all(http, path: str, bodies: list[str], auth: str) -> None:
+    for body in bodies:
+        response = http.post(
+            path, body, content_type="application/json", HTTP_AUTHORIZATION=auth
+        )
+        assert response.status_code == 200, response.content
+
+
+def _sparkpost_batches(http, auth, owner, clients, size: int) -> tuple[float, float]:
+    from mailing.models import Attempt, MailingRun
+    from mailing.services import open_run
+    from mailing.tokens import attempt_token
+    from tests.factories import make_mailing
+
+    mailing = make_mailing(owner, clients=clients)
+    run = open_run(mailing, MailingRun.Kind.MANUAL, mailing.first_send_at)
+    run.attempts.update(status=Attempt.Status.SUCCESS)
+    ids = list(run.attempts.values_list("pk", flat=True))
+    events = [
+        {"msys": {"message_event": {
+            "type": "delivery", "event_id": f"sp-{pk}", "timestamp": "1767261600",
+            "rcpt_to": "r@example.com", "rcpt_meta": {"attempt": attempt_token(pk)},
+        }}}
+        for pk in ids
+    ]  # fmt: skip
+    bodies = [json.dumps(events[i : i + size]) for i in range(0, len(events), size)]
+    started, cpu = time.perf_counter(), time.process_time()
+    _post_all(http, "/anymail/sparkpost/tracking/", bodies, auth)
+    rate = len(ids) / (time.perf_counter() - started)
+    cpu_each = (time.process_time() - cpu) / len(ids) * 1000
+    delivered = run.attempts.filter(status=Attempt.Status.DELIVERED).count()
+    assert delivered == len(ids), delivered
+    return rate, cpu_each
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from .rollups import (
     sends_by_mailing,
 )
 from .stats import service_figures
+from .timeline import mailing_timeline
 
 CHART_DAYS = 30
 CHART_HEIGHT = 120
@@ -63,8 +64,10 @@ def success_rate(counts) -> float | None:
 
 def outcomes(figures: dict) -> dict:
     """Succeeded (sent and not bounced back), failed (at send or bounced), rate."""
+    # with_rates took the refusals at send time out of "failed": they are bounces.
+    after_sending = figures["bounces"] - figures["send_bounces"]
     counts = {
-        "succeeded": max(figures["sent"] - figures["bounces"], 0),
+        "succeeded": max(figures["sent"] - after_sending, 0),
         "failed": figures["failed"] + figures["bounces"],
         "cancelled": figures["cancelled"],
     }
@@ -199,6 +202,7 @@ class MailingReportView(AdminPageMixin, TemplateView):
             complaint_limit=COMPLAINT_LIMIT,
             bounce_limit=BOUNCE_LIMIT,
             bars=bars,
+            timeline=mailing_timeline(self.object),
             chart_width=CHART_DAYS * 12,
             chart_height=CHART_HEIGHT,
             errors=last_errors(self.object),

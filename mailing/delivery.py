@@ -16,7 +16,7 @@ from django.core.mail import get_connection
 
 from .ratelimit import RateLimiter
 from .sending.outcome import Outbound, Outcome
-from .sending.policy import describe_failure, fail_rows, unexpected
+from .sending.policy import describe_failure, fail_rows, refused_for_good, unexpected
 
 __all__ = ["Outbound", "Outcome", "describe_failure"]
 
@@ -77,10 +77,9 @@ def send_one(backend, item: Outbound) -> Outcome:
         AnymailAPIError,
         AnymailRecipientsRefused,
     ) as exc:
-        transient, response = describe_failure(exc, item.email)
         if _connection_broken(exc):
             drop_connection(backend)
-        return Outcome(item.attempt_id, item.tries, False, transient, response)
+        return failed(item, exc)
     except Exception as exc:  # noqa: BLE001 - never leave a row `sending`
         return Outcome.failure(item, *unexpected(exc))
     status = getattr(item.message, "anymail_status", None)
@@ -162,10 +161,17 @@ def _send_pipelined(backend, items: list[Outbound]) -> tuple[list[Outcome], list
     return outcomes, []
 
 
+def failed(item: Outbound, exc: BaseException) -> Outcome:
+    """A recipient's failure, marked when the server refused the address for good
+    (an SMTP hard bounce, recorded as an event by mailing.bounces)."""
+    outcome = Outcome.failure(item, *describe_failure(exc, item.email))
+    outcome.hard_bounce = refused_for_good(exc, item.email)
+    return outcome
+
+
 def _outcome(item: Outbound, result) -> Outcome:
     if isinstance(result, Exception):
-        transient, response = describe_failure(result, item.email)
-        return Outcome.failure(item, transient, response)
+        return failed(item, result)
     return Outcome(item.attempt_id, item.tries, True, False, result, item.message_id)
 
 

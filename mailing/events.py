@@ -96,7 +96,10 @@ def record_event(attempt_id: int, happening: Happening) -> Event | None:
     return event
 
 
-def _hit(attempt_id: int, run_id: int, sent_at, happening: Happening) -> Hit:
+def _hit(
+    attempt_id: int, run_id: int, sent_at, happening: Happening, earlier=()
+) -> Hit:
+    """`earlier`: (url, at) of clicks on this attempt not stored yet (a batch)."""
     together, links = 1, 0
     if happening.kind == Kind.CLICKED and happening.url:
         links = TrackedLink.objects.filter(run_id=run_id).count()
@@ -106,6 +109,7 @@ def _hit(attempt_id: int, run_id: int, sent_at, happening: Happening) -> Hit:
                 attempt_id=attempt_id, kind=Kind.CLICKED, at__gte=since
             ).values_list("url", flat=True)
         )
+        urls |= {url for url, at in earlier if since <= at <= happening.at}
         together = len(urls | {happening.url})
     return Hit(
         kind=happening.kind,
@@ -121,7 +125,14 @@ def _hit(attempt_id: int, run_id: int, sent_at, happening: Happening) -> Hit:
 
 
 def _insert(attempt_id: int, happening: Happening, key: str) -> Event:
-    return Event.objects.create(
+    event = new_event(attempt_id, happening, key)
+    event.save(force_insert=True)
+    return event
+
+
+def new_event(attempt_id: int, happening: Happening, key: str) -> Event:
+    """The unsaved row of a happening (mailing.event_batches inserts many)."""
+    return Event(
         attempt_id=attempt_id,
         kind=happening.kind,
         at=happening.at or timezone.now(),
@@ -145,6 +156,11 @@ def _apply(event: Event, client_id: int) -> None:
             status=status,
             server_response=f"{event.source}: {event.description}"[:2000],
         )
+    apply_to_client(event, client_id)
+
+
+def apply_to_client(event: Event, client_id: int) -> None:
+    """Suppression and unsubscription: what an event does beyond its attempt."""
     reason = _suppression_reason(event.kind, client_id)
     if reason:
         kind = COMPLAINT if event.kind == Kind.COMPLAINED else HARD_BOUNCE

@@ -35,7 +35,9 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q
 
+from .bounces import record_send_bounces
 from .control import OPEN_RUN
+from .counters import bump_sends
 from .delivery import Outcome
 from .models import (
     Attempt,
@@ -127,6 +129,9 @@ def exchange(
             handed = _hand_over_by_update(run_id, lease, hand_over, now)
             claimed = _claim_by_update(run_id, lease, size, now) if size else []
     handed = set(handed)
+    # Committed: now the timeline's sends and the bounces' events (issue 17).
+    bump_sends(run_id, sum(outcome.ok for outcome in settle), now)
+    record_send_bounces(settle)
     return Exchange([row for row in hand_over if row[0] in handed], claimed)
 
 

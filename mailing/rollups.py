@@ -49,10 +49,14 @@ def with_rates(figures: dict[str, int]) -> dict:
     """The figures plus success, bounce, complaint, open and click rates."""
     sent = figures["sent"]
     bounces = figures["hard_bounces"] + figures["soft_bounces"]
+    # An SMTP refusal at send time (mailing.bounces) is a failed attempt and a
+    # hard bounce: shown once, as a bounce of an email that was tried.
+    refused = figures["send_bounces"]
     rates = {
         "bounces": bounces,
+        "failed": figures["failed"] - refused,
         "rate": percent(sent, sent + figures["failed"]),
-        "bounce_rate": percent(bounces, sent),
+        "bounce_rate": percent(bounces, sent + refused),
         "hard_bounce_rate": percent(figures["hard_bounces"], sent),
         "complaint_rate": percent(figures["complaints"], sent),
         "machine_opens": figures["opens"] - figures["human_opens"],

@@ -1,34 +1,66 @@
 """Anymail webhooks: what happened to an email after the server took it (tracking),
 and mail sent to the List-Unsubscribe mailto (inbound). Quick and idempotent:
-the work is in mailing.events."""
+the work is in mailing.events and mailing.event_batches.
+
+Anymail fires its tracking signal once per event of a request. Inside
+`one_batch_per_request()` (the webhook views use it) the receiver only collects
+them, and the batch is recorded in one transaction when the view has parsed them
+all; outside it (a direct `tracking.send`) each event is recorded at once.
+"""
 
 import logging
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from anymail.signals import inbound, tracking
 from django.dispatch import receiver
 
-from .esp_events import attempt_of, happening_from
-from .events import record_event
+from .esp_events import attempts_of, happening_from
+from .event_batches import record_events
 from .unsubscribe import unsubscribe_by_mail
 
 logger = logging.getLogger(__name__)
+_batch: ContextVar[list | None] = ContextVar("tracking_batch", default=None)
+
+
+def record_tracking_events(pairs: list[tuple[object, str]]) -> int:
+    """Apply Anymail events (with their ESP's name); the number new."""
+    wanted = [(e, esp, happening_from(e, esp)) for e, esp in pairs]
+    wanted = [(e, esp, h) for e, esp, h in wanted if h is not None]
+    items = []
+    attempt_ids = attempts_of([e for e, _esp, _h in wanted])
+    for (event, esp, happening), attempt_id in zip(wanted, attempt_ids, strict=True):
+        if attempt_id is None:
+            logger.info("%s %s event for an unknown message", esp, event.event_type)
+        else:
+            items.append((attempt_id, happening))
+    return record_events(items)
 
 
 def record_tracking_event(event, esp_name: str) -> bool:
     """Apply one event; True if it was new."""
-    happening = happening_from(event, esp_name)
-    if happening is None:
-        return False
-    attempt_id = attempt_of(event)
-    if attempt_id is None:
-        logger.info("%s %s event for an unknown message", esp_name, event.event_type)
-        return False
-    return record_event(attempt_id, happening) is not None
+    return record_tracking_events([(event, esp_name)]) == 1
+
+
+@contextmanager
+def one_batch_per_request():
+    """Collect the tracking events sent inside; record them on a clean exit."""
+    batch: list = []
+    token = _batch.set(batch)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+    record_tracking_events(batch)
 
 
 @receiver(tracking)
 def on_tracking_event(sender, event, esp_name, **kwargs):
-    record_tracking_event(event, esp_name)
+    batch = _batch.get()
+    if batch is None:
+        record_tracking_event(event, esp_name)
+    else:
+        batch.append((event, esp_name))
 
 
 @receiver(inbound)

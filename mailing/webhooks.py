@@ -149,9 +149,13 @@ class AnswersUnreadableInputWith400:
     def post(self, request, *args, **kwargs):
         from anymail.exceptions import AnymailWebhookValidationFailure
 
+        from .signals import one_batch_per_request
+
         where = f"{self.esp_name} {request.path}"
         try:
-            return super().post(request, *args, **kwargs)
+            # One transaction for all the events of the request (mailing.signals).
+            with one_batch_per_request():
+                return super().post(request, *args, **kwargs)
         except AnymailWebhookValidationFailure as error:
             security_logger.warning("webhook refused at %s: %s", where, error)
             return _plain(HttpResponseBadRequest, f"Refused: {error}")

@@ -3,7 +3,7 @@ and tools use. Import models from here (`from mailing.models import Client`)."""
 
 from .audiences import MailingList, Subscription, SubscriptionQuerySet
 from .clients import Client
-from .events import Event, EventQuerySet, RunDayCounts, TrackedLink
+from .events import Event, EventQuerySet, RunDayCounts, RunHourCounts, TrackedLink
 from .history import OwnedLogEntry
 from .layouts import EmailLayout, EmailLayoutQuerySet
 from .leases import ConsumerLease
@@ -39,6 +39,7 @@ __all__ = [
     "OwnedLogEntry",
     "OwnedQuerySet",
     "RunDayCounts",
+    "RunHourCounts",
     "SenderIdentity",
     "SenderIdentityQuerySet",
     "Subscription",

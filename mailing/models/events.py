@@ -120,6 +120,9 @@ class RunDayCounts(SendingRecord, models.Model):
     delivered = models.PositiveIntegerField(_("delivered"), default=0)
     soft_bounces = models.PositiveIntegerField(_("soft bounces"), default=0)
     hard_bounces = models.PositiveIntegerField(_("hard bounces"), default=0)
+    # Of hard_bounces, those an SMTP server refused at send time (mailing.bounces):
+    # their attempts also count as failed, which reports must not add twice.
+    send_bounces = models.PositiveIntegerField(_("refused at send time"), default=0)
     complaints = models.PositiveIntegerField(_("complaints"), default=0)
     rejected = models.PositiveIntegerField(_("rejected"), default=0)
     deferred = models.PositiveIntegerField(_("deferred"), default=0)
@@ -140,3 +143,37 @@ class RunDayCounts(SendingRecord, models.Model):
 
     def __str__(self):
         return f"{self.run_id} @ {self.day}"
+
+
+class RunHourCounts(SendingRecord, models.Model):
+    """Sends, opens and clicks per run and hour (UTC): a mailing's timeline of its
+    first 48 hours, read from a few dozen rows at any size. Events are counted in
+    their own transaction (mailing.counters), sends as the outbox settles them."""
+
+    run = models.ForeignKey(
+        "mailing.MailingRun",
+        on_delete=models.CASCADE,
+        related_name="hour_counts",
+        verbose_name=_("run"),
+    )
+    hour = models.DateTimeField(_("hour"))
+    # Defaults in the database: an upsert names only the columns it adds to.
+    sends = models.PositiveIntegerField(_("sends"), db_default=0)
+    opens = models.PositiveIntegerField(_("opens"), db_default=0)
+    human_opens = models.PositiveIntegerField(_("human opens"), db_default=0)
+    clicks = models.PositiveIntegerField(_("clicks"), db_default=0)
+    human_clicks = models.PositiveIntegerField(_("human clicks"), db_default=0)
+
+    objects = MailingOwnedCountsQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("hourly counts of a run")
+        verbose_name_plural = _("hourly counts of runs")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "hour"], name="mailing_hour_counts_once"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.run_id} @ {self.hour:%Y-%m-%d %H:00}"

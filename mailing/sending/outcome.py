@@ -26,6 +26,8 @@ class Outcome:
     transient: bool = False
     response: str = ""
     esp_message_id: str = ""
+    # The recipient's server refused the address for good (mailing.bounces).
+    hard_bounce: bool = False
 
     @classmethod
     def failure(cls, item: Outbound, transient: bool, response: str) -> "Outcome":

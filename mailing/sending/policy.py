@@ -53,6 +53,15 @@ def describe_failure(exc: BaseException, email: str) -> tuple[bool, str]:
     return unexpected(exc)
 
 
+def refused_for_good(exc: BaseException, email: str) -> bool:
+    """A 5xx reply to RCPT TO for this recipient: an SMTP hard bounce. A 5xx to
+    MAIL FROM or DATA says nothing about the address and is only a failure."""
+    if not isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return False
+    code, _text = exc.recipients.get(email) or next(iter(exc.recipients.values()))
+    return 500 <= code < 600
+
+
 def _boto_status(cause) -> int | None:
     """The HTTP status of a boto3 ClientError (Amazon SES): Anymail keeps none."""
     response = getattr(cause, "response", None)

@@ -1,0 +1,124 @@
+"""Recording a webhook's events together: one transaction, bulk inserts, one
+status update per kind and one rollup upsert for the whole batch.
+
+ESPs post their events in batches (SendGrid, Mandrill, SparkPost, Mailgun's
+legacy and Brevo's batched webhooks; up to a thousand a request), and Anymail's
+tracking signal fires once per event. Recorded one by one, each event cost a
+lookup, an insert, an update, an upsert and a commit; here the batch costs about
+as many queries as one event did. What each event does is the same as
+mailing.events.record_event: that function stays the one for single events (the
+pixel, the redirect) and the fallback when a batch meets a concurrent duplicate.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from .classification import classify
+from .counters import bump_many
+from .events import (
+    TRANSITIONS,
+    Happening,
+    Kind,
+    _hit,
+    apply_to_client,
+    new_event,
+    record_event,
+)
+from .models import Attempt, Event
+
+CLASSIFIED = (Kind.OPENED, Kind.CLICKED)
+
+
+def record_events(items: list[tuple[int, Happening]]) -> int:
+    """Store and apply these (attempt id, happening) pairs; the number new."""
+    if len(items) <= 1:  # Postmark and most ESPs: one event a request
+        return sum(record_event(*item) is not None for item in items)
+    found = _attempts({attempt_id for attempt_id, _ in items})
+    rows = _rows(items, found)
+    try:
+        with transaction.atomic():
+            return _store(rows, found)
+    except IntegrityError:
+        # The same event arrived at the same time through another request: fall
+        # back to one transaction per event, where the duplicate is skipped.
+        return sum(record_event(e.attempt_id, h) is not None for e, h in rows)
+
+
+def _attempts(ids: set[int]) -> dict[int, tuple[int, int, object]]:
+    values = Attempt.objects.filter(pk__in=ids).values_list(
+        "pk", "client_id", "run_id", "attempted_at"
+    )
+    return {pk: (client_id, run_id, at) for pk, client_id, run_id, at in values}
+
+
+def _rows(items, found) -> list[tuple[Event, Happening]]:
+    """Unsaved events, without those already stored or repeated in the batch."""
+    now, rows, keys = timezone.now(), [], set()
+    clicks: dict[int, list] = defaultdict(list)  # earlier in the batch, per attempt
+    for attempt_id, happening in items:
+        if attempt_id not in found:
+            continue
+        key = happening.dedupe_key()  # before `at` is filled in, as record_event
+        if (attempt_id, key) in keys:
+            continue
+        keys.add((attempt_id, key))
+        happening.at = happening.at or now
+        if happening.kind in CLASSIFIED and not happening.verdict:
+            _classify(attempt_id, happening, found, clicks[attempt_id])
+        rows.append((new_event(attempt_id, happening, key), happening))
+    stored = set(
+        Event.objects.filter(
+            attempt_id__in={a for a, _ in keys}, dedupe_key__in={k for _, k in keys}
+        ).values_list("attempt_id", "dedupe_key")
+    )
+    return [(e, h) for e, h in rows if (e.attempt_id, e.dedupe_key) not in stored]
+
+
+def _classify(attempt_id: int, happening: Happening, found, clicks: list) -> None:
+    """As record_event does, counting the batch's earlier clicks as stored: a
+    scanner's clicks on every link often arrive in one batch."""
+    _client_id, run_id, sent_at = found[attempt_id]
+    hit = _hit(attempt_id, run_id, sent_at, happening, earlier=clicks)
+    happening.verdict, happening.verdict_reason = classify(hit)
+    if happening.kind == Kind.CLICKED and happening.url:
+        clicks.append((happening.url, happening.at))
+
+
+def _store(rows, found) -> int:
+    events = Event.objects.bulk_create([event for event, _ in rows])
+    _set_statuses(events)
+    for event in events:
+        apply_to_client(event, found[event.attempt_id][0])  # rare: one by one
+    bump_many([(found[event.attempt_id][1], event) for event in events])
+    return len(events)
+
+
+def _set_statuses(events: list[Event]) -> None:
+    """One UPDATE per kind, weakest first (TRANSITIONS' order), so that a bounce
+    and a delivery in one batch end as the bounce, as one by one."""
+    by_kind = defaultdict(dict)
+    for event in events:
+        if event.kind in TRANSITIONS:
+            response = f"{event.source}: {event.description}"
+            by_kind[event.kind][event.attempt_id] = response
+    table = Attempt._meta.db_table
+    for kind, (status, replaces) in TRANSITIONS.items():
+        if not by_kind[kind]:
+            continue
+        ids, responses = zip(*by_kind[kind].items(), strict=True)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} AS a SET status = %s, server_response = v.response "  # nosec B608 - the model's table name
+                "FROM unnest(%s::bigint[], %s::text[]) AS v(id, response) "
+                "WHERE a.id = v.id AND a.status = ANY(%s)",
+                [
+                    str(status),
+                    list(ids),
+                    [r[:2000] for r in responses],
+                    [str(s) for s in replaces],
+                ],
+            )
