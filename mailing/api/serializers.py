@@ -183,6 +183,29 @@ class SuppressionSerializer(serializers.ModelSerializer):
         read_only_fields = ["address_hash", "reason", "created_at"]
 
 
+class ReportSerializer(serializers.Serializer):
+    """A mailing's report, from the stored counters (as the admin's report)."""
+
+    sent = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    cancelled = serializers.IntegerField()
+    delivered = serializers.IntegerField()
+    bounces = serializers.IntegerField()
+    hard_bounces = serializers.IntegerField()
+    soft_bounces = serializers.IntegerField()
+    complaints = serializers.IntegerField()
+    unsubscribes = serializers.IntegerField()
+    opens = serializers.IntegerField()
+    human_opens = serializers.IntegerField()
+    clicks = serializers.IntegerField()
+    human_clicks = serializers.IntegerField()
+    rate = serializers.FloatField(allow_null=True, help_text="Sent of tried, %")
+    bounce_rate = serializers.FloatField(allow_null=True)
+    complaint_rate = serializers.FloatField(allow_null=True)
+    complaints_too_high = serializers.BooleanField()
+    bounces_too_high = serializers.BooleanField()
+
+
 class LiftSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=2000)
 

@@ -25,6 +25,7 @@ from ..models import (
     Suppression,
 )
 from ..permissions import policy_for
+from ..rollups import mailing_figures
 from . import serializers as s
 from .base import ApiViewSet
 from .permissions import ApiAccess, MayBlockUsers
@@ -248,6 +249,12 @@ class MailingViewSet(CrudViewSet):
 
     def get_queryset(self):
         return super().get_queryset().prefetch_related("lists")
+
+    @extend_schema(responses=s.ReportSerializer)
+    @action(detail=True, methods=["get"])
+    def report(self, request, pk=None):
+        """Sends, bounces, complaints, opens and clicks (by people and in all)."""
+        return Response(s.ReportSerializer(mailing_figures(self.get_object())).data)
 
     @extend_schema(request=None, responses={201: s.RunSerializer})
     @action(detail=True, methods=["post"], policy_action="change", url_path="send-now")

@@ -51,6 +51,7 @@ TABLE = [
     ("delete", "suppressions/{suppression}/",  U, NO, NO, NO, NO, U, NO),
     ("put",  "messages/{message}/",            U, OK, NF, NO, NO, U, OK),
     ("patch", "mailings/{mailing}/",           U, OK, NF, NO, NO, U, OK),
+    ("get",  "mailings/{mailing}/report/",     U, OK, NF, OK, NO, U, OK),
     ("post", "mailings/{mailing}/pause/",      U, OK, NF, NO, NO, U, OK),
     ("post", "mailings/{mailing}/resume/",     U, OK, NF, NO, NO, U, OK),
     ("post", "mailings/{mailing}/cancel/",     U, CF, NF, NO, NO, U, CF),

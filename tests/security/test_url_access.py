@@ -133,6 +133,8 @@ POLICY = [
     Rule("api:*-pause",                         UNAUTH, POST, POST, NO,  NO,   POST),
     Rule("api:*-resume",                        UNAUTH, POST, POST, NO,  NO,   POST),
     Rule("api:*-cancel",                        UNAUTH, POST, POST, NO,  NO,   POST),
+    Rule("api:mailing-report",                  UNAUTH, OK,  NF,   OK,   NO,   OK,
+         why="a mailing's figures: its owner's, every one for a manager"),
     Rule("api:list-*subscribe",                 UNAUTH, POST, POST, NO,  NO,   POST,
          why="POST only: an owner's list; managers change nothing"),
     Rule("api:suppression-lift",                UNAUTH, POST, POST, POST, NO,   POST,
