@@ -34,7 +34,9 @@ def test_the_owner_imports_into_a_list_and_follows_progress_in_chromium(
 ):
     settings.CLIENT_IMPORT_DIR = str(tmp_path)
     owner = make_user(email=f"importer-{language}@example.com")
-    UserProfile.objects.create(user=owner, preferred_language=language)
+    UserProfile.objects.update_or_create(
+        user=owner, defaults={"preferred_language": language}
+    )
     news = MailingList.objects.create(owner=owner, name="Новости")
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     sign_in(page, live_server.url, owner.email)
@@ -55,7 +57,7 @@ def test_the_owner_imports_into_a_list_and_follows_progress_in_chromium(
 
     job = ImportJob.objects.get(owner=owner)
     expect(page.locator("[data-field=status_label]")).to_have_text(
-        str(ImportJob.Status.DONE.label) if language == "en" else "Готово"
+        "Done" if language == "en" else "Готово"
     )
     expect(page.locator("[data-field=created]")).to_have_text("2")
     expect(page.locator("[data-field=rejected]")).to_have_text("1")
@@ -65,7 +67,7 @@ def test_the_owner_imports_into_a_list_and_follows_progress_in_chromium(
     with page.expect_download() as download:
         link.click()
     report = download.value.path().read_text(encoding="utf-8")
-    assert "3," in report and "not-an-address" not in report  # line and reason only
+    assert report.splitlines()[1].startswith("3,")  # its line in the file, then why
     assert Client.objects.get(email="anna@example.org").full_name == "Анна Кошкина"
     assert Subscription.objects.filter(mailing_list=news).count() == 2
     assert job.pk
