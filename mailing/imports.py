@@ -121,24 +121,28 @@ def sniff_delimiter(path: Path, encoding: str) -> str:
 
 
 def row_problem(row: list[str]) -> str | None:
+    return parse_row(row)[1]
+
+
+def parse_row(row: list[str]) -> tuple[tuple[str, str, str] | None, str | None]:
+    """The row's email, name and comment as they are stored, or why it cannot be."""
     if not 1 <= len(row) <= 3:
-        return _("Broken row: expected 1 to 3 columns, found %(count)d.") % {
+        return None, _("Broken row: expected 1 to 3 columns, found %(count)d.") % {
             "count": len(row)
         }
     if any("\x00" in cell for cell in row):
         # Not text, and PostgreSQL cannot store it: refused here, not at the INSERT.
-        return _("The row contains a NUL character.")
+        return None, _("The row contains a NUL character.")
     email, name, comment = (row + ["", ""])[:3]
     if len(email.strip()) > MAX_EMAIL:
-        return _("The email is too long.")
+        return None, _("The email is too long.")
     try:
-        normalise_email(email)
-        normalise_name(name)
+        email, name = normalise_email(email.strip()), normalise_name(name.strip())
     except AddressError as error:
-        return str(error)
+        return None, str(error)
     if len(comment) > MAX_COMMENT:
-        return _("The comment is too long.")
-    return None
+        return None, _("The comment is too long.")
+    return (email, name, comment.strip()), None
 
 
 def is_xlsx(path: Path) -> bool:
