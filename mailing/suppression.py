@@ -11,8 +11,6 @@ import hashlib
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import BooleanField
-from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from .addresses import AddressError, normalise_email
@@ -58,17 +56,9 @@ def suppress_client(client_id: int, reason: str, detail: str = "") -> bool:
 
 def suppressed_hashes(owner_id: int, hashes: Iterable[str]) -> dict[str, str]:
     """Of these hashes, those on the owner's list, with their reason."""
-    # = ANY(array): one parameter for an import chunk's thousands of hashes.
-    matching = RawSQL(
-        f"{Suppression._meta.db_table}.address_hash = ANY(%s)",
-        (list(hashes),),
-        output_field=BooleanField(),
-    )
-    entries = (
-        Suppression.objects.filter(owner_id=owner_id)
-        .filter(matching)
-        .values_list("address_hash", "reason")
-    )
+    entries = Suppression.objects.filter(
+        owner_id=owner_id, address_hash__any_of=list(hashes)
+    ).values_list("address_hash", "reason")
     return dict(entries)
 
 
