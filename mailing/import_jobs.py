@@ -116,9 +116,10 @@ def _import_chunk(job: ImportJob, chunk: list[Row]) -> None:
     fresh: dict[str, tuple[str, str, str]] = {}
     rejections = []
     for line, row in chunk:
-        if is_header(line, row):
+        cells = pick(row, job.mapping)
+        if is_header(line, cells):
             continue
-        values, problem = parse_row(pick(row, job.mapping))
+        values, problem = parse_row(cells)
         if values is None:
             rejections.append(ImportRejection(job=job, line=line, reason=problem))
             continue

@@ -247,3 +247,16 @@ def test_the_file_of_an_unfinished_import_is_not_swept(owner, settings):
     assert sweep_stashes(time.time()) == 0 and path.exists()
     ImportJob.objects.filter(pk=job.pk).update(status="failed")
     assert sweep_stashes(time.time()) == 1
+
+
+def test_the_stored_column_mapping_picks_the_columns(owner):
+    content = "Комментарий;Почта;Имя\nvip;m@example.org;Мария\n".encode()
+    mapping = {"email": 1, "full_name": 2, "comment": 0}
+    job = run_import(queued(owner, content, mapping=mapping).pk)
+    assert (job.created, job.rejected) == (1, 0)  # the header row is not data
+    client = Client.objects.get(owner=owner)
+    assert (client.email, client.full_name, client.comment) == (
+        "m@example.org",
+        "Мария",
+        "vip",
+    )
