@@ -147,9 +147,8 @@ def _save_clients(job: ImportJob, fresh: dict[str, tuple[str, str, str]]) -> Non
         if key not in known
     ]
     mark_suppressed(new)  # a raw INSERT skips pre_save: an opt-out stays opted out
-    _insert_clients(job.owner_id, new)
     # Counted, not assumed: a concurrent insert may have won a conflict.
-    job.created += chunk_clients.count() - len(known)
+    job.created += _insert_clients(job.owner_id, new)
     if job.existing == ImportJob.Existing.UPDATE:
         job.updated += _update_known(known, fresh)
     else:
@@ -158,10 +157,11 @@ def _save_clients(job: ImportJob, fresh: dict[str, tuple[str, str, str]]) -> Non
         subscribe(chunk_clients, job.mailing_list)
 
 
-def _insert_clients(owner_id: int, new: list[Client]) -> None:
-    """One INSERT ... SELECT FROM unnest(arrays): a few parameters per chunk."""
+def _insert_clients(owner_id: int, new: list[Client]) -> int:
+    """One INSERT ... SELECT FROM unnest(arrays): a few parameters per chunk.
+    Returns how many rows it inserted."""
     if not new:
-        return
+        return 0
     columns = [
         [client.email for client in new],
         [client.full_name for client in new],
@@ -179,6 +179,7 @@ def _insert_clients(owner_id: int, new: list[Client]) -> None:
     """  # nosec B608 - the model's table name; values are parameters
     with connection.cursor() as cursor:
         cursor.execute(sql, [owner_id, timezone.now(), *columns])
+        return cursor.rowcount
 
 
 def _update_known(known: dict[str, int], fresh: dict) -> int:
