@@ -248,10 +248,11 @@ class MailingForm(OwnedModelForm):
 
 class ClientImportForm(forms.Form):
     file = forms.FileField(
-        label=_("CSV file"),
+        label=_("CSV or XLSX file"),
         help_text=_(
-            "Columns: email, full name, comment; separated by commas, semicolons "
-            "or tabs. UTF-8, UTF-16, Windows-1251 or KOI8-R."
+            "Columns: email, full name, comment. CSV: separated by commas, "
+            "semicolons or tabs; UTF-8, UTF-16, Windows-1251 or KOI8-R. XLSX: the "
+            "first sheet."
         ),
     )
 
