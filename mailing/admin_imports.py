@@ -1,34 +1,33 @@
-"""Clients CSV import: upload, preview, confirm.
+"""Clients import (CSV or XLSX): upload, preview, confirm, then a page that follows
+the background import with a progress bar and offers the rejected rows.
 
 The upload is stashed in a private temp folder under a random id; the session keeps
-only that id (bound to the user), never the file.
+only that id (bound to the user), never the file. Once confirmed the file belongs
+to the import job, which deletes it when done.
 """
 
 from pathlib import Path
 
 from django.contrib import messages
-from django.shortcuts import redirect
+from django.http import JsonResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.generic import FormView
+from django.views.generic import FormView, TemplateView
 from wagtail.admin.widgets import HeaderButton
 
 from .admin_pages import AdminPageMixin, listing_crumb
 from .admin_views import OwnedIndexView, RoleGatedMixin
-from .forms import ClientImportForm
-from .imports import (
-    ImportFileError,
-    import_clients,
-    preview_clients,
-    stash_path,
-    stash_upload,
-)
-from .models import Client
+from .forms import ClientImportForm, ImportConfirmForm
+from .import_jobs import progress, rejected_rows_csv, start_import
+from .imports import ImportFileError, preview_clients, stash_path, stash_upload
+from .models import Client, ImportJob
 from .permissions import policy_for
 
 SESSION_KEY = "mailing_client_import"
+NAME_KEY = "mailing_client_import_name"
 
 
 def stashed_path(request) -> Path | None:
@@ -96,6 +95,9 @@ class ClientImportView(RoleGatedMixin, AdminPageMixin, FormView):
         if self.request.method == "GET" and self.request.GET.get("preview"):
             report, error = self.preview(stashed_path(self.request))
             context.update(report=report, file_error=error)
+            context["confirm_form"] = kwargs.get("confirm_form") or ImportConfirmForm(
+                owner=self.request.user
+            )
         return context
 
     def preview(self, path):
@@ -118,7 +120,9 @@ class ClientImportView(RoleGatedMixin, AdminPageMixin, FormView):
 
     def form_valid(self, form):
         drop_stash(self.request)
-        self.request.session[SESSION_KEY] = stash_upload(form.cleaned_data["file"])
+        upload = form.cleaned_data["file"]
+        self.request.session[SESSION_KEY] = stash_upload(upload)
+        self.request.session[NAME_KEY] = upload.name
         return redirect(f"{self.request.path}?preview=1")
 
     def confirm(self):
@@ -128,22 +132,51 @@ class ClientImportView(RoleGatedMixin, AdminPageMixin, FormView):
                 self.request, _("The uploaded file has expired: upload it again.")
             )
             return redirect(self.request.path)
-        try:
-            report = import_clients(path, self.request.user)
-        except ImportFileError as error:
-            messages.error(self.request, str(error))
-            return redirect(self.request.path)
-        drop_stash(self.request)
-        messages.success(
-            self.request,
-            _(
-                "Imported %(created)d clients; %(duplicates)d duplicates skipped; "
-                "%(errors)d rows with errors."
-            )
-            % {
-                "created": report.created,
-                "duplicates": report.duplicates,
-                "errors": report.error_count,
-            },
+        form = ImportConfirmForm(self.request.POST, owner=self.request.user)
+        if not form.is_valid():
+            messages.error(self.request, _("Choose a list of yours, or none."))
+            return redirect(f"{self.request.path}?preview=1")
+        job = start_import(
+            self.request.user,
+            path.stem,
+            file_name=self.request.session.get(NAME_KEY, ""),
+            mailing_list=form.cleaned_data["mailing_list"],
+            existing=form.cleaned_data["existing"],
         )
-        return redirect("mailing_client:list")
+        # The file is the job's now: only the session forgets it.
+        self.request.session.pop(SESSION_KEY, None)
+        return redirect("mailing_client:import_job", job_id=job.pk)
+
+
+def own_job(request, job_id) -> ImportJob:
+    """Only its uploader sees an import (it lists their file's rows): 404 to others."""
+    return get_object_or_404(ImportJob, pk=job_id, owner=request.user)
+
+
+class ImportJobView(AdminPageMixin, TemplateView):
+    page_title = gettext_lazy("Client import")
+    header_icon = "upload"
+    template_name = "mailing/admin/import_job.html"
+
+    def get_parent_breadcrumbs(self):
+        return [listing_crumb(Client)]
+
+    def get_context_data(self, **kwargs):
+        job = own_job(self.request, kwargs["job_id"])
+        return super().get_context_data(job=job, progress=progress(job), **kwargs)
+
+
+def import_status(request, job_id):
+    """The progress bar's poll: the job's counters as JSON."""
+    return JsonResponse(progress(own_job(request, job_id)))
+
+
+def import_rejected_rows(request, job_id):
+    job = own_job(request, job_id)
+    response = StreamingHttpResponse(
+        rejected_rows_csv(job), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="import-{job.pk}-rejected.csv"'
+    )
+    return response

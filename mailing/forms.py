@@ -15,6 +15,7 @@ from .addresses import AddressError, normalise_email, normalise_name
 from .models import (
     Client,
     EmailLayout,
+    ImportJob,
     Mailing,
     MailingList,
     Message,
@@ -247,10 +248,11 @@ class MailingForm(OwnedModelForm):
 
 class ClientImportForm(forms.Form):
     file = forms.FileField(
-        label=_("CSV file"),
+        label=_("CSV or XLSX file"),
         help_text=_(
-            "Columns: email, full name, comment; separated by commas, semicolons "
-            "or tabs. UTF-8, UTF-16, Windows-1251 or KOI8-R."
+            "Columns: email, full name, comment. CSV: separated by commas, "
+            "semicolons or tabs; UTF-8, UTF-16, Windows-1251 or KOI8-R. XLSX: the "
+            "first sheet."
         ),
     )
 
@@ -264,6 +266,36 @@ class ClientImportForm(forms.Form):
                 params={"size": filesizeformat(limit)},
             )
         return upload
+
+
+class ImportConfirmForm(forms.Form):
+    """The confirm step of an import: where the clients go, what happens to those
+    already known."""
+
+    mailing_list = forms.ModelChoiceField(
+        label=_("Add them to the list"),
+        queryset=MailingList.objects.none(),
+        required=False,
+        empty_label=_("No list"),
+        help_text=_(
+            "Who unsubscribed from the list stays unsubscribed; suppressed "
+            "addresses stay suppressed."
+        ),
+    )
+    existing = forms.ChoiceField(
+        label=_("Clients already in your base"),
+        choices=ImportJob.Existing.choices,
+        initial=ImportJob.Existing.SKIP,
+        widget=forms.RadioSelect,
+        required=False,
+    )
+
+    def __init__(self, *args, owner, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["mailing_list"].queryset = MailingList.objects.filter(owner=owner)
+
+    def clean_existing(self):
+        return self.cleaned_data["existing"] or ImportJob.Existing.SKIP
 
 
 class PreviewRecipientForm(forms.Form):

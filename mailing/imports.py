@@ -15,14 +15,17 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from zipfile import BadZipFile
 
 from charset_normalizer import from_bytes
 from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
+from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
 
 from .addresses import AddressError, normalise_email, normalise_name
-from .models import Client
+from .models import Client, ImportJob
 from .suppression import mark_suppressed
 
 logger = logging.getLogger(__name__)
@@ -39,6 +42,7 @@ MAX_EMAIL, MAX_NAME, MAX_COMMENT = 254, 255, 10_000
 
 
 CHUNK = 64 * 1024
+ZIP_MAGIC = b"PK\x03\x04"
 
 
 class ImportFileError(Exception):
@@ -117,27 +121,60 @@ def sniff_delimiter(path: Path, encoding: str) -> str:
 
 
 def row_problem(row: list[str]) -> str | None:
+    return parse_row(row)[1]
+
+
+def parse_row(row: list[str]) -> tuple[tuple[str, str, str] | None, str | None]:
+    """The row's email, name and comment as they are stored, or why it cannot be."""
     if not 1 <= len(row) <= 3:
-        return _("Broken row: expected 1 to 3 columns, found %(count)d.") % {
+        return None, _("Broken row: expected 1 to 3 columns, found %(count)d.") % {
             "count": len(row)
         }
     if any("\x00" in cell for cell in row):
         # Not text, and PostgreSQL cannot store it: refused here, not at the INSERT.
-        return _("The row contains a NUL character.")
+        return None, _("The row contains a NUL character.")
     email, name, comment = (row + ["", ""])[:3]
     if len(email.strip()) > MAX_EMAIL:
-        return _("The email is too long.")
+        return None, _("The email is too long.")
     try:
-        normalise_email(email)
-        normalise_name(name)
+        email, name = normalise_email(email.strip()), normalise_name(name.strip())
     except AddressError as error:
-        return str(error)
+        return None, str(error)
     if len(comment) > MAX_COMMENT:
-        return _("The comment is too long.")
-    return None
+        return None, _("The comment is too long.")
+    return (email, name, comment.strip()), None
+
+
+def is_xlsx(path: Path) -> bool:
+    """An XLSX workbook is a ZIP archive: told by its first bytes, not its name."""
+    with path.open("rb") as stream:
+        return stream.read(4) == ZIP_MAGIC
+
+
+def read_xlsx_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """The first sheet's rows, streamed (read-only mode keeps memory flat)."""
+    # A file object: openpyxl refuses a path whose name does not end in .xlsx.
+    with path.open("rb") as stream:
+        try:
+            book = load_workbook(stream, read_only=True, data_only=True)
+        except (BadZipFile, InvalidFileException, KeyError, OSError) as error:
+            raise ImportFileError(_("The XLSX file cannot be read.")) from error
+        try:
+            sheet = book.worksheets[0]
+            for line, values in enumerate(sheet.iter_rows(values_only=True), 1):
+                row = ["" if value is None else str(value) for value in values]
+                while row and not row[-1].strip():
+                    row.pop()
+                if row:
+                    yield line, row
+        finally:
+            book.close()
 
 
 def read_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
+    if is_xlsx(path):
+        yield from read_xlsx_rows(path)
+        return
     encoding = detect_encoding(path)
     delimiter = sniff_delimiter(path, encoding)
     with path.open(encoding=encoding, newline="") as stream:
@@ -248,7 +285,15 @@ def sweep_stashes(now: float) -> int:
     """
     cutoff = now - settings.CLIENT_IMPORT_MAX_AGE
     removed = 0
+    # A file an unfinished import still reads is not abandoned, however old.
+    in_use = set(
+        ImportJob.objects.exclude(status__in=ImportJob.FINISHED).values_list(
+            "file_token", flat=True
+        )
+    )
     for path in stash_dir().glob("*.csv"):
+        if path.stem in in_use:
+            continue
         try:
             if path.stat().st_mtime < cutoff:
                 path.unlink()

@@ -57,7 +57,7 @@ def suppress_client(client_id: int, reason: str, detail: str = "") -> bool:
 def suppressed_hashes(owner_id: int, hashes: Iterable[str]) -> dict[str, str]:
     """Of these hashes, those on the owner's list, with their reason."""
     entries = Suppression.objects.filter(
-        owner_id=owner_id, address_hash__in=list(hashes)
+        owner_id=owner_id, address_hash__any_of=list(hashes)
     ).values_list("address_hash", "reason")
     return dict(entries)
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from . import imports, senders, services
+from . import import_jobs, imports, senders, services
 from .api import idempotency
 
 
@@ -30,6 +30,11 @@ def sweep_import_uploads():
     imports.sweep_stashes(time.time())
 
 
+@db_periodic_task(crontab(minute="*"))
+def resume_stalled_imports():
+    import_jobs.resume_stalled_imports(timezone.now())
+
+
 @db_periodic_task(crontab(minute="23"))
 def sweep_idempotency_keys():
     idempotency.sweep(timezone.now())
@@ -45,3 +50,9 @@ def send_run(run_id: int):
 @db_task(retries=5, retry_delay=30, retry_backoff=2)
 def send_sender_confirmation(identity_id: int):
     senders.send_confirmation(identity_id)
+
+
+# A dead consumer is covered by resume_stalled_imports; retries cover a hiccup.
+@db_task(retries=3, retry_delay=30)
+def import_clients_job(job_id: int):
+    import_jobs.run_import(job_id)

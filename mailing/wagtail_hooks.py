@@ -226,6 +226,21 @@ class ClientViewSet(OwnedSnippetViewSet):
             *super().get_urlpatterns(),
             path("import/", admin_imports.ClientImportView.as_view(), name="import"),
             path(
+                "import/<int:job_id>/",
+                admin_imports.ImportJobView.as_view(),
+                name="import_job",
+            ),
+            path(
+                "import/<int:job_id>/status/",
+                admin_imports.import_status,
+                name="import_status",
+            ),
+            path(
+                "import/<int:job_id>/rejected.csv",
+                admin_imports.import_rejected_rows,
+                name="import_rejected",
+            ),
+            path(
                 "export_data/<int:pk>/",
                 admin_suppression.export_client_data,
                 name="export_data",

@@ -5,6 +5,7 @@ from .audiences import MailingList, Subscription, SubscriptionQuerySet
 from .clients import Client
 from .events import Event, EventQuerySet, RunDayCounts, RunHourCounts, TrackedLink
 from .history import OwnedLogEntry
+from .imports import ImportJob, ImportRejection
 from .layouts import EmailLayout, EmailLayoutQuerySet
 from .leases import ConsumerLease
 from .mailings import Mailing, MailingQuerySet
@@ -29,6 +30,8 @@ __all__ = [
     "EmailLayout",
     "EmailLayoutQuerySet",
     "Event",
+    "ImportJob",
+    "ImportRejection",
     "EventQuerySet",
     "Mailing",
     "MailingOwnedQuerySet",

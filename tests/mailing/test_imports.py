@@ -101,7 +101,9 @@ def test_50000_rows_in_modest_memory(owner, tmp_path):
     assert peak < 30 * 1024 * 1024, f"peak {peak / 1e6:.1f} MB"
 
 
-def test_upload_preview_confirm_pages(client, owner):
+def test_upload_preview_confirm_pages(
+    client, owner, django_capture_on_commit_callbacks
+):
     client.force_login(owner)
     url = reverse("mailing_client:import")
     upload = SimpleUploadedFile(
@@ -113,7 +115,8 @@ def test_upload_preview_confirm_pages(client, owner):
     body = preview.content.decode()
     assert "ok@example.org" in body and "broken" in body
     assert not Client.objects.filter(owner=owner).exists()  # preview writes nothing
-    assert client.post(url, {"confirm": "1"}).status_code == 302
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(url, {"confirm": "1"}).status_code == 302
     assert list(Client.objects.filter(owner=owner).values_list("email", flat=True)) == [
         "ok@example.org"
     ]
@@ -177,7 +180,7 @@ def aged_upload(directory, name, age_seconds):
     return path
 
 
-def test_abandoned_uploads_are_swept_after_the_max_age(settings, tmp_path):
+def test_abandoned_uploads_are_swept_after_the_max_age(db, settings, tmp_path):
     settings.CLIENT_IMPORT_DIR = str(tmp_path)
     settings.CLIENT_IMPORT_MAX_AGE = DAY
     old = aged_upload(tmp_path, "a" * 32, DAY + 60)
@@ -191,7 +194,7 @@ def test_abandoned_uploads_are_swept_after_the_max_age(settings, tmp_path):
     assert fresh.exists() and unrelated.exists()
 
 
-def test_sweeping_a_missing_folder_is_not_an_error(settings, tmp_path):
+def test_sweeping_a_missing_folder_is_not_an_error(db, settings, tmp_path):
     settings.CLIENT_IMPORT_DIR = str(tmp_path / "never-created")
 
     assert sweep_stashes(time.time()) == 0
@@ -234,7 +237,7 @@ BROKEN_FILES = {
 
 @pytest.mark.parametrize("content, imported", BROKEN_FILES.values(), ids=BROKEN_FILES)
 def test_broken_rows_are_explained_and_only_good_rows_imported(
-    client, owner, content, imported
+    client, owner, content, imported, django_capture_on_commit_callbacks
 ):
     client.force_login(owner)
     url = reverse("mailing_client:import")
@@ -243,12 +246,15 @@ def test_broken_rows_are_explained_and_only_good_rows_imported(
     body = preview.content.decode()
     assert preview.status_code == 200
     assert 'data-testid="file-error"' in body or 'data-testid="import-errors"' in body
-    confirmed = client.post(url, {"confirm": "1"}, follow=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        confirmed = client.post(url, {"confirm": "1"}, follow=True)
     assert confirmed.status_code == 200
     emails = list(Client.objects.filter(owner=owner).values_list("email", flat=True))
     assert emails == ["good@example.org"][:imported]
-    if not imported:
-        assert confirmed.context["messages"], "refused without saying why"
+    # The job's page says what went wrong: the file's error or rejected rows.
+    job = confirmed.context["job"]
+    job.refresh_from_db()
+    assert job.error or job.rejected, "refused without saying why"
 
 
 def test_an_oversized_file_is_refused_before_it_is_stashed(

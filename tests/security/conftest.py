@@ -28,6 +28,7 @@ from mailing.models import (
     Attempt,
     Client,
     EmailLayout,
+    ImportJob,
     Mailing,
     MailingList,
     MailingRun,
@@ -288,6 +289,10 @@ def world(db) -> World:
     )
     # A run's controls name the mailing (pk) and one of its runs.
     world.extra["by_name"]["run_id"] = world.objects_a[MailingRun]
+    # A's finished client import (its page, status and rejected rows).
+    world.extra["by_name"]["job_id"] = ImportJob.objects.create(
+        owner=users["user_a"], file_token="0" * 32, file_name="a.csv", status="done"
+    )
     _name_api_objects(world)
     return world
 

@@ -82,6 +82,8 @@ POLICY = [
          why="a count over the viewer's own lists (or a mailing they may see)"),
     Rule("mailing_*:add",                       LOG,  OK,   OK,   NO,   NO,   OK),
     Rule("mailing_client:import",               LOG,  OK,   OK,   NO,   NO,   OK),
+    Rule("mailing_client:import_*",             LOG,  OK,   NF,   NF,   NF,   NF,
+         why="an import lists its uploader's file rows: nobody else's to see"),
     Rule("mailing_*:edit",                      LOG,  OK,   NO,   NO,   NO,   OK),
     Rule("mailing_*:delete",                    LOG,  OK,   NO,   NO,   NO,   OK),
     Rule("mailing_mailing:send_*",              LOG,  OK,   NO,   NO,   NO,   OK),

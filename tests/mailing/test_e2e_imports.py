@@ -1,0 +1,86 @@
+"""A client import in Chromium, in Russian and in English (issue 12): upload,
+preview, confirm into a list, the progress page and its rejected-rows link; the
+progress bar moves by polling while a consumer works. Screenshots land in
+.test-artifacts/audiences/."""
+
+import re
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import expect
+from wagtail.users.models import UserProfile
+
+from mailing.import_jobs import run_import
+from mailing.imports import stash_path
+from mailing.models import Client, ImportJob, MailingList, Subscription
+from tests.factories import make_user
+from tests.mailing.test_e2e_audiences import shoot
+from tests.mailing.test_e2e_workspace import sign_in
+
+CSV = (
+    "email;имя;комментарий\n"
+    "anna@example.org;Анна Кошкина;постоянная\n"
+    "not-an-address;Плохой;\n"
+    "boris@example.org;Борис;\n"
+).encode("cp1251")
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("language", ["ru", "en"])
+def test_the_owner_imports_into_a_list_and_follows_progress_in_chromium(
+    live_server, browser, language, settings, tmp_path
+):
+    settings.CLIENT_IMPORT_DIR = str(tmp_path)
+    owner = make_user(email=f"importer-{language}@example.com")
+    UserProfile.objects.update_or_create(
+        user=owner, defaults={"preferred_language": language}
+    )
+    news = MailingList.objects.create(owner=owner, name="Новости")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    sign_in(page, live_server.url, owner.email)
+    base = live_server.url
+
+    page.goto(base + reverse("mailing_client:import"))
+    page.set_input_files(
+        "input[name=file]",
+        files=[{"name": "clients.csv", "mimeType": "text/csv", "buffer": CSV}],
+    )
+    page.click("main form[enctype] button[type=submit]")
+    page.wait_for_url(re.compile(r".*\?preview=1$"))
+    page.select_option("select[name=mailing_list]", str(news.pk))
+    page.check("input[name=existing][value=update]")
+    shoot(page, f"import-confirm-{language}")
+    page.click("main form:not([enctype]) button[type=submit]")
+    page.wait_for_url(re.compile(r".*/import/\d+/$"))
+
+    job = ImportJob.objects.get(owner=owner)
+    expect(page.locator("[data-field=status_label]")).to_have_text(
+        "Done" if language == "en" else "Готово"
+    )
+    expect(page.locator("[data-field=created]")).to_have_text("2")
+    expect(page.locator("[data-field=rejected]")).to_have_text("1")
+    link = page.get_by_test_id("rejected-link").locator("a")
+    expect(link).to_be_visible()
+    shoot(page, f"import-done-{language}")
+    with page.expect_download() as download:
+        link.click()
+    report = download.value.path().read_text(encoding="utf-8")
+    assert report.splitlines()[1].startswith("3,")  # its line in the file, then why
+    assert Client.objects.get(email="anna@example.org").full_name == "Анна Кошкина"
+    assert Subscription.objects.filter(mailing_list=news).count() == 2
+    assert job.pk
+
+    # A job still waiting for its consumer: the page polls and the bar moves.
+    token = "b" * 32
+    stash_path(token).write_bytes(b"c@example.org,C,\nd@example.org,D,\n")
+    waiting = ImportJob.objects.create(owner=owner, file_token=token, file_name="w.csv")
+    page.goto(base + reverse("mailing_client:import_job", args=[waiting.pk]))
+    expect(page.locator("[data-field=total]")).to_have_text("…")
+    shoot(page, f"import-queued-{language}")
+    run_import(waiting.pk)
+    expect(page.locator("[data-field=done]")).to_have_text("2")
+    expect(page.locator("[data-field=total]")).to_have_text("2")
+    assert page.locator("progress").evaluate("bar => bar.value === bar.max")
+    page.close()
