@@ -49,6 +49,7 @@ NOT_RENDERED = (
     "set_language", "wagtailadmin_error_test", "wagtailadmin_reports:*",
     "mailing_client:export_data",  # a JSON download (attachment), not a page
     "api:schema",  # the OpenAPI document: a YAML download, not a page
+    "mailing_client:import_rejected",  # a CSV download of refused rows
 )  # fmt: skip
 ROLES = ("user_a", "manager", "editor")
 PROBE = "{{ settings.SECRET_KEY }}"
