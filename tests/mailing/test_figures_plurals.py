@@ -49,3 +49,14 @@ def test_the_figures_read_naturally_in_english(client):
     assert figure_line(content, "mailings_total") == "1 mailing in total"
     assert figure_line(content, "unique_clients") == "1 unique client"
     assert figure_line(content, "mailings_running") == "0 mailings running"
+
+
+def test_the_last_30_days_name_each_figure_first(client):
+    owner = make_user(language="ru")
+    make_mailing(owner)
+    client.force_login(owner)
+
+    content = client.get("/admin/").content.decode()
+
+    for label, name in (("Возвраты", "bounced"), ("Отписки", "unsubscribed")):
+        assert f'<li>{label}: <strong data-figure="{name}">0</strong></li>' in content
