@@ -120,18 +120,20 @@ def exchange(
     """
     if connection.features.has_select_for_update_skip_locked:
         # One statement in autocommit: committed when it returns.
-        handed, claimed = _exchange_skip_locked(
+        handed, claimed, written = _exchange_skip_locked(
             run_id, lease, now, settle, [row[0] for row in hand_over], size
         )
     else:
         with transaction.atomic():
-            record_outcomes(run_id, settle, now, lease)
+            written = record_outcomes(run_id, settle, now, lease)
             handed = _hand_over_by_update(run_id, lease, hand_over, now)
             claimed = _claim_by_update(run_id, lease, size, now) if size else []
-    handed = set(handed)
-    # Committed: now the timeline's sends and the bounces' events (issue 17).
-    bump_sends(run_id, sum(outcome.ok for outcome in settle), now)
-    record_send_bounces(settle)
+    handed, written = set(handed), set(written)
+    # Committed: now the timeline's sends and the bounces' events (issue 17), of
+    # the results actually written (a fenced consumer's late ones are not).
+    settled = [outcome for outcome in settle if outcome.attempt_id in written]
+    bump_sends(run_id, sum(outcome.ok for outcome in settled), now)
+    record_send_bounces(settled)
     return Exchange([row for row in hand_over if row[0] in handed], claimed)
 
 
@@ -190,10 +192,12 @@ def _exchange_skip_locked(
                 tries = a.tries + 1
             FROM picked WHERE a.id = picked.id AND a.status = %s
             RETURNING a.id, a.tries, a.client_id)
-        SELECT claimed.id, claimed.tries, claimed.client_id, c.email, c.full_name
+        SELECT 'c', claimed.id, claimed.tries, claimed.client_id, c.email,
+            c.full_name
         FROM claimed JOIN {t["client"]} c ON c.id = claimed.client_id
-        UNION ALL SELECT id, NULL, NULL, NULL, NULL FROM handed WHERE go
-        ORDER BY 1
+        UNION ALL SELECT 'h', id, NULL, NULL, NULL, NULL FROM handed WHERE go
+        UNION ALL SELECT 's', id, NULL, NULL, NULL, NULL FROM settled
+        ORDER BY 2
     """  # nosec B608 - table names from the models, values are parameters
     status = Attempt.Status
     first = status.CLAIMED if lease else status.SENDING
@@ -207,8 +211,10 @@ def _exchange_skip_locked(
     with connection.cursor() as cursor:
         cursor.execute(sql, settled_params + params)
         rows = cursor.fetchall()
-    handed = [row[0] for row in rows if row[1] is None]
-    return handed, [row for row in rows if row[1] is not None]
+    by_kind = {"c": [], "h": [], "s": []}
+    for kind, *row in rows:
+        by_kind[kind].append(row if kind == "c" else row[0])
+    return by_kind["h"], [tuple(row) for row in by_kind["c"]], by_kind["s"]
 
 
 # The lease is alive (none: a claim without lease, see claim_batch).
@@ -238,7 +244,7 @@ def _settle_sql(run_id: int, lease: int | None, settle: list[Outcome], now: date
             WHERE a.id = v.id AND a.status = %s
                 AND a.lease IS NOT DISTINCT FROM %s::bigint
                 AND a.run_id = (SELECT id FROM locked)
-            RETURNING a.status),
+            RETURNING a.id, a.status),
         counted AS (
             UPDATE {run_table} SET
                 sent_count = sent_count
@@ -361,12 +367,14 @@ def result_rows(outcomes: list[Outcome], now: datetime) -> tuple[list[tuple], in
 
 def record_outcomes(
     run_id: int, outcomes: list[Outcome], now: datetime, lease: int | None = None
-) -> None:
+) -> list[int]:
     """Without skip_locked (SQLite): each result on a row still `sending` under
-    this lease, and the counts of the rows written, with F()."""
+    this lease, and the counts of the rows written, with F(). Returns the ids
+    written."""
     rows, _sent, _failed = result_rows(outcomes, now)
+    written = []
     if not rows:
-        return
+        return written
     table, sending = Attempt._meta.db_table, Attempt.Status.SENDING
     counts = {Attempt.Status.SUCCESS: 0, Attempt.Status.FAILURE: 0}
     with transaction.atomic(), connection.cursor() as cursor:
@@ -377,13 +385,15 @@ def record_outcomes(
                 WHERE id = %s AND status = %s AND lease IS %s""",  # nosec B608
                 [status, now, response, esp_id, retry_at, pk, sending, lease],
             )
-            if cursor.rowcount and status in counts:
-                counts[status] += 1
+            if cursor.rowcount:
+                written.append(pk)
+                counts[status] = counts.get(status, 0) + 1
         MailingRun.objects.filter(pk=run_id).update(
             sent_count=F("sent_count") + counts[Attempt.Status.SUCCESS],
             failed_count=F("failed_count") + counts[Attempt.Status.FAILURE],
             heartbeat_at=now,
         )
+    return written
 
 
 def retry_delay(tries: int) -> timedelta:

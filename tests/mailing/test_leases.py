@@ -14,7 +14,14 @@ from wagtail.users.models import UserProfile
 
 from mailing import control, leases, services
 from mailing.delivery import Outcome
-from mailing.models import Attempt, ConsumerLease, MailingRun
+from mailing.models import (
+    Attempt,
+    ConsumerLease,
+    Event,
+    MailingRun,
+    RunHourCounts,
+    Suppression,
+)
 from mailing.outbox import exchange
 from tests.factories import make_client, make_mailing, make_user
 
@@ -102,8 +109,12 @@ def test_a_consumer_whose_lease_was_taken_writes_and_sends_nothing():
     taken = exchange(run.pk, fresh, timezone.now(), size=10).claimed
     assert [row[0] for row in taken] == [row[0] for row in ahead]
 
-    # The stale consumer wakes up: results, a hand-over and a claim, all fenced.
-    late = sent(on_wire) + sent(ahead)
+    # The stale consumer wakes up: results (one a refusal for good), a hand-over
+    # and a claim, all fenced.
+    (refused_id, refused_tries, *_rest), *rest_on_wire = on_wire
+    refused = Outcome(refused_id, refused_tries, False, False, "550 no such user")
+    refused.hard_bounce = True
+    late = [refused, *sent(rest_on_wire), *sent(ahead)]
     swap = exchange(run.pk, stale, timezone.now(), late, hand_over=ahead, size=10)
 
     assert swap.handed == [] and swap.claimed == []
@@ -114,6 +125,10 @@ def test_a_consumer_whose_lease_was_taken_writes_and_sends_nothing():
     assert set(
         run.attempts.filter(status=ROW.CLAIMED).values_list("lease", flat=True)
     ) == {fresh}
+    # Nothing of the late results reaches the timeline, the events or the list.
+    assert not RunHourCounts.objects.filter(run=run, sends__gt=0).exists()
+    assert not Event.objects.filter(attempt__run=run).exists()
+    assert not Suppression.objects.exists()
 
 
 def test_a_live_lease_is_renewed_and_never_reaped():
