@@ -19,13 +19,17 @@ from .models import Client, Suppression, SuppressionRemoval
 Reason = Suppression.Reason
 
 
-def address_hash(email: str) -> str:
-    """sha256 of the address as it is sent (IDNA domain), lower-cased."""
+def normalised(email: str) -> str:
+    """The address as it is sent (IDNA domain), or as typed where it cannot be."""
     try:
-        email = normalise_email(email)
+        return normalise_email(email)
     except AddressError:
-        email = email.strip()
-    return hashlib.sha256(email.lower().encode()).hexdigest()
+        return email.strip()
+
+
+def address_hash(email: str) -> str:
+    """sha256 of the address as it is sent, lower-cased."""
+    return hashlib.sha256(normalised(email).lower().encode()).hexdigest()
 
 
 def suppress_address(owner_id: int, email: str, reason: str, detail: str = "") -> bool:
@@ -36,7 +40,8 @@ def suppress_address(owner_id: int, email: str, reason: str, detail: str = "") -
         address_hash=address_hash(email),
         defaults={"reason": reason, "detail": detail[:255]},
     )
-    clients = Client.objects.filter(owner_id=owner_id, email__iexact=email.strip())
+    # Clients are stored normalised: match them the way the hash was made.
+    clients = Client.objects.filter(owner_id=owner_id, email__iexact=normalised(email))
     if reason == Reason.UNSUBSCRIBE:
         clients.filter(unsubscribed_at__isnull=True).update(
             unsubscribed_at=timezone.now()
@@ -97,13 +102,30 @@ def lift(entry: Suppression, user, note: str) -> None:
         removed_at=timezone.now(),
     )
     entry.delete()
-    for client in (
+    clients = Client.objects.filter(pk__in=_clients_with_hash(entry))
+    if entry.reason == Reason.UNSUBSCRIBE:
+        clients.update(unsubscribed_at=None)
+        return
+    # A bounce or a complaint is lifted; an unsubscribe that came after it stands,
+    # and stays on the list (the entry kept only the first reason).
+    clients.update(suppressed_reason="")
+    if clients.filter(unsubscribed_at__isnull=False).exists():
+        Suppression.objects.create(
+            owner_id=entry.owner_id,
+            address_hash=entry.address_hash,
+            reason=Reason.UNSUBSCRIBE,
+        )
+
+
+def _clients_with_hash(entry: Suppression) -> list[int]:
+    """The owner's flagged clients whose address has the entry's hash."""
+    flagged = (
         Client.objects.filter(owner_id=entry.owner_id)
         .exclude(suppressed_reason="", unsubscribed_at__isnull=True)
-        .only("pk", "email")
-        .iterator()
-    ):
-        if address_hash(client.email) == entry.address_hash:
-            Client.objects.filter(pk=client.pk).update(
-                suppressed_reason="", unsubscribed_at=None
-            )
+        .values_list("pk", "email")
+    )
+    return [
+        pk
+        for pk, email in flagged.iterator()
+        if address_hash(email) == entry.address_hash
+    ]

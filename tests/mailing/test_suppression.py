@@ -95,6 +95,31 @@ def test_lifting_an_entry_logs_who_and_why_and_lets_the_address_be_mailed():
     assert not Suppression.objects.exists()
 
 
+def test_lifting_a_bounce_keeps_an_unsubscribe_that_came_after_it():
+    owner = make_user()
+    client = make_client(owner)
+    suppress(client.pk, "hard bounce: 550 no such user")
+    unsubscribe_client(client.pk)  # the entry keeps its first reason: the bounce
+    bounce = entry_for(owner, client.email)
+    assert bounce.reason == Reason.HARD_BOUNCE
+
+    suppression.lift(bounce, owner, "The mailbox exists again")
+
+    client.refresh_from_db()
+    assert client.suppressed_reason == "" and client.unsubscribed_at is not None
+    assert entry_for(owner, client.email).reason == Reason.UNSUBSCRIBE
+
+
+def test_an_address_added_by_hand_in_unicode_flags_its_stored_client():
+    owner = make_user()
+    stored = make_client(owner, email="anna@xn--e1afmkfd.xn--p1ai")  # пример.рф
+
+    suppression.suppress_address(owner.pk, "Anna@Пример.рф", Reason.MANUAL, "asked")
+
+    stored.refresh_from_db()
+    assert stored.suppressed_reason == "asked"
+
+
 def test_the_export_holds_what_the_owner_knows_about_the_client():
     owner = make_user()
     client = make_client(owner, full_name="Анна", comment="VIP")
