@@ -26,13 +26,7 @@ from .admin_pages import AdminPageMixin, listing_crumb
 from .admin_views import OwnedIndexView
 from .forms import OwnedModelForm
 from .models import Client, Suppression
-from .permissions import policy_for
-
-
-def may_remove(user, entry: Suppression) -> bool:
-    return policy_for(Suppression).user_has_permission_for_instance(
-        user, "view", entry
-    ) and (user.is_superuser or entry.owner_id == user.pk)
+from .permissions import may_remove_suppression, policy_for
 
 
 class AddressFilterSet(WagtailFilterSet):
@@ -49,7 +43,7 @@ class AddressFilterSet(WagtailFilterSet):
 class SuppressionIndexView(OwnedIndexView):
     def get_list_more_buttons(self, instance):
         buttons = super().get_list_more_buttons(instance)
-        if may_remove(self.request.user, instance):
+        if may_remove_suppression(self.request.user, instance):
             url = reverse("mailing_suppression:remove", args=[instance.pk])
             buttons.append(ListingButton(_("Remove"), url=url, icon_name="cross"))
         return buttons
@@ -93,7 +87,7 @@ class RemoveSuppressionView(AdminPageMixin, FormView):
         self.entry = get_object_or_404(Suppression, pk=kwargs["pk"])
 
     def dispatch(self, request, *args, **kwargs):
-        if not may_remove(request.user, self.entry):
+        if not may_remove_suppression(request.user, self.entry):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from .addresses import AddressError, normalise_email, normalise_name
 from .imports import MAX_COMMENT, MAX_EMAIL
 from .models import Client
+from .suppression import mark_suppressed
 from .zones import validate_time_zone
 
 CHUNK_SIZE = 1000
@@ -109,7 +110,11 @@ def _write_chunk(owner, chunk: dict[str, tuple[int, dict]], report) -> None:
         changed.append(client)
         report.ids[index] = client.pk
     Client.objects.bulk_update(changed, UPDATED_FIELDS)
-    Client.objects.bulk_create([client for _index, client in new])
+    created = [client for _index, client in new]
+    # bulk_create sends no pre_save: an address on the owner's suppression list is
+    # born unsubscribed or suppressed here, as by hand or by import.
+    mark_suppressed(created)
+    Client.objects.bulk_create(created)
     for index, client in new:
         report.ids[index] = client.pk
     report.updated += len(changed)

@@ -83,6 +83,13 @@ class SuppressionPermissionPolicy(OwnerPermissionPolicy):
         return action in ("add", "view") and super().user_has_permission(user, action)
 
 
+def may_remove_suppression(user, entry: Suppression) -> bool:
+    """Lifting an entry is its owner's (or a superuser's); a manager only sees it."""
+    return policy_for(Suppression).user_has_permission_for_instance(
+        user, "view", entry
+    ) and (user.is_superuser or entry.owner_id == user.pk)
+
+
 def register_policies() -> None:
     for model in (Client, MailingList, Message, Mailing, SenderIdentity, Subscription):
         register_permission_policy(model, OwnerPermissionPolicy(model))

@@ -38,12 +38,7 @@ class ApiAccess(permissions.BasePermission):
     A read-only token reads only."""
 
     def has_permission(self, request, view):
-        user = request.user
-        if not is_usable(user):
-            return False
-        if not (
-            policy_for(Mailing).user_has_permission(user, "view") or may_block(user)
-        ):
+        if not may_use_api(request.user):
             return False
         token = request.auth
         if isinstance(token, ApiToken) and not token.may_write:

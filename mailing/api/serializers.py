@@ -257,6 +257,10 @@ class MailingSerializer(OwnedModelSerializer):
             raise serializers.ValidationError(
                 {"end_at": _("The end must come after the first sending.")}
             )
+        if not self._has_audience(attrs):
+            raise serializers.ValidationError(
+                {"lists": _("Choose at least one list, or all your clients.")}
+            )
         start = attrs.get("window_start", getattr(self.instance, "window_start", None))
         until = attrs.get("window_end", getattr(self.instance, "window_end", None))
         if (start is None) != (until is None) or (start and start == until):
@@ -264,6 +268,14 @@ class MailingSerializer(OwnedModelSerializer):
                 {"window_end": _("Give two different times of the window, or neither.")}
             )
         return attrs
+
+    def _has_audience(self, attrs) -> bool:
+        """Lists or all clients, as the admin's form asks (given, or kept)."""
+        mailing = self.instance
+        every = attrs.get("all_clients", bool(mailing and mailing.all_clients))
+        if "lists" in attrs:
+            return bool(every or attrs["lists"])
+        return bool(every or (mailing and mailing.lists.exists()))
 
 
 class LayoutSerializer(serializers.ModelSerializer):

@@ -24,7 +24,7 @@ from ..models import (
     Message,
     Suppression,
 )
-from ..permissions import policy_for
+from ..permissions import may_remove_suppression, policy_for
 from ..rollups import mailing_figures
 from . import serializers as s
 from .base import ApiViewSet
@@ -189,7 +189,7 @@ class SuppressionViewSet(
     def lift(self, request, pk=None):
         """Remove the entry: the address may be mailed again. Its owner only."""
         entry = self.get_object()
-        if not (request.user.is_superuser or entry.owner_id == request.user.pk):
+        if not may_remove_suppression(request.user, entry):
             raise exceptions.PermissionDenied
         form = s.LiftSerializer(data=request.data)
         form.is_valid(raise_exception=True)

@@ -53,7 +53,8 @@ def test_a_retried_send_now_opens_one_run(owner, token_for):
     assert MailingRun.objects.filter(mailing=mailing).count() == 1
     # Without the key, a second request is the mailing's rule: one open run.
     third = api.post(url)
-    assert third.status_code in (201, 409)
+    assert third.status_code == 409, third.content  # the first run is still open
+    assert MailingRun.objects.filter(mailing=mailing).count() == 1
 
 
 def test_a_retry_while_the_first_is_running_is_told_so(owner, token_for):
@@ -190,3 +191,39 @@ def test_a_revoked_token_or_a_blocked_owner_is_refused(owner, token_for):
     type(owner).objects.filter(pk=owner.pk).update(is_blocked=True)
     assert bearer(raw).get("/api/v1/mailings/").status_code == 401
     assert Mailing.objects.count() == 0
+
+
+def test_a_bulk_upsert_keeps_a_suppressed_address_out(owner, token_for):
+    from mailing.suppression import suppress_address
+
+    suppress_address(owner.pk, "gone@example.org", "unsubscribe")
+    suppress_address(owner.pk, "bounced@example.org", "hard_bounce")
+
+    answer = token_for(owner).post(
+        "/api/v1/clients/bulk/",
+        {"clients": [{"email": "gone@example.org"}, {"email": "bounced@example.org"}]},
+        format="json",
+    )
+
+    assert answer.status_code == 200, answer.content
+    gone = Client.objects.get(email="gone@example.org")
+    bounced = Client.objects.get(email="bounced@example.org")
+    assert gone.unsubscribed_at is not None
+    assert bounced.suppressed_reason != ""
+
+
+def test_a_mailing_needs_an_audience(owner, token_for):
+    from tests.factories import make_message
+
+    api = token_for(owner)
+    body = {
+        "name": "To nobody",
+        "message": make_message(owner).pk,
+        "first_send_at": "2030-01-01T10:00:00Z",
+    }
+
+    refused = api.post("/api/v1/mailings/", body, format="json")
+    made = api.post("/api/v1/mailings/", {**body, "all_clients": True}, format="json")
+
+    assert refused.status_code == 400 and "lists" in refused.json()["fields"]
+    assert made.status_code == 201, made.content
