@@ -20,7 +20,7 @@ def alternates(request, page: Page | None, current: str, base_url: str) -> list[
             for code, name in settings.LANGUAGES
         ]
     site = Site.find_for_request(request)
-    key = f"alternates:{site.pk if site else 0}:{page.pk}"
+    key = f"alternates:{site.pk if site else 0}:{page.pk}:{current}"
     # Read once per request (the switcher and the meta tags both show them), kept
     # in this language's generation: a translation's publish bumps every language.
     urls = getattr(request, "page_alternates", None)
