@@ -34,6 +34,8 @@ class ArchivePage(CachedPageMixin, RoutablePageMixin, SeoMixin, Page):
 
     page_size = 20
     page_cache_query_parameters = ("page",)
+    # It lists mailings: dropped with its language's lists (archive.signals).
+    page_cache_lists_pages = True
 
     @path("")
     def mailings(self, request):

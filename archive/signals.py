@@ -4,7 +4,8 @@ once: cached archive pages are dropped, not left to expire."""
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
-from home.signals import drop_now_and_on_commit
+from home import generations
+from home.signals import all_languages
 from mailing.models import Mailing
 
 
@@ -20,4 +21,7 @@ def remember_archived(sender, instance, **kwargs):
 @receiver(post_delete, sender=Mailing)
 def drop_cached_archive(sender, instance, **kwargs):
     if instance.public_archive or getattr(instance, "_was_archived", False):
-        drop_now_and_on_commit()
+        # The archive pages list mailings as pages list posts: their lists go (home
+        # and blog index with them), the posts stay.
+        names = [generations.listing_generation(code) for code in all_languages()]
+        generations.bump_now_and_on_commit(names)

@@ -63,6 +63,7 @@ class BlogIndexPage(SeoMixin, CachedPageMixin, Page):
 
     page_size = 12
     page_cache_query_parameters = ("page", "tag")
+    page_cache_lists_pages = True
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
@@ -146,6 +147,13 @@ class BlogPage(SeoMixin, CachedPageMixin, Page):
             *expand_spec(MAIN_IMAGE_SPEC), OG_IMAGE_SPEC
         )
         return images.get(pk=self.main_image_id)
+
+    def get_context(self, request, *args, parent=None, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        # The index the post links back to: given by the routing (home.routing), or
+        # read only if a fragment that shows it is rendered.
+        context["index"] = parent or self.get_parent
+        return context
 
     parent_page_types = ["blog.BlogIndexPage"]
     subpage_types = []

@@ -1,7 +1,8 @@
 """View counts: counted outside the cached render, stored exactly.
 
-A view is one HINCRBY in Redis (the page may come from the page cache, so the
-count cannot live in the render). A Huey task moves the counts into
+A view is one script in Redis: the visitor's mark set if absent and, if it was,
+one HINCRBY (the page may come from the page cache, so the count cannot live in
+the render). A Huey task moves the counts into
 BlogPage.view_count every minute with F(), so the database is never read-modified-
 written and two counters never race. Without Redis (local-memory cache, or Redis
 down) a view is one direct F() update instead: slower, but not lost.
@@ -9,7 +10,9 @@ down) a view is one direct F() update instead: slower, but not lost.
 
 import logging
 
+import redis
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
 
@@ -32,6 +35,17 @@ return redis.call('HGETALL', KEYS[2])
 """
 
 
+# Count one view unless this visitor's mark (KEYS[1]) is still there: one round
+# trip. Returns 1 when counted.
+COUNT_ONCE_LUA = """
+if redis.call('SET', KEYS[1], 1, 'NX', 'EX', ARGV[2]) then
+  redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
+  return 1
+end
+return 0
+"""
+
+
 def redis_client():
     """The raw Redis client behind the cache, or None without Redis."""
     if "django_redis" not in settings.CACHES["default"]["BACKEND"]:
@@ -47,8 +61,29 @@ def add_views(page_id: int, views: int) -> None:
     BlogPage.objects.filter(pk=page_id).update(view_count=F("view_count") + views)
 
 
+def record_view_once(page_id: int, seen_key: str, window: int) -> bool:
+    """Count one view of a page unless `seen_key` marks it counted within `window`
+    seconds. Without Redis the view is counted in the database (a mark in local
+    memory is one process's); with Redis failing too, rather than lost."""
+    from home import page_store
+
+    if not page_store.available():
+        if cache.add(seen_key, 1, timeout=window) is False:
+            return False
+        add_views(page_id, 1)
+        return True
+    keys = [cache.make_key(seen_key), PENDING_KEY]
+    try:
+        counted = page_store.run_script(COUNT_ONCE_LUA, keys, [page_id, window])
+    except redis.RedisError as error:
+        logger.warning("view of page %s counted in the database: %s", page_id, error)
+        add_views(page_id, 1)
+        return True
+    return bool(counted)
+
+
 def record_view(page_id: int, views: int = 1) -> None:
-    """Count `views` (negative: take back an early count) of a page."""
+    """Count `views` of a page (no visitor check: tests, imports)."""
     client = redis_client()
     if client is not None:
         try:

@@ -2,9 +2,14 @@
 
 A visitor is a keyed hash of their address, user agent and the post: nothing is
 stored that names them (no cookie, no address), and without the secret the hash
-cannot be matched to an address. The hash lives in the cache for the window only.
+cannot be matched to an address. The hash lives in Redis for the window only.
 The agents are the blog's own short list (mailing's engagement agents are about
 mail clients and link scanners, and blog does not read mailing).
+
+Counted after the response is made (home.page_cache announces each view of a post,
+from its cache or rendered), so a count is never taken back. The count a post
+shows is its database count as of its render: up to a minute behind on a cached
+copy, by design (see blog.tasks).
 """
 
 import hashlib
@@ -12,12 +17,11 @@ import re
 from functools import lru_cache
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest
 
 from accounts.throttling import client_ip
 
-from .services import record_view
+from .services import record_view_once
 
 WINDOW_SECONDS = 30 * 60
 SEEN_PREFIX = "blog:seen:"
@@ -56,16 +60,11 @@ def seen_key(request: HttpRequest, page_id: int) -> str | None:
 def count_view(request: HttpRequest, page_id: int) -> bool:
     """Count a view of `page_id` unless this visitor was counted within the window."""
     key = seen_key(request, page_id)
-    # None, not False, when Redis is down: counted (in the database) rather than lost.
-    if key is None or cache.add(key, 1, timeout=WINDOW_SECONDS) is False:
+    if key is None:
         return False
-    record_view(page_id)
-    return True
+    return record_view_once(page_id, key, WINDOW_SECONDS)
 
 
-def forget_view(request: HttpRequest, page_id: int) -> None:
-    """Take back a view counted for a page this request did not show after all."""
-    key = seen_key(request, page_id)
-    if key is not None:
-        cache.delete(key)
-        record_view(page_id, -1)
+def count_announced_view(sender, request, page_id, **kwargs) -> None:
+    """Receiver of home.page_cache.page_viewed."""
+    count_view(request, page_id)

@@ -42,6 +42,7 @@ class HomePage(DirectRouteMixin, SeoMixin, CachedPageMixin, Page):
 
     # The figures change under it: cached whole for one minute only.
     page_cache_seconds = 60
+    page_cache_lists_pages = True  # the latest posts
 
     def get_context(self, request, *args, **kwargs):
         from blog.models import BlogPage

@@ -7,38 +7,40 @@ on the request, before anything renders: a request that carries a session or mes
 cookie (the only ways to be signed in or to be owed a one-off message) is never
 answered from the cache and its response is never stored.
 
-Invalidation is by generation, one per language: every entry records its
-language's generation as it was when rendered, and a publish, unpublish or delete
-of a page bumps the generation of that page's language (each language has its own
-page tree), so that language's pages (home, index, posts, query strings) are
-dropped and the other language's stay. A page with translations bumps every
-language (the switcher on the translations links to it), and so do a move, a
-Site or a privacy change, which also bump the site-wide generation (Sites, "any
-page private"). The generation is read in the same round trip as the entry (MGET),
-and read before the render, so a render that raced a publish is stored as stale
-and never served.
+Invalidation is by generations (home.generations): an entry records the generations
+of its address, language and site as they were before its render, in the same round
+trip as the lookup (MGET), and is served only while they are unchanged; a render that
+raced a change is stored as stale and never served. A page that lists other pages
+(home, blog index) also records its language's listing generation.
+
+Entries are bytes of our own format (a JSON head, a newline, the body): no pickle.
+Views of a counted page are announced (`page_viewed`) after the response is made,
+hit or render alike; blog counts them.
 """
 
 import hashlib
+import json
 import logging
-import time
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import unquote_plus, urlencode
 
 from django.conf import settings
-from django.core.cache import cache
+from django.dispatch import Signal
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 
-from . import page_store, upstream
+from . import generations, page_store
 
 logger = logging.getLogger(__name__)
 
-GENERATION_KEY = "pagecache:generation"  # site-wide: Sites, view restrictions
 RESTRICTIONS_KEY = "pagecache:view-restrictions"
 HEADER = "X-Page-Cache"
 MESSAGES_COOKIE = "messages"  # django.contrib.messages' CookieStorage.cookie_name
 NOT_STORED_CACHE_CONTROL = ("private", "no-cache", "no-store")
+
+# Sent with `request` and `page_id` for each GET answered 200 by a page that
+# counts views, from the cache or rendered.
+page_viewed = Signal()
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class PageCacheInfo:
     seconds: int
     page_id: int
     counts_views: bool
+    lists_pages: bool
 
 
 class CachedPageMixin:
@@ -55,6 +58,9 @@ class CachedPageMixin:
 
     page_cache_seconds = 60
     counts_views = False
+    # Shows other pages of its language (a list of posts): dropped when any of them
+    # is published, not only when this one is.
+    page_cache_lists_pages = False
     # The query parameters the page reads: the only ones its cache key keeps. It
     # must answer 404 for a value it does not know (a page out of range, an unknown
     # tag), so that junk values never become entries of their own.
@@ -81,14 +87,12 @@ class CachedPageMixin:
         # A preview is an editor's draft: never stored, never a view.
         if not getattr(request, "is_preview", False):
             response.page_cache = PageCacheInfo(
-                self.page_cache_seconds, self.pk, self.counts_views
+                self.page_cache_seconds,
+                self.pk,
+                self.counts_views,
+                self.page_cache_lists_pages,
             )
         return response
-
-
-def generation_key(language: str | None = None) -> str:
-    """The generation of one language's pages, or the site-wide one (None)."""
-    return GENERATION_KEY if language is None else f"{GENERATION_KEY}:{language}"
 
 
 def request_language(request: HttpRequest) -> str:
@@ -114,88 +118,54 @@ def _language_prefixes() -> tuple[tuple[str, str], ...]:
     )
 
 
-def fresh_generation() -> int:
-    """A starting generation no earlier one can equal: after Redis loses its keys
-    (a restart, a flush), a value kept in a process from before never matches."""
-    return time.time_ns() // 1_000
+def generation_names(request: HttpRequest) -> dict[str, str]:
+    return generations.request_generation_names(request.path, request_language(request))
 
 
-def _all_generation_keys() -> list[str]:
-    return [generation_key()] + [generation_key(code) for code, _ in settings.LANGUAGES]
+def page_generations(request: HttpRequest) -> dict[str, int]:
+    """{role: generation} of this request as found before rendering (read once).
 
-
-def invalidate_pages(languages=None) -> None:
-    """Drop the cached pages of `languages` (every language and the site-wide
-    values when None): the next request for each renders afresh.
-
-    Best effort: with Redis unreachable the cache ignores the bump.
+    For fragment keys: a fragment is current while its page, its language's tree
+    and the Sites are.
     """
-    keys = (
-        _all_generation_keys()
-        if languages is None
-        else [generation_key(code) for code in languages]
-    )
-    for key in keys:
-        if not cache.add(key, fresh_generation(), timeout=None):
-            try:
-                cache.incr(key)
-            except ValueError:  # expired between add and incr
-                cache.add(key, fresh_generation(), timeout=None)
+    if not hasattr(request, "page_generations"):
+        names = generation_names(request)
+        found = _read_generations_and(names) or [None] * len(names)
+        request.page_generations = {
+            role: page_store.as_generation(value)
+            for role, value in zip(names, found, strict=True)
+        }
+    return request.page_generations
 
 
-def invalidate_pages_or_raise() -> None:
-    """invalidate_pages(), raising when Redis cannot be told (it keeps the pages)."""
-    from blog.services import redis_client
+def _read_generations_and(names: dict[str, str], key: str | None = None):
+    """The generations `names` (and `key`'s value) in one round trip, or None.
 
-    client = redis_client()  # its pool replaces a connection a restart closed
-    if client is None:
-        invalidate_pages()
-    else:
-        for key in _all_generation_keys():
-            client.incr(cache.make_key(key))
-
-
-def per_generation(key: str, compute, seconds: int = 60, language=None):
-    """compute(), kept until the pages change (the next generation) or `seconds` pass.
-
-    A change bumps the generation now and on commit (home.signals), so a value
-    computed from rows read before the change is never taken for the current one.
-    Only in Redis: a local-memory cache is one process's, and another process's
-    change would not reach it.
+    The site-wide generation is made when missing (a fresh or restarted Redis): Sites
+    kept by home.sites are checked against it, and a value they were kept under
+    before Redis lost it must never come back (page_store.bump).
     """
-    if not page_store.available():
-        return compute()
-    generation_name = generation_key(language)
-    found = cache.get_many([generation_name, key])
-    generation = found.get(generation_name, 0)
-    known = found.get(key)
-    if known is not None and known[0] == generation:
-        return known[1]
-    value = compute()
-    cache.set(key, (generation, value), seconds)
-    return value
+    wanted = [*names.values()] if key is None else [*names.values(), key]
+    found = page_store.read(wanted)
+    if found is not None and found[0] is None:
+        generations.bump([generations.SITE])
+        found = page_store.read(wanted)
+    return found
 
 
-def page_generation(request: HttpRequest) -> int:
-    """The generation of this request's language as it found it (read once, before
-    rendering).
-
-    For fragment keys: a fragment shows more than its own page (links to other
-    pages, the tree around it), and every change Wagtail would show at once
-    bumps the generation.
-    """
-    if not hasattr(request, "page_generation"):
-        request.page_generation = cache.get(
-            generation_key(request_language(request)), 0
-        )
-    return request.page_generation
+def page_generation(request: HttpRequest) -> str:
+    """The generations a page's own fragments depend on, as one key part."""
+    found = page_generations(request)
+    return f"{found['site']}.{found['language']}.{found['page']}"
 
 
 def any_view_restrictions() -> bool:
-    """Whether any page has a view restriction: one query per generation."""
+    """Whether any page has a view restriction: one query per site generation."""
     from wagtail.models import PageViewRestriction
 
-    return per_generation(RESTRICTIONS_KEY, PageViewRestriction.objects.exists)
+    return generations.per_generation(
+        RESTRICTIONS_KEY, PageViewRestriction.objects.exists, [generations.SITE]
+    )
 
 
 @lru_cache(maxsize=1)
@@ -248,64 +218,36 @@ def page_key(request: HttpRequest, host: str) -> str:
 
 
 @dataclass(frozen=True)
-class EarlyView:
-    """A view of `page_id` looked at with the lookup; `counted` if it was new."""
+class Entry:
+    """A stored response and the generations it was rendered under."""
 
+    generations: dict[str, int]
+    status: int
+    headers: list
+    content: bytes
     page_id: int
-    counted: bool
+    counts_views: bool
 
+    def encode(self) -> bytes:
+        head = {
+            "generations": self.generations,
+            "status": self.status,
+            "headers": self.headers,
+            "page_id": self.page_id,
+            "counts_views": self.counts_views,
+        }
+        return json.dumps(head).encode() + b"\n" + self.content
 
-def _settle_view(request, early: EarlyView | None, viewed: int | None) -> None:
-    """Make the counts say one view of `viewed` (if new), whatever was done early."""
-    from blog import visitors
+    @classmethod
+    def decode(cls, value: bytes) -> "Entry | None":
+        head, _, content = value.partition(b"\n")
+        try:
+            return cls(content=content, **json.loads(head))
+        except (ValueError, TypeError):  # another format (an older deploy): a miss
+            return None
 
-    if early is not None and early.page_id == viewed:
-        return
-    if early is not None and early.counted:
-        visitors.forget_view(request, early.page_id)
-    if viewed is not None:
-        visitors.count_view(request, viewed)
-
-
-def _fast_lookup(request, key: str, page_id: int | None):
-    """(generation, entry, EarlyView or None) in one Redis round trip.
-
-    Profiled: a cached post cost two round trips (lookup, then the count) against
-    one for the home page, so one script does both, for a path this process has
-    already seen serve that post; _settle_view corrects the rare case where it no
-    longer does. Returns None without Redis, or when Redis fails (the caller falls
-    back).
-    """
-    from blog import visitors
-    from blog.services import PENDING_KEY
-
-    if not page_store.available():
-        return None
-    generation_name = generation_key(request_language(request))
-    keys = (cache.make_key(generation_name), cache.make_key(key))
-    seen = None if page_id is None else visitors.seen_key(request, page_id)
-    early = None
-    try:
-        if seen is None:
-            generation, entry = page_store.lookup(*keys)
-        else:
-            generation, entry, counted = page_store.lookup_and_count(
-                *keys,
-                PENDING_KEY,
-                cache.make_key(seen),
-                page_id,
-                visitors.WINDOW_SECONDS,
-            )
-            early = EarlyView(page_id, bool(counted))
-    except Exception as error:  # noqa: BLE001 - Redis down: the plain path logs it
-        logger.warning("page cache lookup failed: %s", error)
-        return None
-    decode = upstream.decode_cached
-    return (
-        0 if generation is None else decode(generation),
-        None if entry is None else decode(entry),
-        early,
-    )
+    def is_current(self, found: dict[str, int]) -> bool:
+        return all(found[role] == value for role, value in self.generations.items())
 
 
 class PageCacheMiddleware:
@@ -317,40 +259,29 @@ class PageCacheMiddleware:
     entry: its key has the scheme, and only a 200 is stored.
     """
 
-    KNOWN_POSTS_LIMIT = 10_000
-
     def __init__(self, get_response):
         self.get_response = get_response
         self.skip_prefixes = tuple(settings.PAGE_CACHE_SKIP_PREFIXES)
         self.bypass_cookies = (settings.SESSION_COOKIE_NAME, MESSAGES_COOKIE)
-        # Cache key -> id of the counted page it served, learned by this process.
-        self.known_posts: dict[str, int] = {}
 
     def __call__(self, request):
         host = self._cacheable_host(request)
         if host is None:
-            return self._serve(request, None, None, "bypass", early=None)
+            return self._serve(request, None, "bypass")
         key = page_key(request, host)
-        generation, entry, early = self._lookup(request, key)
-        if entry is not None and entry["generation"] == generation:
-            return self._replay(request, key, entry, early)
-        request.page_generation = generation  # for fragments: no second read
-        return self._serve(request, key, generation, "miss", early=early)
-
-    def _lookup(self, request, key):
-        """(generation, entry, the view looked at early or None)."""
-        page_id = self.known_posts.get(key) if request.method == "GET" else None
-        found = _fast_lookup(request, key, page_id)
-        if found is not None:
-            return found
-        generation = generation_key(request_language(request))
-        found = cache.get_many([generation, key])
-        return found.get(generation, 0), found.get(key), None
-
-    def _learn(self, key, page_id: int) -> None:
-        if len(self.known_posts) >= self.KNOWN_POSTS_LIMIT:
-            self.known_posts.clear()
-        self.known_posts[key] = page_id
+        names = generation_names(request)
+        found = _read_generations_and(names, key)
+        if found is None:  # Redis not answering: render, store nothing
+            request.page_generations = dict.fromkeys(names, 0)
+            return self._serve(request, None, "miss")
+        request.page_generations = {
+            role: page_store.as_generation(value)
+            for role, value in zip(names, found, strict=False)
+        }
+        entry = None if found[-1] is None else Entry.decode(found[-1])
+        if entry is not None and entry.is_current(request.page_generations):
+            return self._replay(request, entry)
+        return self._serve(request, key, "miss")
 
     def _cacheable_host(self, request) -> str | None:
         """The host to key on, or None when this request must not touch the cache."""
@@ -369,20 +300,17 @@ class PageCacheMiddleware:
         except Exception:  # noqa: BLE001 - DisallowedHost: Django answers it below
             return None
 
-    def _serve(self, request, key, generation, state: str, early):
+    def _serve(self, request, key, state: str):
         response = self.get_response(request)
         info: PageCacheInfo | None = getattr(response, "page_cache", None)
-        viewed = None
-        if info is not None and info.counts_views:
-            if request.method == "GET" and response.status_code == 200:
-                viewed = info.page_id
-        _settle_view(request, early, viewed)
         if info is None:
             return response
+        if info.counts_views and response.status_code == 200:
+            _announce_view(request, info.page_id)
         if key is not None and self._storable(request, response):
-            self._store(key, generation, response, info)
-            if info.counts_views:
-                self._learn(key, info.page_id)
+            page_store.write(
+                key, _entry(request, response, info).encode(), info.seconds
+            )
         response[HEADER] = state
         return response
 
@@ -400,27 +328,30 @@ class PageCacheMiddleware:
         )
 
     @staticmethod
-    def _store(key, generation, response, info: PageCacheInfo) -> None:
-        entry = {
-            "generation": generation,
-            "status": response.status_code,
-            "headers": list(response.items()),
-            "content": response.content,
-            "page_id": info.page_id,
-            "counts_views": info.counts_views,
-        }
-        cache.set(key, entry, info.seconds)
-
-    def _replay(self, request, key, entry, early) -> HttpResponse:
-        body = b"" if request.method == "HEAD" else entry["content"]
-        response = HttpResponse(body, status=entry["status"])
-        for name, value in entry["headers"]:
+    def _replay(request, entry: Entry) -> HttpResponse:
+        body = b"" if request.method == "HEAD" else entry.content
+        response = HttpResponse(body, status=entry.status)
+        for name, value in entry.headers:
             response[name] = value
         response[HEADER] = "hit"
-        viewed = None
-        if entry["counts_views"]:
-            self._learn(key, entry["page_id"])
-            if request.method == "GET":
-                viewed = entry["page_id"]
-        _settle_view(request, early, viewed)
+        if entry.counts_views:
+            _announce_view(request, entry.page_id)
         return response
+
+
+def _entry(request, response, info: PageCacheInfo) -> Entry:
+    found = request.page_generations
+    roles = generations.ROLES if info.lists_pages else ("site", "language", "page")
+    return Entry(
+        generations={role: found[role] for role in roles},
+        status=response.status_code,
+        headers=list(response.items()),
+        content=response.content,
+        page_id=info.page_id,
+        counts_views=info.counts_views,
+    )
+
+
+def _announce_view(request, page_id: int) -> None:
+    if request.method == "GET":
+        page_viewed.send(sender=PageCacheMiddleware, request=request, page_id=page_id)

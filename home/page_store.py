@@ -1,97 +1,129 @@
-"""The page cache's one Redis round trip per request, at the least cost in Python.
+"""The page cache's storage: raw values by key, through redis-py's public client.
 
-Profiled on a hit: redis-py's command path (pool checkout with a readiness poll,
-retry wrapper, metrics hooks, argument packing) cost more than the rest of the hit
-together. Here each thread keeps one connection of its own, a command's bytes are
-packed once per key and reused, and the reply is read straight off the socket.
-A failure drops the connection (the next call reconnects) and is raised for the
-caller's fallback to the ordinary cache client.
+Profiled on a hit: checking a connection out of redis-py's pool for every command
+cost more than the rest of the hit. So each thread keeps a client of its own on one
+connection (redis-py's documented `single_connection_client`), taken from the cache's
+pool, and follows that pool when the cache is replaced (a settings change in tests).
+A failed command leaves redis-py to reconnect on the next one.
+
+The values are bytes this module's callers encode themselves (no pickle, so a
+deploy that changes a model cannot break what Redis holds) and generation counters
+that only ever grow. Without Redis (local memory: one process) Django's cache API
+holds the same values.
 """
 
-from django.core.cache import caches
-from redis.exceptions import NoScriptError
+import threading
+import time
 
-from . import upstream
+import redis
+from django.core.cache import cache
 
-_packed: dict[tuple, list[bytes]] = {}
-PACKED_LIMIT = 10_000
-
-# Read (generation, entry) and count one view unless this visitor's mark (KEYS[4])
-# is still there: one command, so one round trip. The third reply says if counted.
-LOOKUP_AND_COUNT_LUA = """
-local found = redis.call('MGET', KEYS[1], KEYS[2])
-local counted = 0
-if redis.call('SET', KEYS[4], 1, 'NX', 'EX', ARGV[2]) then
-  redis.call('HINCRBY', KEYS[3], ARGV[1], 1)
-  counted = 1
+# Bump each generation counter: one more if it exists, else a start no earlier
+# counter of that name can have held (Redis lost it: a restart, an eviction), so a
+# value recorded before never matches again.
+BUMP_LUA = """
+for _, key in ipairs(KEYS) do
+  if redis.call('EXISTS', key) == 1 then
+    redis.call('INCR', key)
+  else
+    redis.call('SET', key, ARGV[1])
+  end
 end
-return {found[1], found[2], counted}
+return #KEYS
 """
-_script_sha: str | None = None
+
+_local = threading.local()
 
 
-def _connection():
-    """This thread's own connection, or None without Redis.
+def _shared_client():
+    from blog.services import redis_client
 
-    Kept on the thread's cache backend (Django gives each thread its own), so it
-    follows that backend: a new one after a settings change gets a new connection.
+    return redis_client()
+
+
+def client() -> redis.Redis | None:
+    """This thread's single-connection client, or None without Redis.
+
+    Raises redis.RedisError when its connection cannot be made.
     """
-    backend = caches["default"]
-    connection = getattr(backend, "_page_store_connection", None)
-    if connection is None:
-        from blog.services import redis_client
+    shared = _shared_client()
+    if shared is None:
+        return None
+    pool = shared.connection_pool
+    if getattr(_local, "pool", None) is not pool:
+        # Connects now: a failure leaves the pool unset, to try again next time.
+        _local.client = redis.Redis(connection_pool=pool, single_connection_client=True)
+        _local.scripts = {}
+        _local.pool = pool
+    return _local.client
 
-        client = redis_client()
-        if client is None:
-            connection = False
-        else:
-            connection = upstream.new_connection(client)
-        backend._page_store_connection = connection
-    return connection or None
+
+def run_script(lua: str, keys: list[str], args: list) -> object:
+    """Run a Lua script on this thread's client (redis-py's Script: it sends the
+    script's hash, and the script again where Redis lost it after a restart)."""
+    found = client()
+    registered = _local.scripts.get(lua)
+    if registered is None:
+        registered = _local.scripts[lua] = found.register_script(lua)
+    return registered(keys=keys, args=args)
 
 
 def available() -> bool:
-    return _connection() is not None
+    """Whether the cache is Redis (reachable or not)."""
+    return _shared_client() is not None
 
 
-def command(*args):
-    """Run one command on this thread's connection and return its reply."""
-    connection = _connection()
-    packed = _packed.get(args)
-    if packed is None:
-        if len(_packed) >= PACKED_LIMIT:
-            _packed.clear()
-        packed = _packed[args] = upstream.pack(connection, *args)
+def fresh_generation() -> int:
+    """A generation no earlier one can equal (microseconds since the epoch)."""
+    return time.time_ns() // 1_000
+
+
+def read(names: list[str]) -> list | None:
+    """The values of `names` (bytes, or None where missing), in one round trip.
+
+    None when Redis does not answer: the caller serves without the cache.
+    """
+    if not available():
+        values = cache.get_many(names)
+        return [values.get(name) for name in names]
     try:
-        return upstream.send_and_read(connection, packed)
-    except NoScriptError:
-        raise  # a whole reply was read: the connection is still in step
-    except Exception:
-        connection.disconnect()
-        raise
+        return client().mget([cache.make_key(name) for name in names])
+    except redis.RedisError:
+        return None
 
 
-def lookup(generation_key: str, key: str) -> list:
-    """[generation, entry] as stored (raw bytes or None)."""
-    return command("MGET", generation_key, key)
-
-
-def lookup_and_count(
-    generation_key: str,
-    key: str,
-    pending_key: str,
-    seen_key: str,
-    page_id: int,
-    window: int,
-):
-    """[generation, entry, 1 if a new view of `page_id` was counted else 0]."""
-    global _script_sha
-    if _script_sha is None:
-        _script_sha = command("SCRIPT", "LOAD", LOOKUP_AND_COUNT_LUA).decode()
-    keys = (generation_key, key, pending_key, seen_key)
-    args = ("EVALSHA", _script_sha, 4, *keys, page_id, window)
+def write(name: str, value: bytes, seconds: int) -> None:
+    if not available():
+        cache.set(name, value, seconds)
+        return
     try:
-        return command(*args)
-    except NoScriptError:  # a restarted Redis forgot it: load it again
-        _script_sha = command("SCRIPT", "LOAD", LOOKUP_AND_COUNT_LUA).decode()
-        return command("EVALSHA", _script_sha, *args[2:])
+        client().set(cache.make_key(name), value, ex=seconds)
+    except redis.RedisError:
+        pass  # not stored: the next request renders again
+
+
+def bump(names: list[str]) -> None:
+    """Make each generation in `names` new, in one round trip. Raises when Redis
+    cannot be told (the caller decides whether that may pass)."""
+    if not names:
+        return
+    if not available():
+        for name in names:
+            if not cache.add(name, fresh_generation(), timeout=None):
+                try:
+                    cache.incr(name)
+                except ValueError:  # expired between add and incr
+                    cache.add(name, fresh_generation(), timeout=None)
+        return
+    keys = [cache.make_key(name) for name in names]
+    try:
+        run_script(BUMP_LUA, keys, [fresh_generation()])
+    except redis.ConnectionError:
+        # Once more on a new connection (redis-py drops a failed one): a restarted
+        # Redis closed the old one, and this change must not be lost to that.
+        run_script(BUMP_LUA, keys, [fresh_generation()])
+
+
+def as_generation(value) -> int:
+    """A stored generation as a number: 0 when missing."""
+    return 0 if value is None else int(value)

@@ -2,8 +2,7 @@
 
 from django.http import Http404
 from wagtail.models import Page
-
-from . import upstream
+from wagtail.url_routing import RouteResult
 
 
 def _routes_children_by_slug(page: Page) -> bool:
@@ -19,6 +18,10 @@ class DirectRouteMixin:
     Here the pages on the path are read together by their url_path, and only the
     last one's specific object is loaded. A page on the way that routes its children
     itself (a custom `route`) is handed the rest of the path, as Wagtail would.
+
+    The page found gets its parent, read on the way, as the `parent` keyword of its
+    serve() and get_context() (Wagtail's RouteResult kwargs): a post links to its
+    index without a query.
     """
 
     def route(self, request, path_components):
@@ -38,10 +41,11 @@ class DirectRouteMixin:
             if page is None:
                 raise Http404
             last = depth == len(url_paths) - 1
+            if last and _routes_children_by_slug(page):
+                # What Page.route answers for the page itself, with its parent.
+                if not page.live:
+                    raise Http404
+                return RouteResult(page.specific, kwargs={"parent": parent})
             if last or not _routes_children_by_slug(page):
-                page = page.specific
-                # Treebeard's get_parent reads this: no query for the parent.
-                upstream.give_parent(page, parent)
-                return page.route(request, path_components[depth + 1 :])
-            upstream.give_parent(page, parent)
+                return page.specific.route(request, path_components[depth + 1 :])
             parent = page

@@ -10,12 +10,10 @@ one round trip; without Redis (one process, local memory) nothing is kept.
 """
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http.request import split_domain_port
 from wagtail.models import Site
 
-from . import page_store, upstream
-from .page_cache import fresh_generation, generation_key
+from . import page_cache, page_store, upstream
 
 KNOWN_LIMIT = 1_000
 # (hostname, port) -> (site-wide generation, Site with its specific root page)
@@ -23,40 +21,32 @@ _known: dict[tuple[str, int], tuple[int, Site | None]] = {}
 
 
 def find_site(request) -> Site | None:
-    """Site.find_for_request without the query, for one generation of the pages."""
-    if not page_store.available():
-        return _with_specific_root(request)
+    """Site.find_for_request without the query, for one generation of the sites."""
+    generation = _site_generation(request)
+    if generation is None:  # no Redis, or not answering: nothing to check a Site by
+        return Site.find_for_request(request)
     # What Wagtail matches on; the host was validated (ALLOWED_HOSTS) on the way in.
-    key = (split_domain_port(upstream.raw_host(request))[0], request.get_port())
-    generation = _site_generation()
-    if generation is None:  # Redis not answering: nothing to check a kept Site by
-        return _with_specific_root(request)
+    key = (split_domain_port(request.get_host())[0], request.get_port())
     known = _known.get(key)
     if known is not None and known[0] == generation:
         return known[1]
-    site = _with_specific_root(request)
+    site = Site.find_for_request(request)
+    if site is not None:
+        # Wagtail routes from site.root_page.specific: kept specific, that is no
+        # query. A publish of the root page bumps the generation (home.signals).
+        site.root_page = site.root_page.specific
     if len(_known) >= KNOWN_LIMIT:
         _known.clear()
     _known[key] = (generation, site)
     return site
 
 
-def _site_generation() -> int | None:
-    generation = cache.get(generation_key())
-    if generation is None:  # never bumped, or lost: a start no kept Site matches
-        fresh = fresh_generation()
-        # False when another process was first (or Redis fails): keep nothing now.
-        generation = fresh if cache.add(generation_key(), fresh, timeout=None) else None
-    return generation
-
-
-def _with_specific_root(request) -> Site | None:
-    # Wagtail routes from site.root_page.specific: kept specific, that is no query.
-    # A publish of the root page bumps the generation, so its content stays current.
-    site = upstream.find_site_uncached(request)
-    if site is not None:
-        site.root_page = site.root_page.specific
-    return site
+def _site_generation(request) -> int | None:
+    if not page_store.available():
+        return None
+    generation = page_cache.page_generations(request)["site"]
+    # 0: Redis did not answer (page_cache makes the generation when it is missing).
+    return generation or None
 
 
 class CachedSiteMiddleware:

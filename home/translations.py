@@ -9,7 +9,7 @@ from django.conf import settings
 from django.urls import translate_url
 from wagtail.models import Page, Site
 
-from .page_cache import per_generation
+from . import generations
 
 
 def alternates(request, page: Page | None, current: str, base_url: str) -> list[dict]:
@@ -22,11 +22,16 @@ def alternates(request, page: Page | None, current: str, base_url: str) -> list[
     site = Site.find_for_request(request)
     key = f"alternates:{site.pk if site else 0}:{page.pk}:{current}"
     # Read once per request (the switcher and the meta tags both show them), kept
-    # in this language's generation: a translation's publish bumps every language.
+    # while this address is: a translation's publish bumps its translations' too.
     urls = getattr(request, "page_alternates", None)
     if urls is None:
-        urls = request.page_alternates = per_generation(
-            key, lambda: page_urls(request, page), language=current
+        names = [
+            generations.SITE,
+            generations.language_generation(current),
+            generations.path_generation(request.path),
+        ]
+        urls = request.page_alternates = generations.per_generation(
+            key, lambda: page_urls(request, page), names
         )
     return [
         _entry(code, name, current, base_url, *urls[code])

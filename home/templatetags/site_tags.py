@@ -8,8 +8,7 @@ from django import template
 from django.conf import settings
 from django.utils.translation import get_language
 
-from home import page_cache, translations
-from home.page_cache import per_generation
+from home import generations, page_cache, translations
 
 register = template.Library()
 
@@ -60,8 +59,9 @@ def site_menu(context) -> dict:
     if site is None:
         return {"items": [], "request": request}
     key = f"sitemenu:{site.pk}:{get_language()}"
-    entries = per_generation(
-        key, lambda: _menu_entries(site, request), language=get_language()
+    names = [generations.SITE, generations.language_generation(get_language())]
+    entries = generations.per_generation(
+        key, lambda: _menu_entries(site, request), names
     )
     current = getattr(context.get("page"), "path", "")
     items = [
@@ -82,6 +82,7 @@ def _menu_entries(site, request) -> list[dict]:
 
 
 @register.simple_tag(takes_context=True)
-def page_generation(context) -> int:
-    """For fragment cache keys: a change anywhere in the pages makes new ones."""
+def page_generation(context) -> str:
+    """For fragment cache keys: a change to this page, its language's tree or the
+    sites makes new ones."""
     return page_cache.page_generation(context["request"])

@@ -10,7 +10,7 @@ from PIL import Image as PILImage
 
 from blog.models import BlogPage
 from blog.services import flush_view_counts
-from home.page_cache import invalidate_pages
+from home.generations import invalidate_pages
 from tests.factories import PASSWORD, make_blog_index, make_user, translate
 
 pytestmark = [

@@ -181,19 +181,19 @@ def test_pages_serve_when_redis_goes_down(client, post, private_redis, caplog):
 
 
 @pytest.mark.redis
-def test_an_early_count_is_settled_when_the_path_changes(client, post):
+def test_a_view_is_counted_once_after_the_response_hit_or_render(client, post):
     from blog.services import PENDING_KEY, redis_client
 
     def visit(n):
         return client.get("/blog/counted/", HTTP_USER_AGENT=reader(n))
 
     visit(0)
-    assert visit(1)[HEADER] == "hit"  # the path is now known
-    post.save_revision().publish()  # a new generation: counted early, then rendered
+    assert visit(1)[HEADER] == "hit"
+    post.save_revision().publish()  # a new generation for this post
     assert visit(2)[HEADER] == "miss"
     assert visit(2)[HEADER] == "hit"  # the same visitor again: not counted
     assert flush_view_counts() == 3
 
     post.delete()
-    assert visit(3).status_code == 404
+    assert visit(3).status_code == 404  # a 404 is no view
     assert int(redis_client().hget(PENDING_KEY, post.pk) or 0) == 0

@@ -25,6 +25,10 @@ def routed(root, path: str, walk: bool):
         page, args, kwargs = route(root, request, components)
     except Http404:
         return 404
+    kwargs = dict(kwargs)
+    parent = kwargs.pop("parent", None)  # DirectRouteMixin hands over the parent
+    if parent is not None:
+        assert parent.pk == page.get_parent().pk
     return page.pk, tuple(args), kwargs
 
 
