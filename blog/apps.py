@@ -5,8 +5,12 @@ class BlogConfig(AppConfig):
     name = "blog"
 
     def ready(self):
-        from home.page_cache import page_viewed
+        from home import page_cache
 
-        from .visitors import count_announced_view
+        from .visitors import CachedViewCounter, count_announced_view
 
-        page_viewed.connect(count_announced_view, dispatch_uid="blog.count_view")
+        # Blog counts the views of its posts; the page cache only tells it of them.
+        page_cache.page_viewed.connect(
+            count_announced_view, dispatch_uid="blog.count_view"
+        )
+        page_cache.view_counter = CachedViewCounter

@@ -21,7 +21,7 @@ from django.http import HttpRequest
 
 from accounts.throttling import client_ip
 
-from .services import record_view_once
+from .services import PENDING_KEY, record_view_once
 
 WINDOW_SECONDS = 30 * 60
 SEEN_PREFIX = "blog:seen:"
@@ -45,16 +45,23 @@ def is_bot(user_agent: str) -> bool:
     return not user_agent.strip() or BOT_AGENTS.search(user_agent) is not None
 
 
-def seen_key(request: HttpRequest, page_id: int) -> str | None:
-    """The cache key marking this visitor's view of a post, or None for a bot."""
+def visitor_prefix(request: HttpRequest) -> str | None:
+    """The start of this visitor's marks (a mark is this and a post's id), or None
+    for a bot."""
     user_agent = request.META.get("HTTP_USER_AGENT", "")
     if is_bot(user_agent):
         return None
-    visitor = f"{client_ip(request)}|{user_agent}|{page_id}".encode()
+    visitor = f"{client_ip(request)}|{user_agent}".encode()
     digest = hashlib.blake2b(
         visitor, key=_secret(settings.SECRET_KEY), digest_size=16
     ).hexdigest()
-    return SEEN_PREFIX + digest
+    return f"{SEEN_PREFIX}{digest}:"
+
+
+def seen_key(request: HttpRequest, page_id: int) -> str | None:
+    """The cache key marking this visitor's view of a post, or None for a bot."""
+    prefix = visitor_prefix(request)
+    return None if prefix is None else f"{prefix}{page_id}"
 
 
 def count_view(request: HttpRequest, page_id: int) -> bool:
@@ -66,5 +73,24 @@ def count_view(request: HttpRequest, page_id: int) -> bool:
 
 
 def count_announced_view(sender, request, page_id, **kwargs) -> None:
-    """Receiver of home.page_cache.page_viewed."""
+    """Receiver of home.page_cache.page_viewed (a rendered post)."""
     count_view(request, page_id)
+
+
+class CachedViewCounter:
+    """What home.page_cache needs to count a view of a cached post in its lookup's
+    round trip, exactly as count_view would: the same mark, the same pending count."""
+
+    window = WINDOW_SECONDS
+
+    @staticmethod
+    def pending_key() -> str:
+        return PENDING_KEY
+
+    @staticmethod
+    def mark_prefix(request: HttpRequest) -> str | None:
+        """The visitor's mark prefix as stored (the cache's key prefix included)."""
+        from django.core.cache import cache
+
+        prefix = visitor_prefix(request)
+        return None if prefix is None else cache.make_key(prefix)

@@ -27,7 +27,7 @@ from . import page_store
 logger = logging.getLogger(__name__)
 
 SITE = "pagecache:generation"
-ROLES = ("site", "language", "listing", "page")
+ROLES = ("site", "language", "listing", "page")  # page_store.LOOKUP_ROLES' order
 
 
 def language_generation(code: str) -> str:

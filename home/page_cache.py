@@ -39,8 +39,11 @@ MESSAGES_COOKIE = "messages"  # django.contrib.messages' CookieStorage.cookie_na
 NOT_STORED_CACHE_CONTROL = ("private", "no-cache", "no-store")
 
 # Sent with `request` and `page_id` for each GET answered 200 by a page that
-# counts views, from the cache or rendered.
+# counts views, rendered or from the cache (unless the lookup counted it already).
 page_viewed = Signal()
+# How a lookup counts a view of a cached post in its own round trip (blog's
+# visitors.CachedViewCounter, registered by blog): None counts after the response.
+view_counter = None
 
 
 @dataclass(frozen=True)
@@ -138,14 +141,9 @@ def page_generations(request: HttpRequest) -> dict[str, int]:
     return request.page_generations
 
 
-def _read_generations_and(names: dict[str, str], key: str | None = None):
-    """The generations `names` (and `key`'s value) in one round trip, or None.
-
-    The site-wide generation is made when missing (a fresh or restarted Redis): Sites
-    kept by home.sites are checked against it, and a value they were kept under
-    before Redis lost it must never come back (page_store.bump).
-    """
-    wanted = [*names.values()] if key is None else [*names.values(), key]
+def _read_generations_and(names: dict[str, str]):
+    """The generations `names` in one round trip, or None (see _lookup)."""
+    wanted = [*names.values()]
     found = page_store.read(wanted)
     if found is not None and found[0] is None:
         generations.bump([generations.SITE])
@@ -221,7 +219,7 @@ def page_key(request: HttpRequest, host: str) -> str:
 class Entry:
     """A stored response and the generations it was rendered under."""
 
-    generations: dict[str, int]
+    generations: dict[str, str]  # as Redis holds them: decimal strings
     status: int
     headers: list
     content: bytes
@@ -247,7 +245,9 @@ class Entry:
             return None
 
     def is_current(self, found: dict[str, int]) -> bool:
-        return all(found[role] == value for role, value in self.generations.items())
+        return all(
+            str(found[role]) == value for role, value in self.generations.items()
+        )
 
 
 class PageCacheMiddleware:
@@ -270,17 +270,17 @@ class PageCacheMiddleware:
             return self._serve(request, None, "bypass")
         key = page_key(request, host)
         names = generation_names(request)
-        found = _read_generations_and(names, key)
+        found = _lookup(request, names, key)
         if found is None:  # Redis not answering: render, store nothing
             request.page_generations = dict.fromkeys(names, 0)
             return self._serve(request, None, "miss")
+        values, entry, counted = found
         request.page_generations = {
             role: page_store.as_generation(value)
-            for role, value in zip(names, found, strict=False)
+            for role, value in zip(names, values, strict=True)
         }
-        entry = None if found[-1] is None else Entry.decode(found[-1])
-        if entry is not None and entry.is_current(request.page_generations):
-            return self._replay(request, entry)
+        if entry is not None:
+            return self._replay(request, entry, counted)
         return self._serve(request, key, "miss")
 
     def _cacheable_host(self, request) -> str | None:
@@ -328,22 +328,59 @@ class PageCacheMiddleware:
         )
 
     @staticmethod
-    def _replay(request, entry: Entry) -> HttpResponse:
+    def _replay(request, entry: Entry, counted: bool | None) -> HttpResponse:
         body = b"" if request.method == "HEAD" else entry.content
         response = HttpResponse(body, status=entry.status)
         for name, value in entry.headers:
             response[name] = value
         response[HEADER] = "hit"
-        if entry.counts_views:
+        if entry.counts_views and counted is None:  # not counted in the lookup
             _announce_view(request, entry.page_id)
         return response
+
+
+def _lookup(request, names: dict[str, str], key: str):
+    """(generation values, the current Entry or None, whether the lookup counted
+    the view: None when it could not) in one round trip, or None when Redis does
+    not answer. The site-wide generation is made when missing (a fresh or
+    restarted Redis): Sites kept by home.sites are checked against it."""
+    for _attempt in range(2):
+        found = _lookup_once(request, names, key)
+        if found is None or found[0][0] is not None:
+            return found
+        generations.bump([generations.SITE])
+    return found
+
+
+def _lookup_once(request, names, key):
+    if not page_store.available() or view_counter is None:
+        found = page_store.read([*names.values(), key])
+        if found is None:
+            return None
+        entry = None if found[-1] is None else Entry.decode(found[-1])
+        current = {
+            role: page_store.as_generation(v)
+            for role, v in zip(names, found, strict=False)
+        }
+        if entry is not None and not entry.is_current(current):
+            entry = None
+        return found[:-1], entry, None
+    mark = view_counter.mark_prefix(request) if request.method == "GET" else None
+    found = page_store.lookup(
+        names, key, view_counter.pending_key(), mark or "", view_counter.window
+    )
+    if found is None:
+        return None
+    values, raw, counted = found
+    entry = None if raw is None else Entry.decode(raw)
+    return values, entry, counted if mark else False
 
 
 def _entry(request, response, info: PageCacheInfo) -> Entry:
     found = request.page_generations
     roles = generations.ROLES if info.lists_pages else ("site", "language", "page")
     return Entry(
-        generations={role: found[role] for role in roles},
+        generations={role: str(found[role]) for role in roles},
         status=response.status_code,
         headers=list(response.items()),
         content=response.content,

@@ -32,6 +32,41 @@ end
 return #KEYS
 """
 
+# The page cache's lookup: the generations and the entry (KEYS: the site, language,
+# listing and page generations, the entry, the pending view counts). Served (1)
+# when the entry's head names the generations as they are now; then, for a post
+# and a visitor (ARGV[1], the mark's prefix; '' for none), one view counted unless
+# marked within ARGV[2] seconds: the same mark and count as blog.visitors', so a
+# cached post costs one round trip and its count is exact. Replies the values, then
+# served, then counted.
+LOOKUP_ROLES = ("site", "language", "listing", "page")
+LOOKUP_LUA = """
+local roles = {'site', 'language', 'listing', 'page'}
+local values = redis.call('MGET', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
+local entry = values[5]
+local served, counted = 0, 0
+if entry then
+  local newline = string.find(entry, '\\n', 1, true) or 1
+  local ok, head = pcall(cjson.decode, string.sub(entry, 1, newline - 1))
+  if ok and type(head) == 'table' and type(head.generations) == 'table' then
+    served = 1
+    for i = 1, 4 do
+      local recorded = head.generations[roles[i]]
+      if recorded ~= nil and recorded ~= (values[i] or '0') then served = 0 end
+    end
+    if served == 1 and head.counts_views and ARGV[1] ~= '' then
+      if redis.call('SET', ARGV[1] .. head.page_id, 1, 'NX', 'EX', ARGV[2]) then
+        redis.call('HINCRBY', KEYS[6], head.page_id, 1)
+        counted = 1
+      end
+    end
+  end
+end
+values[6] = served
+values[7] = counted
+return values
+"""
+
 _local = threading.local()
 
 
@@ -90,6 +125,21 @@ def read(names: list[str]) -> list | None:
         return client().mget([cache.make_key(name) for name in names])
     except redis.RedisError:
         return None
+
+
+def lookup(generations: dict[str, str], key: str, pending: str, mark: str, window):
+    """([generation values], entry or None, counted) for a Redis lookup that served
+    its entry, ([values], None, False) for one that did not, None when Redis does
+    not answer. `generations` is {role: name} in LOOKUP_ROLES' order; `mark` ''
+    counts no view."""
+    keys = [cache.make_key(name) for name in (*generations.values(), key)]
+    try:
+        reply = run_script(LOOKUP_LUA, [*keys, pending], [mark, window])
+    except redis.RedisError:
+        return None
+    *values, served, counted = reply
+    entry = values.pop()
+    return values, entry if served else None, bool(counted)
 
 
 def write(name: str, value: bytes, seconds: int) -> None:

@@ -160,3 +160,9 @@ def test_a_visitor_with_a_session_sees_a_post_edited_elsewhere_at_once(blog):
 
     assert "First, retitled" in reader.get("/blog/first/").content.decode()
     assert "Second post" in reader.get("/blog/second/").content.decode()
+
+
+def test_the_lookup_script_reads_the_generations_in_the_roles_order():
+    assert page_store.LOOKUP_ROLES == generations.ROLES
+    for role in generations.ROLES:
+        assert f"'{role}'" in page_store.LOOKUP_LUA
