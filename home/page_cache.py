@@ -14,8 +14,10 @@ raced a change is stored as stale and never served. A page that lists other page
 (home, blog index) also records its language's listing generation.
 
 Entries are bytes of our own format (a JSON head, a newline, the body): no pickle.
-Views of a counted page are announced (`page_viewed`) after the response is made,
-hit or render alike; blog counts them.
+A view of a cached post is counted by the lookup itself, in its one round trip,
+only when it serves the entry (blog's `view_counter`); a rendered post's view is
+announced (`page_viewed`) after the response. Nothing is counted early or taken
+back.
 """
 
 import hashlib
@@ -133,7 +135,7 @@ def page_generations(request: HttpRequest) -> dict[str, int]:
     """
     if not hasattr(request, "page_generations"):
         names = generation_names(request)
-        found = _read_generations_and(names) or [None] * len(names)
+        found = _read_generations(names) or [None] * len(names)
         request.page_generations = {
             role: page_store.as_generation(value)
             for role, value in zip(names, found, strict=True)
@@ -141,7 +143,7 @@ def page_generations(request: HttpRequest) -> dict[str, int]:
     return request.page_generations
 
 
-def _read_generations_and(names: dict[str, str]):
+def _read_generations(names: dict[str, str]):
     """The generations `names` in one round trip, or None (see _lookup)."""
     wanted = [*names.values()]
     found = page_store.read(wanted)
