@@ -11,7 +11,7 @@ from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from . import import_jobs, imports, senders, services
+from . import import_jobs, imports, senders, services, subscribe_emails
 from .api import idempotency
 
 
@@ -50,6 +50,12 @@ def send_run(run_id: int):
 @db_task(retries=5, retry_delay=30, retry_backoff=2)
 def send_sender_confirmation(identity_id: int):
     senders.send_confirmation(identity_id)
+
+
+# Like the sender's link: a mail server restart must not cost a subscriber's.
+@db_task(retries=5, retry_delay=30, retry_backoff=2)
+def send_subscription_confirmation(consent_id: int, language: str):
+    subscribe_emails.send_confirmation(consent_id, language)
 
 
 # A dead consumer is covered by resume_stalled_imports; retries cover a hiccup.

@@ -1,0 +1,239 @@
+"""Subscribing through a public form, page or the API, with double opt-in (issue 12).
+
+Whoever asks gets the same answer whatever the address: known, unknown, already
+subscribed or suppressed. What differs happens out of sight: a suppressed or
+globally unsubscribed address gets nothing, a new one an unconfirmed subscription
+and one email (sent by a task, so the answer never waits on SMTP). The confirm link
+is signed, expires, and names one Consent row whose `confirmed_at` makes it
+single-use.
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core import signing
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from accounts.throttling import Attempt, Throttle, reserve
+
+from . import audiences, suppression
+from .models import Client, Consent, MailingList, SubscribeForm, Subscription
+
+Status = Subscription.Status
+Source = Consent.Source
+
+CONFIRM_SALT = "mailing.subscribe.confirm"
+CONFIRM_MAX_AGE = 3 * 24 * 3600  # the email says so: 3 days
+# A person and a shared office NAT stay far below this; a script hammering the form
+# does not. Counted per IP and per address in the cache (Redis in production).
+REQUESTS = Throttle("subscribe", max_per_ip=30, max_per_account=10)
+# Confirmation emails: someone waiting asks again, maybe twice; more only fills a
+# stranger's inbox.
+EMAILS = Throttle(
+    "subscribe-emails", max_per_ip=20, max_per_account=3, window_seconds=3600
+)
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """Who is asking, as the request shows it (kept in the consent record)."""
+
+    ip: str | None = None
+    user_agent: str = ""
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where the request came through: a Consent.Source and which one."""
+
+    source: str
+    detail: str = ""
+
+
+class InvalidConfirmation(Exception):
+    """The link is tampered with or for nothing that exists."""
+
+
+class ExpiredConfirmation(InvalidConfirmation):
+    pass
+
+
+class UsedConfirmation(InvalidConfirmation):
+    pass
+
+
+def form_by_key(key: str) -> SubscribeForm | None:
+    return (
+        SubscribeForm.objects.filter(key=key, is_enabled=True)
+        .select_related("mailing_list")
+        .first()
+    )
+
+
+def open_form(list_id: int | None) -> SubscribeForm | None:
+    if list_id is None:
+        return None
+    return SubscribeForm.objects.filter(
+        mailing_list_id=list_id, is_enabled=True
+    ).first()
+
+
+def form_settings_for(mailing_list: MailingList) -> SubscribeForm:
+    """The list's form settings, a disabled form titled after it when new."""
+    form, _created = SubscribeForm.objects.get_or_create(
+        mailing_list=mailing_list, defaults={"title": mailing_list.name[:255]}
+    )
+    return form
+
+
+def hosted_url(form: SubscribeForm) -> str:
+    return settings.BASE_URL + reverse("mailing:subscribe", args=[form.key])
+
+
+def is_throttled(ip: str, email: str) -> bool:
+    """Count this request; True when the IP or the address asked too often."""
+    key = f"email:{suppression.normalised(email).lower()}"
+    return reserve(Attempt(REQUESTS, ip or "", key)) is not None
+
+
+def request_subscription(
+    form: SubscribeForm,
+    email: str,
+    name: str,
+    visitor: Visitor,
+    origin: Origin,
+) -> None:
+    """Subscribe the address to the form's list: at once when the form has no
+    double opt-in, else after the emailed link is confirmed. Returns nothing on
+    purpose: the caller's answer must not depend on the address."""
+    mailing_list = form.mailing_list
+    email = suppression.normalised(email)
+    if suppression.suppressed_hashes(
+        mailing_list.owner_id, [suppression.address_hash(email)]
+    ):
+        return
+    consent_text = form.consent_text
+    with transaction.atomic():
+        client, created = _client_for(mailing_list.owner_id, email, name)
+        if client.unsubscribed_at or client.suppressed_reason:
+            return
+        consent = record_consent(
+            client, mailing_list, form.double_opt_in, visitor, origin, consent_text
+        )
+        if consent is None:
+            return
+        if created:
+            Consent.objects.filter(pk=consent.pk).update(created_client=True)
+        if form.double_opt_in and _may_email(visitor, email):
+            language = translation.get_language()
+            transaction.on_commit(lambda: _queue_confirmation(consent.pk, language))
+
+
+def record_consent(
+    client: Client,
+    mailing_list: MailingList,
+    needs_confirmation: bool,
+    visitor: Visitor,
+    origin: Origin,
+    consent_text: str = "",
+) -> Consent | None:
+    """Join the list (unconfirmed until confirmed, or subscribed now) and keep the
+    consent; None when the client is subscribed already (nothing to record).
+    An unsubscribed row stays so until the person confirms."""
+    initial = Status.UNCONFIRMED if needs_confirmation else Status.SUBSCRIBED
+    subscription, new = audiences.join_list(client, mailing_list, initial)
+    if subscription.status == Status.SUBSCRIBED and not new:
+        return None
+    now = timezone.now()
+    consent = Consent.objects.create(
+        subscription=subscription,
+        given_at=now,
+        source=origin.source,
+        source_detail=origin.detail[:255],
+        consent_text=consent_text,
+        ip=visitor.ip or None,
+        user_agent=visitor.user_agent[:512],
+        confirmed_at=None if needs_confirmation else now,
+    )
+    if not needs_confirmation:
+        audiences.change_status(_one(subscription), Status.SUBSCRIBED)
+    return consent
+
+
+def _client_for(owner_id: int, email: str, name: str) -> tuple[Client, bool]:
+    found = Client.objects.filter(owner_id=owner_id, email__iexact=email).first()
+    if found is not None:
+        return found, False
+    try:
+        with transaction.atomic():
+            return Client.objects.create(
+                owner_id=owner_id, email=email, full_name=name[:255]
+            ), True
+    except IntegrityError:  # the same address sent twice at once
+        return Client.objects.get(owner_id=owner_id, email__iexact=email), False
+
+
+def _may_email(visitor: Visitor, email: str) -> bool:
+    key = f"email:{email.lower()}"
+    return reserve(Attempt(EMAILS, visitor.ip or "", key)) is None
+
+
+def _queue_confirmation(consent_id: int, language: str) -> None:
+    from .tasks import send_subscription_confirmation
+
+    send_subscription_confirmation(consent_id, language)
+
+
+def _one(subscription: Subscription):
+    return Subscription.objects.filter(pk=subscription.pk)
+
+
+# --- The confirm link -------------------------------------------------------------
+
+
+def make_confirm_token(consent: Consent) -> str:
+    return signing.dumps(
+        {"c": consent.pk, "n": consent.confirm_nonce}, salt=CONFIRM_SALT
+    )
+
+
+def confirm_url(consent: Consent) -> str:
+    path = reverse("mailing:confirm_subscription", args=[make_confirm_token(consent)])
+    return settings.BASE_URL + path
+
+
+def read_confirm_token(token: str) -> Consent:
+    """The consent the link names, if it still may be confirmed."""
+    try:
+        data = signing.loads(token, salt=CONFIRM_SALT, max_age=CONFIRM_MAX_AGE)
+    except signing.SignatureExpired:
+        raise ExpiredConfirmation from None
+    except signing.BadSignature:
+        raise InvalidConfirmation from None
+    if not isinstance(data, dict) or not isinstance(data.get("c"), int):
+        raise InvalidConfirmation
+    consent = (
+        Consent.objects.select_related("subscription__mailing_list", "subscription")
+        .filter(pk=data["c"], confirm_nonce=str(data.get("n", "")))
+        .first()
+    )
+    if consent is None:
+        raise InvalidConfirmation
+    if consent.confirmed_at is not None:
+        raise UsedConfirmation
+    return consent
+
+
+def confirm(consent: Consent) -> bool:
+    """Use the link: the subscription becomes subscribed, the time recorded on the
+    consent. False when another request used it first (the link is single-use)."""
+    with transaction.atomic():
+        used = Consent.objects.filter(pk=consent.pk, confirmed_at__isnull=True).update(
+            confirmed_at=timezone.now()
+        )
+        if not used:
+            return False
+        audiences.change_status(_one(consent.subscription), Status.SUBSCRIBED)
+    return True
