@@ -49,7 +49,9 @@ def url(form) -> str:
 def post(form, browser=None, captured=None, **data):
     data = {"email": "reader@example.org", "consent": "on", **data}
     browser = browser or Browser(enforce_csrf_checks=True)
-    return browser.post(url(form), data, HTTP_USER_AGENT=AGENT, REMOTE_ADDR="203.0.113.9")
+    return browser.post(
+        url(form), data, HTTP_USER_AGENT=AGENT, REMOTE_ADDR="203.0.113.9"
+    )
 
 
 def subscribe_and_get_link(form, capture, **data) -> str:
@@ -61,9 +63,7 @@ def subscribe_and_get_link(form, capture, **data) -> str:
 
 
 def subscription(form, email="reader@example.org") -> Subscription:
-    return Subscription.objects.get(
-        mailing_list=form.mailing_list, client__email=email
-    )
+    return Subscription.objects.get(mailing_list=form.mailing_list, client__email=email)
 
 
 def test_the_hosted_form_is_found_by_its_key_only(form):
@@ -161,7 +161,9 @@ def test_an_expired_link_is_refused_with_its_own_page(
 def test_a_forged_or_foreign_token_is_refused(form, django_capture_on_commit_callbacks):
     subscribe_and_get_link(form, django_capture_on_commit_callbacks)
     consent = Consent.objects.get()
-    wrong_nonce = signing.dumps({"c": consent.pk, "n": "x"}, salt=subscribe.CONFIRM_SALT)
+    wrong_nonce = signing.dumps(
+        {"c": consent.pk, "n": "x"}, salt=subscribe.CONFIRM_SALT
+    )
     other_salt = signing.dumps({"c": consent.pk, "n": consent.confirm_nonce})
 
     for token in (wrong_nonce, other_salt, "junk"):
