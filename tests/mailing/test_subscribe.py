@@ -14,6 +14,7 @@ from django.utils import timezone
 from mailing import audiences, data_subjects, subscribe
 from mailing.models import Client, Consent, Mailing, Subscription
 from mailing.suppression import Reason, suppress_address
+from mailing.unsubscribe import make_token, unsubscribe_url
 from tests.factories import make_client, make_list, make_mailing, make_user
 
 pytestmark = pytest.mark.django_db
@@ -137,7 +138,7 @@ def test_confirming_subscribes_and_the_link_works_once(
     row = subscription(form)
     assert row.status == Status.SUBSCRIBED
 
-    again = Browser().post(link)
+    again = Browser().post(link, HTTP_ACCEPT_LANGUAGE="en")
     assert again.status_code == 410
     assert "already been used" in again.content.decode()
     assert Browser().get(link).status_code == 410
@@ -315,3 +316,68 @@ def test_the_pages_speak_both_languages(form):
 
     assert "Подписаться" in russian
     assert "Subscribe" in english
+
+
+# --- The preference page behind the email's unsubscribe link ----------------------
+
+
+def preferences_path(client) -> str:
+    return unsubscribe_url(make_token(client.pk)).removeprefix("http://testserver")
+
+
+def test_the_preference_page_shows_the_owners_lists_and_changes_them(owner):
+    reader = make_client(owner, email="reader@example.org")
+    news = make_list(owner, name="Новости", clients=[reader])
+    offers = make_list(owner, name="Акции", clients=[reader])
+    left = make_list(owner, name="Анонсы", clients=[reader], status=Status.UNSUBSCRIBED)
+    make_list(make_user(), name="Чужой список", clients=[make_client(owner)])
+
+    page = Browser().get(preferences_path(reader)).content.decode()
+    assert "Новости" in page and "Акции" in page and "Анонсы" in page
+    assert "Чужой список" not in page
+
+    response = Browser(enforce_csrf_checks=True).post(
+        preferences_path(reader),
+        {"action": "save", "lists": [news.pk, left.pk]},
+        REMOTE_ADDR="192.0.2.7",
+    )
+
+    assert response.status_code == 200
+    statuses = dict(
+        Subscription.objects.filter(client=reader).values_list(
+            "mailing_list__name", "status"
+        )
+    )
+    assert statuses == {
+        "Новости": Status.SUBSCRIBED,
+        "Акции": Status.UNSUBSCRIBED,
+        "Анонсы": Status.SUBSCRIBED,
+    }
+    returned = Consent.objects.get(subscription__mailing_list=left)
+    assert returned.source == Consent.Source.PREFERENCES
+    assert returned.ip == "192.0.2.7"
+    reader.refresh_from_db()
+    assert reader.unsubscribed_at is None  # leaving one list is not a global opt-out
+    assert offers.subscriptions.get().status == Status.UNSUBSCRIBED
+
+
+def test_a_global_opt_out_is_not_undone_from_the_preference_page(owner):
+    reader = make_client(owner, email="reader@example.org")
+    news = make_list(owner, clients=[reader], status=Status.UNSUBSCRIBED)
+    Browser().post(preferences_path(reader))  # "unsubscribe from everything"
+
+    Browser().post(preferences_path(reader), {"action": "save", "lists": [news.pk]})
+
+    assert news.subscriptions.get().status == Status.UNSUBSCRIBED
+    reader.refresh_from_db()
+    assert reader.unsubscribed_at is not None
+
+
+def test_a_foreign_list_id_in_the_choices_changes_nothing(owner):
+    reader = make_client(owner, email="reader@example.org")
+    other = make_client(make_user(), email="reader@example.org")
+    foreign = make_list(other.owner, clients=[other], status=Status.UNSUBSCRIBED)
+
+    Browser().post(preferences_path(reader), {"action": "save", "lists": [foreign.pk]})
+
+    assert foreign.subscriptions.get().status == Status.UNSUBSCRIBED
