@@ -77,6 +77,8 @@ POLICY = [
     Rule("mailing_client:export_data",          LOG,  OK,   NO,   NO,   NO,   OK,
          why="a person's data goes out to the owner only (issue 12)"),
     Rule("mailing_client:erase",                LOG,  OK,   NO,   NO,   NO,   OK),
+    Rule("mailing_mailinglist:subscribe_form",  LOG,  OK,   NO,   NO,   NO,   OK,
+         why="a list's public form is set up by its owner; a manager changes no content"),
     Rule("mailing_*:list*",                     LOG,  OK,   OK,   OK,   NO,   OK),
     Rule("mailing_mailing:audience_count",      LOG,  OK,   OK,   OK,   NO,   OK,
          why="a count over the viewer's own lists (or a mailing they may see)"),
@@ -290,6 +292,11 @@ POLICY = [
          why="the probe token is not signed; test_web_version opens real ones"),
     Rule("mailing_send_newsletter",             LOG,  NF,   NF,   NF,   NF,   NF,
          why="the walk's page is not a blog post; test_newsletter covers the roles"),
+    # --- public subscribe forms (issue 12): the form's key and the signed link ---
+    Rule("mailing:subscribe",                   NF,   NF,   NF,   NF,   NF,   NF,
+         why="the probe is no form's key; test_subscribe opens real ones"),
+    Rule("mailing:confirm_subscription",        NF,   NF,   NF,   NF,   NF,   NF,
+         why="the probe token is not signed; test_subscribe confirms real links"),
     Rule("mailing:confirm_sender",              LOG,  BAD,  BAD,  BAD,  BAD,  BAD,
          why="the owner confirms signed in; the probe token is not a signed token"),
     # --- ESP webhooks: POSTed by the ESP with basic auth; GET is not a method ---
