@@ -23,6 +23,7 @@ from .models import Client, Consent, MailingList, SubscribeForm, Subscription
 
 Status = Subscription.Status
 Source = Consent.Source
+SUPPRESSED = "suppressed"
 
 CONFIRM_SALT = "mailing.subscribe.confirm"
 CONFIRM_MAX_AGE = 3 * 24 * 3600  # the email says so: 3 days
@@ -98,6 +99,19 @@ def is_throttled(ip: str, email: str) -> bool:
     return reserve(Attempt(REQUESTS, ip or "", key)) is not None
 
 
+@dataclass(frozen=True)
+class Request:
+    """One request to join a list, whoever makes it."""
+
+    mailing_list: MailingList
+    email: str
+    name: str
+    double_opt_in: bool
+    consent_text: str
+    visitor: Visitor
+    origin: Origin
+
+
 def request_subscription(
     form: SubscribeForm,
     email: str,
@@ -108,27 +122,47 @@ def request_subscription(
     """Subscribe the address to the form's list: at once when the form has no
     double opt-in, else after the emailed link is confirmed. Returns nothing on
     purpose: the caller's answer must not depend on the address."""
-    mailing_list = form.mailing_list
-    email = suppression.normalised(email)
-    if suppression.suppressed_hashes(
-        mailing_list.owner_id, [suppression.address_hash(email)]
-    ):
-        return
-    consent_text = form.consent_text
+    join(
+        Request(
+            form.mailing_list,
+            email,
+            name,
+            form.double_opt_in,
+            form.consent_text,
+            visitor,
+            origin,
+        )
+    )
+
+
+def join(request: Request) -> str:
+    """Carry out a request; what became of it: a subscription status, or
+    "suppressed" for an address its owner may not mail (nothing done then)."""
+    mailing_list = request.mailing_list
+    email = suppression.normalised(request.email)
+    digest = suppression.address_hash(email)
+    if suppression.suppressed_hashes(mailing_list.owner_id, [digest]):
+        return SUPPRESSED
     with transaction.atomic():
-        client, created = _client_for(mailing_list.owner_id, email, name)
+        client, created = _client_for(mailing_list.owner_id, email, request.name)
         if client.unsubscribed_at or client.suppressed_reason:
-            return
+            return SUPPRESSED
         consent = record_consent(
-            client, mailing_list, form.double_opt_in, visitor, origin, consent_text
+            client,
+            mailing_list,
+            request.double_opt_in,
+            request.visitor,
+            request.origin,
+            request.consent_text,
         )
         if consent is None:
-            return
+            return Status.SUBSCRIBED
         if created:
             Consent.objects.filter(pk=consent.pk).update(created_client=True)
-        if form.double_opt_in and _may_email(visitor, email):
+        if request.double_opt_in and _may_email(request.visitor, email):
             language = translation.get_language()
             transaction.on_commit(lambda: _queue_confirmation(consent.pk, language))
+        return Status.UNCONFIRMED if request.double_opt_in else Status.SUBSCRIBED
 
 
 def record_consent(

@@ -78,7 +78,7 @@ POLICY = [
          why="a person's data goes out to the owner only (issue 12)"),
     Rule("mailing_client:erase",                LOG,  OK,   NO,   NO,   NO,   OK),
     Rule("mailing_mailinglist:subscribe_form",  LOG,  OK,   NO,   NO,   NO,   OK,
-         why="a list's public form is set up by its owner; a manager changes no content"),
+         why="a list's public form is its owner's; a manager changes no content"),
     Rule("mailing_*:list*",                     LOG,  OK,   OK,   OK,   NO,   OK),
     Rule("mailing_mailing:audience_count",      LOG,  OK,   OK,   OK,   NO,   OK,
          why="a count over the viewer's own lists (or a mailing they may see)"),
