@@ -112,6 +112,37 @@ class Request:
     origin: Origin
 
 
+def hand_over(
+    form: SubscribeForm, email: str, name: str, visitor: Visitor, origin: Origin
+) -> None:
+    """Queue the request: the visitor's answer then takes the same time whatever
+    the address (the work that differs happens in the consumer). With the queue
+    unreachable it is done now rather than lost."""
+    from redis.exceptions import RedisError
+
+    from .tasks import handle_subscription_request
+
+    args = (form.pk, email, name, visitor.ip, visitor.user_agent)
+    args += (origin.source, origin.detail, translation.get_language())
+    try:
+        handle_subscription_request(*args)
+    except (RedisError, OSError):
+        handle_subscription_request.call_local(*args)
+
+
+def handle_request(form_id: int, email: str, name: str, *details) -> None:
+    """The queued request (see hand_over), if its form is still open."""
+    ip, agent, source, detail, language = details
+    form = SubscribeForm.objects.filter(pk=form_id, is_enabled=True)
+    form = form.select_related("mailing_list").first()
+    if form is None:
+        return
+    with translation.override(language):
+        request_subscription(
+            form, email, name, Visitor(ip, agent), Origin(source, detail)
+        )
+
+
 def request_subscription(
     form: SubscribeForm,
     email: str,

@@ -49,7 +49,7 @@ def subscribe_view(request, token: str):
     email = form.cleaned_data["email"]
     if subscribe.is_throttled(client_ip(request), email):
         return render(request, "mailing/subscribe_throttled.html", status=429)
-    subscribe.request_subscription(
+    subscribe.hand_over(
         settings,
         email,
         form.cleaned_data["name"],

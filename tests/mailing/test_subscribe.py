@@ -215,6 +215,29 @@ def test_known_unknown_subscribed_and_suppressed_get_the_same_answer(
     assert subscription(form, "member@example.org").status == Status.SUBSCRIBED
 
 
+def test_the_answer_does_the_same_work_whatever_the_address(form, owner):
+    """The request is queued before anything depends on the address: the same
+    queries, the same hand-over, whether known, new, subscribed or suppressed."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    make_client(owner, email="known@example.org")
+    suppress_address(owner.pk, "gone@example.org", Reason.UNSUBSCRIBE)
+    queries, queued = {}, []
+    with mock.patch(
+        "mailing.tasks.handle_subscription_request",
+        side_effect=lambda *args: queued.append(args[1]),
+    ):
+        post(form, email="warm-up@example.org")  # per-process caches filled once
+        for email in ("new@example.org", "known@example.org", "gone@example.org"):
+            with CaptureQueriesContext(connection) as captured:
+                post(form, email=email)
+            queries[email] = len(captured)
+
+    assert len(set(queries.values())) == 1, queries
+    assert queued[1:] == ["new@example.org", "known@example.org", "gone@example.org"]
+
+
 def test_200_requests_from_one_address_are_throttled(form):
     statuses = [
         post(form, email=f"person{n}@example.org").status_code for n in range(200)
