@@ -24,7 +24,8 @@ class SubscribeForm(forms.Form):
     )
     consent = forms.BooleanField(label="", required=False)
     website = forms.CharField(required=False, label=_("Leave this field empty"))
-    page = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    # Which subscribe page the form was on; anything else just means "none".
+    page = forms.CharField(required=False, max_length=20, widget=forms.HiddenInput)
 
     def __init__(self, *args, consent_text: str = "", **kwargs):
         super().__init__(*args, **kwargs)
@@ -50,6 +51,10 @@ class SubscribeForm(forms.Form):
             return normalise_name(self.cleaned_data["name"])
         except AddressError as error:
             raise forms.ValidationError(str(error)) from None
+
+    def clean_page(self) -> int | None:
+        value = self.cleaned_data["page"]
+        return int(value) if value.isdigit() else None
 
     @property
     def is_bot(self) -> bool:

@@ -404,3 +404,26 @@ def test_a_foreign_list_id_in_the_choices_changes_nothing(owner):
     Browser().post(preferences_path(reader), {"action": "save", "lists": [foreign.pk]})
 
     assert foreign.subscriptions.get().status == Status.UNSUBSCRIBED
+
+
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("email", "a\x00@example.org"),
+        ("email", "x" * 5000 + "@example.org"),
+        ("name", "Анна\r\nBcc: victim@example.org"),
+        ("name", "я" * 5000),
+        ("page", "1; DROP TABLE"),
+        ("consent", "\x00"),
+    ],
+)
+def test_hostile_values_are_refused_with_the_form_never_a_server_error(
+    form, field, value
+):
+    response = post(form, **{field: value})
+
+    assert response.status_code in (200, 400)
+    # A name is one line (mailing.addresses.normalise_name): nothing reaches a header.
+    assert not Client.objects.filter(full_name__regex=r"[\r\n]").exists()
+    if response.status_code == 400:
+        assert "invalid-feedback" in response.content.decode()
