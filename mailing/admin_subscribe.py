@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -116,7 +117,7 @@ class ClientInspectView(OwnedInspectView):
         rows = [
             (
                 consent.subscription.mailing_list.name,
-                consent.given_at,
+                _when(consent.given_at),
                 consent.get_source_display(),
                 consent.source_detail,
                 consent.ip or "-",
@@ -135,4 +136,8 @@ class ClientInspectView(OwnedInspectView):
 def _confirmation(consent: Consent) -> str:
     if consent.confirmed_at is None:
         return _("not confirmed")
-    return _("confirmed %(when)s") % {"when": consent.confirmed_at}
+    return _("confirmed %(when)s") % {"when": _when(consent.confirmed_at)}
+
+
+def _when(moment) -> str:
+    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")

@@ -117,13 +117,15 @@ def hand_over(
 ) -> None:
     """Queue the request: the visitor's answer then takes the same time whatever
     the address (the work that differs happens in the consumer). With the queue
-    unreachable it is done now rather than lost."""
+    unreachable it is done now rather than lost. The consent text goes along as
+    it was when the visitor agreed: the owner may change it meanwhile."""
     from redis.exceptions import RedisError
 
     from .tasks import handle_subscription_request
 
     args = (form.pk, email, name, visitor.ip, visitor.user_agent)
-    args += (origin.source, origin.detail, translation.get_language())
+    args += (origin.source, origin.detail, form.consent_text)
+    args += (translation.get_language(),)
     try:
         handle_subscription_request(*args)
     except (RedisError, OSError):
@@ -131,39 +133,25 @@ def hand_over(
 
 
 def handle_request(form_id: int, email: str, name: str, *details) -> None:
-    """The queued request (see hand_over), if its form is still open."""
-    ip, agent, source, detail, language = details
+    """The queued request (see hand_over), if its form is still open. Returns
+    nothing on purpose: nobody may learn what became of an address."""
+    ip, agent, source, detail, consent_text, language = details
     form = SubscribeForm.objects.filter(pk=form_id, is_enabled=True)
     form = form.select_related("mailing_list").first()
     if form is None:
         return
-    with translation.override(language):
-        request_subscription(
-            form, email, name, Visitor(ip, agent), Origin(source, detail)
-        )
-
-
-def request_subscription(
-    form: SubscribeForm,
-    email: str,
-    name: str,
-    visitor: Visitor,
-    origin: Origin,
-) -> None:
-    """Subscribe the address to the form's list: at once when the form has no
-    double opt-in, else after the emailed link is confirmed. Returns nothing on
-    purpose: the caller's answer must not depend on the address."""
-    join(
-        Request(
-            form.mailing_list,
-            email,
-            name,
-            form.double_opt_in,
-            form.consent_text,
-            visitor,
-            origin,
-        )
+    visitor, origin = Visitor(ip, agent), Origin(source, detail)
+    request = Request(
+        form.mailing_list,
+        email,
+        name,
+        form.double_opt_in,
+        consent_text,
+        visitor,
+        origin,
     )
+    with translation.override(language):
+        join(request)
 
 
 def join(request: Request) -> str:

@@ -427,3 +427,28 @@ def test_hostile_values_are_refused_with_the_form_never_a_server_error(
     assert not Client.objects.filter(full_name__regex=r"[\r\n]").exists()
     if response.status_code == 400:
         assert "invalid-feedback" in response.content.decode()
+
+
+def test_the_consent_text_is_the_one_the_visitor_agreed_to(
+    form, django_capture_on_commit_callbacks
+):
+    """The request waits in the queue; the owner may reword the text meanwhile."""
+    agreed = form.consent_text
+    form.consent_text = "Reworded later"
+    form.save()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        subscribe.handle_request(
+            form.pk,
+            "reader@example.org",
+            "",
+            "203.0.113.9",
+            AGENT,
+            "form",
+            "x",
+            agreed,
+            "en",
+        )
+
+    assert Consent.objects.get().consent_text == agreed
+    assert "Confirm your subscription" in mail.outbox[0].subject

@@ -139,7 +139,7 @@ POLICY = [
     Rule("api:*-cancel",                        UNAUTH, POST, POST, NO,  NO,   POST),
     Rule("api:mailing-report",                  UNAUTH, OK,  NF,   OK,   NO,   OK,
          why="a mailing's figures: its owner's, every one for a manager"),
-    Rule("api:list-*subscribe",                 UNAUTH, POST, POST, NO,  NO,   POST,
+    Rule("api:list-*subscri*",                  UNAUTH, POST, POST, NO,  NO,   POST,
          why="POST only: an owner's list; managers change nothing"),
     Rule("api:suppression-lift",                UNAUTH, POST, POST, POST, NO,   POST,
          why="POST only: the owner lifts with a note (a manager's POST is refused)"),
