@@ -85,6 +85,14 @@ class MailingListIndexView(OwnedIndexView):
         }
         return super().get_base_queryset().annotate(**counts)
 
+    def get_list_more_buttons(self, instance):
+        from .admin_subscribe import form_button
+
+        return [
+            *super().get_list_more_buttons(instance),
+            *form_button(self.request.user, instance),
+        ]
+
 
 def count_columns() -> list[Column]:
     return [

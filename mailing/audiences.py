@@ -13,7 +13,15 @@ from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from .models import Attempt, Client, Mailing, MailingList, MailingRun, Subscription
+from .models import (
+    Attempt,
+    Client,
+    Consent,
+    Mailing,
+    MailingList,
+    MailingRun,
+    Subscription,
+)
 
 SUBSCRIBED = Subscription.Status.SUBSCRIBED
 
@@ -39,11 +47,20 @@ def audience_of(owner_id: int, list_ids, all_clients: bool = False) -> QuerySet:
     or all of them."""
     clients = Client.objects.filter(owner_id=owner_id)
     if all_clients:
-        return clients
+        return clients.exclude(unconfirmed_newcomer())
     subscribed = Subscription.objects.filter(
         client=OuterRef("pk"), status=SUBSCRIBED, mailing_list_id__in=list_ids
     )
     return clients.filter(Exists(subscribed))
+
+
+def unconfirmed_newcomer() -> Q:
+    """A client a public form created while none of their consents is confirmed:
+    a stranger typing an address into a form adds no one to "all my clients"."""
+    consents = Consent.objects.filter(subscription__client=OuterRef("pk"))
+    return Exists(consents.filter(created_client=True)) & ~Exists(
+        consents.filter(confirmed_at__isnull=False)
+    )
 
 
 def deliverable(clients: QuerySet) -> QuerySet:
@@ -105,12 +122,31 @@ def unsubscribe(clients: QuerySet, mailing_list: MailingList) -> int:
     """Take these clients off the list (their subscription kept as unsubscribed,
     with its time); other lists and the suppression list are untouched. Returns
     how many changed."""
-    return (
+    return change_status(
         Subscription.objects.filter(
             mailing_list=mailing_list, client__in=clients.order_by()
-        )
-        .exclude(status=Subscription.Status.UNSUBSCRIBED)
-        .update(status=Subscription.Status.UNSUBSCRIBED, changed_at=timezone.now())
+        ),
+        Subscription.Status.UNSUBSCRIBED,
+    )
+
+
+def join_list(
+    client: Client, mailing_list: MailingList, status: str
+) -> tuple[Subscription, bool]:
+    """One client onto a list with `status`; one already on it keeps its row and
+    status (the caller decides whether to change it). True when the row is new."""
+    return Subscription.objects.get_or_create(
+        client=client, mailing_list=mailing_list, defaults={"status": status}
+    )
+
+
+def change_status(subscriptions: QuerySet, status: str) -> int:
+    """Move these subscriptions to `status`, with the time; those already there
+    keep their time. Every single status change goes through here."""
+    return (
+        subscriptions.exclude(status=status)
+        .order_by()
+        .update(status=status, changed_at=timezone.now())
     )
 
 

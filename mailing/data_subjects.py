@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import suppression
-from .models import Attempt, Client, Event, Subscription
+from .models import Attempt, Client, Consent, Event, Subscription
 from .suppression import Reason
 
 CLIENT_FIELDS = (
@@ -24,8 +24,10 @@ JSONEncoder = DjangoJSONEncoder
 
 def client_record(client: Client) -> dict:
     """What the owner holds about the client: fields, lists, emails, events."""
-    subscriptions = Subscription.objects.filter(client=client).select_related(
-        "mailing_list"
+    subscriptions = (
+        Subscription.objects.filter(client=client)
+        .select_related("mailing_list")
+        .prefetch_related("consents")
     )
     attempts = Attempt.objects.filter(client=client).select_related("mailing")
     events = Event.objects.filter(attempt__client=client).order_by("at")
@@ -39,6 +41,7 @@ def client_record(client: Client) -> dict:
                 "list": item.mailing_list.name,
                 "status": item.status,
                 "changed_at": item.changed_at,
+                "consents": [consent_record(c) for c in item.consents.all()],
             }
             for item in subscriptions.order_by("mailing_list__name")
         ],
@@ -55,6 +58,18 @@ def client_record(client: Client) -> dict:
         "suppression": [
             {"reason": entry.reason, "since": entry.created_at} for entry in entries
         ],
+    }
+
+
+def consent_record(consent: Consent) -> dict:
+    return {
+        "given_at": consent.given_at,
+        "source": consent.source,
+        "source_detail": consent.source_detail,
+        "consent_text": consent.consent_text,
+        "ip": consent.ip,
+        "user_agent": consent.user_agent,
+        "confirmed_at": consent.confirmed_at,
     }
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from . import import_jobs, imports, senders, services
+from . import import_jobs, imports, senders, services, subscribe, subscribe_emails
 from .api import idempotency
 
 
@@ -50,6 +50,18 @@ def send_run(run_id: int):
 @db_task(retries=5, retry_delay=30, retry_backoff=2)
 def send_sender_confirmation(identity_id: int):
     senders.send_confirmation(identity_id)
+
+
+# A request from a public form: queued so that every address is answered alike.
+@db_task(retries=3, retry_delay=30)
+def handle_subscription_request(form_id: int, email: str, name: str, *details):
+    subscribe.handle_request(form_id, email, name, *details)
+
+
+# Like the sender's link: a mail server restart must not cost a subscriber's.
+@db_task(retries=5, retry_delay=30, retry_backoff=2)
+def send_subscription_confirmation(consent_id: int, language: str):
+    subscribe_emails.send_confirmation(consent_id, language)
 
 
 # A dead consumer is covered by resume_stalled_imports; retries cover a hiccup.

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import tracking_views, views
+from . import subscribe_views, tracking_views, views
 
 app_name = "mailing"
 
@@ -9,5 +9,11 @@ urlpatterns = [
     path("t/o/<str:token>/", tracking_views.open_pixel, name="open"),
     path("t/c/<str:token>/<int:link_id>/", tracking_views.click, name="click"),
     path("web/<str:token>/", views.web_version, name="web_version"),
+    path("subscribe/<str:token>/", subscribe_views.subscribe_view, name="subscribe"),
+    path(
+        "subscribe/confirm/<str:token>/",
+        subscribe_views.confirm_subscription,
+        name="confirm_subscription",
+    ),
     path("senders/confirm/<str:token>/", views.confirm_sender, name="confirm_sender"),
 ]

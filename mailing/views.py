@@ -8,9 +8,13 @@ from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from accounts.throttling import client_ip
+
+from . import preferences
 from .issues import EMAIL_PAGE_POLICY, web_version_html
 from .models import Client
 from .senders import InvalidConfirmation, confirm_identity, read_confirmation_token
+from .subscribe import Visitor
 from .unsubscribe import read_token, unsubscribe_client
 
 
@@ -32,10 +36,31 @@ def _unsubscribe(request, token: str):
     client = Client.objects.filter(pk=client_id).first() if client_id else None
     if client is None:
         return render(request, "mailing/unsubscribe_invalid.html", status=404)
-    if request.method == "POST":
+    if request.method == "POST" and request.POST.get("action") == "save":
+        wanted = {int(pk) for pk in request.POST.getlist("lists") if pk.isdigit()}
+        visitor = Visitor(client_ip(request) or None, _user_agent(request))
+        preferences.save_choices(client, wanted, visitor)
+        return _preference_page(request, client, saved=True)
+    if request.method == "POST":  # the page's button, or an RFC 8058 one-click
         unsubscribe_client(client.pk)
         return render(request, "mailing/unsubscribe_done.html", {"client": client})
-    return render(request, "mailing/unsubscribe_confirm.html", {"client": client})
+    return _preference_page(request, client)
+
+
+def _preference_page(request, client: Client, saved: bool = False):
+    """The email's unsubscribe link leads here: the client's lists of that owner."""
+    client.refresh_from_db()
+    context = {
+        "client": client,
+        "subscriptions": preferences.subscriptions_of(client),
+        "opted_out": preferences.is_opted_out(client),
+        "saved": saved,
+    }
+    return render(request, "mailing/unsubscribe_confirm.html", context)
+
+
+def _user_agent(request) -> str:
+    return request.META.get("HTTP_USER_AGENT", "")
 
 
 @login_required

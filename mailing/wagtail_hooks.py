@@ -28,6 +28,7 @@ from . import (
     admin_newsletter,
     admin_reports,
     admin_scoping,
+    admin_subscribe,
     admin_suppression,
     admin_views,
     dashboard,
@@ -185,6 +186,7 @@ class OwnedSnippetViewSet(SnippetViewSet):
 class ClientViewSet(OwnedSnippetViewSet):
     model = Client
     index_view_class = admin_imports.ClientIndexView
+    inspect_view_class = admin_subscribe.ClientInspectView
     admin_url_namespace = "mailing_client"
     base_url_path = "mailing/clients"
     icon = "user"
@@ -210,6 +212,7 @@ class ClientViewSet(OwnedSnippetViewSet):
         "created_at",
         "unsubscribed_at",
         "suppressed_reason",
+        "consents",
     ]
     edit_handler = ObjectList(
         [
@@ -276,6 +279,16 @@ class MailingListViewSet(OwnedSnippetViewSet):
         [FieldPanel("name"), FieldPanel("description")],
         base_form_class=MailingListForm,
     )
+
+    def get_urlpatterns(self):
+        return [
+            *super().get_urlpatterns(),
+            path(
+                "subscribe_form/<int:pk>/",
+                admin_subscribe.SubscribeFormView.as_view(),
+                name="subscribe_form",
+            ),
+        ]
 
 
 class SuppressionViewSet(OwnedSnippetViewSet):

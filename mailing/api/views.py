@@ -4,18 +4,21 @@ import django_filters
 from django.db.models import ProtectedError
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.models import User
+from accounts.throttling import client_ip
 
-from .. import audiences, control, moderation, services, suppression
+from .. import audiences, control, moderation, services, subscribe, suppression
 from ..client_upsert import MAX_ROWS, upsert_clients
 from ..models import (
     Attempt,
     Client,
+    Consent,
     EmailLayout,
     Event,
     Mailing,
@@ -29,6 +32,17 @@ from ..rollups import mailing_figures
 from . import serializers as s
 from .base import ApiViewSet
 from .permissions import ApiAccess, MayBlockUsers
+from .subscribing import SubscriptionRequestSerializer, SubscriptionResultSerializer
+
+SUBSCRIPTION_OUTCOMES = {
+    "subscribed": gettext_lazy("The address is subscribed."),
+    "unconfirmed": gettext_lazy(
+        "A confirmation email is sent; the address is subscribed once confirmed."
+    ),
+    subscribe.SUPPRESSED: gettext_lazy(
+        "The address is on your suppression list or unsubscribed: nothing is done."
+    ),
+}
 
 
 class Conflict(exceptions.APIException):
@@ -141,6 +155,30 @@ class MailingListViewSet(CrudViewSet):
             Client.objects.filter(pk__in=form.validated_data["clients"]), mailing_list
         )
         return done(_("Unsubscribed: %(count)d.") % {"count": changed})
+
+    @extend_schema(
+        request=SubscriptionRequestSerializer, responses=SubscriptionResultSerializer
+    )
+    @action(detail=True, methods=["post"], policy_action="change")
+    def subscriptions(self, request, pk=None):
+        """Subscribe one address, with double opt-in (an email to confirm) or as
+        confirmed with a note of the consent; a suppressed address stays out."""
+        mailing_list = self.get_object()
+        form = SubscriptionRequestSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        outcome = subscribe.join(
+            subscribe.Request(
+                mailing_list,
+                data["email"],
+                data["name"],
+                data["double_opt_in"],
+                data["consent_note"],
+                subscribe.Visitor(client_ip(request._request) or None, ""),
+                subscribe.Origin(Consent.Source.API, f"user:{request.user.pk}"),
+            )
+        )
+        return Response({"status": outcome, "detail": SUBSCRIPTION_OUTCOMES[outcome]})
 
 
 # --- Suppression list --------------------------------------------------------------

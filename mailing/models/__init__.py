@@ -21,11 +21,14 @@ from .ownership import (
 )
 from .runs import Attempt, MailingRun
 from .senders import SenderIdentity, SenderIdentityQuerySet
+from .subscribe import Consent, SubscribeForm
+from .subscribe_page import SubscribePage
 from .suppression import Suppression, SuppressionRemoval
 
 __all__ = [
     "Attempt",
     "Client",
+    "Consent",
     "ConsumerLease",
     "EmailLayout",
     "EmailLayoutQuerySet",
@@ -46,6 +49,8 @@ __all__ = [
     "SenderIdentity",
     "SenderIdentityQuerySet",
     "Subscription",
+    "SubscribeForm",
+    "SubscribePage",
     "Suppression",
     "SuppressionRemoval",
     "SubscriptionQuerySet",

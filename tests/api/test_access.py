@@ -43,6 +43,7 @@ TABLE = [
     ("patch", "lists/{list}/",                 U, OK, NF, NO, NO, U, OK),
     ("post", "lists/{list}/subscribe/",        U, OK, NF, NO, NO, U, OK),
     ("post", "lists/{list}/unsubscribe/",      U, OK, NF, NO, NO, U, OK),
+    ("post", "lists/{list}/subscriptions/",    U, OK, NF, NO, NO, U, OK),
     ("post", "suppressions/",                  U, C,  C,  NO, NO, U, C),
     # A lifts the entry first: it is gone for the roles asked after (the
     # manager's refusal and the superuser's right: test_lifting_is_the_owners).
@@ -80,6 +81,7 @@ BODIES = {
     "lists/{list}/": {"description": "changed by {role}"},
     "lists/{list}/subscribe/": {"clients": []},
     "lists/{list}/unsubscribe/": {"clients": []},
+    "lists/{list}/subscriptions/": {"email": "by-{role}@example.org"},
     "suppressions/": {"email": "never-{role}@example.org", "detail": "by hand"},
     "suppressions/{suppression}/lift/": {"note": "asked to be mailed again"},
     "messages/{message}/": {"subject": "By {role}", "body": "Text"},

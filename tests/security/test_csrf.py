@@ -30,6 +30,11 @@ TOKEN_AUTHENTICATED = {
         "RFC 8058 one-click unsubscribe: mail providers POST without cookies; "
         "the signed token in the address is the authentication"
     ),
+    "mailing:subscribe": (
+        "public subscribe forms embedded on other sites post cross-site; a forged "
+        "post makes at most one unconfirmed subscription and one email, throttled "
+        "per IP and per address, with a honeypot (tests/mailing/test_subscribe.py)"
+    ),
 }
 # The REST API: a Bearer token in a header is the authentication (a browser never
 # sends one by itself), so a request without cookies or token must be a 401; a
