@@ -89,10 +89,7 @@ class ClientViewSet(CrudViewSet):
                 {"clients": [_("A list of at most 10,000 clients.")]}
             )
         target = self._target_list(request.data.get("list"))
-        report = upsert_clients(request.user, rows)
-        if target is not None and report.ids:
-            written = Client.objects.filter(pk__in=report.ids.values())
-            audiences.subscribe(written, target)
+        report = upsert_clients(request.user, rows, target and target.pk)
         return Response(s.BulkReportSerializer(report).data)
 
     def _target_list(self, pk) -> MailingList | None:

@@ -70,11 +70,11 @@ def test_a_crash_mid_import_resumes_from_the_last_committed_chunk(owner, monkeyp
     real = import_jobs._import_chunk
     calls = []
 
-    def dies_on_the_third_chunk(locked, chunk):
+    def dies_on_the_third_chunk(locked, chunk, layout):
         calls.append(len(chunk))
         if len(calls) == 3:
             raise SystemExit("consumer killed")
-        real(locked, chunk)
+        real(locked, chunk, layout)
 
     monkeypatch.setattr(import_jobs, "_import_chunk", dies_on_the_third_chunk)
     with pytest.raises(SystemExit):
