@@ -3,7 +3,7 @@ clients listing's lists column and filters, and "add selected to list"."""
 
 import django_filters
 from django import forms
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.http import JsonResponse
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
@@ -16,6 +16,7 @@ from wagtail.snippets.bulk_actions.snippet_bulk_action import SnippetBulkAction
 from . import audiences
 from .admin_scoping import ScopedBulkActionMixin
 from .admin_views import OwnedIndexView, RoleGatedMixin
+from .list_counts import with_stored_counts
 from .models import Client, Mailing, MailingList, Subscription
 from .permissions import policy_for
 
@@ -74,16 +75,11 @@ def lists_column() -> Column:
 
 
 class MailingListIndexView(OwnedIndexView):
-    """Lists with how many members each has, by status: one grouped query."""
+    """Lists with how many members each has, by status, from the stored counts:
+    the page costs the same for a list of ten and of a million."""
 
     def get_base_queryset(self):
-        counts = {
-            f"{status}_count": Count(
-                "subscriptions", filter=Q(subscriptions__status=status)
-            )
-            for status in Status.values
-        }
-        return super().get_base_queryset().annotate(**counts)
+        return with_stored_counts(super().get_base_queryset())
 
 
 def count_columns() -> list[Column]:

@@ -32,7 +32,7 @@ SUPPRESSIONS = Suppression._meta.db_table
 @dataclass
 class Written:
     created: int = 0
-    known: int = 0  # already the owner's clients
+    known: int = 0  # already the owner's clients (or just written by another)
     updated: int = 0  # of the known, those whose values changed
     subscribed: int = 0
     ids: dict[str, int] = field(default_factory=dict)  # lower-case email -> id
@@ -53,11 +53,16 @@ def write_clients(
         return written
     with connection.cursor() as cursor:
         _stage(cursor, rows)
-        written.known = _find_known(cursor, owner_id)
-        if existing != Existing.SKIP:
-            written.updated = _update_known(cursor, existing)
+        # New first: a known address is one index probe of the insert, and the
+        # one lookup afterwards finds every row's client, old or new.
         written.created = _insert_new(cursor, owner_id)
-        _find_known(cursor, owner_id)  # the new ones' ids
+        written.known = len(rows) - written.created
+        if existing != Existing.SKIP or mailing_list_id or with_ids:
+            _find_clients(cursor, owner_id)
+        if existing != Existing.SKIP:
+            # A row just inserted holds the row's values already: it does not
+            # count as changed (the UPDATE skips rows whose values stay).
+            written.updated = _update_known(cursor, existing)
         if mailing_list_id:
             written.subscribed = _subscribe(cursor, mailing_list_id)
         if with_ids:
@@ -82,9 +87,6 @@ def _stage(cursor, rows: list[dict[str, str]]) -> None:
         with cursor.copy(f"COPY {STAGING} ({names}) FROM STDIN") as copy:
             for value in values:
                 copy.write_row(value)
-        # Temporary tables get no autovacuum statistics: without them the planner
-        # may scan all the owner's clients instead of probing the index per row.
-        cursor.execute(f"ANALYZE {STAGING}")
     else:
         marks = ", ".join(["%s"] * len(COLUMNS))
         sql = f"INSERT INTO {STAGING} ({names}) VALUES ({marks})"  # nosec B608
@@ -97,14 +99,15 @@ def _hash(email: str) -> str:
     return hashlib.sha256(email.lower().encode()).hexdigest()
 
 
-def _find_known(cursor, owner_id: int) -> int:
+def _find_clients(cursor, owner_id: int) -> None:
+    # A subquery per row: always one probe of the (owner, lower(email)) index. A
+    # join may be planned as a hash of all the owner's clients, per chunk.
     cursor.execute(
-        f"""UPDATE {STAGING} SET client_id = c.id FROM {CLIENTS} c
-        WHERE {STAGING}.client_id IS NULL AND c.owner_id = %s
-            AND lower(c.email) = lower({STAGING}.email)""",  # nosec B608
+        f"""UPDATE {STAGING} SET client_id = (
+            SELECT c.id FROM {CLIENTS} c
+            WHERE c.owner_id = %s AND lower(c.email) = lower({STAGING}.email))""",  # nosec B608
         [owner_id],
     )
-    return cursor.rowcount
 
 
 def _update_known(cursor, existing: str) -> int:
@@ -124,8 +127,8 @@ def _update_known(cursor, existing: str) -> int:
 
 
 def _insert_new(cursor, owner_id: int) -> int:
-    """Insert the unknown addresses; a concurrent writer's row wins a conflict.
-    Returns how many were inserted."""
+    """Insert the addresses the owner has no client with (a known one, or a
+    concurrent writer's, wins the conflict). Returns how many were inserted."""
     Reason = Suppression.Reason
     now = timezone.now()
     reasons = [r for r in Reason.values if r != Reason.UNSUBSCRIBE]
@@ -140,7 +143,7 @@ def _insert_new(cursor, owner_id: int) -> int:
             CASE x.reason {flags} ELSE '' END
         FROM {STAGING} s LEFT JOIN {SUPPRESSIONS} x
             ON x.owner_id = %s AND x.address_hash = s.address_hash
-        WHERE s.client_id IS NULL
+        WHERE true
         ON CONFLICT DO NOTHING""",  # nosec B608 - fixed names, values are parameters
         [owner_id, now, Reason.UNSUBSCRIBE, now, *labels, owner_id],
     )

@@ -271,7 +271,13 @@ class MailingListViewSet(OwnedSnippetViewSet):
     search_fields = ["name"]
     filterset_class = MailingListFilterSet
     ordering = ["name"]
-    inspect_view_fields = ["name", "description", "owner", "created_at"]
+    inspect_view_fields = [
+        "name",
+        "description",
+        "members_by_status",
+        "owner",
+        "created_at",
+    ]
     edit_handler = ObjectList(
         [FieldPanel("name"), FieldPanel("description")],
         base_form_class=MailingListForm,
