@@ -283,6 +283,16 @@ class MailingListViewSet(OwnedSnippetViewSet):
         base_form_class=MailingListForm,
     )
 
+    def get_urlpatterns(self):
+        return [
+            *super().get_urlpatterns(),
+            path(
+                "export_members/<int:pk>/",
+                admin_audiences.export_members,
+                name="export_members",
+            ),
+        ]
+
 
 class SuppressionViewSet(OwnedSnippetViewSet):
     model = Suppression
