@@ -144,10 +144,10 @@ def read_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
 
 
 def read_sample(path: Path) -> list[tuple[int, list[str]]]:
-    """The file's first PREVIEW_ROWS rows, read from at most PREVIEW_CHARS of it
-    (the preview of a file of any size)."""
+    """The file's first rows (a header and PREVIEW_ROWS more), read from at most
+    PREVIEW_CHARS of it: the preview of a file of any size."""
     if is_xlsx(path):
-        return list(islice(read_xlsx_rows(path), PREVIEW_ROWS))
+        return list(islice(read_xlsx_rows(path), PREVIEW_ROWS + 1))
     encoding = detect_encoding(path, whole=False)
     delimiter = sniff_delimiter(path, encoding)
     with path.open(encoding=encoding, newline="", errors="replace") as stream:
@@ -155,7 +155,7 @@ def read_sample(path: Path) -> list[tuple[int, list[str]]]:
     if len(text) == PREVIEW_CHARS and "\n" in text:
         text = text[: text.rfind("\n") + 1]  # no half row at the cut
     return list(
-        islice(_csv_rows(io.StringIO(text, newline=""), delimiter), PREVIEW_ROWS)
+        islice(_csv_rows(io.StringIO(text, newline=""), delimiter), PREVIEW_ROWS + 1)
     )
 
 
