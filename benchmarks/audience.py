@@ -43,6 +43,22 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def database_cpu_seconds() -> float | None:
+    """CPU time of this connection's PostgreSQL backend, when the server runs on
+    this machine (/proc): with the process's own, the import's whole cost, apart
+    from whatever else the machine is doing."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def write_csv(path: Path, count: int) -> None:
     with path.open("w", encoding="utf-8", newline="") as stream:
         stream.write("email;имя;комментарий\n")
@@ -74,6 +90,7 @@ def measure_import(scale: int) -> None:
             owner=owner, file_token=token, mailing_list=target
         )
         commit_chunk = import_jobs._commit_chunk
+        database_before = database_cpu_seconds()
         started = time.perf_counter()
 
         def reporting(job, chunk, layout):
@@ -92,6 +109,12 @@ def measure_import(scale: int) -> None:
         finally:
             import_jobs._commit_chunk = commit_chunk
     seconds = time.perf_counter() - started
+    database_after = database_cpu_seconds()
+    if database_before is not None and database_after is not None:
+        print(
+            f"import: database backend CPU {database_after - database_before:.0f} s, "
+            f"load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+        )
     print(
         f"import of {scale:,} rows: {seconds:.1f} s ({job.status}, {job.created:,} "
         f"created, {job.rejected} rejected), peak RSS {peak_rss_mb():.0f} MB, "
