@@ -11,69 +11,13 @@ count once, not a million times. SQLite has row-level triggers only."""
 import django.db.models.deletion
 from django.db import migrations, models
 
-COUNTS = "mailing_listmembercount"
-SUBSCRIPTIONS = "mailing_subscription"
-LISTS = "mailing_mailinglist"
-UPSERT = f"""INSERT INTO {COUNTS} AS t (mailing_list_id, status, members)
-    SELECT mailing_list_id, status, sum(delta) FROM ({{changes}}) AS changes
-    GROUP BY mailing_list_id, status HAVING sum(delta) <> 0
-    ORDER BY mailing_list_id, status
-    ON CONFLICT (mailing_list_id, status)
-    DO UPDATE SET members = t.members + EXCLUDED.members"""
-PG_CHANGES = {
-    "INSERT": "SELECT mailing_list_id, status, 1 AS delta FROM new_rows",
-    "DELETE": "SELECT mailing_list_id, status, -1 AS delta FROM old_rows",
-    "UPDATE": "SELECT mailing_list_id, status, 1 AS delta FROM new_rows UNION ALL "
-    "SELECT mailing_list_id, status, -1 FROM old_rows",
-}
-PG_TABLES = {
-    "INSERT": "NEW TABLE AS new_rows",
-    "DELETE": "OLD TABLE AS old_rows",
-    "UPDATE": "NEW TABLE AS new_rows OLD TABLE AS old_rows",
-}
-
-
-def pg_statements() -> list[str]:
-    statements = []
-    for event, changes in PG_CHANGES.items():
-        name = f"mailing_list_counts_{event.lower()}"
-        statements += [
-            f"""CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN {UPSERT.format(changes=changes)}; RETURN NULL; END $$""",
-            f"""CREATE TRIGGER {name} AFTER {event} ON {SUBSCRIPTIONS}
-            REFERENCING {PG_TABLES[event]} FOR EACH STATEMENT
-            EXECUTE FUNCTION {name}()""",
-        ]
-    return statements + [
-        f"""CREATE FUNCTION mailing_list_counts_drop() RETURNS trigger
-        LANGUAGE plpgsql AS $$ BEGIN
-        DELETE FROM {COUNTS} WHERE mailing_list_id IN (SELECT id FROM old_lists);
-        RETURN NULL; END $$""",
-        f"""CREATE TRIGGER mailing_list_counts_drop AFTER DELETE ON {LISTS}
-        REFERENCING OLD TABLE AS old_lists FOR EACH STATEMENT
-        EXECUTE FUNCTION mailing_list_counts_drop()""",
-    ]
-
-
-def sqlite_add(row: str, delta: int) -> str:
-    return f"""INSERT INTO {COUNTS} (mailing_list_id, status, members)
-        VALUES ({row}.mailing_list_id, {row}.status, {delta})
-        ON CONFLICT (mailing_list_id, status)
-        DO UPDATE SET members = members + ({delta});"""
-
-
-def sqlite_statements() -> list[str]:
-    return [
-        f"""CREATE TRIGGER mailing_list_counts_insert AFTER INSERT ON {SUBSCRIPTIONS}
-        BEGIN {sqlite_add("NEW", 1)} END""",
-        f"""CREATE TRIGGER mailing_list_counts_delete AFTER DELETE ON {SUBSCRIPTIONS}
-        BEGIN {sqlite_add("OLD", -1)} END""",
-        f"""CREATE TRIGGER mailing_list_counts_update
-        AFTER UPDATE OF status, mailing_list_id ON {SUBSCRIPTIONS}
-        BEGIN {sqlite_add("OLD", -1)} {sqlite_add("NEW", 1)} END""",
-        f"""CREATE TRIGGER mailing_list_counts_drop AFTER DELETE ON {LISTS}
-        BEGIN DELETE FROM {COUNTS} WHERE mailing_list_id = OLD.id; END""",
-    ]
+from mailing.list_count_triggers import (
+    COUNTS,
+    LISTS,
+    SUBSCRIPTIONS,
+    pg_statements,
+    sqlite_statements,
+)
 
 
 def add_triggers(apps, schema_editor):
@@ -84,7 +28,7 @@ def add_triggers(apps, schema_editor):
     schema_editor.execute(
         f"""INSERT INTO {COUNTS} (mailing_list_id, status, members)
         SELECT mailing_list_id, status, count(*) FROM {SUBSCRIPTIONS}
-        GROUP BY mailing_list_id, status"""
+        GROUP BY mailing_list_id, status"""  # nosec B608 - fixed names
     )
 
 
