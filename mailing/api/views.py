@@ -82,7 +82,9 @@ class ClientViewSet(CrudViewSet):
     @action(detail=False, methods=["post"], policy_action="add")
     def bulk(self, request):
         """Create or update up to 10,000 clients by email; rows with errors are
-        listed and not written, the others are."""
+        listed and not written, the others are. A known client takes the row's
+        values for the fields the row has (an empty string empties one); a field
+        left out of the row is never changed."""
         rows = request.data.get("clients") if isinstance(request.data, dict) else None
         if not isinstance(rows, list) or len(rows) > MAX_ROWS:
             raise exceptions.ValidationError(
