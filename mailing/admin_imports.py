@@ -150,9 +150,10 @@ class ClientImportView(RoleGatedMixin, AdminPageMixin, FormView):
             return redirect(self.request.path)
         form = self.confirm_form(sample, self.request.POST)
         if not form.is_valid():
-            for errors in form.errors.values():
-                messages.error(self.request, " ".join(errors))
-            return redirect(f"{self.request.path}?preview=1")
+            # The preview again, with the person's choices and what is wrong.
+            context = self.get_context_data(form=self.get_form_class()())
+            context.update(sample=sample, confirm_form=form)
+            return self.render_to_response(context)
         job = start_import(
             self.request.user,
             path.stem,

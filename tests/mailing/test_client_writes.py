@@ -102,7 +102,12 @@ def test_the_mapping_step_decides_the_columns(
         "",
     ]
     twice = {"confirm": "1", "column_0": "email", "column_2": "email"}
-    assert client.post(url, twice).status_code == 302
+    refused = client.post(url, twice)
+    # The preview again, with the choices made and the reason.
+    assert refused.status_code == 200
+    assert 'data-testid="mapping-errors"' in refused.content.decode()
+    kept = refused.context["confirm_form"]
+    assert [kept[f"column_{n}"].value() for n in (0, 2)] == ["email", "email"]
     assert not Client.objects.filter(owner=owner).exists()  # refused, nothing run
     mapping = {"column_0": "", "column_1": "full_name", "column_2": "email"}
     with django_capture_on_commit_callbacks(execute=True):

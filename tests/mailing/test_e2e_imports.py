@@ -1,7 +1,7 @@
 """A client import in Chromium, in Russian and in English (issue 12): upload,
-preview with the column mapping, confirm into a list, the progress page and its rejected-rows link; the
-progress bar moves by polling while a consumer works. Screenshots land in
-.test-artifacts/audiences/."""
+preview with the column mapping, confirm into a list, the progress page and its
+rejected-rows link; the progress bar moves by polling while a consumer works.
+Screenshots land in .test-artifacts/audiences/."""
 
 import re
 

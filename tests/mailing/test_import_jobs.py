@@ -219,7 +219,8 @@ def test_confirm_page_starts_a_job_with_list_and_policy(
     refused = client.post(
         url, {"confirm": "1", "mailing_list": foreign.pk, "existing": "skip"}
     )
-    assert refused.status_code == 302 and not ImportJob.objects.exists()
+    assert refused.status_code == 200 and not ImportJob.objects.exists()
+    assert refused.context["confirm_form"].errors["mailing_list"]
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             url, {"confirm": "1", "mailing_list": mailing_list.pk, "existing": "update"}
