@@ -47,7 +47,7 @@ def bulk_rate(api, count: int) -> float:
 
 
 def csv_rate(owner, count: int) -> float:
-    from mailing.imports import import_clients
+    from tests.factories import import_file
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "clients.csv"
@@ -56,7 +56,7 @@ def csv_rate(owner, count: int) -> float:
             for n in range(count):
                 writer.writerow([f"csv{n}@example.org", f"Reader {n}", ""])
         started = time.perf_counter()
-        report = import_clients(path, owner)
+        report = import_file(owner, path)
         elapsed = time.perf_counter() - started
     assert report.created == count, report
     return count / elapsed

@@ -29,6 +29,8 @@ def clean_name(name: str) -> str:
     Line breaks and tabs become spaces, the rest go; runs of spaces collapse. Such
     characters make Django refuse the header or Python's email package fail.
     """
+    if name.isprintable() and "  " not in name and name == name.strip():
+        return name  # the usual name, kept as it is without a look at each char
     kept = (
         " " if char.isspace() else char
         for char in name

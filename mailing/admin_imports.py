@@ -22,7 +22,8 @@ from .admin_pages import AdminPageMixin, listing_crumb
 from .admin_views import OwnedIndexView, RoleGatedMixin
 from .forms import ClientImportForm, ImportConfirmForm
 from .import_jobs import progress, rejected_rows_csv, start_import
-from .imports import ImportFileError, preview_clients, stash_path, stash_upload
+from .import_mapping import sample_of
+from .imports import ImportFileError, read_sample, stash_path, stash_upload
 from .models import Client, ImportJob
 from .permissions import policy_for
 
@@ -93,20 +94,31 @@ class ClientImportView(RoleGatedMixin, AdminPageMixin, FormView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         if self.request.method == "GET" and self.request.GET.get("preview"):
-            report, error = self.preview(stashed_path(self.request))
-            context.update(report=report, file_error=error)
-            context["confirm_form"] = kwargs.get("confirm_form") or ImportConfirmForm(
-                owner=self.request.user
-            )
+            sample, error = self.sample(stashed_path(self.request))
+            context.update(sample=sample, file_error=error)
+            if sample is not None:
+                context["confirm_form"] = self.confirm_form(sample)
         return context
 
-    def preview(self, path):
+    def sample(self, path):
+        """The first rows of the file (never all of it) and the guessed mapping."""
         if path is None:
             return None, _("The uploaded file has expired: upload it again.")
         try:
-            return preview_clients(path, self.request.user), None
+            sample = sample_of(read_sample(path))
         except ImportFileError as error:
             return None, str(error)
+        if not sample.width:
+            return None, _("The file is empty.")
+        return sample, None
+
+    def confirm_form(self, sample, data=None):
+        return ImportConfirmForm(
+            data,
+            owner=self.request.user,
+            columns=sample.column_names,
+            guess=sample.mapping,
+        )
 
     def get(self, request, *args, **kwargs):
         if not request.GET.get("preview"):
@@ -132,16 +144,23 @@ class ClientImportView(RoleGatedMixin, AdminPageMixin, FormView):
                 self.request, _("The uploaded file has expired: upload it again.")
             )
             return redirect(self.request.path)
-        form = ImportConfirmForm(self.request.POST, owner=self.request.user)
+        sample, error = self.sample(path)
+        if sample is None:
+            messages.error(self.request, error)
+            return redirect(self.request.path)
+        form = self.confirm_form(sample, self.request.POST)
         if not form.is_valid():
-            messages.error(self.request, _("Choose a list of yours, or none."))
-            return redirect(f"{self.request.path}?preview=1")
+            # The preview again, with the person's choices and what is wrong.
+            context = self.get_context_data(form=self.get_form_class()())
+            context.update(sample=sample, confirm_form=form)
+            return self.render_to_response(context)
         job = start_import(
             self.request.user,
             path.stem,
             file_name=self.request.session.get(NAME_KEY, ""),
             mailing_list=form.cleaned_data["mailing_list"],
             existing=form.cleaned_data["existing"],
+            mapping=form.cleaned_data["mapping"],
         )
         # The file is the job's now: only the session forgets it.
         self.request.session.pop(SESSION_KEY, None)

@@ -18,7 +18,12 @@ class MailingConfig(AppConfig):
 
         make_every_export_safe()
 
-        from django.db.models.signals import post_save, pre_delete, pre_save
+        from django.db.models.signals import (
+            post_migrate,
+            post_save,
+            pre_delete,
+            pre_save,
+        )
         from wagtail.users.models import UserProfile
 
         from . import (
@@ -26,6 +31,7 @@ class MailingConfig(AppConfig):
             webhooks,  # noqa: F401 - registers the webhook routes' check
         )
         from .control import lock_runs_of_client, lock_runs_of_mailing
+        from .list_count_triggers import ensure_sqlite_triggers
         from .models import Client, Mailing
         from .scheduling import on_profile_saved
         from .sending import checks  # noqa: F401 - registers the sending checks
@@ -47,4 +53,9 @@ class MailingConfig(AppConfig):
         # Schedules follow the owner's time zone, which the account page changes.
         post_save.connect(
             on_profile_saved, sender=UserProfile, dispatch_uid="mailing.zone"
+        )
+
+        # SQLite drops a table's triggers when a migration rebuilds it.
+        post_migrate.connect(
+            ensure_sqlite_triggers, sender=self, dispatch_uid="mailing.list_counts"
         )

@@ -10,9 +10,10 @@ from collections.abc import Iterable
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from .list_counts import stored_counts
 from .models import (
     Attempt,
     Client,
@@ -151,23 +152,9 @@ def change_status(subscriptions: QuerySet, status: str) -> int:
 
 
 def member_counts(lists: Iterable[MailingList] | QuerySet) -> dict[int, dict]:
-    """Per list id: how many subscribed, unconfirmed and unsubscribed members."""
-    ids = [item.pk for item in lists]
-    rows = (
-        Subscription.objects.filter(mailing_list_id__in=ids)
-        .values("mailing_list_id")
-        .annotate(
-            **{
-                status: Count("pk", filter=Q(status=status))
-                for status in Subscription.Status.values
-            }
-        )
-    )
-    empty = dict.fromkeys(Subscription.Status.values, 0)
-    counts = {pk: dict(empty) for pk in ids}
-    for row in rows:
-        counts[row.pop("mailing_list_id")] = row
-    return counts
+    """Per list id: how many subscribed, unconfirmed and unsubscribed members
+    (the stored counts, mailing.list_counts)."""
+    return stored_counts(item.pk for item in lists)
 
 
 def target_own_list(mailing: Mailing, clients: Iterable[Client]) -> MailingList:

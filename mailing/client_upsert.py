@@ -1,28 +1,22 @@
 """Creating or updating many clients of one owner at once, by email (the API's bulk
 endpoint; integrations send thousands a request).
 
-Each row is checked first (the CSV import's rules, mailing.imports); valid rows are
-written a chunk per transaction: a row is one INSERT or one UPDATE, so it is either
-written whole or not at all, and a failed chunk leaves the earlier ones in place.
+Each row is checked by the file import's rules (mailing.client_rows) and written by
+its writer (mailing.client_writes), a chunk per transaction: a failed chunk leaves
+the earlier ones in place. A known client takes the row's values for the fields
+the row has (an empty string empties a field); a field left out is never touched.
 """
 
 from dataclasses import dataclass, field
 
-from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models.functions import Lower
+from django.db import transaction
 from django.utils.translation import gettext as _
 
-from .addresses import AddressError, normalise_email, normalise_name
-from .imports import MAX_COMMENT, MAX_EMAIL
-from .models import Client
-from .suppression import mark_suppressed
-from .zones import validate_time_zone
+from .client_rows import FIELDS, RowProblem, clean_client
+from .client_writes import Existing, write_clients
 
 CHUNK_SIZE = 1000
 MAX_ROWS = 10_000
-FIELDS = ("email", "full_name", "comment", "time_zone")
-UPDATED_FIELDS = ["full_name", "comment", "time_zone"]
 
 
 @dataclass
@@ -34,44 +28,25 @@ class UpsertReport:
     ids: dict[int, int] = field(default_factory=dict)  # row index -> client id
 
 
-def clean_row(row) -> dict:
-    """The row's values as stored; ValidationError by field otherwise."""
+def clean_row(row) -> dict[str, str]:
+    """The row's given fields as stored; RowProblem otherwise."""
     if not isinstance(row, dict):
-        raise ValidationError({"email": _("Each row must be an object.")})
-    values = {name: row.get(name, "") for name in FIELDS}
+        raise RowProblem("email", _("Each row must be an object."))
+    values = {name: row[name] for name in FIELDS if name in row}
     if not all(isinstance(value, str) for value in values.values()):
-        raise ValidationError({"email": _("Every field must be text.")})
-    if any("\x00" in value for value in values.values()):
-        raise ValidationError({"email": _("The row contains a NUL character.")})
-    if len(values["email"].strip()) > MAX_EMAIL:
-        raise ValidationError({"email": _("The email is too long.")})
-    if len(values["comment"]) > MAX_COMMENT:
-        raise ValidationError({"comment": _("The comment is too long.")})
-    try:
-        values["email"] = normalise_email(values["email"])
-    except AddressError as error:
-        raise ValidationError({"email": str(error)}) from error
-    try:
-        values["full_name"] = normalise_name(values["full_name"])
-    except AddressError as error:
-        raise ValidationError({"full_name": str(error)}) from error
-    if values["time_zone"]:
-        try:
-            validate_time_zone(values["time_zone"])
-        except ValidationError as error:
-            raise ValidationError({"time_zone": error.messages}) from error
-    return values
+        raise RowProblem("email", _("Every field must be text."))
+    return clean_client(values)
 
 
-def upsert_clients(owner, rows: list) -> UpsertReport:
+def upsert_clients(owner, rows: list, mailing_list_id: int | None = None):
+    """Write the good rows (and subscribe them to the list); report the others."""
     report = UpsertReport()
     valid: dict[str, tuple[int, dict]] = {}  # lower-case email -> (row index, values)
     for index, row in enumerate(rows):
         try:
             values = clean_row(row)
-        except ValidationError as error:
-            for name, messages in error.message_dict.items():
-                report.errors.append((index, name, " ".join(messages)))
+        except RowProblem as problem:
+            report.errors.append((index, problem.field, str(problem)))
             continue
         key = values["email"].lower()
         if key in valid:
@@ -80,42 +55,19 @@ def upsert_clients(owner, rows: list) -> UpsertReport:
             )
             continue
         valid[key] = (index, values)
-    items = list(valid.items())
+    items = list(valid.values())
     for start in range(0, len(items), CHUNK_SIZE):
-        chunk = dict(items[start : start + CHUNK_SIZE])
-        try:
-            _write_chunk(owner, chunk, report)
-        except IntegrityError:
-            # A concurrent request inserted one of these emails: it is an update now.
-            _write_chunk(owner, chunk, report)
+        chunk = items[start : start + CHUNK_SIZE]
+        with transaction.atomic():
+            written = write_clients(
+                owner.pk,
+                [values for _i, values in chunk],
+                Existing.REPLACE,
+                mailing_list_id,
+                with_ids=True,
+            )
+        report.created += written.created
+        report.updated += written.known
+        for index, values in chunk:
+            report.ids[index] = written.ids[values["email"].lower()]
     return report
-
-
-@transaction.atomic
-def _write_chunk(owner, chunk: dict[str, tuple[int, dict]], report) -> None:
-    existing = {
-        client.email.lower(): client
-        for client in Client.objects.select_for_update()
-        .annotate(key=Lower("email"))
-        .filter(owner=owner, key__in=list(chunk))
-    }
-    changed, new = [], []
-    for key, (index, values) in chunk.items():
-        client = existing.get(key)
-        if client is None:
-            new.append((index, Client(owner=owner, **values)))
-            continue
-        for name in UPDATED_FIELDS:
-            setattr(client, name, values[name])
-        changed.append(client)
-        report.ids[index] = client.pk
-    Client.objects.bulk_update(changed, UPDATED_FIELDS)
-    created = [client for _index, client in new]
-    # bulk_create sends no pre_save: an address on the owner's suppression list is
-    # born unsubscribed or suppressed here, as by hand or by import.
-    mark_suppressed(created)
-    Client.objects.bulk_create(created)
-    for index, client in new:
-        report.ids[index] = client.pk
-    report.updated += len(changed)
-    report.created += len(new)

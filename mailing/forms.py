@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 
+from . import import_mapping
 from .addresses import AddressError, normalise_email, normalise_name
 from .models import (
     Client,
@@ -269,8 +270,8 @@ class ClientImportForm(forms.Form):
 
 
 class ImportConfirmForm(forms.Form):
-    """The confirm step of an import: where the clients go, what happens to those
-    already known."""
+    """The confirm step of an import: which column goes to which field, where the
+    clients go, what happens to those already known."""
 
     mailing_list = forms.ModelChoiceField(
         label=_("Add them to the list"),
@@ -290,12 +291,47 @@ class ImportConfirmForm(forms.Form):
         required=False,
     )
 
-    def __init__(self, *args, owner, **kwargs):
+    def __init__(self, *args, owner, columns=(), guess=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["mailing_list"].queryset = MailingList.objects.filter(owner=owner)
+        self.guess = guess or {}
+        by_column = {index: target for target, index in self.guess.items()}
+        choices = [("", _("Ignore")), *import_mapping.TARGETS.items()]
+        for index, name in enumerate(columns):
+            self.fields[f"column_{index}"] = forms.ChoiceField(
+                label=name,
+                choices=choices,
+                initial=by_column.get(index, ""),
+                required=False,
+            )
+
+    def column_fields(self):
+        return [self[name] for name in self.fields if name.startswith("column_")]
 
     def clean_existing(self):
         return self.cleaned_data["existing"] or ImportJob.Existing.SKIP
+
+    def clean(self):
+        cleaned = super().clean()
+        names = [name for name in self.fields if name.startswith("column_")]
+        if not any(name in self.data for name in names):
+            # Confirmed without the mapping step (no columns sent): the guess.
+            cleaned["mapping"] = dict(self.guess)
+            return cleaned
+        mapping: dict[str, int] = {}
+        for index, name in enumerate(names):
+            target = cleaned.get(name)
+            if target and target in mapping:
+                raise forms.ValidationError(
+                    _("“%(field)s” is chosen for more than one column."),
+                    params={"field": import_mapping.TARGETS[target]},
+                )
+            if target:
+                mapping[target] = index
+        if "email" not in mapping:
+            raise forms.ValidationError(_("Choose the column that holds the email."))
+        cleaned["mapping"] = mapping
+        return cleaned
 
 
 class PreviewRecipientForm(forms.Form):

@@ -1,32 +1,29 @@
-"""Importing clients from a CSV file (email, full name, comment): UTF-8 (with or
-without BOM), UTF-16, Windows-1251 or KOI8-R; comma, semicolon or tab.
+"""Reading an imported file of clients, CSV or XLSX: the CSV's encoding (UTF-8 with
+or without BOM, UTF-16, Windows-1251 or KOI8-R) and delimiter (comma, semicolon or
+tab) are detected; rows are streamed, never held whole. The preview reads only a
+sample of the file; the import (mailing.import_jobs) reads it all.
 
-Streams the file row by row and inserts in batches inside one transaction, so a
-50,000-row file fits in one request without holding it in memory, and a crash
-leaves nothing half-written. Duplicates (case-insensitive, within the file or
-against the owner's clients) change nothing and are counted.
+Uploads wait here, stashed under a random token, between preview and confirm.
 """
 
 import codecs
 import csv
+import io
 import logging
 import secrets
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from zipfile import BadZipFile
 
 from charset_normalizer import from_bytes
 from django.conf import settings
-from django.db import transaction
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
-from .addresses import AddressError, normalise_email, normalise_name
-from .models import Client, ImportJob
-from .suppression import mark_suppressed
+from .models import ImportJob
 
 logger = logging.getLogger(__name__)
 # Without a BOM and not UTF-8: what Russian Excel (cp1251) or old Unix tools write.
@@ -34,12 +31,9 @@ SINGLE_BYTE = ["cp1251", "koi8_r"]
 SAMPLE_BYTES = 256 * 1024
 SNIFF_CHARS = 64 * 1024
 DELIMITERS = ",;\t"
-BATCH_SIZE = 1000
-MAX_LISTED_ERRORS = 200
-SAMPLE_SIZE = 10
-HEADER_WORDS = {"email", "e-mail", "почта", "адрес", "электронная почта"}
-MAX_EMAIL, MAX_NAME, MAX_COMMENT = 254, 255, 10_000
-
+# The preview reads no further than this, whatever the file's size.
+PREVIEW_CHARS = 256 * 1024
+PREVIEW_ROWS = 20
 
 CHUNK = 64 * 1024
 ZIP_MAGIC = b"PK\x03\x04"
@@ -49,45 +43,29 @@ class ImportFileError(Exception):
     """The file as a whole cannot be read: nothing is imported."""
 
 
-@dataclass
-class RowError:
-    line: int
-    reason: str
-
-
-@dataclass
-class ImportReport:
-    created: int = 0
-    valid: int = 0
-    duplicates: int = 0
-    error_count: int = 0
-    errors: list[RowError] = field(default_factory=list)
-    sample: list[tuple[str, str, str]] = field(default_factory=list)
-
-    def add_error(self, line: int, reason: str) -> None:
-        self.error_count += 1
-        if len(self.errors) < MAX_LISTED_ERRORS:
-            self.errors.append(RowError(line, reason))
-
-
-def detect_encoding(path: Path) -> str:
+def detect_encoding(path: Path, whole: bool = True) -> str:
     """The file's encoding: a BOM says UTF-8 or UTF-16; text that is valid UTF-8
     is UTF-8; else charset-normalizer tells Windows-1251 from KOI8-R by what the
-    Cyrillic reads like (guessing one of them read "Кошкин" as "лПЫЛЙО")."""
+    Cyrillic reads like (guessing one of them read "Кошкин" as "лПЫЛЙО").
+    `whole=False` (the preview) checks only the first SAMPLE_BYTES."""
     with path.open("rb") as stream:
         sample = stream.read(SAMPLE_BYTES)
+
+    def decodes(encoding: str) -> bool:
+        return _decodes(path, encoding) if whole else _sample_decodes(sample, encoding)
+
     if sample.startswith(codecs.BOM_UTF8):
         candidates = ["utf-8-sig"]
     elif sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         candidates = ["utf-16"]
-    elif _decodes(path, "utf-8"):
+    elif decodes("utf-8"):
         return "utf-8-sig"
     else:
         # No verdict (a few odd bytes): Windows-1251, if it decodes at all.
         best = from_bytes(sample, cp_isolation=SINGLE_BYTE).best()
         candidates = [best.encoding if best is not None else "cp1251"]
     for encoding in candidates:
-        if _decodes(path, encoding):
+        if decodes(encoding):
             return encoding
     raise ImportFileError(
         _(
@@ -107,6 +85,15 @@ def _decodes(path: Path, encoding: str) -> bool:
     return True
 
 
+def _sample_decodes(sample: bytes, encoding: str) -> bool:
+    # Not final: the sample may end inside a multi-byte character.
+    try:
+        codecs.getincrementaldecoder(encoding)().decode(sample, final=False)
+    except UnicodeError:
+        return False
+    return True
+
+
 def sniff_delimiter(path: Path, encoding: str) -> str:
     """Comma, semicolon (what a Russian Excel writes) or tab, from the first
     lines; a file of one column has none and reads as comma-separated."""
@@ -118,31 +105,6 @@ def sniff_delimiter(path: Path, encoding: str) -> str:
         return csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
     except csv.Error:
         return ","
-
-
-def row_problem(row: list[str]) -> str | None:
-    return parse_row(row)[1]
-
-
-def parse_row(row: list[str]) -> tuple[tuple[str, str, str] | None, str | None]:
-    """The row's email, name and comment as they are stored, or why it cannot be."""
-    if not 1 <= len(row) <= 3:
-        return None, _("Broken row: expected 1 to 3 columns, found %(count)d.") % {
-            "count": len(row)
-        }
-    if any("\x00" in cell for cell in row):
-        # Not text, and PostgreSQL cannot store it: refused here, not at the INSERT.
-        return None, _("The row contains a NUL character.")
-    email, name, comment = (row + ["", ""])[:3]
-    if len(email.strip()) > MAX_EMAIL:
-        return None, _("The email is too long.")
-    try:
-        email, name = normalise_email(email.strip()), normalise_name(name.strip())
-    except AddressError as error:
-        return None, str(error)
-    if len(comment) > MAX_COMMENT:
-        return None, _("The comment is too long.")
-    return (email, name, comment.strip()), None
 
 
 def is_xlsx(path: Path) -> bool:
@@ -178,80 +140,36 @@ def read_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
     encoding = detect_encoding(path)
     delimiter = sniff_delimiter(path, encoding)
     with path.open(encoding=encoding, newline="") as stream:
-        reader = csv.reader(stream, delimiter=delimiter)
-        try:
-            for row in reader:
-                if row and any(cell.strip() for cell in row):
-                    yield reader.line_num, row
-        except csv.Error as error:
-            raise ImportFileError(
-                _("The CSV file is broken at line %(line)d: %(error)s")
-                % {"line": reader.line_num, "error": error}
-            ) from error
+        yield from _csv_rows(stream, delimiter)
 
 
-def is_header(line: int, row: list[str]) -> bool:
-    return line == 1 and row[0].strip().lower() in HEADER_WORDS
+def read_sample(path: Path) -> list[tuple[int, list[str]]]:
+    """The file's first rows (a header and PREVIEW_ROWS more), read from at most
+    PREVIEW_CHARS of it: the preview of a file of any size."""
+    if is_xlsx(path):
+        return list(islice(read_xlsx_rows(path), PREVIEW_ROWS + 1))
+    encoding = detect_encoding(path, whole=False)
+    delimiter = sniff_delimiter(path, encoding)
+    with path.open(encoding=encoding, newline="", errors="replace") as stream:
+        text = stream.read(PREVIEW_CHARS)
+    if len(text) == PREVIEW_CHARS and "\n" in text:
+        text = text[: text.rfind("\n") + 1]  # no half row at the cut
+    return list(
+        islice(_csv_rows(io.StringIO(text, newline=""), delimiter), PREVIEW_ROWS + 1)
+    )
 
 
-def scan(path: Path, owner, report: ImportReport) -> Iterator[Client]:
-    """Yields the new clients of the file; counts errors and duplicates on the way."""
-    seen = {
-        email.lower()
-        for email in Client.objects.filter(owner=owner)
-        .values_list("email", flat=True)
-        .iterator()
-    }
-    empty = True
-    for line, row in read_rows(path):
-        empty = False
-        if is_header(line, row):
-            continue
-        if problem := row_problem(row):
-            report.add_error(line, problem)
-            continue
-        email, name, comment = ([cell.strip() for cell in row] + ["", ""])[:3]
-        # Checked by row_problem: the forms the transport can send.
-        email, name = normalise_email(email), normalise_name(name)
-        report.valid += 1
-        if email.lower() in seen:
-            report.duplicates += 1
-            continue
-        seen.add(email.lower())
-        if len(report.sample) < SAMPLE_SIZE:
-            report.sample.append((email, name, comment))
-        yield Client(owner=owner, email=email, full_name=name, comment=comment)
-    if empty:
-        raise ImportFileError(_("The file is empty."))
-
-
-def preview_clients(path: Path, owner) -> ImportReport:
-    report = ImportReport()
-    for _client in scan(path, owner, report):
-        pass
-    return report
-
-
-def import_clients(path: Path, owner) -> ImportReport:
-    report = ImportReport()
-    with transaction.atomic():
-        before = Client.objects.filter(owner=owner).count()
-        batch: list[Client] = []
-        for client in scan(path, owner, report):
-            batch.append(client)
-            if len(batch) >= BATCH_SIZE:
-                _save(batch)
-                batch = []
-        _save(batch)
-        # Counted, not assumed: a concurrent insert may have won a conflict.
-        report.created = Client.objects.filter(owner=owner).count() - before
-    return report
-
-
-def _save(batch: list[Client]) -> None:
-    # bulk_create skips pre_save: the suppression list is asked here.
-    mark_suppressed(batch)
-    Client.objects.bulk_create(batch, ignore_conflicts=True)
+def _csv_rows(stream, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    reader = csv.reader(stream, delimiter=delimiter)
+    try:
+        for row in reader:
+            if row and any(cell.strip() for cell in row):
+                yield reader.line_num, row
+    except csv.Error as error:
+        raise ImportFileError(
+            _("The CSV file is broken at line %(line)d: %(error)s")
+            % {"line": reader.line_num, "error": error}
+        ) from error
 
 
 # --- Uploads waiting between preview and confirm ----------------------------------

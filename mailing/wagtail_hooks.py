@@ -274,7 +274,13 @@ class MailingListViewSet(OwnedSnippetViewSet):
     search_fields = ["name"]
     filterset_class = MailingListFilterSet
     ordering = ["name"]
-    inspect_view_fields = ["name", "description", "owner", "created_at"]
+    inspect_view_fields = [
+        "name",
+        "description",
+        "members_by_status",
+        "owner",
+        "created_at",
+    ]
     edit_handler = ObjectList(
         [FieldPanel("name"), FieldPanel("description")],
         base_form_class=MailingListForm,
@@ -287,6 +293,11 @@ class MailingListViewSet(OwnedSnippetViewSet):
                 "subscribe_form/<int:pk>/",
                 admin_subscribe.SubscribeFormView.as_view(),
                 name="subscribe_form",
+            ),
+            path(
+                "export_members/<int:pk>/",
+                admin_audiences.export_members,
+                name="export_members",
             ),
         ]
 

@@ -224,3 +224,26 @@ def make_letter(owner, language: str = "ru", *, extra_html: str = "", **fields):
     fields.setdefault("subject", subject)
     fields.setdefault("body", "")
     return make_message(owner, html_body=html_body + extra_html, **fields)
+
+
+def import_file(owner, path, **options):
+    """Import a file as the admin's confirm does (stashed, a job, its task's body
+    run here to the end); returns the finished ImportJob."""
+    import secrets
+    import shutil
+
+    from mailing.import_jobs import run_import
+    from mailing.imports import stash_path
+    from mailing.models import ImportJob
+
+    token = secrets.token_hex(16)
+    stash_path(token).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(path, stash_path(token))
+    job = ImportJob.objects.create(
+        owner=owner, file_token=token, file_name=path.name, **options
+    )
+    return run_import(job.pk)
+
+
+def rejected_lines(job) -> dict[int, str]:
+    return dict(job.rejections.values_list("line", "reason"))

@@ -96,17 +96,16 @@ class ClientViewSet(CrudViewSet):
     @action(detail=False, methods=["post"], policy_action="add")
     def bulk(self, request):
         """Create or update up to 10,000 clients by email; rows with errors are
-        listed and not written, the others are."""
+        listed and not written, the others are. A known client takes the row's
+        values for the fields the row has (an empty string empties one); a field
+        left out of the row is never changed."""
         rows = request.data.get("clients") if isinstance(request.data, dict) else None
         if not isinstance(rows, list) or len(rows) > MAX_ROWS:
             raise exceptions.ValidationError(
                 {"clients": [_("A list of at most 10,000 clients.")]}
             )
         target = self._target_list(request.data.get("list"))
-        report = upsert_clients(request.user, rows)
-        if target is not None and report.ids:
-            written = Client.objects.filter(pk__in=report.ids.values())
-            audiences.subscribe(written, target)
+        report = upsert_clients(request.user, rows, target and target.pk)
         return Response(s.BulkReportSerializer(report).data)
 
     def _target_list(self, pk) -> MailingList | None:

@@ -1,7 +1,12 @@
 """The mailing domain, a module per idea. Field names are an interface that operators
 and tools use. Import models from here (`from mailing.models import Client`)."""
 
-from .audiences import MailingList, Subscription, SubscriptionQuerySet
+from .audiences import (
+    ListMemberCount,
+    MailingList,
+    Subscription,
+    SubscriptionQuerySet,
+)
 from .clients import Client
 from .events import Event, EventQuerySet, RunDayCounts, RunHourCounts, TrackedLink
 from .history import OwnedLogEntry
@@ -51,6 +56,7 @@ __all__ = [
     "Subscription",
     "SubscribeForm",
     "SubscribePage",
+    "ListMemberCount",
     "Suppression",
     "SuppressionRemoval",
     "SubscriptionQuerySet",

@@ -21,7 +21,8 @@ class ImportJob(models.Model):
 
     class Existing(models.TextChoices):
         SKIP = "skip", _("Leave them as they are")
-        UPDATE = "update", _("Update their name and comment from the file")
+        UPDATE = "update", _("Fill in their data from the file's non-empty cells")
+        REPLACE = "replace", _("Replace their data with the file's, empty cells too")
 
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -32,7 +33,8 @@ class ImportJob(models.Model):
     # The stash token (mailing.imports.stash_path): the file stays until the end.
     file_token = models.CharField(_("file"), max_length=64)
     file_name = models.CharField(_("file name"), max_length=255, blank=True)
-    # Column index per field: {"email": 0, "full_name": 1, "comment": 2}.
+    # Column index per target (mailing.import_mapping): {"email": 0, "comment": 2};
+    # empty: guessed from the file's first row.
     mapping = models.JSONField(_("column mapping"), default=dict)
     mailing_list = models.ForeignKey(
         "mailing.MailingList",

@@ -18,9 +18,8 @@ from mailing.addresses import (
     normalise_name,
     screen,
 )
-from mailing.imports import import_clients
 from mailing.models import Attempt, Client, MailingRun
-from tests.factories import make_mailing, make_user
+from tests.factories import import_file, make_mailing, make_user, rejected_lines
 
 from .smtp_servers import RecordingHandler, smtp_server, smtp_settings
 
@@ -117,11 +116,11 @@ def test_import_normalises_and_reports_each_bad_row(tmp_path):
         "last@example.org,Last\n",  # 7
         encoding="utf-8",
     )
-    report = import_clients(path, owner)
-    reasons = {error.line: error.reason for error in report.errors}
+    job = import_file(owner, path)
+    reasons = rejected_lines(job)
     assert set(reasons) == {3, 5, 6}
     assert "64" in reasons[3] and "@" in reasons[6]
-    assert report.created == 3
+    assert job.created == 3
     saved = Client.objects.filter(owner=owner).values_list("email", "full_name")
     assert dict(saved) == {
         IDN_SENT: "Иван Иванов",

@@ -1,7 +1,7 @@
 """A client import in Chromium, in Russian and in English (issue 12): upload,
-preview, confirm into a list, the progress page and its rejected-rows link; the
-progress bar moves by polling while a consumer works. Screenshots land in
-.test-artifacts/audiences/."""
+preview with the column mapping, confirm into a list, the progress page and its
+rejected-rows link; the progress bar moves by polling while a consumer works.
+Screenshots land in .test-artifacts/audiences/."""
 
 import re
 
@@ -51,7 +51,10 @@ def test_the_owner_imports_into_a_list_and_follows_progress_in_chromium(
     page.wait_for_url(re.compile(r".*\?preview=1$"))
     page.select_option("select[name=mailing_list]", str(news.pk))
     page.check("input[name=existing][value=update]")
-    shoot(page, f"import-confirm-{language}")
+    # The mapping step: one choice per column, guessed from the Russian headers.
+    expect(page.locator("select[name=column_0]")).to_have_value("email")
+    expect(page.locator("select[name=column_1]")).to_have_value("full_name")
+    shoot(page, f"import-mapping-{language}")
     page.click("main form:not([enctype]) button[type=submit]")
     page.wait_for_url(re.compile(r".*/import/\d+/$"))
 

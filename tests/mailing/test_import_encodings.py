@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from mailing.imports import detect_encoding, import_clients, sniff_delimiter
+from mailing.imports import detect_encoding, sniff_delimiter
 from mailing.models import Client
-from tests.factories import make_user
+from tests.factories import import_file, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -40,9 +40,9 @@ def test_each_encoding_and_delimiter_is_read_back_exactly(encoding, delimiter):
         "-", "_"
     )
     assert sniff_delimiter(path, detect_encoding(path)) == DELIMITERS[delimiter]
-    report = import_clients(path, owner)
+    job = import_file(owner, path)
 
-    assert (report.created, report.error_count) == (4, 0)
+    assert (job.status, job.created, job.rejected) == ("done", 4, 0)
     read = {
         c.email: (c.full_name, c.comment) for c in Client.objects.filter(owner=owner)
     }
@@ -53,4 +53,4 @@ def test_a_one_column_file_reads_as_addresses(tmp_path):
     path = tmp_path / "emails.csv"
     path.write_text("email\nann@example.org\nbob@example.org\n", encoding="cp1251")
 
-    assert import_clients(path, make_user()).created == 2
+    assert import_file(make_user(), path).created == 2

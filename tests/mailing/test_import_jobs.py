@@ -70,11 +70,11 @@ def test_a_crash_mid_import_resumes_from_the_last_committed_chunk(owner, monkeyp
     real = import_jobs._import_chunk
     calls = []
 
-    def dies_on_the_third_chunk(locked, chunk):
+    def dies_on_the_third_chunk(locked, chunk, layout):
         calls.append(len(chunk))
         if len(calls) == 3:
             raise SystemExit("consumer killed")
-        real(locked, chunk)
+        real(locked, chunk, layout)
 
     monkeypatch.setattr(import_jobs, "_import_chunk", dies_on_the_third_chunk)
     with pytest.raises(SystemExit):
@@ -219,7 +219,8 @@ def test_confirm_page_starts_a_job_with_list_and_policy(
     refused = client.post(
         url, {"confirm": "1", "mailing_list": foreign.pk, "existing": "skip"}
     )
-    assert refused.status_code == 302 and not ImportJob.objects.exists()
+    assert refused.status_code == 200 and not ImportJob.objects.exists()
+    assert refused.context["confirm_form"].errors["mailing_list"]
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             url, {"confirm": "1", "mailing_list": mailing_list.pk, "existing": "update"}

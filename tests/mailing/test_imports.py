@@ -8,15 +8,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from mailing.imports import (
-    ImportFileError,
-    import_clients,
-    preview_clients,
-    sweep_stashes,
-)
+from mailing.import_mapping import sample_of
+from mailing.imports import ImportFileError, read_sample, sweep_stashes
 from mailing.models import Client
 from mailing.tasks import sweep_import_uploads
-from tests.factories import make_client, make_user
+from tests.factories import import_file, make_client, make_user, rejected_lines
 
 
 @pytest.fixture
@@ -36,8 +32,8 @@ def test_good_file_with_header(owner, tmp_path):
         tmp_path,
         "email,full name,comment\na@example.org,Анна,VIP\nb@example.org,Борис,\n",
     )
-    report = import_clients(path, owner)
-    assert report.created == 2 and report.error_count == 0
+    job = import_file(owner, path)
+    assert job.created == 2 and job.rejected == 0
     assert Client.objects.get(owner=owner, email="a@example.org").full_name == "Анна"
 
 
@@ -53,11 +49,11 @@ def test_bad_rows_are_listed_and_good_rows_imported(owner, tmp_path):
         "GOOD@example.org,Twice,\n"  # 8 duplicate within the file
         f"z@example.org,{'n' * 300},\n"  # 9
     )
-    report = import_clients(write(tmp_path, text), owner)
-    reasons = {error.line: error.reason for error in report.errors}
+    job = import_file(owner, write(tmp_path, text))
+    reasons = rejected_lines(job)
     assert set(reasons) == {2, 5, 6, 9}
     assert "Invalid email" in reasons[2] or "Неверный" in reasons[2]
-    assert report.created == 2 and report.duplicates == 2
+    assert job.created == 2 and job.skipped == 2
     assert Client.objects.get(owner=owner, email="x@example.org").full_name == (
         "Line break"
     )
@@ -69,7 +65,7 @@ def test_bad_rows_are_listed_and_good_rows_imported(owner, tmp_path):
 
 def test_cp1251_file_from_russian_excel(owner, tmp_path):
     path = write(tmp_path, "ivan@example.org;Иван\r\n".replace(";", ","), "cp1251")
-    assert import_clients(path, owner).created == 1
+    assert import_file(owner, path).created == 1
     assert Client.objects.get(owner=owner).full_name == "Иван"
 
 
@@ -77,10 +73,11 @@ def test_undecodable_and_empty_files_are_clear_errors(owner, tmp_path):
     binary = tmp_path / "b.csv"
     binary.write_bytes(b"\x98\x98\x98\xff\xfe\x00")
     with pytest.raises(ImportFileError, match="UTF-8"):
-        preview_clients(binary, owner)
+        read_sample(binary)
+    assert "UTF-8" in import_file(owner, binary).error
     empty = write(tmp_path, "")
-    with pytest.raises(ImportFileError):
-        import_clients(empty, owner)
+    assert sample_of(read_sample(empty)).width == 0
+    assert import_file(owner, empty).status == "failed"
     assert not Client.objects.filter(owner=owner).exists()
 
 
@@ -92,10 +89,10 @@ def test_50000_rows_in_modest_memory(owner, tmp_path):
         for i in range(50_000):
             out.write(f"person{i}@example.org,Person {i},row {i}\n")
     tracemalloc.start()
-    report = import_clients(path, owner)
+    job = import_file(owner, path)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    assert report.created == 50_000
+    assert job.created == 50_000
     assert Client.objects.filter(owner=owner).count() == 50_000
     # The file is ~1.9 MB; holding 50,000 model instances would take well over 50 MB.
     assert peak < 30 * 1024 * 1024, f"peak {peak / 1e6:.1f} MB"
@@ -251,6 +248,10 @@ def test_broken_rows_are_explained_and_only_good_rows_imported(
     assert confirmed.status_code == 200
     emails = list(Client.objects.filter(owner=owner).values_list("email", flat=True))
     assert emails == ["good@example.org"][:imported]
+    if 'data-testid="file-error"' in body:
+        # A file the preview cannot read is not imported: the message says why.
+        assert [m.level_tag for m in confirmed.context["messages"]] == ["error"]
+        return
     # The job's page says what went wrong: the file's error or rejected rows.
     job = confirmed.context["job"]
     job.refresh_from_db()

@@ -10,10 +10,9 @@ from django.utils import timezone
 
 from mailing import data_subjects, services, suppression
 from mailing.events import suppress
-from mailing.imports import import_clients
 from mailing.models import Client, MailingRun, Suppression, SuppressionRemoval
 from mailing.unsubscribe import unsubscribe_client
-from tests.factories import english, make_client, make_mailing, make_user
+from tests.factories import english, import_file, make_client, make_mailing, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -59,7 +58,7 @@ def test_an_erased_opted_out_client_reimported_stays_suppressed(tmp_path: Path):
 
     upload = tmp_path / "again.csv"
     upload.write_text("email,name\ngone@example.org,Кошкин\nnew@example.org,New\n")
-    import_clients(upload, owner)
+    import_file(owner, upload)
     back = Client.objects.get(email="gone@example.org")
     assert back.unsubscribed_at is not None  # opted out again, by the list
     mailing = make_mailing(owner, all_clients=True)

@@ -10,7 +10,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("mailing", "0024_import_jobs"),
+        ("mailing", "0027_imports_no_redundant_fk_indexes"),
         ("wagtailcore", "0098_apitoken"),
     ]
 
