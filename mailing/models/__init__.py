@@ -20,12 +20,14 @@ from .ownership import (
     sees_every_owner,
 )
 from .runs import Attempt, MailingRun
+from .segments import ClientField, Segment
 from .senders import SenderIdentity, SenderIdentityQuerySet
 from .suppression import Suppression, SuppressionRemoval
 
 __all__ = [
     "Attempt",
     "Client",
+    "ClientField",
     "ConsumerLease",
     "EmailLayout",
     "EmailLayoutQuerySet",
@@ -43,6 +45,7 @@ __all__ = [
     "OwnedQuerySet",
     "RunDayCounts",
     "RunHourCounts",
+    "Segment",
     "SenderIdentity",
     "SenderIdentityQuerySet",
     "Subscription",

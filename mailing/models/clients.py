@@ -2,11 +2,12 @@ from django.conf import settings
 from django.contrib.postgres.indexes import OpClass
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import JSONField, Value
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from ..zones import validate_time_zone
-from .indexes import OpClassIndex
+from .indexes import JsonContainmentIndex, OpClassIndex
 from .ownership import OwnedQuerySet, no_line_breaks
 
 
@@ -35,6 +36,15 @@ class Client(models.Model):
     suppressed_reason = models.CharField(
         _("suppressed because"), max_length=255, blank=True
     )
+    # JSON, not an ArrayField or a tag table: one GIN index answers "has tag" and
+    # "attribute equals" (`@>`) on PostgreSQL, and the columns migrate on SQLite.
+    tags = models.JSONField(
+        _("tags"), default=list, db_default=Value([], JSONField()), blank=True
+    )
+    # Keys are the owner's ClientFields; values checked by mailing.client_attributes.
+    attributes = models.JSONField(
+        _("attributes"), default=dict, db_default=Value({}, JSONField()), blank=True
+    )
 
     objects = OwnedQuerySet.as_manager()
 
@@ -60,6 +70,9 @@ class Client(models.Model):
             # The service's unique addresses (manager's figures, home page): read
             # in order from the index alone instead of hashing every row.
             models.Index(Lower("email"), include=["email"], name="client_address"),
+            # Segments: "has tag" and "attribute equals" as jsonb containment.
+            JsonContainmentIndex(fields=["tags"], name="client_tags"),
+            JsonContainmentIndex(fields=["attributes"], name="client_attributes"),
         ]
 
     def __str__(self):
