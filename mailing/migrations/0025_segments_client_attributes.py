@@ -72,8 +72,8 @@ class Migration(migrations.Migration):
                         max_length=40,
                         validators=[
                             django.core.validators.RegexValidator(
-                                "^[a-z][a-z0-9_]{0,39}$",
-                                message="Lowercase Latin letters, digits and underscores, starting with a letter (at most 40).",
+                                "^[a-z][a-z0-9]*(_[a-z0-9]+)*$",
+                                message="Lowercase Latin letters and digits, words joined by one underscore, starting with a letter.",
                             )
                         ],
                         verbose_name="key",
