@@ -222,7 +222,7 @@ class ClientViewSet(OwnedSnippetViewSet):
         "full_name",
         "comment",
         "tags",
-        "attributes",
+        "attributes_text",
         "owner",
         "created_at",
     ]
@@ -342,7 +342,7 @@ class SegmentViewSet(OwnedSnippetViewSet):
         "owner",
         "updated_at",
     ]
-    list_export = ["name", "match", "rules", "owner", "updated_at"]
+    list_export = ["name", "match", "rules_text", "owner", "updated_at"]
     export_filename = "segments"
     search_fields = ["name"]
     filterset_class = SegmentFilterSet

@@ -1,3 +1,5 @@
+import json
+
 from django.conf import settings
 from django.contrib.postgres.indexes import OpClass
 from django.core.exceptions import ValidationError
@@ -77,6 +79,16 @@ class Client(models.Model):
 
     def __str__(self):
         return f"{self.full_name} <{self.email}>" if self.full_name else self.email
+
+    def attributes_text(self) -> str:
+        """The attributes as one spreadsheet cell (exports cannot hold an object)."""
+        return json.dumps(self.attributes, ensure_ascii=False, sort_keys=True)
+
+    attributes_text.short_description = _("attributes")
+    get_attributes_display = attributes_text  # the inspect view
+
+    def get_tags_display(self) -> str:
+        return ", ".join(self.tags)
 
     def clean(self):
         # Any form or full_clean() caller stores what the transport can send.

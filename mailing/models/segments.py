@@ -5,6 +5,8 @@ whose keys are the owner's declared ClientFields. A Segment is a saved filter ov
 clients: rules as JSON, checked and compiled to one query by mailing.segments.
 """
 
+import json
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
@@ -99,6 +101,18 @@ class Segment(models.Model):
 
     def __str__(self):
         return self.name
+
+    def rules_text(self) -> str:
+        """The rules as one spreadsheet cell (exports cannot hold a list of objects)."""
+        return json.dumps(self.rules, ensure_ascii=False)
+
+    rules_text.short_description = _("conditions")
+
+    def get_rules_display(self) -> str:
+        """The conditions in words (the inspect view)."""
+        from ..segment_conditions import describe_rules
+
+        return describe_rules(self)
 
     def clean(self):
         from ..segments import clean_rules

@@ -80,6 +80,8 @@ POLICY = [
     Rule("mailing_*:list*",                     LOG,  OK,   OK,   OK,   NO,   OK),
     Rule("mailing_mailing:audience_count",      LOG,  OK,   OK,   OK,   NO,   OK,
          why="a count over the viewer's own lists (or a mailing they may see)"),
+    Rule("mailing_segment:count",               LOG,  OK,   OK,   OK,   NO,   OK,
+         why="a count over the viewer's own clients (or a segment they may see)"),
     Rule("mailing_*:add",                       LOG,  OK,   OK,   NO,   NO,   OK),
     Rule("mailing_client:import",               LOG,  OK,   OK,   NO,   NO,   OK),
     Rule("mailing_client:import_*",             LOG,  OK,   NF,   NF,   NF,   NF,
