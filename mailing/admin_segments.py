@@ -90,8 +90,7 @@ class AttributesField(forms.Field):
 
 
 class ClientAttributesMixin(forms.Form):
-    """The client form's tags (comma-separated) and one input per declared field.
-    Keys the owner no longer declares are kept as they were."""
+    """The client form's tags (comma-separated) and one input per declared field."""
 
     tags = TagsField(
         label=_("Tags"),
@@ -108,15 +107,6 @@ class ClientAttributesMixin(forms.Form):
         field.widget.fields = list(
             ClientField.objects.filter(owner_id=self.instance.owner_id)
         )
-
-    def clean_attributes(self):
-        declared = {field.key for field in self.fields["attributes"].widget.fields}
-        kept = {
-            key: value
-            for key, value in (self.instance.attributes or {}).items()
-            if key not in declared
-        }
-        return {**kept, **self.cleaned_data["attributes"]}
 
 
 class ClientAttributesForm(ClientAttributesMixin, ClientForm):

@@ -8,10 +8,11 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
+from django.db.models import F, Func, JSONField, Value
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
-from .models import ClientField
+from .models import Client, ClientField
 
 Kind = ClientField.Kind
 MAX_TAGS = 50
@@ -150,3 +151,28 @@ _CLEANERS = {
     Kind.DATE: _date,
     Kind.BOOLEAN: _boolean,
 }
+
+
+class _WithoutKey(Func):
+    """The JSON object without one key (PostgreSQL `-`, SQLite json_remove)."""
+
+    arg_joiner = " - "
+    template = "%(expressions)s"
+
+    def as_sqlite(self, compiler, connection, **extra):
+        column, key = self.get_source_expressions()
+        path = Value(f"$.{key.value}")
+        remove = Func(column, path, function="json_remove", output_field=JSONField())
+        return remove.as_sql(compiler, connection)
+
+
+def forget_field(sender, instance: ClientField, **kwargs) -> None:
+    """A deleted field's values go with it (one UPDATE): clients keep only
+    declared keys, so every form and import can check strictly."""
+    Client.objects.filter(
+        owner_id=instance.owner_id, attributes__has_key=instance.key
+    ).update(
+        attributes=_WithoutKey(
+            F("attributes"), Value(instance.key), output_field=JSONField()
+        )
+    )

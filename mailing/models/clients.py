@@ -93,8 +93,17 @@ class Client(models.Model):
     def clean(self):
         # Any form or full_clean() caller stores what the transport can send.
         from ..addresses import AddressError, normalise_email, normalise_name
+        from ..client_attributes import clean_attributes, clean_tags
 
         errors = {}
+        for name, check in (
+            ("tags", clean_tags),
+            ("attributes", lambda bag: clean_attributes(self.owner_id, bag)),
+        ):
+            try:
+                setattr(self, name, check(getattr(self, name)))
+            except ValidationError as error:
+                errors[name] = error.messages
         try:
             self.email = normalise_email(self.email or "")
         except AddressError as error:

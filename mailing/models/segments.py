@@ -8,6 +8,7 @@ clients: rules as JSON, checked and compiled to one query by mailing.segments.
 import json
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -117,5 +118,7 @@ class Segment(models.Model):
     def clean(self):
         from ..segments import clean_rules
 
-        if self.owner_id:
+        try:
             self.rules = clean_rules(self.owner_id, self.rules)
+        except ValidationError as error:
+            raise ValidationError({"rules": error.messages}) from error

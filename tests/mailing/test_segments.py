@@ -255,3 +255,27 @@ def test_a_run_opened_with_a_segment_reaches_its_matching_subscribers(owner, peo
     mailing.all_clients = True
     mailing.save()
     assert audiences.recipient_count(mailing) == 3  # the outsider too
+
+
+def test_deleting_a_field_forgets_its_values(owner, people):
+    ClientField.objects.get(owner=owner, key="city").delete()
+
+    people["ann"].refresh_from_db()
+    assert "city" not in people["ann"].attributes
+    assert people["ann"].attributes["score"] == 10
+
+
+def test_a_client_with_an_undeclared_or_mistyped_attribute_is_refused(owner, people):
+    client = Client(
+        owner=owner,
+        email="x@example.org",
+        tags="Hot, hot , new",
+        attributes={"score": "lots", "colour": "red"},
+    )
+    with pytest.raises(ValidationError) as caught:
+        client.full_clean()
+    assert caught.value.message_dict["attributes"] == [
+        "score: Expected a number.",
+        "Unknown field: colour.",
+    ]
+    assert client.tags == ["hot", "new"]
