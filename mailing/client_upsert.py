@@ -14,6 +14,7 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
 from .addresses import AddressError, normalise_email, normalise_name
+from .client_attributes import clean_attributes, clean_tags, declared_fields
 from .imports import MAX_COMMENT, MAX_EMAIL
 from .models import Client
 from .suppression import mark_suppressed
@@ -22,7 +23,7 @@ from .zones import validate_time_zone
 CHUNK_SIZE = 1000
 MAX_ROWS = 10_000
 FIELDS = ("email", "full_name", "comment", "time_zone")
-UPDATED_FIELDS = ["full_name", "comment", "time_zone"]
+UPDATED_FIELDS = ["full_name", "comment", "time_zone", "tags", "attributes"]
 
 
 @dataclass
@@ -34,8 +35,9 @@ class UpsertReport:
     ids: dict[int, int] = field(default_factory=dict)  # row index -> client id
 
 
-def clean_row(row) -> dict:
-    """The row's values as stored; ValidationError by field otherwise."""
+def clean_row(row, fields: dict | None = None) -> dict:
+    """The row's values as stored; ValidationError by field otherwise. `fields`:
+    the owner's declared client fields (key: kind) for the row's attributes."""
     if not isinstance(row, dict):
         raise ValidationError({"email": _("Each row must be an object.")})
     values = {name: row.get(name, "") for name in FIELDS}
@@ -60,15 +62,35 @@ def clean_row(row) -> dict:
             validate_time_zone(values["time_zone"])
         except ValidationError as error:
             raise ValidationError({"time_zone": error.messages}) from error
-    return values
+    return {**values, **clean_extras(row, fields or {})}
+
+
+def clean_extras(row: dict, fields: dict) -> dict:
+    """Tags (replacing) and attributes (merged; an empty value removes the key),
+    only when the row has them."""
+    extras = {}
+    try:
+        if "tags" in row:
+            extras["tags"] = clean_tags(row["tags"])
+    except ValidationError as error:
+        raise ValidationError({"tags": error.messages}) from error
+    given = row.get("attributes")
+    if given is not None:
+        try:
+            extras["attributes"] = clean_attributes(0, given, fields)
+        except ValidationError as error:
+            raise ValidationError({"attributes": error.messages}) from error
+        extras["unset"] = [key for key in given if key not in extras["attributes"]]
+    return extras
 
 
 def upsert_clients(owner, rows: list) -> UpsertReport:
     report = UpsertReport()
     valid: dict[str, tuple[int, dict]] = {}  # lower-case email -> (row index, values)
+    fields = declared_fields(owner.pk)
     for index, row in enumerate(rows):
         try:
-            values = clean_row(row)
+            values = clean_row(row, fields)
         except ValidationError as error:
             for name, messages in error.message_dict.items():
                 report.errors.append((index, name, " ".join(messages)))
@@ -102,9 +124,13 @@ def _write_chunk(owner, chunk: dict[str, tuple[int, dict]], report) -> None:
     changed, new = [], []
     for key, (index, values) in chunk.items():
         client = existing.get(key)
+        unset = values.pop("unset", [])
         if client is None:
             new.append((index, Client(owner=owner, **values)))
             continue
+        values["tags"] = values.get("tags", client.tags)
+        merged = {**client.attributes, **values.get("attributes", {})}
+        values["attributes"] = {k: v for k, v in merged.items() if k not in unset}
         for name in UPDATED_FIELDS:
             setattr(client, name, values[name])
         changed.append(client)
