@@ -206,3 +206,14 @@ def test_the_mailing_form_offers_own_segments_and_counts_with_them(client, owner
     assert counted["count"] == 1
     assert foreign["count"] == 2  # another owner's segment counts as none
     assert Client.objects.filter(owner=owner).count() == 2
+
+
+def test_a_segment_a_mailing_uses_is_not_deleted(client, owner):
+    segment = Segment.objects.create(owner=owner, name="Used", rules=[])
+    make_mailing(owner, segment=segment)
+    client.force_login(owner)
+
+    response = client.post(reverse("mailing_segment:delete", args=[segment.pk]))
+
+    assert response.status_code < 500
+    assert Segment.objects.filter(pk=segment.pk).exists()
