@@ -26,7 +26,7 @@ from .segment_conditions import (
     describe_rules,
     rule_from_choice,
 )
-from .segments import clean_rules, segment_filter
+from .segments import clean_rules, has_tag, segment_filter
 
 BLANK_ROWS = 3
 MAX_ROWS = 30
@@ -127,7 +127,7 @@ class TagFilter(WagtailFilterSet):
             tags = clean_tags([value])
         except ValidationError:
             return queryset.none()
-        return queryset.filter(tags__contains=tags) if tags else queryset
+        return queryset.filter(has_tag(tags[0])) if tags else queryset
 
 
 # --- Client fields ---------------------------------------------------------------

@@ -21,14 +21,31 @@ an undeclared field is "not found"); `segment_filter` turns them into one Q of
 lookups and EXISTS subqueries: no client passes through Python.
 """
 
+import json
 from datetime import timedelta
 from functools import reduce
 from operator import and_, or_
 
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, JSONField, OuterRef, Q, QuerySet, Value
+from django.db import connection
+from django.db.models import (
+    Exists,
+    JSONField,
+    OuterRef,
+    Q,
+    QuerySet,
+    TextField,
+    Value,
+)
 from django.db.models.fields.json import KT, KeyTransform
-from django.db.models.lookups import GreaterThan, IContains, LessThan
+from django.db.models.functions import Cast
+from django.db.models.lookups import (
+    Contains,
+    Exact,
+    GreaterThan,
+    IContains,
+    LessThan,
+)
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -231,9 +248,17 @@ def _signed_up(rule, owner_id) -> Q:
     return recent if op == "within_days" else ~recent
 
 
+def has_tag(tag: str) -> Q:
+    """Clients with this (cleaned) tag."""
+    if connection.vendor == "postgresql":
+        # jsonb @> '["vip"]': answered by the GIN index client_tags.
+        return Q(tags__contains=[tag])
+    # SQLite (development) has no JSON containment: the quoted tag in the text.
+    return Q(Contains(Cast("tags", TextField()), json.dumps(tag)))
+
+
 def _tag(rule, owner_id) -> Q:
-    # jsonb @> '["vip"]': answered by the GIN index client_tags.
-    condition = Q(tags__contains=[rule["value"]])
+    condition = has_tag(rule["value"])
     return condition if rule["op"] == "has" else ~condition
 
 
@@ -244,15 +269,19 @@ def _attribute(rule, owner_id) -> Q:
         return present if op == "is_set" else ~present
     value = rule["value"]
     if op in ("equals", "not_equals"):
-        # jsonb @> '{"key": value}': answered by the GIN index client_attributes.
-        condition = Q(attributes__contains={key: value})
+        if connection.vendor == "postgresql":
+            # jsonb @> '{"key": value}': answered by the GIN index client_attributes.
+            condition = Q(attributes__contains={key: value})
+        else:
+            condition = Q(Exact(KeyTransform(key, "attributes"), value))
         return condition if op == "equals" else ~condition
     if op == "contains":
         return Q(IContains(KT(f"attributes__{key}"), value))
     compare = GreaterThan if op == "gt" else LessThan
     # jsonb order within one type: numbers by value, ISO dates as strings.
-    jsonb = Value(value, output_field=JSONField())
-    return present & Q(compare(KeyTransform(key, "attributes"), jsonb))
+    if connection.vendor == "postgresql":
+        value = Value(value, output_field=JSONField())  # compared as jsonb
+    return present & Q(compare(KeyTransform(key, "attributes"), value))
 
 
 def _list(rule, owner_id) -> Q:

@@ -61,7 +61,12 @@ def test_bulk_upsert_replaces_tags_and_merges_attributes(owner, api):
         {"email": "odd@example.org", "tags": "not, a list? fine"},
     ]
 
-    answer = api.post("/api/v1/clients/bulk/", {"clients": rows}, format="json")
+    answer = api.post(
+        "/api/v1/clients/bulk/",
+        {"clients": rows},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
 
     assert answer.status_code == 200, answer.content
     report = answer.json()

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from mailing import audiences, services
 from mailing.models import (
@@ -23,6 +23,12 @@ from tests.factories import make_client, make_list, make_mailing, make_user
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 Kind = ClientField.Kind
+
+
+@pytest.fixture(autouse=True)
+def in_english():
+    with translation.override("en"):
+        yield
 
 
 def matched(owner, *rules, match="all") -> set[str]:
