@@ -6,7 +6,7 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from mailing.models import Client, ClientField, Segment
+from mailing.models import Client, ClientField, Mailing, Segment
 from tests.factories import english, make_client, make_list, make_mailing, make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
@@ -217,3 +217,31 @@ def test_a_segment_a_mailing_uses_is_not_deleted(client, owner):
 
     assert response.status_code < 500
     assert Segment.objects.filter(pk=segment.pk).exists()
+
+
+def test_the_mailing_form_saves_its_own_segment_and_refuses_anothers(client, owner):
+    news = make_list(owner, clients=[make_client(owner)])
+    mine = Segment.objects.create(owner=owner, name="Mine", rules=[])
+    theirs = Segment.objects.create(owner=make_user(), name="Theirs", rules=[])
+    message = make_mailing(owner).message
+    client.force_login(owner)
+
+    def post(segment):
+        data = {
+            "name": f"With {segment.name}",
+            "message": message.pk,
+            "lists": [news.pk],
+            "segment": segment.pk,
+            "first_send_at": "2031-01-01 10:00",
+            "periodicity": "once",
+        }
+        return client.post(reverse("mailing_mailing:add"), data)
+
+    refused_form = post(theirs)
+    saved = post(mine)
+
+    assert refused_form.status_code == 200
+    assert "segment" in refused_form.context["form"].errors
+    assert saved.status_code == 302
+    assert Mailing.objects.get(name="With Mine").segment == mine
+    assert not Mailing.objects.filter(name="With Theirs").exists()
