@@ -7,6 +7,7 @@ import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.http import JsonResponse
+from django.urls import reverse
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -237,8 +238,6 @@ def conditions_column() -> Column:
 
 
 def _count_url() -> str:
-    from django.urls import reverse
-
     return reverse("mailing_segment:count")
 
 

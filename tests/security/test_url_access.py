@@ -137,6 +137,8 @@ POLICY = [
     Rule("api:*-pause",                         UNAUTH, POST, POST, NO,  NO,   POST),
     Rule("api:*-resume",                        UNAUTH, POST, POST, NO,  NO,   POST),
     Rule("api:*-cancel",                        UNAUTH, POST, POST, NO,  NO,   POST),
+    Rule("api:segment-count",                   UNAUTH, OK,  NF,   OK,   NO,   OK,
+         why="a count over A's segment: A's, and the managers' to read"),
     Rule("api:mailing-report",                  UNAUTH, OK,  NF,   OK,   NO,   OK,
          why="a mailing's figures: its owner's, every one for a manager"),
     Rule("api:list-*subscribe",                 UNAUTH, POST, POST, NO,  NO,   POST,
