@@ -8,7 +8,9 @@ the import: the chunked import is issue 12's stage 3) and a mailing to that list
 Prints: the time to open a run over the list (outbox rows made, and how many
 INSERT statements that took: goal one per chunk, not one per client); the mailing
 form's and the lists page's server time at --scale against a 1,000-client owner
-(goal: ratio under 2); the audience's count (goal: under 1 s). AUDIENCE_SCALE sets
+(goal: ratio under 2); the audience's count (goal: under 1 s); a segment's count
+(tag and attribute conditions, answered by the GIN indexes; goal: under 1 s; `--only
+segments` runs this and the form's ratio alone). AUDIENCE_SCALE sets
 --scale's default (100000 is a quick try).
 
 First, the import (mailing.import_jobs, the Huey task's body run here): a CSV of
@@ -228,7 +230,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     default = int(os.environ.get("AUDIENCE_SCALE", "1000000"))
     parser.add_argument("--scale", type=int, default=default)
-    parser.add_argument("--only", choices=["import", "audience"])
+    parser.add_argument("--only", choices=["import", "audience", "segments"])
     args = parser.parse_args()
 
     import django
@@ -249,7 +251,7 @@ def main() -> None:
         ],
         check=True,
     )
-    if args.only != "audience":
+    if args.only not in ("audience", "segments"):
         measure_import(args.scale)
     if args.only == "import":
         return
@@ -259,6 +261,9 @@ def main() -> None:
     print(f"setup: {args.scale:,} clients in one list in {setup:.1f} s")
     small_owner, small = owner_with_clients(SMALL)
     try:
+        if args.only == "segments":
+            measure_segments(args.scale, big_owner, big, small_owner, small)
+            return
         measure(args.scale, big, small, big_owner, small_owner)
     finally:
         drop(big_owner)
@@ -286,6 +291,64 @@ def measure(scale: int, big, small, big_owner, small_owner) -> None:
         f"run open over {scale:,}: {seconds:.1f} s, {rows:,} outbox rows, "
         f"{inserts} INSERT statement(s) (goal < 30 s, one per chunk)"
     )
+
+
+# --- Segments (issue 12) ---------------------------------------------------------
+
+
+def tag_and_describe(owner) -> None:
+    """Every 10th client tagged vip, a third in Kazan: a segment's typical shape."""
+    from django.db import connection
+
+    from mailing.models import Client, ClientField
+
+    ClientField.objects.create(owner=owner, key="city", label="City")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""UPDATE {Client._meta.db_table} SET
+                tags = CASE WHEN id %% 10 = 0 THEN '["vip"]'::jsonb ELSE '[]' END,
+                attributes = jsonb_build_object(
+                    'city', CASE WHEN id %% 3 = 0 THEN 'Kazan' ELSE 'Omsk' END)
+            WHERE owner_id = %s""",  # nosec B608 - table from the model
+            [owner.pk],
+        )
+        cursor.execute("ANALYZE")
+
+
+def measure_segments(scale: int, big_owner, big, small_owner, small) -> None:
+    from mailing import audiences
+    from mailing.models import Segment
+    from mailing.segments import segment_clients
+
+    started = time.perf_counter()
+    tag_and_describe(big_owner)
+    print(
+        f"segments setup: tags and attributes on {scale:,} clients in "
+        f"{time.perf_counter() - started:.1f} s"
+    )
+    rules = [
+        {"type": "tag", "op": "has", "value": "vip"},
+        {"type": "attribute", "key": "city", "op": "equals", "value": "Kazan"},
+    ]
+    segment = Segment.objects.create(owner=big_owner, name="VIP Kazan", rules=rules)
+    count = segment_clients(segment).count()
+    seconds = timed(lambda: segment_clients(segment).count())
+    print(
+        f"segment count at {scale:,}: {seconds:.3f} s, {count:,} clients (goal < 1 s)"
+    )
+    big.segment = segment
+    big.save()
+    reach = timed(lambda: audiences.recipient_count(big))
+    print(f"mailing audience with the segment at {scale:,}: {reach:.3f} s")
+    big_form, _lists = page_times(big_owner, big)
+    small_form, _lists = page_times(small_owner, small)
+    print(
+        f"mailing form with a segment: {big_form * 1000:.0f} ms at {scale:,} vs "
+        f"{small_form * 1000:.0f} ms at {SMALL:,}: ratio {big_form / small_form:.2f} "
+        "(goal < 2)"
+    )
+    big.segment = None
+    big.save()
 
 
 if __name__ == "__main__":

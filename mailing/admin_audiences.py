@@ -21,7 +21,7 @@ from . import audiences, list_exports
 from .admin_scoping import ScopedBulkActionMixin
 from .admin_views import OwnedIndexView, RoleGatedMixin
 from .list_counts import with_stored_counts
-from .models import Client, Mailing, MailingList, Subscription
+from .models import Client, Mailing, MailingList, Segment, Subscription
 from .permissions import policy_for
 
 Status = Subscription.Status
@@ -212,10 +212,10 @@ def may_count(user) -> bool:
 
 
 class AudienceCountView(RoleGatedMixin, View):
-    """How many a mailing with these lists (or all clients) would reach now: the
-    number the mailing form shows as its audience changes. Lists of the owner only
-    (the mailing's, when `mailing` names one the viewer may see; else the viewer);
-    other ids count as nothing."""
+    """How many a mailing with these lists (or all clients) and segment would reach
+    now: the number the mailing form shows as its audience changes. Lists and
+    segments of the owner only (the mailing's, when `mailing` names one the viewer
+    may see; else the viewer); other ids count as nothing."""
 
     allowed = staticmethod(may_count)
 
@@ -225,8 +225,11 @@ class AudienceCountView(RoleGatedMixin, View):
             owner_id=owner_id, pk__in=_ids(request.GET.getlist("lists"))
         ).values("pk")
         everyone = request.GET.get("all_clients") in ("on", "true", "1")
+        segment = Segment.objects.filter(
+            owner_id=owner_id, pk__in=_ids([request.GET.get("segment", "")])
+        ).first()
         clients = audiences.deliverable(
-            audiences.audience_of(owner_id, list_ids, everyone)
+            audiences.audience_of(owner_id, list_ids, everyone, segment)
         )
         count = clients.count()
         text = ngettext(

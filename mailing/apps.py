@@ -19,6 +19,7 @@ class MailingConfig(AppConfig):
         make_every_export_safe()
 
         from django.db.models.signals import (
+            post_delete,
             post_migrate,
             post_save,
             pre_delete,
@@ -30,9 +31,10 @@ class MailingConfig(AppConfig):
             signals,  # noqa: F401 - connects the Anymail receivers
             webhooks,  # noqa: F401 - registers the webhook routes' check
         )
+        from .client_attributes import forget_field
         from .control import lock_runs_of_client, lock_runs_of_mailing
         from .list_count_triggers import ensure_sqlite_triggers
-        from .models import Client, Mailing
+        from .models import Client, ClientField, Mailing
         from .scheduling import on_profile_saved
         from .sending import checks  # noqa: F401 - registers the sending checks
         from .suppression import born_suppressed
@@ -48,6 +50,11 @@ class MailingConfig(AppConfig):
         # A deleted opt-out re-added by hand or import stays opted out (issue 12).
         pre_save.connect(
             born_suppressed, sender=Client, dispatch_uid="client.born_suppressed"
+        )
+
+        # A deleted client field's values go too (mailing.client_attributes).
+        post_delete.connect(
+            forget_field, sender=ClientField, dispatch_uid="clientfield.forget"
         )
 
         # Schedules follow the owner's time zone, which the account page changes.

@@ -1,9 +1,11 @@
 """Who a mailing reaches, resolved in the database (issue 12).
 
 A mailing's audience is the clients subscribed to any of its lists, or every client
-of its owner ("all my clients"). Its recipients are the audience minus unsubscribed
-and suppressed clients. Nobody passes through Python or a form: a run's outbox is
-one INSERT ... SELECT, and forms show counts, never the people.
+of its owner ("all my clients"), narrowed by its segment when it has one (the
+segment's rules are part of the same query, mailing.segments). Its recipients are
+the audience minus unsubscribed and suppressed clients. Nobody passes through
+Python or a form: a run's outbox is one INSERT ... SELECT, and forms show counts,
+never the people.
 """
 
 from collections.abc import Iterable
@@ -23,6 +25,7 @@ from .models import (
     MailingRun,
     Subscription,
 )
+from .segments import narrow
 
 SUBSCRIBED = Subscription.Status.SUBSCRIBED
 
@@ -39,14 +42,19 @@ def audience(mailing: Mailing) -> QuerySet:
     or all of them; unsubscribed and suppressed included."""
     targets = Mailing.lists.through.objects.filter(mailing_id=mailing.pk)
     return audience_of(
-        mailing.owner_id, targets.values("mailinglist_id"), mailing.all_clients
+        mailing.owner_id,
+        targets.values("mailinglist_id"),
+        mailing.all_clients,
+        mailing.segment,
     )
 
 
-def audience_of(owner_id: int, list_ids, all_clients: bool = False) -> QuerySet:
+def audience_of(
+    owner_id: int, list_ids, all_clients: bool = False, segment=None
+) -> QuerySet:
     """Clients of the owner subscribed to one of `list_ids` (ids or a subquery),
-    or all of them."""
-    clients = Client.objects.filter(owner_id=owner_id)
+    or all of them; only those `segment` matches, when given."""
+    clients = narrow(Client.objects.filter(owner_id=owner_id), segment)
     if all_clients:
         return clients.exclude(unconfirmed_newcomer())
     subscribed = Subscription.objects.filter(

@@ -20,8 +20,10 @@ SCHEDULE_FIELDS = (
     "public_archive",
     # A mailing a manager switched off stays off in its copies.
     "is_enabled",
-    # The audience: the same lists (as the form's initial) or all clients.
+    # The audience: the same lists (as the form's initial) or all clients, and
+    # the same segment.
     "all_clients",
+    "segment_id",
 )
 
 

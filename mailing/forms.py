@@ -20,6 +20,7 @@ from .models import (
     Mailing,
     MailingList,
     Message,
+    Segment,
     SenderIdentity,
     Subscription,
 )
@@ -160,6 +161,7 @@ class MailingForm(OwnedModelForm):
             "message",
             "lists",
             "all_clients",
+            "segment",
             "first_send_at",
             "periodicity",
             "end_at",
@@ -172,6 +174,7 @@ class MailingForm(OwnedModelForm):
         widgets = {
             "message": forms.Select,
             "lists": forms.CheckboxSelectMultiple,
+            "segment": forms.Select,
         }
         field_classes = {
             "first_send_at": ZonedDateTimeField,
@@ -196,6 +199,12 @@ class MailingForm(OwnedModelForm):
         ).filter(owner=self.owner)
         if "lists" in self.fields:
             self._scope_lists()
+        if "segment" in self.fields:
+            field = self.fields["segment"]
+            field.queryset = Segment.objects.for_user(self.for_user).filter(
+                owner=self.owner
+            )
+            field.empty_label = _("No segment: everyone on the lists")
 
     def _scope_lists(self) -> None:
         """The owner's lists, each labelled with its subscribers: counts, never the

@@ -12,10 +12,12 @@ from wagtail.permissions import register_permission_policy
 from .models import (
     Attempt,
     Client,
+    ClientField,
     EmailLayout,
     Mailing,
     MailingList,
     Message,
+    Segment,
     SenderIdentity,
     Subscription,
     Suppression,
@@ -91,7 +93,16 @@ def may_remove_suppression(user, entry: Suppression) -> bool:
 
 
 def register_policies() -> None:
-    for model in (Client, MailingList, Message, Mailing, SenderIdentity, Subscription):
+    for model in (
+        Client,
+        ClientField,
+        MailingList,
+        Message,
+        Mailing,
+        Segment,
+        SenderIdentity,
+        Subscription,
+    ):
         register_permission_policy(model, OwnerPermissionPolicy(model))
     register_permission_policy(EmailLayout, SharedLayoutPermissionPolicy(EmailLayout))
     register_permission_policy(Attempt, ReadOnlyOwnerPermissionPolicy(Attempt))

@@ -2,7 +2,10 @@
 
 User text is never compiled as a Django template: only the whitelisted placeholders
 below are replaced, so `{{ settings.SECRET_KEY }}` or `{% debug %}` in a body comes
-out literally.
+out literally. Besides them, a merge tag names a client attribute (a declared
+field's key), with an optional fallback for a missing or empty value:
+`{{ first_name|default:"друг" }}`. Values are inserted as text (escaped in HTML),
+never read as a template.
 """
 
 import html
@@ -18,6 +21,55 @@ WEB_VERSION_SLOT = "\ue000VESTNIK_WEB_VERSION\ue000"
 # Marks the recipient's attempt token in tracked links and the open pixel (tracking).
 TRACKING_SLOT = "\ue000VESTNIK_TRACKING\ue000"
 _PLACEHOLDER = re.compile(r"\{\{\s*(" + "|".join(PLACEHOLDERS) + r")\s*\}\}")
+# {{ key }} or {{ key|default:"text" }}; the rich text editor writes &quot;.
+_MERGE_TAG = re.compile(
+    r"\{\{\s*([a-z][a-z0-9_]*)\s*"
+    r'(?:\|\s*default\s*:\s*(?:"([^"{}\r\n]*)"|&quot;((?:(?!&quot;)[^{}\r\n])*)&quot;)\s*)?'
+    r"\}\}"
+)
+
+
+@dataclass(frozen=True)
+class MergeTag:
+    """A client value a template asks for, and the text shown without one."""
+
+    key: str
+    fallback: str = ""
+
+    def value(self, builtins: dict[str, str], attributes: dict | None) -> str:
+        if self.key in builtins:
+            found = builtins[self.key]
+        else:
+            found = (attributes or {}).get(self.key)
+        return shown_value(found) or self.fallback
+
+
+def shown_value(value) -> str:
+    from django.utils.translation import gettext
+
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return gettext("yes") if value else gettext("no")
+    return " ".join(str(value).split())
+
+
+def merge_tags_of(template: str, tags: list[MergeTag]) -> str:
+    """The template with each merge tag that is not a plain placeholder replaced by
+    a numbered slot (`\ue002<n>\ue002`) into `tags`; compile_template makes the
+    slots format fields."""
+
+    def slot(match) -> str:
+        key, fallback = match.group(1), match.group(2) or match.group(3)
+        if key in PLACEHOLDERS and fallback is None:
+            return match.group(0)
+        tags.append(MergeTag(key, fallback or ""))
+        return f"\ue002{len(tags) - 1}\ue002"
+
+    return _MERGE_TAG.sub(slot, template)
+
+
+_SLOT = re.compile("\ue002([0-9]+)\ue002")
 
 
 @dataclass(frozen=True)
@@ -39,10 +91,11 @@ def compile_template(template: str) -> str:
     """
     pieces = _PLACEHOLDER.split(template)
     # split() alternates literal text and the captured placeholder name.
-    return "".join(
+    compiled = "".join(
         "{" + piece + "}" if odd else piece.replace("{", "{{").replace("}", "}}")
         for odd, piece in ((n % 2, p) for n, p in enumerate(pieces))
     )
+    return _SLOT.sub(r"{m\1}", compiled)  # merge tags' slots (merge_tags_of)
 
 
 def pieces(compiled: str) -> list[tuple[str, str | None]]:
@@ -122,12 +175,30 @@ class PreparedMessage:
     web_link: tuple[str, str, str] = ("", "", "")
 
     def __post_init__(self):
-        object.__setattr__(self, "_subject", compile_template(self.subject))
+        tags: list[MergeTag] = []
+        subject = merge_tags_of(self.subject, tags)
+        object.__setattr__(self, "_subject", compile_template(subject))
         for part in ("text", "html"):
-            compiled = compile_template(getattr(self, part))
+            compiled = compile_template(merge_tags_of(getattr(self, part), tags))
             compiled = compiled.replace(WEB_VERSION_SLOT, "{web_version_link}")
             compiled = compiled.replace(TRACKING_SLOT, "{tracking}")
             object.__setattr__(self, f"_{part}", pieces(compiled))
+        object.__setattr__(self, "merge_tags", tuple(tags))
+
+    @property
+    def uses_attributes(self) -> bool:
+        """Whether a recipient's attributes are needed to fill this email."""
+        return any(tag.key not in PLACEHOLDERS for tag in self.merge_tags)
+
+    def merged(self, builtins: dict[str, str], attributes, escape=None) -> dict:
+        """The merge tags' values for one recipient (none: an empty dict)."""
+        if not self.merge_tags:
+            return {}
+        escape = escape or (lambda text: text)
+        return {
+            f"m{n}": escape(tag.value(builtins, attributes))
+            for n, tag in enumerate(self.merge_tags)
+        }
 
     def render(
         self,
@@ -136,32 +207,58 @@ class PreparedMessage:
         unsubscribe_url: str,
         web_version_url: str = "",
         tracking: str = "",
+        attributes: dict | None = None,
     ) -> RenderedEmail:
         return RenderedEmail(
-            subject=single_line(self.subject_for(full_name, email, unsubscribe_url)),
-            text=self.text_for(full_name, email, unsubscribe_url, web_version_url),
+            subject=single_line(
+                self.subject_for(full_name, email, unsubscribe_url, attributes)
+            ),
+            text=self.text_for(
+                full_name, email, unsubscribe_url, web_version_url, attributes
+            ),
             html=self.html_for(
-                full_name, email, unsubscribe_url, web_version_url, tracking
+                full_name,
+                email,
+                unsubscribe_url,
+                web_version_url,
+                tracking,
+                attributes,
             ),
         )
 
-    def subject_for(self, full_name: str, email: str, unsubscribe_url: str) -> str:
+    def subject_for(
+        self, full_name: str, email: str, unsubscribe_url: str, attributes=None
+    ) -> str:
+        builtins = {
+            "full_name": full_name,
+            "email": email,
+            "unsubscribe_url": unsubscribe_url,
+        }
         return self._subject.format(
-            full_name=full_name, email=email, unsubscribe_url=unsubscribe_url
+            **builtins, **self.merged(builtins, attributes, single_line)
         )
 
     def text_for(
-        self, full_name: str, email: str, unsubscribe_url: str, web_version_url=""
+        self,
+        full_name: str,
+        email: str,
+        unsubscribe_url: str,
+        web_version_url="",
+        attributes=None,
     ) -> str:
         link = self.web_link[2] + web_version_url if web_version_url else ""
+        builtins = {
+            "full_name": full_name,
+            "email": email,
+            "unsubscribe_url": unsubscribe_url,
+        }
         return fill(
             self._text,
             {
-                "full_name": full_name,
-                "email": email,
-                "unsubscribe_url": unsubscribe_url,
+                **builtins,
                 "web_version_link": link,
                 "tracking": "",
+                **self.merged(builtins, attributes),
             },
         )
 
@@ -172,11 +269,17 @@ class PreparedMessage:
         unsubscribe_url: str,
         web_version_url="",
         tracking: str = "",
+        attributes=None,
     ) -> str:
         link = ""
         if web_version_url:
             before, after, _text = self.web_link
             link = before + html.escape(web_version_url) + after
+        builtins = {
+            "full_name": full_name,
+            "email": email,
+            "unsubscribe_url": unsubscribe_url,
+        }
         return fill(
             self._html,
             {
@@ -185,6 +288,7 @@ class PreparedMessage:
                 "unsubscribe_url": html.escape(unsubscribe_url),
                 "web_version_link": link,
                 "tracking": tracking,  # the attempt token (tracking.py)
+                **self.merged(builtins, attributes, html.escape),
             },
         )
 
@@ -209,5 +313,8 @@ def prepare_message(message, layout=None) -> PreparedMessage:
 
 def render_email(message, client, unsubscribe_url: str) -> RenderedEmail:
     return prepare_message(message).render(
-        client.full_name, client.email, unsubscribe_url
+        client.full_name,
+        client.email,
+        unsubscribe_url,
+        attributes=getattr(client, "attributes", None),
     )

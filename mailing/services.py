@@ -29,7 +29,7 @@ from .control import OPEN_RUN, is_still_sending
 from .delivery import Outbound, Outcome, SenderPool, send_one
 from .digest import digest_message, new_posts
 from .issues import WEB_VERSION_SALT, prepared_for, snapshot, web_version_url
-from .models import Attempt, Mailing, MailingRun, Message
+from .models import Attempt, Client, Mailing, MailingRun, Message
 from .outbox import claimable, drop_unsendable, exchange
 from .ratelimit import RateLimiter
 from .rendering import PreparedMessage, prepare_message
@@ -268,6 +268,8 @@ class RunJob:
         self.list_id = list_id(run.mailing_id, self.domain)
         self.capabilities = capabilities.current()
         self.tags = ["vestnik", f"mailing-{self.mailing_id}"]
+        # Client id -> attributes, for merge tags (load_attributes).
+        self.attributes: dict[int, dict] = {}
         self.wire = None
         if issubclass(import_string(settings.EMAIL_BACKEND), VestnikSMTPBackend):
             self.wire = RunWire(self.prepared, self.from_email)
@@ -281,6 +283,8 @@ class RunJob:
         migration) are normalised here as at input; the rest of the group is sent.
         """
         sendable, refused = screen(rows, email_at=3, name_at=4)
+        if self.prepared.uses_attributes:
+            self.load_attributes(sendable)
         failures = [
             Outcome(
                 row[0],
@@ -292,6 +296,14 @@ class RunJob:
             for row, reason in refused
         ]
         return sendable, failures
+
+    def load_attributes(self, rows: list[tuple]) -> None:
+        """The group's client attributes for its merge tags, in one query; each
+        is taken (popped) by build, in the sending thread."""
+        ids = [row[2] for row in rows]
+        self.attributes.update(
+            Client.objects.filter(pk__in=ids).values_list("pk", "attributes")
+        )
 
     def links(self, attempt_id: int, client_id: int) -> "RecipientLinks":
         """What differs per recipient besides name and address."""
@@ -318,6 +330,7 @@ class RunJob:
     def build(self, row: tuple) -> Outbound:
         attempt_id, tries, client_id, email, full_name = row
         links = self.links(attempt_id, client_id)
+        attributes = self.attributes.pop(client_id, None)
         # Deterministic: a send repeated after a crash carries the same id, so
         # receivers can tell it is the same email.
         message_id = tokens.message_id(attempt_id, self.domain)
@@ -331,13 +344,19 @@ class RunJob:
                 f"List-Id: {self.list_id}\r\n{self.reply_to_line}",
                 links.web_url,
                 links.tracking,
+                attributes,
             )
             if data is not None:
                 return Outbound(
                     attempt_id, tries, email, None, message_id, data, self.envelope_from
                 )
         rendered = self.prepared.render(
-            full_name, email, links.unsubscribe_url, links.web_url, links.tracking
+            full_name,
+            email,
+            links.unsubscribe_url,
+            links.web_url,
+            links.tracking,
+            attributes,
         )
         message = build_message(
             rendered, self.from_email, self.recipient(full_name, email), self.reply_to
@@ -356,6 +375,8 @@ class RunJob:
         """The ESP's batch transport where it has batch sending, else None."""
         if self.capabilities.batch is None or self.wire is not None:
             return None
+        if self.prepared.uses_attributes:
+            return None  # an ESP's merge fields carry no attributes: one by one
         return EspBatches(self, self.capabilities)
 
     def group_size(self, connections: int) -> int:

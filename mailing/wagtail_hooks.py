@@ -28,6 +28,7 @@ from . import (
     admin_newsletter,
     admin_reports,
     admin_scoping,
+    admin_segments,
     admin_subscribe,
     admin_suppression,
     admin_views,
@@ -37,7 +38,6 @@ from . import (
 from .api import token_admin
 from .api.permissions import may_use_api
 from .forms import (
-    ClientForm,
     EmailLayoutForm,
     MailingForm,
     MailingListForm,
@@ -48,11 +48,13 @@ from .forms import (
 from .models import (
     Attempt,
     Client,
+    ClientField,
     EmailLayout,
     Mailing,
     MailingList,
     Message,
     OwnedLogEntry,
+    Segment,
     SenderIdentity,
     Suppression,
     is_owned_model,
@@ -81,7 +83,9 @@ class OwnerFilterSet(WagtailFilterSet):
         )
 
 
-class ClientFilterSet(OwnerFilterSet, admin_audiences.ListMembershipFilters):
+class ClientFilterSet(
+    OwnerFilterSet, admin_audiences.ListMembershipFilters, admin_segments.TagFilter
+):
     owner = OwnerFilterSet.owner_filter()
     unsubscribed = django_filters.BooleanFilter(
         field_name="unsubscribed_at",
@@ -100,6 +104,22 @@ class MailingListFilterSet(OwnerFilterSet):
 
     class Meta:
         model = MailingList
+        fields = []
+
+
+class ClientFieldFilterSet(OwnerFilterSet):
+    owner = OwnerFilterSet.owner_filter()
+
+    class Meta:
+        model = ClientField
+        fields = ["kind"]
+
+
+class SegmentFilterSet(OwnerFilterSet):
+    owner = OwnerFilterSet.owner_filter()
+
+    class Meta:
+        model = Segment
         fields = []
 
 
@@ -195,10 +215,19 @@ class ClientViewSet(OwnedSnippetViewSet):
         "email",
         "full_name",
         admin_audiences.lists_column(),
+        admin_segments.tags_column(),
         "owner",
         "created_at",
     ]
-    list_export = ["email", "full_name", "comment", "owner", "created_at"]
+    list_export = [
+        "email",
+        "full_name",
+        "comment",
+        "tags",
+        "attributes_text",
+        "owner",
+        "created_at",
+    ]
     export_filename = "clients"
     search_fields = ["email", "full_name"]
     filterset_class = ClientFilterSet
@@ -209,6 +238,8 @@ class ClientViewSet(OwnedSnippetViewSet):
         "comment",
         "owner",
         "time_zone",
+        "tags",
+        "attributes",
         "created_at",
         "unsubscribed_at",
         "suppressed_reason",
@@ -220,8 +251,10 @@ class ClientViewSet(OwnedSnippetViewSet):
             FieldPanel("full_name"),
             FieldPanel("comment"),
             FieldPanel("time_zone", widget=forms.Select(choices=time_zone_choices)),
+            FieldPanel("tags"),
+            FieldPanel("attributes"),
         ],
-        base_form_class=ClientForm,
+        base_form_class=admin_segments.ClientAttributesForm,
     )
 
     def get_urlpatterns(self):
@@ -299,6 +332,59 @@ class MailingListViewSet(OwnedSnippetViewSet):
                 admin_audiences.export_members,
                 name="export_members",
             ),
+        ]
+
+
+class ClientFieldViewSet(OwnedSnippetViewSet):
+    model = ClientField
+    admin_url_namespace = "mailing_clientfield"
+    base_url_path = "mailing/client-fields"
+    icon = "form"
+    menu_label = _("Client fields")
+    list_display = ["label", "key", "kind", "owner", "created_at"]
+    list_export = ["label", "key", "kind", "owner", "created_at"]
+    export_filename = "client-fields"
+    search_fields = ["label", "key"]
+    filterset_class = ClientFieldFilterSet
+    ordering = ["label"]
+    inspect_view_fields = ["label", "key", "kind", "owner", "created_at"]
+    edit_handler = ObjectList(
+        [FieldPanel("label"), FieldPanel("key"), FieldPanel("kind")],
+        base_form_class=admin_segments.ClientFieldForm,
+    )
+
+
+class SegmentViewSet(OwnedSnippetViewSet):
+    model = Segment
+    admin_url_namespace = "mailing_segment"
+    base_url_path = "mailing/segments"
+    icon = "crosshairs"
+    menu_label = _("Segments")
+    list_display = [
+        "name",
+        admin_segments.conditions_column(),
+        "owner",
+        "updated_at",
+    ]
+    list_export = ["name", "match", "rules_text", "owner", "updated_at"]
+    export_filename = "segments"
+    search_fields = ["name"]
+    filterset_class = SegmentFilterSet
+    ordering = ["name"]
+    inspect_view_fields = ["name", "match", "rules", "owner", "created_at"]
+    edit_handler = ObjectList(
+        [
+            FieldPanel("name"),
+            FieldPanel("match"),
+            FieldPanel("rules"),
+        ],
+        base_form_class=admin_segments.SegmentForm,
+    )
+
+    def get_urlpatterns(self):
+        return [
+            *super().get_urlpatterns(),
+            path("count/", admin_segments.SegmentCountView.as_view(), name="count"),
         ]
 
 
@@ -498,6 +584,7 @@ class MailingViewSet(OwnedSnippetViewSet):
             FieldPanel("message", widget=forms.Select),
             FieldPanel("lists", widget=forms.CheckboxSelectMultiple),
             FieldPanel("all_clients"),
+            FieldPanel("segment", widget=forms.Select),
             FieldPanel("first_send_at"),
             FieldPanel("periodicity"),
             FieldPanel("end_at"),
@@ -664,7 +751,9 @@ class MailingGroup(SnippetViewSetGroup):
     menu_order = 150
     items = (
         ClientViewSet,
+        ClientFieldViewSet,
         MailingListViewSet,
+        SegmentViewSet,
         SuppressionViewSet,
         MessageViewSet,
         EmailLayoutViewSet,

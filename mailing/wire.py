@@ -120,6 +120,7 @@ class RunWire:
         extra_headers: str,
         web_version_url: str = "",
         tracking: str = "",
+        attributes: dict | None = None,
     ) -> bytes | None:
         """The whole email; `extra_headers` are ready lines ending in CRLF."""
         if not plain_address(email):
@@ -128,8 +129,8 @@ class RunWire:
             full_name = single_line(full_name)
         prepared = self.prepared
         links = (full_name, email, unsubscribe_url, web_version_url)
-        text = prepared.text_for(*links).encode()
-        html = prepared.html_for(*links, tracking=tracking).encode()
+        text = prepared.text_for(*links, attributes=attributes).encode()
+        html = prepared.html_for(*links, tracking, attributes).encode()
         if self.marker in text or self.marker in html:
             return None
         if not (_fits(text) and _fits(html)):
@@ -137,7 +138,7 @@ class RunWire:
         subject = self.subject
         if subject is None:
             subject = self._subject(
-                prepared.subject_for(full_name, email, unsubscribe_url)
+                prepared.subject_for(full_name, email, unsubscribe_url, attributes)
             )
         head = (
             f"{self.head}Subject: {subject}\r\nFrom: {self.from_header}\r\n"

@@ -17,12 +17,14 @@ from .. import services
 from ..models import (
     Attempt,
     Client,
+    ClientField,
     EmailLayout,
     Event,
     Mailing,
     MailingList,
     MailingRun,
     Message,
+    Segment,
     SenderIdentity,
     Suppression,
 )
@@ -124,11 +126,20 @@ class ClientSerializer(OwnedModelSerializer):
             "full_name",
             "comment",
             "time_zone",
+            "tags",
+            "attributes",
             "created_at",
             "unsubscribed_at",
             "suppressed_reason",
         ]
         read_only_fields = ["created_at", "unsubscribed_at", "suppressed_reason"]
+        extra_kwargs = {
+            "tags": {"help_text": "Words; stored lower-case, unique, sorted."},
+            "attributes": {
+                "help_text": "Your declared client fields' keys and typed values; "
+                "the whole object is replaced."
+            },
+        }
 
     def validate_email(self, value):
         owner = self.instance.owner if self.instance else requester(self)
@@ -165,6 +176,54 @@ class MailingListSerializer(OwnedModelSerializer):
         model = MailingList
         fields = ["id", "name", "description", "created_at"]
         read_only_fields = ["created_at"]
+
+
+class ClientFieldSerializer(OwnedModelSerializer):
+    class Meta:
+        model = ClientField
+        fields = ["id", "key", "label", "kind", "created_at"]
+        read_only_fields = ["created_at"]
+
+    def validate(self, attrs):
+        field = self.instance
+        for name in ("key", "kind"):
+            if (
+                field is not None
+                and name in attrs
+                and attrs[name] != getattr(field, name)
+            ):
+                raise serializers.ValidationError(
+                    {name: _("Fixed once the field exists.")}
+                )
+        key = attrs.get("key")
+        if (
+            field is None
+            and ClientField.objects.filter(owner=requester(self), key=key).exists()
+        ):
+            raise serializers.ValidationError(
+                {"key": _("You already have a field with this key.")}
+            )
+        return super().validate(attrs)
+
+
+class SegmentSerializer(OwnedModelSerializer):
+    class Meta:
+        model = Segment
+        fields = ["id", "name", "match", "rules", "created_at", "updated_at"]
+        read_only_fields = ["created_at", "updated_at"]
+        extra_kwargs = {
+            "rules": {
+                "help_text": 'A list of conditions, e.g. {"type": "tag", "op": "has", '
+                '"value": "vip"}; see the segments guide.'
+            }
+        }
+
+
+class SegmentCountSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text="Clients the segment matches now.")
+    reachable = serializers.IntegerField(
+        help_text="Of them, not unsubscribed and not suppressed."
+    )
 
 
 class SubscribeSerializer(serializers.Serializer):
@@ -214,6 +273,7 @@ class MailingSerializer(OwnedModelSerializer):
     message = OwnedRelatedField(own(Message))
     # The audience: the owner's lists (their subscribed members), or every client.
     lists = OwnedIdsField(own(MailingList), required=False)
+    segment = OwnedRelatedField(own(Segment), required=False, allow_null=True)
 
     class Meta:
         model = Mailing
@@ -223,6 +283,7 @@ class MailingSerializer(OwnedModelSerializer):
             "message",
             "lists",
             "all_clients",
+            "segment",
             "first_send_at",
             "periodicity",
             "end_at",
@@ -372,6 +433,13 @@ class BulkClientRowSerializer(serializers.Serializer):
     full_name = serializers.CharField(required=False)
     comment = serializers.CharField(required=False)
     time_zone = serializers.CharField(required=False)
+    tags = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="Replaces the tags."
+    )
+    attributes = serializers.DictField(
+        required=False,
+        help_text="Merged into the stored attributes; null or empty removes a key.",
+    )
 
 
 class BulkClientsSerializer(serializers.Serializer):

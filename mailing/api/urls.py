@@ -8,7 +8,9 @@ from . import views
 
 router = SimpleRouter()
 router.register("clients", views.ClientViewSet, basename="client")
+router.register("client-fields", views.ClientFieldViewSet, basename="clientfield")
 router.register("lists", views.MailingListViewSet, basename="list")
+router.register("segments", views.SegmentViewSet, basename="segment")
 router.register("suppressions", views.SuppressionViewSet, basename="suppression")
 router.register("messages", views.MessageViewSet, basename="message")
 router.register("layouts", views.LayoutViewSet, basename="layout")

@@ -18,6 +18,7 @@ from ..client_upsert import MAX_ROWS, upsert_clients
 from ..models import (
     Attempt,
     Client,
+    ClientField,
     Consent,
     EmailLayout,
     Event,
@@ -25,10 +26,12 @@ from ..models import (
     MailingList,
     MailingRun,
     Message,
+    Segment,
     Suppression,
 )
 from ..permissions import may_remove_suppression, policy_for
 from ..rollups import mailing_figures
+from ..segments import segment_clients
 from . import serializers as s
 from .base import ApiViewSet
 from .permissions import ApiAccess, MayBlockUsers
@@ -121,6 +124,41 @@ class ClientViewSet(CrudViewSet):
                 {"list": [_("Not found: %(ids)s.") % {"ids": pk}]}
             )
         return found
+
+
+# --- Client fields and segments -------------------------------------------------
+
+
+@extend_schema(tags=["clients"])
+class ClientFieldViewSet(CrudViewSet):
+    """The custom attributes you declare for your clients."""
+
+    policy_model = ClientField
+    serializer_class = s.ClientFieldSerializer
+
+
+@extend_schema(tags=["segments"])
+class SegmentViewSet(CrudViewSet):
+    policy_model = Segment
+    serializer_class = s.SegmentSerializer
+
+    @extend_schema(responses=s.SegmentCountSerializer)
+    @action(detail=True, methods=["get"])
+    def count(self, request, pk=None):
+        """How many of your clients the segment matches now."""
+        clients = segment_clients(self.get_object())
+        return Response(
+            {
+                "count": clients.count(),
+                "reachable": audiences.deliverable(clients).count(),
+            }
+        )
+
+    def perform_destroy(self, instance):
+        try:
+            instance.delete()
+        except ProtectedError as error:
+            raise Conflict(_("A mailing uses this segment.")) from error
 
 
 # --- Lists -----------------------------------------------------------------------

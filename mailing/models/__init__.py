@@ -25,6 +25,7 @@ from .ownership import (
     sees_every_owner,
 )
 from .runs import Attempt, MailingRun
+from .segments import ClientField, Segment
 from .senders import SenderIdentity, SenderIdentityQuerySet
 from .subscribe import Consent, SubscribeForm
 from .subscribe_page import SubscribePage
@@ -34,6 +35,7 @@ __all__ = [
     "Attempt",
     "Client",
     "Consent",
+    "ClientField",
     "ConsumerLease",
     "EmailLayout",
     "EmailLayoutQuerySet",
@@ -51,6 +53,7 @@ __all__ = [
     "OwnedQuerySet",
     "RunDayCounts",
     "RunHourCounts",
+    "Segment",
     "SenderIdentity",
     "SenderIdentityQuerySet",
     "Subscription",

@@ -1,12 +1,15 @@
+import json
+
 from django.conf import settings
 from django.contrib.postgres.indexes import OpClass
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import JSONField, Value
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from ..zones import validate_time_zone
-from .indexes import OpClassIndex
+from .indexes import JsonContainmentIndex, OpClassIndex
 from .ownership import OwnedQuerySet, no_line_breaks
 
 
@@ -38,6 +41,15 @@ class Client(models.Model):
     suppressed_reason = models.CharField(
         _("suppressed because"), max_length=255, blank=True
     )
+    # JSON, not an ArrayField or a tag table: one GIN index answers "has tag" and
+    # "attribute equals" (`@>`) on PostgreSQL, and the columns migrate on SQLite.
+    tags = models.JSONField(
+        _("tags"), default=list, db_default=Value([], JSONField()), blank=True
+    )
+    # Keys are the owner's ClientFields; values checked by mailing.client_attributes.
+    attributes = models.JSONField(
+        _("attributes"), default=dict, db_default=Value({}, JSONField()), blank=True
+    )
 
     objects = OwnedQuerySet.as_manager()
 
@@ -63,16 +75,38 @@ class Client(models.Model):
             # The service's unique addresses (manager's figures, home page): read
             # in order from the index alone instead of hashing every row.
             models.Index(Lower("email"), include=["email"], name="client_address"),
+            # Segments: "has tag" and "attribute equals" as jsonb containment.
+            JsonContainmentIndex(fields=["tags"], name="client_tags"),
+            JsonContainmentIndex(fields=["attributes"], name="client_attributes"),
         ]
 
     def __str__(self):
         return f"{self.full_name} <{self.email}>" if self.full_name else self.email
 
+    def attributes_text(self) -> str:
+        """The attributes as one spreadsheet cell (exports cannot hold an object)."""
+        return json.dumps(self.attributes, ensure_ascii=False, sort_keys=True)
+
+    attributes_text.short_description = _("attributes")
+    get_attributes_display = attributes_text  # the inspect view
+
+    def get_tags_display(self) -> str:
+        return ", ".join(self.tags)
+
     def clean(self):
         # Any form or full_clean() caller stores what the transport can send.
         from ..addresses import AddressError, normalise_email, normalise_name
+        from ..client_attributes import clean_attributes, clean_tags
 
         errors = {}
+        for name, check in (
+            ("tags", clean_tags),
+            ("attributes", lambda bag: clean_attributes(self.owner_id, bag)),
+        ):
+            try:
+                setattr(self, name, check(getattr(self, name)))
+            except ValidationError as error:
+                errors[name] = error.messages
         try:
             self.email = normalise_email(self.email or "")
         except AddressError as error:

@@ -5,7 +5,7 @@ for development and `make smoke`) cannot parse. Elsewhere than on PostgreSQL the
 index is made on the same expressions without their operator classes.
 """
 
-from django.contrib.postgres.indexes import OpClass
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 
 
@@ -22,4 +22,19 @@ class OpClassIndex(models.Index):
             ),
             name=self.name,
         )
+        return plain.create_sql(model, schema_editor, using=using, **kwargs)
+
+
+class JsonContainmentIndex(models.Index):
+    """A GIN index for `@>` on a jsonb column (tags, attributes) on PostgreSQL;
+    elsewhere (SQLite, which has no GIN) a plain index on the same column, so the
+    migration applies everywhere."""
+
+    def create_sql(self, model, schema_editor, using="", **kwargs):
+        if schema_editor.connection.vendor == "postgresql":
+            gin = GinIndex(
+                fields=self.fields, name=self.name, opclasses=["jsonb_path_ops"]
+            )
+            return gin.create_sql(model, schema_editor, using=using, **kwargs)
+        plain = models.Index(fields=self.fields, name=self.name)
         return plain.create_sql(model, schema_editor, using=using, **kwargs)

@@ -62,6 +62,16 @@ class Mailing(models.Model):
         default=False,
         help_text=_("Send to every client of yours, whatever their lists."),
     )
+    # Narrows the lists' subscribers (or all clients) to those the segment matches.
+    segment = models.ForeignKey(
+        "mailing.Segment",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="mailings",
+        verbose_name=_("segment"),
+        help_text=_("Only the clients this segment matches receive the mailing."),
+    )
     first_send_at = models.DateTimeField(_("first send at"))
     periodicity = models.CharField(
         _("periodicity"),

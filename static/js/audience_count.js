@@ -1,4 +1,5 @@
-// The mailing form: the audience's live count as lists and "all my clients" change.
+// The mailing form: the audience's live count as lists, "all my clients" and the
+// segment change.
 (function () {
   "use strict";
 
@@ -19,6 +20,8 @@
         params.append("lists", box.value);
       });
       if (everyone.checked) params.append("all_clients", "on");
+      var segment = form.querySelector("select[name=segment]");
+      if (segment && segment.value) params.append("segment", segment.value);
       if (everyone.dataset.mailing) params.append("mailing", everyone.dataset.mailing);
       fetch(everyone.dataset.audienceCount + "?" + params.toString(), {
         credentials: "same-origin",
@@ -29,7 +32,8 @@
     }
 
     form.addEventListener("change", function (event) {
-      if (event.target.name === "lists" || event.target.name === "all_clients") refresh();
+      var name = event.target.name;
+      if (name === "lists" || name === "all_clients" || name === "segment") refresh();
     });
     refresh();
   }

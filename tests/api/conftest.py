@@ -73,6 +73,12 @@ def world(db):
 
     suppress_address(a.pk, "gone-of-a@example.org", "manual", "A's")
     suppressed = Suppression.objects.get(owner=a)
+    from mailing.models import ClientField, Segment
+
+    field = ClientField.objects.create(owner=a, key="city", label="City")
+    segment = Segment.objects.create(
+        owner=a, name="Segment of A", rules=[{"type": "tag", "op": "has", "value": "a"}]
+    )
     apis = {"anonymous": APIClient()}
     for role, user in users.items():
         _token, raw = issue_token(user, role, ApiToken.Scope.READ_WRITE)
@@ -88,6 +94,8 @@ def world(db):
             "client": client.pk,
             "list": mailing.lists.get().pk,
             "suppression": suppressed.pk,
+            "clientfield": field.pk,
+            "segment": segment.pk,
             "message": message.pk,
             "layout": layout.pk,
             "mailing": mailing.pk,

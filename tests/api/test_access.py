@@ -13,6 +13,7 @@ UNAUTH, OK, CREATED, GONE, DENY, NF, CONFLICT = 401, 200, 201, 204, 403, 404, 40
 
 LISTS = [
     *("clients", "lists", "suppressions", "messages", "layouts"),
+    *("client-fields", "segments"),
     *("mailings", "runs", "attempts", "events"),
 ]
 OBJECTS = {  # path -> the world id it names
@@ -25,6 +26,9 @@ OBJECTS = {  # path -> the world id it names
     "runs/{run}/": "run",
     "attempts/{attempt}/": "attempt",
     "events/{event}/": "event",
+    "client-fields/{clientfield}/": "clientfield",
+    "segments/{segment}/": "segment",
+    "segments/{segment}/count/": "segment",
 }
 
 # fmt: off
@@ -45,6 +49,10 @@ TABLE = [
     ("post", "lists/{list}/unsubscribe/",      U, OK, NF, NO, NO, U, OK),
     ("post", "lists/{list}/subscriptions/",    U, OK, NF, NO, NO, U, OK),
     ("post", "suppressions/",                  U, C,  C,  NO, NO, U, C),
+    ("post", "client-fields/",                 U, C,  C,  NO, NO, U, C),
+    ("patch", "client-fields/{clientfield}/",  U, OK, NF, NO, NO, U, OK),
+    ("post", "segments/",                      U, C,  C,  NO, NO, U, C),
+    ("patch", "segments/{segment}/",           U, OK, NF, NO, NO, U, OK),
     # A lifts the entry first: it is gone for the roles asked after (the
     # manager's refusal and the superuser's right: test_lifting_is_the_owners).
     ("post", "suppressions/{suppression}/lift/", U, OK, NF, NF, NO, U, NF),
@@ -78,6 +86,13 @@ BODIES = {
     "clients/bulk/": {"clients": [{"email": "bulk-{role}@example.org"}]},
     "clients/{client}/": {"comment": "changed by {role}"},
     "lists/": {"name": "List of {role}"},
+    "client-fields/": {"key": "size", "label": "Size of {role}", "kind": "number"},
+    "client-fields/{clientfield}/": {"label": "Town of {role}"},
+    "segments/": {
+        "name": "VIP of {role}",
+        "rules": [{"type": "tag", "op": "has", "value": "vip"}],
+    },
+    "segments/{segment}/": {"name": "Renamed by {role}"},
     "lists/{list}/": {"description": "changed by {role}"},
     "lists/{list}/subscribe/": {"clients": []},
     "lists/{list}/unsubscribe/": {"clients": []},

@@ -107,3 +107,16 @@ def test_others_cannot_copy(client, original, role):
         assert response.status_code == 302
         assert response.url == reverse("wagtailadmin_home")
     assert Mailing.objects.count() == 1
+
+
+def test_the_copy_keeps_the_segment(client, original):
+    from mailing.models import Segment
+
+    segment = Segment.objects.create(owner=original.owner, name="VIP", rules=[])
+    original.segment = segment
+    original.save()
+    client.force_login(original.owner)
+
+    form = client.get(copy_url(original)).context["form"]
+
+    assert form.initial["segment"] == segment.pk

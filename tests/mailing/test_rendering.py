@@ -81,3 +81,61 @@ def test_html_written_around_the_editor_is_stored_sanitised_and_editable(client)
     assert "onclick" not in message.html_body
     assert "<b>Hi</b>" in message.html_body
     assert response.status_code == 200
+
+
+# --- Merge tags for client attributes (issue 12) ----------------------------------
+
+
+def attributed(attributes=None, full_name="Анна"):
+    return SimpleNamespace(
+        full_name=full_name, email="anna@example.org", attributes=attributes
+    )
+
+
+def test_attribute_merge_tags_with_fallbacks_fill_every_part():
+    letter = message(
+        subject='{{ first_name|default:"друг" }}, {{ city }}!',
+        body='Привет, {{ first_name|default:"друг" }} из {{ city|default:"России" }}; '
+        'баллов: {{ score }}; {{ full_name|default:"без имени" }}',
+    )
+
+    known = render_email(
+        letter,
+        attributed({"first_name": "Аня", "city": "Казани", "score": 7}),
+        UNSUBSCRIBE,
+    )
+    missing = render_email(letter, attributed({}, full_name=""), UNSUBSCRIBE)
+
+    assert known.subject == "Аня, Казани!"
+    assert known.text.startswith("Привет, Аня из Казани; баллов: 7; Анна\n")
+    assert missing.subject == "друг, !"
+    assert missing.text.startswith("Привет, друг из России; баллов: ; без имени\n")
+
+
+def test_hostile_attribute_values_are_text_not_templates():
+    letter = message(
+        subject="{{ city }}",
+        body="{{ city }} {{ note }}",
+        html_body="<p>{{ city }}</p>",
+    )
+    hostile = {
+        "city": "{{ email }} {0} {m0} {% debug %}",
+        "note": "<script>alert(1)</script>\r\nBcc: x@example.org",
+    }
+
+    rendered = render_email(letter, attributed(hostile), UNSUBSCRIBE)
+
+    assert rendered.subject == "{{ email }} {0} {m0} {% debug %}"
+    assert rendered.text.startswith(
+        "{{ email }} {0} {m0} {% debug %} <script>alert(1)</script> Bcc: x@example.org"
+    )
+    assert "<script>" not in rendered.html
+    assert "{{ email }} {0} {m0} {% debug %}</p>" in rendered.html
+
+
+def test_a_tag_that_is_not_a_merge_tag_stays_literal():
+    probe = "{{ city|upper }} {{ city|default:x }} {{ City }} {{ a.b }}"
+
+    rendered = render_email(message(subject=probe), attributed({"city": "K"}), "")
+
+    assert rendered.subject == probe

@@ -27,12 +27,14 @@ from mailing.api.tokens import issue_token
 from mailing.models import (
     Attempt,
     Client,
+    ClientField,
     EmailLayout,
     ImportJob,
     Mailing,
     MailingList,
     MailingRun,
     Message,
+    Segment,
     SenderIdentity,
     Suppression,
 )
@@ -101,7 +103,15 @@ def owned_objects(owner: User, tag: str) -> dict:
         postal_address=f"{tag} street 1",
     )
     suppress_address(owner.pk, f"{tag.lower()}-gone@example.org", "manual", tag)
+    field = ClientField.objects.create(owner=owner, key="city", label=f"{tag} field")
+    segment = Segment.objects.create(
+        owner=owner,
+        name=f"{tag} segment",
+        rules=[{"type": "attribute", "key": "city", "op": "is_set"}],
+    )
     return {
+        ClientField: field,
+        Segment: segment,
         Suppression: Suppression.objects.get(owner=owner),
         EmailLayout: layout,
         SenderIdentity: sender,
