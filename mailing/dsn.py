@@ -160,13 +160,24 @@ def _parts(message: Message) -> list[Message]:
 
 def _blocks(part: Message) -> list[Message]:
     payload = part.get_payload()
-    if isinstance(payload, list):
-        return payload
-    # Some servers encode the status part (base64): read its blocks ourselves.
-    raw = part.get_payload(decode=True) or b""
-    text = raw.decode("utf-8", "replace").replace("\r\n", "\n")
-    chunks = [chunk for chunk in re.split(r"\n\s*\n", text) if chunk.strip()]
-    return [HeaderParser().parsestr(chunk) for chunk in chunks]
+    if not isinstance(payload, list):
+        # Some servers encode the status part (base64): read its blocks ourselves.
+        raw = part.get_payload(decode=True) or b""
+        return _split(raw.decode("utf-8", "replace"))
+    blocks = []
+    for block in payload:
+        blocks.append(block)
+        rest = block.get_payload()
+        if isinstance(rest, str) and rest.strip():
+            # Anymail builds a message/* attachment (an ESP's parsed inbound mail)
+            # as one message: the blocks after the first are its body.
+            blocks.extend(_split(rest))
+    return blocks
+
+
+def _split(text: str) -> list[Message]:
+    chunks = re.split(r"\n\s*\n", text.replace("\r\n", "\n"))
+    return [HeaderParser().parsestr(chunk) for chunk in chunks if chunk.strip()]
 
 
 def _recipient(block: Message) -> RecipientStatus:

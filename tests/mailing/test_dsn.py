@@ -204,6 +204,39 @@ def test_each_servers_report_through_the_inbound_webhook(
     assert event.description.split()[0][0] in "45"  # the Status first
 
 
+def test_a_report_postmark_posts_parsed_without_the_raw_email(attempt):
+    """Postmark's default: the parts of the report as attachments."""
+    to = return_path.envelope_sender(attempt.pk, "")
+    status = (
+        "Reporting-MTA: dns; mx.example.org\n\n"
+        f"Final-Recipient: rfc822; {RECIPIENT}\nAction: failed\nStatus: 5.1.1\n"
+        "Diagnostic-Code: smtp; 550 5.1.1 no such user\n"
+    )
+    payload = {
+        "From": "MAILER-DAEMON@mx.example.org",
+        "FromFull": {"Email": "MAILER-DAEMON@mx.example.org", "Name": ""},
+        "ToFull": [{"Email": to, "Name": ""}],
+        "OriginalRecipient": to,
+        "Subject": "Undelivered Mail Returned to Sender",
+        "Headers": [{"Name": "Return-Path", "Value": "<>"}],
+        "TextBody": "I'm sorry to have to inform you...",
+        "Attachments": [
+            {
+                "Name": "details.txt",
+                "ContentType": "message/delivery-status",
+                "Content": base64.b64encode(status.encode()).decode(),
+            }
+        ],
+    }
+
+    response = Browser().post(
+        INBOUND, json.dumps(payload), "application/json", HTTP_AUTHORIZATION=AUTH
+    )
+
+    assert response.status_code == 200
+    assert events(attempt) == [(K.HARD_BOUNCE, "dsn")]
+
+
 def test_the_report_says_why(attempt):
     dsn.record_dsn(message_from_bytes(report("exchange_recipient_not_found", attempt)))
 
