@@ -114,7 +114,7 @@ def upsert_sql(model, period: str, columns: list[str]) -> tuple[str, str]:
     # Table and column names come from the models and constants, never from input.
     return (
         f"INSERT INTO {table} (run_id, {period}, {', '.join(columns)})",  # nosec B608
-        f"ON CONFLICT (run_id, {period}) DO UPDATE SET {updates}",
+        f"ON CONFLICT (run_id, {period}) DO UPDATE SET {updates}",  # nosec B608
     )
 
 
