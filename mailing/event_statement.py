@@ -32,7 +32,7 @@ def usable() -> bool:
 def store(event: Event, transition) -> bool:
     """Insert the unsaved event with its effects; False if it was not new or its
     attempt is gone. `transition`: (status, statuses it replaces) or None."""
-    parts, params = [_run(event), _insert(event)], [event.attempt_id]
+    parts, params = [_run(), _insert()], [event.attempt_id]
     params += _values(event)
     if transition:
         sql, values = _status(event, *transition)
@@ -41,7 +41,7 @@ def store(event: Event, transition) -> bool:
     for sql, values in _counters(event):
         parts.append(sql)
         params += values
-    statement = "WITH " + ",\n".join(parts) + "\nSELECT id FROM stored"
+    statement = "WITH " + ",\n".join(parts) + "\nSELECT id FROM stored"  # nosec B608
     with transaction.atomic(), connection.cursor() as cursor:
         commit_without_waiting_for_disk()
         cursor.execute(statement, params)
@@ -67,11 +67,12 @@ def commit_without_waiting_for_disk() -> None:
         cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
-def _run(event: Event) -> str:
-    return f"run AS (SELECT run_id FROM {Attempt._meta.db_table} WHERE id = %s)"
+def _run() -> str:
+    table = Attempt._meta.db_table
+    return f"run AS (SELECT run_id FROM {table} WHERE id = %s)"  # nosec B608
 
 
-def _insert(event: Event) -> str:
+def _insert() -> str:
     names = ", ".join(field.column for field in FIELDS)
     marks = ", ".join(["%s"] * len(FIELDS))
     return (
@@ -109,7 +110,7 @@ def _counters(event: Event) -> list[tuple[str, list]]:
     for name, model, period, when, columns in found:
         insert, conflict = upsert_sql(model, period, columns)
         marks = ", ".join(["%s"] * len(columns))
-        rows = f"SELECT run_id, %s, {marks} FROM run, stored"
+        rows = f"SELECT run_id, %s, {marks} FROM run, stored"  # nosec B608
         sql = f"{name} AS ({insert} {rows} {conflict})"
         statements.append((sql, [when, *(int(c in names) for c in columns)]))
     return statements
