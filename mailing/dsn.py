@@ -16,6 +16,7 @@ looks like ours and fails its signature is ignored and logged.
 
 from __future__ import annotations
 
+import binascii
 import enum
 import hashlib
 import logging
@@ -160,10 +161,15 @@ def _parts(message: Message) -> list[Message]:
 
 def _blocks(part: Message) -> list[Message]:
     payload = part.get_payload()
-    if not isinstance(payload, list):
-        # Some servers encode the status part (base64): read its blocks ourselves.
-        raw = part.get_payload(decode=True) or b""
+    if _text(part.get("Content-Transfer-Encoding")).lower() == "base64":
+        # Some servers encode the status part, which the email package then reads
+        # as one block of base64 text: decode it and read the blocks ourselves.
+        pieces = payload if isinstance(payload, list) else [part]
+        text = "".join(str(piece.get_payload()) for piece in pieces)
+        raw = binascii.a2b_base64(text.encode("ascii", "ignore"))
         return _split(raw.decode("utf-8", "replace"))
+    if not isinstance(payload, list):
+        return _split(str(payload))
     blocks = []
     for block in payload:
         blocks.append(block)

@@ -376,3 +376,23 @@ def test_read_dsn_from_a_maildir(attempt, tmp_path):
 def test_read_dsn_names_a_missing_file(tmp_path):
     with pytest.raises(Exception, match="no such file or Maildir folder"):
         call_command("read_dsn", str(tmp_path / "nothing"))
+
+
+def test_a_status_part_sent_in_base64_is_read_too(attempt):
+    status = (
+        "Reporting-MTA: dns; mx.example.org\r\n\r\n"
+        f"Final-Recipient: rfc822; {RECIPIENT}\r\nAction: failed\r\n"
+        "Status: 5.1.1\r\nDiagnostic-Code: smtp; 550 5.1.1 unknown\r\n"
+    )
+    to = return_path.envelope_sender(attempt.pk, "")
+    raw = (
+        f"To: {to}\r\nSubject: failure\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\r\n'
+        "\r\n--b\r\nContent-Type: text/plain\r\n\r\nIt failed.\r\n"
+        "--b\r\nContent-Type: message/delivery-status\r\n"
+        "Content-Transfer-Encoding: base64\r\n\r\n"
+        f"{base64.b64encode(status.encode()).decode()}\r\n--b--\r\n"
+    ).encode()
+
+    assert dsn.record_dsn(message_from_bytes(raw)) == dsn.Result.RECORDED
+    assert events(attempt) == [(K.HARD_BOUNCE, "dsn")]
