@@ -97,20 +97,25 @@ def add(model, period: str, totals: dict[tuple, Counter], columns: list[str]) ->
     so that two batches never wait for each other's rows in opposite orders."""
     if not totals:
         return
-    table = model._meta.db_table
     row = "(%s, %s, " + ", ".join(["%s"] * len(columns)) + ")"
-    updates = ", ".join(f"{n} = {table}.{n} + EXCLUDED.{n}" for n in columns)
-    # Table and column names come from the models and constants, never from input.
-    sql = (
-        f"INSERT INTO {table} (run_id, {period}, {', '.join(columns)}) "  # nosec B608
-        f"VALUES {', '.join([row] * len(totals))} "
-        f"ON CONFLICT (run_id, {period}) DO UPDATE SET {updates}"
-    )
+    insert, conflict = upsert_sql(model, period, columns)
+    sql = f"{insert} VALUES {', '.join([row] * len(totals))} {conflict}"
     params = []
     for (run_id, when), counts in sorted(totals.items()):
         params += [run_id, when, *(counts[name] for name in columns)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+
+
+def upsert_sql(model, period: str, columns: list[str]) -> tuple[str, str]:
+    """(INSERT INTO ... (columns), ON CONFLICT ... adding them) around the rows."""
+    table = model._meta.db_table
+    updates = ", ".join(f"{n} = {table}.{n} + EXCLUDED.{n}" for n in columns)
+    # Table and column names come from the models and constants, never from input.
+    return (
+        f"INSERT INTO {table} (run_id, {period}, {', '.join(columns)})",  # nosec B608
+        f"ON CONFLICT (run_id, {period}) DO UPDATE SET {updates}",  # nosec B608
+    )
 
 
 def rebuild_counters(run_ids=None) -> int:

@@ -144,7 +144,8 @@ def _send_pipelined(backend, items: list[Outbound]) -> tuple[list[Outcome], list
             if backend.connection is None:
                 backend.open()
             results = backend.send_prepared(
-                items[0].envelope_from, [(item.email, item.data) for item in items]
+                [item.envelope_from for item in items],
+                [(item.email, item.data) for item in items],
             )
         except SEND_ERRORS as exc:
             # No connection: the rest fails at once, as when deliver() opens it.

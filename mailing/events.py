@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import event_statement
 from .classification import Hit, agents, classify
 from .counters import bump
 from .models import Attempt, Client, Event, TrackedLink
@@ -37,6 +38,9 @@ TRANSITIONS = {
     Kind.SOFT_BOUNCE: (Status.BOUNCED, [*SENT, Status.DELIVERED]),
     Kind.COMPLAINED: (Status.COMPLAINED, [*SENT, Status.DELIVERED, Status.BOUNCED]),
 }
+# Kinds that change no client: a figure, a status (mailing.event_statement).
+COUNTED_ONLY = {Kind.DELIVERED, Kind.OPENED, Kind.CLICKED, Kind.DEFERRED}
+UNCLASSIFIED_COUNTED = {Kind.DELIVERED, Kind.DEFERRED}  # stored without a lookup
 # Repeated soft bounces suppress: a mailbox full for a month is as good as gone.
 SOFT_BOUNCES_TO_SUPPRESS = 3
 SOFT_BOUNCE_WINDOW = timedelta(days=30)
@@ -74,6 +78,9 @@ class Happening:
 def record_event(attempt_id: int, happening: Happening) -> Event | None:
     """Store the event and apply it; None if it was already recorded."""
     key = happening.dedupe_key()  # before `at` is filled in: a retry has none either
+    if happening.kind in UNCLASSIFIED_COUNTED and event_statement.usable():
+        happening.at = happening.at or timezone.now()
+        return _store_counted(attempt_id, happening, key)  # no lookup needed first
     row = (
         Attempt.objects.filter(pk=attempt_id)
         .values_list("client_id", "run_id", "attempted_at")
@@ -86,6 +93,8 @@ def record_event(attempt_id: int, happening: Happening) -> Event | None:
     if happening.kind in (Kind.OPENED, Kind.CLICKED) and not happening.verdict:
         hit = _hit(attempt_id, run_id, sent_at, happening)
         happening.verdict, happening.verdict_reason = classify(hit)
+    if happening.kind in COUNTED_ONLY and event_statement.usable():
+        return _store_counted(attempt_id, happening, key)
     try:
         with transaction.atomic():
             event = _insert(attempt_id, happening, key)
@@ -94,6 +103,11 @@ def record_event(attempt_id: int, happening: Happening) -> Event | None:
     except IntegrityError:
         return None  # the same event again
     return event
+
+
+def _store_counted(attempt_id: int, happening: Happening, key: str) -> Event | None:
+    event = new_event(attempt_id, happening, key)
+    return event if event_statement.store(event, TRANSITIONS.get(event.kind)) else None
 
 
 def _hit(

@@ -24,6 +24,7 @@ from .models import (
     SenderIdentity,
     Subscription,
 )
+from .scheduling import SCHEDULE_FIELDS, schedule_problems
 from .zones import owner_zone, site_zone, zone_names
 
 
@@ -234,26 +235,12 @@ class MailingForm(OwnedModelForm):
             cleaned.get("lists") or cleaned.get("all_clients")
         ):
             self.add_error("lists", _("Choose at least one list, or all your clients."))
-        first, end = cleaned.get("first_send_at"), cleaned.get("end_at")
-        if first and end and end <= first:
-            self.add_error("end_at", _("The end must come after the first sending."))
-        self._clean_window(cleaned)
+        values = {name: cleaned.get(name) for name in SCHEDULE_FIELDS}
+        for name, problem in schedule_problems(**values).items():
+            # A field that failed its own check has said what is wrong already.
+            if name in self.fields and name not in self.errors:
+                self.add_error(name, problem)
         return cleaned
-
-    def _clean_window(self, cleaned) -> None:
-        names = ("window_start", "window_end")
-        if any(name in self.errors or name not in self.fields for name in names):
-            return
-        start, end = (cleaned.get(name) for name in names)
-        if (start is None) != (end is None):
-            missing = "window_end" if end is None else "window_start"
-            self.add_error(
-                missing, _("Give both times of the delivery window, or neither.")
-            )
-        elif start is not None and start == end:
-            self.add_error(
-                "window_end", _("The delivery window must end at another time.")
-            )
 
 
 class ClientImportForm(forms.Form):

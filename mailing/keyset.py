@@ -131,3 +131,15 @@ class KeysetPaginator:
     def _rows(self, ids: list[int]) -> list:
         found = self.queryset.order_by().in_bulk(ids)
         return [found[pk] for pk in ids if pk in found]
+
+
+def every_row(queryset: QuerySet, chunk: int = 2000):
+    """Every row newest first, a page at a time (an export): memory holds one
+    page whatever the count, and each page is one index range, as the listing's."""
+    paginator, after = KeysetPaginator(queryset, chunk), None
+    while True:
+        page = paginator.page(after, None)
+        yield from page.object_list
+        if not page.has_older:
+            return
+        after = key_of(page.object_list[-1])

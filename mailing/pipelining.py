@@ -44,8 +44,13 @@ class _Closing(Exception):
     """The server answered 421: it closes the connection after this reply."""
 
 
+def senders_of(sender: str | list[str], count: int) -> list[str]:
+    """One envelope sender per email: the same for all, or each its own (VERP)."""
+    return [sender] * count if isinstance(sender, str) else list(sender)
+
+
 def send_pipelined(
-    smtp: smtplib.SMTP, sender: str, emails: list[tuple[str, bytes]]
+    smtp: smtplib.SMTP, sender: str | list[str], emails: list[tuple[str, bytes]]
 ) -> list[Result]:
     """Send (recipient, data) pairs; one result per email, in order.
 
@@ -60,17 +65,18 @@ def send_pipelined(
     in_body = False  # `body` is an email's message (not an empty one)
     reset = False  # the previous envelope failed: RSET before the next one
     written = 0  # emails whose envelope has gone out
+    senders = senders_of(sender, len(emails))
     try:
-        for recipient, data in emails:
+        for (recipient, data), mail_from in zip(emails, senders, strict=True):
             written += 1
             option = f" size={len(data)}" if size else ""
-            envelope = f"MAIL FROM:<{sender}>{option}\r\nRCPT TO:<{recipient}>\r\n"
+            envelope = f"MAIL FROM:<{mail_from}>{option}\r\nRCPT TO:<{recipient}>\r\n"
             head = b"RSET\r\n" if reset else b""
             smtp.send(body + head + envelope.encode("ascii") + b"DATA\r\n")
             _read_body_reply(smtp, body, in_body, results)
             if reset:
                 _check_reset(smtp)
-            result, body, reset = _envelope_result(smtp, sender, recipient, data)
+            result, body, reset = _envelope_result(smtp, mail_from, recipient, data)
             in_body = result is None
             if not in_body:
                 results.append(result)

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .models import Mailing
 from .zones import owner_zone, site_zone
@@ -29,6 +30,26 @@ Status = Mailing.Status
 # What decides the slots; next_send_at and status are moved by the scheduler.
 SCHEDULE_FIELDS = ("first_send_at", "periodicity", "end_at")
 SCHEDULER_FIELDS = ("next_send_at", "status")
+
+
+# The fields schedule_problems reads, by their names on Mailing.
+SCHEDULE_FIELDS = ("first_send_at", "end_at", "window_start", "window_end")
+
+
+def schedule_problems(
+    first_send_at, end_at, window_start, window_end
+) -> dict[str, str]:
+    """What is wrong with a mailing's dates and delivery window, by field: the one
+    rule the admin form and the API both ask, so they refuse the same input."""
+    problems = {}
+    if first_send_at and end_at and end_at <= first_send_at:
+        problems["end_at"] = _("The end must come after the first sending.")
+    if (window_start is None) != (window_end is None):
+        missing = "window_end" if window_end is None else "window_start"
+        problems[missing] = _("Give both times of the delivery window, or neither.")
+    elif window_start is not None and window_start == window_end:
+        problems["window_end"] = _("The delivery window must end at another time.")
+    return problems
 
 
 def mailing_zone(mailing: Mailing) -> ZoneInfo:

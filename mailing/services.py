@@ -23,7 +23,7 @@ from django.utils import formats, timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-from . import audiences, leases, tokens
+from . import audiences, leases, return_path, tokens
 from .addresses import screen
 from .control import OPEN_RUN, is_still_sending
 from .delivery import Outbound, Outcome, SenderPool, send_one
@@ -347,8 +347,9 @@ class RunJob:
                 attributes,
             )
             if data is not None:
+                sender = self.envelope_sender(attempt_id)
                 return Outbound(
-                    attempt_id, tries, email, None, message_id, data, self.envelope_from
+                    attempt_id, tries, email, None, message_id, data, sender
                 )
         rendered = self.prepared.render(
             full_name,
@@ -369,7 +370,13 @@ class RunJob:
         if self.capabilities.metadata:
             message.metadata = tokens.esp_metadata(attempt_id, self.run_id)
         message.tags = self.capabilities.tags(self.tags)
+        if self.wire is not None:  # SMTP; an ESP keeps its own return path
+            message.envelope_sender = self.envelope_sender(attempt_id)
         return Outbound(attempt_id, tries, email, message, message_id)
+
+    def envelope_sender(self, attempt_id: int) -> str:
+        """MAIL FROM over SMTP: the attempt's VERP address, or the site's."""
+        return return_path.envelope_sender(attempt_id, self.envelope_from)
 
     def transport(self):
         """The ESP's batch transport where it has batch sending, else None."""

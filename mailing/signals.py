@@ -1,6 +1,6 @@
 """Anymail webhooks: what happened to an email after the server took it (tracking),
-and mail sent to the List-Unsubscribe mailto (inbound). Quick and idempotent:
-the work is in mailing.events and mailing.event_batches.
+and mail sent to the List-Unsubscribe mailto or back to the return path (inbound).
+Quick and idempotent: the work is in mailing.events, event_batches and dsn.
 
 Anymail fires its tracking signal once per event of a request. Inside
 `one_batch_per_request()` (the webhook views use it) the receiver only collects
@@ -15,6 +15,7 @@ from contextvars import ContextVar
 from anymail.signals import inbound, tracking
 from django.dispatch import receiver
 
+from . import dsn
 from .esp_events import attempts_of, happening_from
 from .event_batches import record_events
 from .unsubscribe import unsubscribe_by_mail
@@ -65,4 +66,8 @@ def on_tracking_event(sender, event, esp_name, **kwargs):
 
 @receiver(inbound)
 def on_inbound_message(sender, event, esp_name, **kwargs):
-    unsubscribe_by_mail(event.message)
+    message = event.message
+    if dsn.is_report(message):  # a bounce, to the return path (mailing.return_path)
+        dsn.record_dsn(message, message.envelope_recipient or "")
+    else:
+        unsubscribe_by_mail(message)

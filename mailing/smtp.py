@@ -24,7 +24,7 @@ from django.core.mail.message import (
 )
 from django.utils.functional import cached_property
 
-from .pipelining import Result, send_pipelined
+from .pipelining import Result, send_pipelined, senders_of
 from .wire import plain_address
 
 MAX_LINE = 998  # RFC 5322 line length limit, without CRLF
@@ -102,9 +102,11 @@ class EmailBackend(smtp.EmailBackend):
             return self._sendmail(envelope_from, recipients, data)
 
     def send_prepared(
-        self, envelope_from: str, emails: list[tuple[str, bytes]]
+        self, envelope_from: str | list[str], emails: list[tuple[str, bytes]]
     ) -> list[Result] | None:
         """Pipeline (recipient, data) pairs (mailing.pipelining) on the open connection.
+
+        `envelope_from`: one sender for all, or one per email (VERP return paths).
 
         None when the server does not advertise PIPELINING or an address is not a
         plain addr-spec: the caller then sends each email with send_data().
@@ -114,7 +116,7 @@ class EmailBackend(smtp.EmailBackend):
             smtp.ehlo_or_helo_if_needed()
             if not (
                 smtp.has_extn("pipelining")
-                and plain_address(envelope_from)
+                and all(map(plain_address, senders_of(envelope_from, len(emails))))
                 and all(plain_address(recipient) for recipient, _ in emails)
             ):
                 return None
@@ -124,7 +126,9 @@ class EmailBackend(smtp.EmailBackend):
         if not email_message.recipients():
             return False
         encoding = email_message.encoding or settings.DEFAULT_CHARSET
-        from_email = _sanitised(email_message.from_email, encoding)
+        # The envelope sender a run chose (mailing.return_path), else the From.
+        sender = getattr(email_message, "envelope_sender", None)
+        from_email = _sanitised(sender or email_message.from_email, encoding)
         recipients = [envelope_address(a, encoding) for a in email_message.recipients()]
         data = serialise(email_message)
         if data is None:

@@ -28,6 +28,7 @@ from ..models import (
     SenderIdentity,
     Suppression,
 )
+from ..scheduling import SCHEDULE_FIELDS, schedule_problems
 
 
 def run_model_clean(instance) -> None:
@@ -310,24 +311,16 @@ class MailingSerializer(OwnedModelSerializer):
 
     def validate(self, attrs):
         attrs = super().validate(attrs)
-        first = attrs.get(
-            "first_send_at", getattr(self.instance, "first_send_at", None)
-        )
-        end = attrs.get("end_at", getattr(self.instance, "end_at", None))
-        if first and end and end <= first:
-            raise serializers.ValidationError(
-                {"end_at": _("The end must come after the first sending.")}
-            )
+        # Given, or kept from the mailing: the admin form's rule (mailing.scheduling).
+        values = {
+            name: attrs.get(name, getattr(self.instance, name, None))
+            for name in SCHEDULE_FIELDS
+        }
+        problems = schedule_problems(**values)
         if not self._has_audience(attrs):
-            raise serializers.ValidationError(
-                {"lists": _("Choose at least one list, or all your clients.")}
-            )
-        start = attrs.get("window_start", getattr(self.instance, "window_start", None))
-        until = attrs.get("window_end", getattr(self.instance, "window_end", None))
-        if (start is None) != (until is None) or (start and start == until):
-            raise serializers.ValidationError(
-                {"window_end": _("Give two different times of the window, or neither.")}
-            )
+            problems["lists"] = _("Choose at least one list, or all your clients.")
+        if problems:
+            raise serializers.ValidationError(problems)
         return attrs
 
     def _has_audience(self, attrs) -> bool:

@@ -308,6 +308,11 @@ SENDING_LEASE_HEARTBEAT = env.float("SENDING_LEASE_HEARTBEAT", default=5.0)
 SENDING_UNKNOWN_AFTER = env.int("SENDING_UNKNOWN_AFTER", default=600)
 # A run without activity for this many seconds is re-enqueued by the sweeper.
 SENDING_STALLED_AFTER = env.int("SENDING_STALLED_AFTER", default=120)
+# VERP return path of mailings sent over SMTP: bounces+<signed attempt token>@this
+# domain, whose delivery status notifications come back through the inbound route
+# or `manage.py read_dsn` (mailing/return_path.py). Empty: the site's address.
+EMAIL_BOUNCE_DOMAIN = env.str("EMAIL_BOUNCE_DOMAIN", default="")
+EMAIL_BOUNCE_LOCAL_PART = env.str("EMAIL_BOUNCE_LOCAL_PART", default="bounces")
 # The mailto: of List-Unsubscribe; empty: unsubscribe@<domain of DEFAULT_FROM_EMAIL>.
 UNSUBSCRIBE_MAILTO = env.str("UNSUBSCRIBE_MAILTO", default="")
 # The postal address in the footer of mailings sent from DEFAULT_FROM_EMAIL (owners
