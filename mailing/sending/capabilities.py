@@ -19,6 +19,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import get_connection
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+from django.utils.module_loading import import_string
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,8 @@ class Capabilities:
     batch: BatchSyntax | None = None
     # Our Message-ID per recipient in a batch (Unisender Go refuses it).
     batch_message_id: bool = False
+    # Takes emails already written as bytes (sending.mime), pipelined where it can.
+    accepts_bytes: bool = False
 
     def tags(self, tags: list[str]) -> list[str]:
         return tags if self.max_tags is None else tags[: self.max_tags]
@@ -95,8 +98,12 @@ def current() -> Capabilities:
 def capabilities_of(backend_path: str) -> Capabilities:
     esp = esp_name(backend_path)
     if not esp or esp == "test":
-        # Not an ESP: tags and metadata are ignored, nothing is refused.
-        return Capabilities(esp=esp)
+        # Not an ESP: tags and metadata are ignored, nothing is refused; the
+        # backend says itself whether it takes bytes (sending.smtp.EmailBackend).
+        backend_class = import_string(backend_path)
+        return Capabilities(
+            esp=esp, accepts_bytes=getattr(backend_class, "accepts_bytes", False)
+        )
     try:
         backend = get_connection(backend_path, fail_silently=False)
     except (AnymailError, ImproperlyConfigured):
