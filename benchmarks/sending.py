@@ -12,8 +12,10 @@ consumer processes (forked here) sharing the run, each over SENDING_CONCURRENCY
 connections.
 The baseline sends the same 10,000 emails, prepared beforehand as bytes, with plain
 smtplib over one connection to the same sink. The sink is a minimal asyncio SMTP
-responder in its own process (aiosmtpd tops out near 520 msg/s: too slow to be a
-sink). Rate limits are off: this measures the machinery, not the throttle.
+responder run as a program of its own (aiosmtpd tops out near 520 msg/s: too slow
+to be a sink), or any sink given with --sink-port (Postfix's smtp-sink); its
+own rate, with nothing but pipelined sends, is printed first. Rate limits are off:
+this measures the machinery, not the throttle.
 
 PostgreSQL when DATABASE_URL is set (a `test_`-prefixed copy, kept between runs),
 else SQLite. Quote the ratios: absolute rates depend on the machine.
@@ -37,7 +39,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "site_config.settings.test")
 # Making and dropping 100,000 rows logs Wagtail's tasks at INFO: keep the report short.
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
-from benchmarks.smtp_sink import start_sink  # noqa: E402 - needs ROOT on the path
+from benchmarks.smtp_sink import start_sink_program  # noqa: E402 - ROOT on the path
+
+SINK_HOST = "127.0.0.1"
 
 # --- Django and data ----------------------------------------------------------------
 
@@ -47,7 +51,7 @@ def setup_django(port: int):
     from django.conf import settings
 
     django.setup()
-    settings.EMAIL_BACKEND = "mailing.smtp.EmailBackend"
+    settings.EMAIL_BACKEND = "mailing.sending.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
     settings.SENDING_RATE_PER_OWNER = settings.SENDING_RATE_GLOBAL = 0
     settings.DEBUG = False
@@ -210,9 +214,24 @@ def prepared_emails(mailing) -> list[tuple[str, str, bytes]]:
     return emails
 
 
+def sink_alone(emails, host: str, port: int) -> float:
+    """The sink's own rate: the same emails pipelined with nothing else to do (no
+    database, no building). The pipeline's rates mean something below it only."""
+    from mailing.sending.pipelining import send_pipelined
+
+    sender = emails[0][0]
+    batch = [(recipient, data) for _sender, recipient, data in emails]
+    started = time.perf_counter()
+    with smtplib.SMTP(host, port) as smtp:
+        smtp.ehlo()
+        for start in range(0, len(batch), 500):
+            send_pipelined(smtp, sender, batch[start : start + 500])
+    return time.perf_counter() - started
+
+
 def plain_smtplib(emails, port: int) -> float:
     started = time.perf_counter()
-    with smtplib.SMTP("127.0.0.1", port) as smtp:
+    with smtplib.SMTP(SINK_HOST, port) as smtp:
         for sender, recipient, data in emails:
             smtp.sendmail(sender, [recipient], data)
     return time.perf_counter() - started
@@ -340,12 +359,21 @@ def main():
     parser.add_argument("--port", type=int)
     parser.add_argument("--concurrency", type=int, default=None)
     parser.add_argument("--esp", action="store_true")
+    parser.add_argument(
+        "--sink-port",
+        type=int,
+        help="port on 127.0.0.1 of an SMTP sink started separately "
+        "(benchmarks/smtp_sink.py or Postfix's smtp-sink); default: "
+        "benchmarks/smtp_sink.py started as a program of its own",
+    )
     args = parser.parse_args()
     if args.memory_child:
         memory_child(args.memory_child, args.port)
         return
 
-    sink, port = start_sink()
+    sink, port = None, args.sink_port
+    if port is None:
+        sink, port = start_sink_program()
     count = 2000 if args.quick else 10_000
     setup_django(port)
     from django.conf import settings
@@ -354,7 +382,12 @@ def main():
     connections = args.concurrency or settings.SENDING_CONCURRENCY
     processes = settings.SENDING_TASKS_PER_RUN
     drop_bench_data()
-    print(f"database: {connection.vendor}; recipients: {count:,}; sink: asyncio")
+    where = (
+        f"started separately, port {port}"
+        if sink is None
+        else f"benchmarks/smtp_sink.py, its own program, port {port}"
+    )
+    print(f"database: {connection.vendor}; recipients: {count:,}; sink: {where}")
     if args.memory_only:
         report_memory(port)
         return
@@ -365,6 +398,12 @@ def main():
     best = {"smtplib": [], "one": [], "threads": [], "default": []}
     queries = {}
     try:
+        pipeline(mailing, concurrency=1)  # opens a run whose emails are measured
+        emails = prepared_emails(mailing)
+        alone = min(sink_alone(emails, SINK_HOST, port) for _round in range(ROUNDS))
+        label = "the sink alone (pipelined, nothing else):"
+        print(f"{label:50} {count / alone:6.0f} msg/s")
+        del emails
         # Interleaved and repeated: the machine is shared, keep the best of each.
         for _round in range(ROUNDS):
             seconds, queries["one"] = pipeline(mailing, concurrency=1)
@@ -408,7 +447,8 @@ def main():
     esp_case(count, connections)
     if not (args.quick or args.skip_memory):
         report_memory(port)
-    sink.terminate()
+    if sink is not None:
+        sink.terminate()
 
 
 if __name__ == "__main__":

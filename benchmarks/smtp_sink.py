@@ -1,15 +1,24 @@
 """A minimal asyncio SMTP sink for the benchmarks (aiosmtpd tops out near 520 msg/s).
 
+Run it on its own, so the benchmark shares no process with it:
+
+    python benchmarks/smtp_sink.py --port 2525 &
+    python benchmarks/sending.py --sink-port 2525
+
 `SinkProtocol` accepts everything and skips the data; `RecordingSink` also counts
 each delivered email by recipient address and by Message-ID, so a benchmark can
 tell lost from duplicated sends.
 """
 
+import argparse
 import asyncio
 import multiprocessing
 import re
 import socket
+import subprocess
+import sys
 import threading
+import time
 from collections import Counter
 
 
@@ -83,6 +92,25 @@ def listening_socket() -> socket.socket:
     return sock
 
 
+def start_sink_program() -> tuple[subprocess.Popen, int]:
+    """The accept-all sink as a program of its own (a new interpreter, not a fork
+    of the caller); returns it and its port."""
+    sock = listening_socket()
+    port = sock.getsockname()[1]
+    sock.close()
+    process = subprocess.Popen(  # noqa: S603 - this file, our own arguments
+        [sys.executable, __file__, "--port", str(port)]
+    )
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return process, port
+        except OSError:
+            time.sleep(0.05)
+    process.terminate()
+    raise RuntimeError("the sink did not start")
+
+
 def start_sink() -> tuple[multiprocessing.Process, int]:
     """The accept-all sink in its own process; returns it and its port."""
     sock = listening_socket()
@@ -136,3 +164,11 @@ class RecordingSink:
     @property
     def delivered(self) -> int:
         return sum(self.by_message_id.values())
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, required=True)
+    port = parser.parse_args().port
+    server = socket.create_server(("127.0.0.1", port), backlog=128)
+    run_sink(server)

@@ -87,7 +87,7 @@ def send_one(backend, item: Outbound) -> Outcome:
     esp_id = item.message_id if esp_id is None else esp_id
     # An ESP's status set, or the SMTP server's reply (Vestnik's SMTP backend).
     esp_status = getattr(status, "status", None)
-    reply = getattr(getattr(backend, "connection", None), "last_reply", "")
+    reply = getattr(backend, "last_reply", "")
     response = ", ".join(sorted(esp_status)) if esp_status else reply
     return Outcome(item.attempt_id, item.tries, True, False, response, str(esp_id))
 

@@ -20,7 +20,6 @@ from django.core.mail import get_connection
 from django.db import IntegrityError, transaction
 from django.db.models import Min
 from django.utils import formats, timezone
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from . import audiences, leases, return_path, tokens
@@ -42,8 +41,7 @@ from .scheduling import (
 )
 from .sending import capabilities
 from .sending.esp import EspBatches
-from .smtp import EmailBackend as VestnikSMTPBackend
-from .smtp import envelope_address
+from .sending.mime import RunWire, envelope_sender, mailing_headers
 from .tracking import add_tracking, tracking_wanted
 from .unsubscribe import (
     TokenMaker,
@@ -52,7 +50,6 @@ from .unsubscribe import (
     unsubscribe_url,
 )
 from .windows import hold_for_windows, waiting_for_window
-from .wire import RunWire, header_value
 
 logger = logging.getLogger(__name__)
 
@@ -237,9 +234,9 @@ def enqueue_run(run_id: int) -> None:
 class RunJob:
     """What one run needs to build each email, loaded once per run.
 
-    With Vestnik's SMTP backend emails are written straight to bytes from parts
-    prepared once per run (mailing.wire); any other backend (an ESP through
-    Anymail, Django's own SMTP) gets an AnymailMessage with metadata and tags.
+    A backend that accepts bytes (Vestnik's SMTP) gets each email written by the
+    MIME builder from parts prepared once per run (sending.mime); any other (an
+    ESP through Anymail) gets an AnymailMessage with metadata and tags.
     """
 
     def __init__(self, run: MailingRun):
@@ -253,11 +250,6 @@ class RunJob:
         # The owner's confirmed sender identity, or the site's address.
         self.from_email = self.prepared.from_email
         self.reply_to = self.prepared.reply_to
-        self.reply_to_line = (
-            f"Reply-To: {header_value('Reply-To', self.reply_to)}\r\n"
-            if self.reply_to
-            else ""
-        )
         self.domain = sender_domain()
         self.make_token = TokenMaker()
         # reverse() and address parsing once per run, not once per recipient.
@@ -271,10 +263,9 @@ class RunJob:
         # Client id -> attributes, for merge tags (load_attributes).
         self.attributes: dict[int, dict] = {}
         self.wire = None
-        if issubclass(import_string(settings.EMAIL_BACKEND), VestnikSMTPBackend):
-            self.wire = RunWire(self.prepared, self.from_email)
-            # Bounces go to the site's address whoever the From is (README).
-            self.envelope_from = envelope_address(settings.DEFAULT_FROM_EMAIL, "utf-8")
+        if self.capabilities.accepts_bytes:
+            self.wire = RunWire(self.prepared, self.from_email, self.reply_to)
+            self.envelope_from = envelope_sender()
 
     def screen(self, rows: list[tuple]) -> tuple[list[tuple], list[Outcome]]:
         """(rows to send, failures): a row that cannot be sent fails alone.
@@ -318,10 +309,8 @@ class RunJob:
         )
 
     def common_headers(self) -> dict[str, str]:
-        return {
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            "List-Id": self.list_id,
-        }
+        """The headers every recipient of a batch shares (sending.mime)."""
+        return mailing_headers(self.list_id)
 
     @staticmethod
     def recipient(full_name: str, email: str) -> str:
@@ -334,14 +323,13 @@ class RunJob:
         # Deterministic: a send repeated after a crash carries the same id, so
         # receivers can tell it is the same email.
         message_id = tokens.message_id(attempt_id, self.domain)
+        headers = mailing_headers(self.list_id, links.header, message_id)
         if self.wire is not None:
             data = self.wire.build(
                 full_name,
                 email,
                 links.unsubscribe_url,
-                f"Message-ID: {message_id}\r\nList-Unsubscribe: {links.header}\r\n"
-                "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"
-                f"List-Id: {self.list_id}\r\n{self.reply_to_line}",
+                headers,
                 links.web_url,
                 links.tracking,
                 attributes,
@@ -362,10 +350,7 @@ class RunJob:
         message = build_message(
             rendered, self.from_email, self.recipient(full_name, email), self.reply_to
         )
-        message.extra_headers.update(self.common_headers())
-        message.extra_headers.update(
-            {"List-Unsubscribe": links.header, "Message-ID": message_id}
-        )
+        message.extra_headers.update(headers)
         # Only what the backend accepts (sending.capabilities): never a refusal.
         if self.capabilities.metadata:
             message.metadata = tokens.esp_metadata(attempt_id, self.run_id)

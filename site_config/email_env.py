@@ -19,7 +19,7 @@ from urllib.parse import unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
-SMTP_BACKEND = "mailing.smtp.EmailBackend"
+SMTP_BACKEND = "mailing.sending.smtp.EmailBackend"
 DEFAULT_PORTS = {"smtp": 25, "smtp+tls": 587, "smtp+ssl": 465, "smtps": 465}
 DEVELOPMENT = {
     "consolemail": "django.core.mail.backends.console.EmailBackend",

@@ -6,13 +6,18 @@ email once (services.RunJob) -> _pump claims groups ahead and hands each over
 as a connection frees up (outbox.exchange, under the consumer's lease, see
 mailing.leases) -> SenderPool hands each group to a transport in a sender thread:
 
-- `delivery.deliver`: one email per recipient, on an open SMTP connection
-  (pipelined where the server allows) or one API call per email to an ESP;
+- `delivery.deliver`: one email per recipient. Where the backend takes bytes
+  (`smtp.EmailBackend`, ours, on smtplib), `mime.RunWire` writes each email and
+  `pipelining` sends them one round trip each, reconnecting before the server's
+  error limit; any other backend (an ESP without batches) gets one API call per
+  email;
 - `esp.EspBatches`: an Anymail ESP with batch sending, up to the ESP's recipient
   limit per API call, each recipient's status read from the ESP's answer.
 
-`capabilities` says what the configured backend accepts (probed once, from
-Anymail itself), so an email never carries a feature the backend refuses;
-`policy` turns each answer or exception into the row's result; the outbox records
-the results with the next exchange.
+`mime` is the one MIME builder: every header of a mailing email (`mailing_headers`)
+and the envelope sender (`envelope_sender`) are chosen there. `capabilities` says
+what the configured backend accepts (probed once, from Anymail itself), so an email
+never carries a feature the backend refuses; `policy` turns each answer or
+exception into the row's result; the outbox records the results with the next
+exchange. `checks` warns at start-up about settings that would lose mail.
 """

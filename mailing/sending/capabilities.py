@@ -19,6 +19,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import get_connection
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+from django.utils.module_loading import import_string
 
 
 @dataclass(frozen=True)
@@ -27,25 +28,39 @@ class BatchSyntax:
 
     max_recipients: int
     field: str  # format of a merge field in subject and body, e.g. "%recipient.{}%"
+    # What the ESP's engine would read as its own syntax in the user's text: each
+    # occurrence goes out as a merge field whose value is the text itself.
+    active: str = ""
     esp_extra: dict | None = None
 
 
 # From each ESP's documentation (limits) and Anymail's (merge fields in inline
 # content, without a stored template). ESPs missing here send one call per email.
+# Mailgun also fills its own %unsubscribe_url% family.
+_MAILGUN_ACTIVE = r"%recipient\.|%[a-z_]*unsubscribe_url%"
+# SendGrid's legacy substitutions replace a literal string wherever it occurs:
+# a tag no one types (private-use delimiters, like esp._marker), and the delimiter
+# itself escaped.
+_SENDGRID_TAG = "\ue002{}\ue002"
 BATCH_SYNTAX = {
     # Mailgun: 1,000 recipients per batch message, %recipient.KEY% variables.
-    "mailgun": BatchSyntax(1000, "%recipient.{}%"),
+    "mailgun": BatchSyntax(1000, "%recipient.{}%", _MAILGUN_ACTIVE),
     # SendGrid: 1,000 personalizations per mail/send; legacy substitutions.
-    "sendgrid": BatchSyntax(1000, "-{}-", {"merge_field_format": "-{}-"}),
+    "sendgrid": BatchSyntax(
+        1000, _SENDGRID_TAG, "\ue002", {"merge_field_format": _SENDGRID_TAG}
+    ),
     # SparkPost: substitution_data; triple braces, our values are already escaped.
-    "sparkpost": BatchSyntax(1000, "{{{{{{{}}}}}}}"),
-    # Brevo: up to 1,000 messageVersions per call, {{params.KEY}}.
-    "brevo": BatchSyntax(1000, "{{{{params.{}}}}}"),
-    "sendinblue": BatchSyntax(1000, "{{{{params.{}}}}}"),
-    # Mailjet Send API v3.1: 50 messages per call; Variables need TemplateLanguage.
-    "mailjet": BatchSyntax(50, "[[var:{}]]", {"Globals": {"TemplateLanguage": True}}),
+    "sparkpost": BatchSyntax(1000, "{{{{{{{}}}}}}}", r"\{\{"),
+    # Brevo: up to 1,000 messageVersions per call, {{params.KEY}}, {% tags %}.
+    "brevo": BatchSyntax(1000, "{{{{params.{}}}}}", r"\{[{%#]"),
+    "sendinblue": BatchSyntax(1000, "{{{{params.{}}}}}", r"\{[{%#]"),
+    # Mailjet Send API v3.1: 50 messages per call; Variables need TemplateLanguage,
+    # which also reads {{var:x}} and {% tags %}.
+    "mailjet": BatchSyntax(
+        50, "[[var:{}]]", r"\[\[|\{[{%]", {"Globals": {"TemplateLanguage": True}}
+    ),
     # Unisender Go: 500 recipients per email/send call, {{KEY}} substitutions.
-    "unisender_go": BatchSyntax(500, "{{{{{}}}}}"),
+    "unisender_go": BatchSyntax(500, "{{{{{}}}}}", r"\{\{"),
 }
 
 
@@ -55,6 +70,10 @@ class Capabilities:
     max_tags: int | None = None  # None: as many as wanted
     metadata: bool = True
     batch: BatchSyntax | None = None
+    # Our Message-ID per recipient in a batch (Unisender Go refuses it).
+    batch_message_id: bool = False
+    # Takes emails already written as bytes (sending.mime), pipelined where it can.
+    accepts_bytes: bool = False
 
     def tags(self, tags: list[str]) -> list[str]:
         return tags if self.max_tags is None else tags[: self.max_tags]
@@ -79,8 +98,12 @@ def current() -> Capabilities:
 def capabilities_of(backend_path: str) -> Capabilities:
     esp = esp_name(backend_path)
     if not esp or esp == "test":
-        # Not an ESP: tags and metadata are ignored, nothing is refused.
-        return Capabilities(esp=esp)
+        # Not an ESP: tags and metadata are ignored, nothing is refused; the
+        # backend says itself whether it takes bytes (sending.smtp.EmailBackend).
+        backend_class = import_string(backend_path)
+        return Capabilities(
+            esp=esp, accepts_bytes=getattr(backend_class, "accepts_bytes", False)
+        )
     try:
         backend = get_connection(backend_path, fail_silently=False)
     except (AnymailError, ImproperlyConfigured):
@@ -91,7 +114,9 @@ def capabilities_of(backend_path: str) -> Capabilities:
         max_tags = 1 if _accepts(backend, tags=["a"]) else 0
     syntax = BATCH_SYNTAX.get(esp)
     batch = syntax if syntax and _accepts_batch(backend, syntax) else None
-    return Capabilities(esp, max_tags, _accepts(backend, metadata={"a": "1"}), batch)
+    message_id = bool(batch) and _accepts_batch(backend, syntax, "Message-ID")
+    metadata = _accepts(backend, metadata={"a": "1"})
+    return Capabilities(esp, max_tags, metadata, batch, message_id)
 
 
 def _probe_message(**attributes) -> AnymailMessage:
@@ -115,11 +140,10 @@ def _accepts(backend, **attributes) -> bool:
     return True
 
 
-def _accepts_batch(backend, syntax: BatchSyntax) -> bool:
+def _accepts_batch(backend, syntax: BatchSyntax, header="List-Unsubscribe") -> bool:
     per_recipient = {"a@example.com": {"k": "1"}, "b@example.com": {"k": "2"}}
     headers = {
-        email: {"List-Unsubscribe": f"<https://example.com/{n}>"}
-        for n, email in enumerate(per_recipient)
+        email: {header: f"<{n}@example.com>"} for n, email in enumerate(per_recipient)
     }
     return _accepts(
         backend,

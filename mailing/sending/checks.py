@@ -14,7 +14,7 @@ from django.core import checks
 
 from . import capabilities
 
-SMTP_BACKEND = "mailing.smtp.EmailBackend"
+SMTP_BACKEND = "mailing.sending.smtp.EmailBackend"
 # Backends that send nothing anywhere: nothing to check.
 LOCAL_BACKENDS = ("console", "locmem", "dummy", "filebased", "anymail.backends.test")
 

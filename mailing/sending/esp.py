@@ -9,12 +9,13 @@ alone. Used only where capabilities.py found batch sending and the syntax table.
 """
 
 import html
+import re
 from dataclasses import dataclass, field
 
 from anymail.message import AnymailMessage
 
+from .. import tokens
 from ..rendering import single_line
-from ..tokens import esp_metadata
 from . import policy
 from .capabilities import BatchSyntax, Capabilities
 from .outcome import Outcome
@@ -33,11 +34,43 @@ class BatchTemplate:
     text: str
     html: str
     keys: list[str] = field(default_factory=list)
+    # Merge fields standing for the user's own text that the ESP would execute.
+    literals: dict[str, str] = field(default_factory=dict)
+
+
+class _Escaper:
+    """The user's text as the ESP's engine must read it: literally.
+
+    In batch mode the ESP runs its template engine over the whole email, so a
+    `{{ ... }}` or `%recipient.x%` the user wrote would be executed (or emptied).
+    Each such sequence becomes a merge field whose value, the same for every
+    recipient, is the sequence itself: engines do not read their output again.
+    """
+
+    def __init__(self, syntax: BatchSyntax):
+        self.syntax = syntax
+        self.literals: dict[str, str] = {}  # merge key -> the text it stands for
+        self._keys: dict[str, str] = {}
+
+    def __call__(self, text: str) -> str:
+        if not self.syntax.active:
+            return text
+        return re.sub(self.syntax.active, self._field, text)
+
+    def _field(self, match: re.Match) -> str:
+        literal = match.group(0)
+        key = self._keys.get(literal)
+        if key is None:
+            key = self._keys[literal] = f"literal{len(self._keys)}"
+            self.literals[key] = literal
+        return self.syntax.field.format(key)
 
 
 def batch_template(prepared, syntax: BatchSyntax, tracking: bool) -> BatchTemplate:
     """The run's email with the ESP's merge fields in place of each recipient's own
-    values (rendering.PreparedMessage, filled once with markers)."""
+    values (rendering.PreparedMessage, filled once with markers), and the user's
+    text escaped from the ESP's engine."""
+    escape = _Escaper(syntax)
     subject = single_line(
         prepared.subject_for(_marker("name"), _marker("email"), _marker("unsubscribe"))
     )
@@ -51,13 +84,14 @@ def batch_template(prepared, syntax: BatchSyntax, tracking: bool) -> BatchTempla
         _marker("web_html"),
         _marker("tracking") if tracking else "",
     )
+    subject, text, body = escape(subject), escape(text), escape(body)
     keys = [*FIELDS, *(f"{key}_html" for key in FIELDS), "tracking"]
     for key in keys:
         merge_field = syntax.field.format(key)
         subject = subject.replace(_marker(key), merge_field)
         text = text.replace(_marker(key), merge_field)
         body = body.replace(_marker(key), merge_field)
-    return BatchTemplate(subject, text, body, keys)
+    return BatchTemplate(subject, text, body, keys, escape.literals)
 
 
 def merge_values(full_name: str, email: str, links) -> dict[str, str]:
@@ -132,10 +166,16 @@ class EspBatches:
         message.merge_metadata = {}
         for attempt_id, _tries, client_id, email, full_name in rows:
             links = job.links(attempt_id, client_id)
-            message.merge_data[email] = merge_values(full_name, email, links)
-            message.merge_headers[email] = {"List-Unsubscribe": links.header}
+            values = merge_values(full_name, email, links)
+            message.merge_data[email] = {**values, **template.literals}
+            headers = message.merge_headers[email] = {"List-Unsubscribe": links.header}
+            if self.capabilities.batch_message_id:
+                # Our own id, so replies and events find the attempt.
+                headers["Message-ID"] = tokens.message_id(attempt_id, job.domain)
             if self.capabilities.metadata:
-                message.merge_metadata[email] = esp_metadata(attempt_id, job.run_id)
+                message.merge_metadata[email] = tokens.esp_metadata(
+                    attempt_id, job.run_id
+                )
         if self.capabilities.metadata:
             message.metadata = {"run_id": job.run_id}
         message.tags = self.capabilities.tags(job.tags)

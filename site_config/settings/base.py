@@ -221,10 +221,10 @@ CLIENT_IMPORT_MAX_BYTES = env.int("CLIENT_IMPORT_MAX_BYTES", default=10 * 1024 *
 # Anymail ESP with its ANYMAIL_* keys (site_config/email_env.py).
 _email = parse_email_url(env.str("EMAIL_URL", default="consolemail://"))
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default=_email["EMAIL_BACKEND"])
-# Django's SMTP backend named directly gets Vestnik's: it keeps the server's reply
-# and writes mailings faster (mailing/smtp.py).
+# Django's SMTP backend named directly gets Vestnik's: it keeps the server's reply,
+# pipelines and writes mailings faster (mailing/sending/smtp.py).
 if EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend":
-    EMAIL_BACKEND = "mailing.smtp.EmailBackend"
+    EMAIL_BACKEND = "mailing.sending.smtp.EmailBackend"
 EMAIL_HOST = _email.get("EMAIL_HOST") or "localhost"
 EMAIL_PORT = _email.get("EMAIL_PORT") or 25
 EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER") or ""
@@ -258,6 +258,10 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 SUPPORT_EMAIL = env.str("SUPPORT_EMAIL", default="")
 # A server that accepts the connection and then hangs costs one timeout, not a consumer.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+# Error replies one SMTP connection may draw before Vestnik reconnects: the relay's
+# soft error limit, after which it slows every reply (Postfix's
+# smtpd_soft_error_limit, 10) and then hangs up (smtpd_hard_error_limit, 20).
+EMAIL_ERROR_BUDGET = env.int("EMAIL_ERROR_BUDGET", default=10)
 # Every ANYMAIL_* variable, typed (site_config/anymail_env.py): each ESP's keys and
 # webhook signing keys (README, "ESP webhooks").
 ANYMAIL = anymail_settings(os.environ)

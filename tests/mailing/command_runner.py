@@ -21,7 +21,7 @@ def main(port: str, start_at: str, *command: str) -> None:
     from django.conf import settings
     from django.core.management import execute_from_command_line
 
-    settings.EMAIL_BACKEND = "mailing.smtp.EmailBackend"
+    settings.EMAIL_BACKEND = "mailing.sending.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", int(port)
     time.sleep(max(float(start_at) - time.time(), 0))
     execute_from_command_line(["manage.py", "send_mailing", *command])

@@ -21,7 +21,7 @@ BATCH_SIZE = 25
 def configure(port: int) -> None:
     from django.conf import settings
 
-    settings.EMAIL_BACKEND = "mailing.smtp.EmailBackend"
+    settings.EMAIL_BACKEND = "mailing.sending.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
     settings.SENDING_CONCURRENCY = CONCURRENCY
     settings.SENDING_BATCH_SIZE = BATCH_SIZE

@@ -96,7 +96,7 @@ def hanging_server():
 
 def smtp_settings(port: int, **extra) -> dict:
     return {
-        "EMAIL_BACKEND": "mailing.smtp.EmailBackend",
+        "EMAIL_BACKEND": "mailing.sending.smtp.EmailBackend",
         "EMAIL_HOST": "127.0.0.1",
         "EMAIL_PORT": port,
         "EMAIL_USE_TLS": False,

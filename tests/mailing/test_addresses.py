@@ -155,7 +155,10 @@ def mailing_with_unchecked_rows(ordinary: int):
 
 @pytest.mark.parametrize(
     "backend",
-    ["mailing.smtp.EmailBackend", "django.core.mail.backends.smtp.EmailBackend"],
+    [
+        "mailing.sending.smtp.EmailBackend",
+        "django.core.mail.backends.smtp.EmailBackend",
+    ],
 )
 def test_unsendable_rows_fail_alone_and_the_group_is_sent(backend):
     mailing = mailing_with_unchecked_rows(1000)

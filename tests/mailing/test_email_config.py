@@ -9,7 +9,7 @@ from mailing.sending import checks as sending_checks
 from site_config.email_env import is_plaintext_smtp, parse_email_url
 from tests.accounts.test_production_settings import GOOD_ENV, manage
 
-SMTP = "mailing.smtp.EmailBackend"
+SMTP = "mailing.sending.smtp.EmailBackend"
 
 
 @pytest.mark.parametrize(

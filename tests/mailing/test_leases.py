@@ -231,7 +231,7 @@ class SlowServer:
 
 
 def test_a_slow_mail_server_does_not_cost_a_live_consumer_its_lease(settings):
-    settings.EMAIL_BACKEND = "mailing.smtp.EmailBackend"
+    settings.EMAIL_BACKEND = "mailing.sending.smtp.EmailBackend"
     settings.SENDING_LEASE_SECONDS, settings.SENDING_LEASE_HEARTBEAT = 1, 0.2
     settings.SENDING_CONCURRENCY, settings.SENDING_BATCH_SIZE = 1, 2
     run = opened(2)

@@ -12,7 +12,7 @@ from django.utils import timezone
 from mailing import services
 from mailing.models import ClientField, MailingRun
 from mailing.rendering import PreparedMessage
-from mailing.wire import RunWire
+from mailing.sending.mime import RunWire
 from tests.factories import make_client, make_mailing, make_message, make_user
 
 ANYMAIL_TEST = "anymail.backends.test.EmailBackend"
@@ -48,7 +48,7 @@ def test_the_wire_writer_fills_attribute_merge_tags():
         "Ann",
         "ann@example.org",
         "https://x/u/",
-        "",
+        {},
         attributes={"first_name": "<Аня>", "city": "Kazan"},
     )
 
@@ -56,7 +56,7 @@ def test_the_wire_writer_fills_attribute_merge_tags():
     assert parsed["Subject"] == "Привет, <Аня>!"
     html = parsed.get_body(("html",)).get_content()
     assert "Привет, &lt;Аня&gt;! Kazan" in html
-    plain = wire.build("Bob", "bob@example.org", "https://x/u/", "")
+    plain = wire.build("Bob", "bob@example.org", "https://x/u/", {})
     assert (
         "Привет, друг!"
         in email.message_from_bytes(plain, policy=policy.default)

@@ -1,4 +1,4 @@
-"""SMTP PIPELINING (mailing.pipelining) against aiosmtpd on loopback.
+"""SMTP PIPELINING (mailing.sending.pipelining) against aiosmtpd on loopback.
 
 Each refusal must come back as the exception smtplib.sendmail raises for the same
 reply, for the right email of the group, and the connection must stay usable.
@@ -7,7 +7,7 @@ reply, for the right email of the group, and the connection must stay usable.
 import smtplib
 
 from mailing.delivery import describe_failure
-from mailing.pipelining import send_pipelined
+from mailing.sending.pipelining import send_pipelined
 
 from .smtp_servers import RecordingHandler, smtp_server
 

@@ -39,7 +39,10 @@ def send(mailing: Mailing) -> MailingRun:
 @pytest.mark.smoke
 @pytest.mark.parametrize(
     "backend",
-    ["mailing.smtp.EmailBackend", "django.core.mail.backends.smtp.EmailBackend"],
+    [
+        "mailing.sending.smtp.EmailBackend",
+        "django.core.mail.backends.smtp.EmailBackend",
+    ],
 )
 def test_emails_arrive_personalised_with_unsubscribe_headers(backend, pipelining):
     mailing = mailing_with(3)

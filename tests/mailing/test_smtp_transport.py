@@ -79,7 +79,9 @@ def test_refused_recipients_keep_the_one_tls_connection_and_its_auth(
     handler = RecordingHandler(refuse)
     mailing = mailing_for(emails)
     with tls_smtp_server(handler, ca_files, pipelining=pipelining) as (port, counts):
-        with override_settings(**tls_settings(port, ca_files[0])):
+        # A server that tolerates these errors (see test_smtp_error_budget.py).
+        budget = {"EMAIL_ERROR_BUDGET": 20}
+        with override_settings(**tls_settings(port, ca_files[0]), **budget):
             run = send(mailing)
 
     found = statuses(run)
@@ -143,7 +145,10 @@ def test_a_certificate_from_an_unknown_ca_is_refused(ca_files, tmp_path_factory)
 def test_smtp_sink_refusing_every_recipient_is_one_connection(options, code):
     emails = [f"c{n}@example.org" for n in range(10)]
     with smtp_sink(*options) as proxy:
-        settings = smtp_settings(proxy.port, SENDING_CONCURRENCY=1)
+        # smtp-sink counts no errors: no reason to reconnect.
+        settings = smtp_settings(
+            proxy.port, SENDING_CONCURRENCY=1, EMAIL_ERROR_BUDGET=1000
+        )
         with override_settings(**settings):
             run = send(mailing_for(emails))
 
@@ -151,6 +156,20 @@ def test_smtp_sink_refusing_every_recipient_is_one_connection(options, code):
     responses = {a.server_response[:3] for a in run.attempts.all()}
     assert responses == {code}
     assert proxy.connections == 1
+
+
+def test_smtp_sink_refusals_reconnect_before_the_servers_error_limit():
+    """The connection is closed politely and reopened before the error budget
+    (Postfix's soft limit, 10) could be passed by one more email (up to four
+    errors). smtp-sink answers DATA with 354 even after a refused RCPT (Postfix
+    says 554): one error per refusal, so a connection takes seven."""
+    emails = [f"c{n}@example.org" for n in range(10)]
+    with smtp_sink("-f", "rcpt", "-B", "550 5.1.1 No such user") as proxy:
+        with override_settings(**smtp_settings(proxy.port, SENDING_CONCURRENCY=1)):
+            run = send(mailing_for(emails))
+
+    assert run.failed_count == 10
+    assert proxy.connections == 2  # 7 + 3
 
 
 def test_smtp_sink_takes_a_run_on_one_connection():

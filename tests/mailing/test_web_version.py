@@ -13,8 +13,8 @@ from django.utils import timezone
 from mailing import services
 from mailing.issues import web_version_token
 from mailing.rendering import prepare_message
+from mailing.sending.mime import RunWire
 from mailing.unsubscribe import make_token
-from mailing.wire import RunWire
 from tests.factories import make_client, make_mailing, make_message, make_user
 
 from .email_parts import html_part, links
@@ -125,7 +125,7 @@ def test_the_smtp_wire_carries_the_link_too():
     prepared = prepare_message(make_message(owner))
     wire = RunWire(prepared, "site@example.com")
 
-    data = wire.build("A", "a@example.org", "https://x/u/", "", "https://x/web/t/")
+    data = wire.build("A", "a@example.org", "https://x/u/", {}, "https://x/web/t/")
     parsed = message_from_bytes(data)
     parts = {
         p.get_content_type(): p.get_payload(decode=True).decode()

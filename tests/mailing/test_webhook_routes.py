@@ -204,7 +204,7 @@ def test_the_check_says_smtp_tracking_never_matches():
     with override_settings(
         ANYMAIL={"WEBHOOK_SECRET": SECRET},
         WEBHOOK_ESPS=["postmark"],
-        EMAIL_BACKEND="mailing.smtp.EmailBackend",
+        EMAIL_BACKEND="mailing.sending.smtp.EmailBackend",
     ):
         messages = check_webhook_routes()
 

@@ -1,4 +1,7 @@
-"""A run's emails as bytes for the SMTP wire: the constant parts built once per run.
+"""The one MIME builder: a run's emails as bytes, the constant parts built once per run.
+
+Every header a mailing email carries is written here (RunWire.build), and the
+envelope sender is chosen here (envelope_sender) for every SMTP send.
 
 Every email of a run has the same shape (text + HTML alternative, UTF-8, no
 attachments) and mostly the same bytes: only the subject, To, the bodies, the
@@ -7,19 +10,22 @@ EmailMessage and serialising it for each recipient cost more CPU than the SMTP
 dialogue itself, so with Vestnik's SMTP backend a run writes each email directly
 from pieces prepared here. Whatever does not fit the simple shape (a line over
 998 bytes, an unusual address, a boundary clash) returns None and takes Django's
-general path instead; test_wire.py parses both with the stdlib's email parser.
+general path instead (`EmailMessage.message()`, the same headers given by
+`mailing_headers`); test_mime.py parses both with the stdlib's email parser.
 """
 
 import base64
 import random
 import time
 from dataclasses import replace
-from email.utils import formataddr, formatdate
+from email import policy as email_policy
+from email.parser import BytesParser
+from email.utils import formataddr, formatdate, parseaddr
 
 from django.conf import settings
-from django.core.mail.message import forbid_multi_line_headers
+from django.core.mail.message import forbid_multi_line_headers, sanitize_address
 
-from .rendering import PreparedMessage, single_line
+from ..rendering import PreparedMessage, single_line
 
 MAX_LINE = 998  # RFC 5322, without CRLF
 # Characters that need quoting or encoding in a display name or an address.
@@ -33,6 +39,37 @@ def _crlf(text: str) -> str:
 
 def _fits(body: bytes) -> bool:
     return all(len(line) <= MAX_LINE for line in body.split(b"\r\n"))
+
+
+def seven_bit(data: bytes) -> bytes:
+    """The email with every 8bit text part re-encoded as quoted-printable, for a
+    server that does not offer 8BITMIME (RFC 6152: 8bit data only where offered).
+    Rare, so the stdlib's parser and generator do it."""
+    message = BytesParser(policy=email_policy.SMTP).parsebytes(data)
+    for part in message.walk():
+        if part.get("Content-Transfer-Encoding", "").lower() == "8bit":
+            text = part.get_content()
+            subtype = part.get_content_subtype()
+            part.set_content(text, subtype, charset="utf-8", cte="quoted-printable")
+    return message.as_bytes()
+
+
+def envelope_sender() -> str:
+    """MAIL FROM for every mailing email: bounces go to the site's address, whoever
+    the From is (README). The one place a return path (VERP) would be chosen."""
+    return envelope_address(settings.DEFAULT_FROM_EMAIL)
+
+
+def envelope_address(address: str) -> str:
+    """The addr-spec of "Name <addr>", all that MAIL FROM and RCPT TO carry.
+
+    A plain ASCII address needs no RFC 5322 parser (about a millisecond); anything
+    else (an IDN, a quoted local part) takes Django's, which encodes it.
+    """
+    name, addr = parseaddr(address)
+    if addr and plain_address(addr) and "\n" not in address:
+        return addr
+    return sanitize_address(address, "utf-8")
 
 
 def plain_address(address: str) -> bool:
@@ -80,16 +117,35 @@ def _part_head(subtype: str, body: bytes) -> bytes:
     ).encode("ascii")
 
 
+def mailing_headers(list_id: str, unsubscribe="", message_id="") -> dict[str, str]:
+    """A mailing email's own headers, for every transport: written by RunWire,
+    given to Django's EmailMessage, or to an ESP (an ESP batch gives the
+    per-recipient ones, the unsubscribe link and our Message-ID, as merge_headers).
+
+    List-Id goes on every one: SpamAssassin scores a List-Unsubscribe without it.
+    The deterministic Message-ID makes a send repeated after a crash the same email.
+    """
+    headers = {"Message-ID": message_id} if message_id else {}
+    if unsubscribe:
+        headers["List-Unsubscribe"] = unsubscribe
+    headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    headers["List-Id"] = list_id
+    return headers
+
+
 class RunWire:
     """Builds each recipient's email of one run as bytes, or None to fall back."""
 
-    def __init__(self, prepared: PreparedMessage, from_email: str):
+    def __init__(self, prepared: PreparedMessage, from_email: str, reply_to=""):
         self.prepared = replace(
             prepared, text=_crlf(prepared.text), html=_crlf(prepared.html)
         )
         self.boundary = f"==============={random.randrange(10**18, 10**19)}=="  # noqa: S311
         self.marker = self.boundary.encode("ascii")
         self.from_header = header_value("From", from_email)
+        self.reply_to = (
+            f"Reply-To: {header_value('Reply-To', reply_to)}\r\n" if reply_to else ""
+        )
         self.head = (
             f'Content-Type: multipart/alternative; boundary="{self.boundary}"\r\n'
             "MIME-Version: 1.0\r\n"
@@ -117,12 +173,12 @@ class RunWire:
         full_name: str,
         email: str,
         unsubscribe_url: str,
-        extra_headers: str,
+        headers: dict[str, str],
         web_version_url: str = "",
         tracking: str = "",
         attributes: dict | None = None,
     ) -> bytes | None:
-        """The whole email; `extra_headers` are ready lines ending in CRLF."""
+        """The whole email; `headers` from mailing_headers."""
         if not plain_address(email):
             return None
         if "\r" in full_name or "\n" in full_name:
@@ -143,8 +199,10 @@ class RunWire:
         head = (
             f"{self.head}Subject: {subject}\r\nFrom: {self.from_header}\r\n"
             f"To: {to_header(full_name, email)}\r\nDate: {self.date()}\r\n"
-            f"{extra_headers}"
+            f"{self.reply_to}"
         )
+        for name, value in headers.items():
+            head += f"{name}: {header_value(name, value)}\r\n"
         if not head.isascii() or not _fits(head.encode("ascii")):
             return None
         marker = self.marker

@@ -1,4 +1,5 @@
-"""Emails written straight to bytes (mailing.wire) parse like Django's own."""
+"""Emails written straight to bytes by the one MIME builder (mailing.sending.mime)
+parse like Django's own."""
 
 import email
 import time
@@ -8,14 +9,14 @@ import pytest
 from django.core import signing
 
 from mailing.rendering import PreparedMessage
+from mailing.sending.mime import RunWire, mailing_headers, to_header
 from mailing.unsubscribe import SALT, TokenMaker, read_token
-from mailing.wire import RunWire, to_header
 
 URL = "https://vestnik.example/unsubscribe/tok/"
-EXTRA = (
-    "Message-ID: <attempt.7.run.3@example.com>\r\n"
-    f"List-Unsubscribe: <{URL}>, <mailto:unsubscribe@example.com?subject=u>\r\n"
-    "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"
+EXTRA = mailing_headers(
+    "<mailing-3.example.com>",
+    f"<{URL}>, <mailto:unsubscribe@example.com?subject=u>",
+    "<attempt.7.run.3@example.com>",
 )
 
 
@@ -58,6 +59,7 @@ def test_each_email_parses_with_both_parts_and_the_right_headers(name):
     assert message["From"].addresses[0].display_name == "Вестник"
     assert message["Message-ID"] == "<attempt.7.run.3@example.com>"
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert message["List-Id"] == "<mailing-3.example.com>"
     assert message["List-Unsubscribe"].startswith(f"<{URL}>")
     assert message["Date"].datetime is not None
     assert message.get_content_type() == "multipart/alternative"
