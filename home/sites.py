@@ -41,6 +41,12 @@ def find_site(request) -> Site | None:
     return site
 
 
+def forget_sites() -> None:
+    """Drop the Sites this process knows (tests: a rolled-back Site never commits,
+    so never bumps the generation its successor would be checked by)."""
+    _known.clear()
+
+
 def _site_generation(request) -> int | None:
     if not page_store.available():
         return None

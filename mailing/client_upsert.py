@@ -9,11 +9,14 @@ the row has (an empty string empties a field); a field left out is never touched
 
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from .client_attributes import clean_attributes, clean_tags, declared_fields
 from .client_rows import FIELDS, RowProblem, clean_client
 from .client_writes import Existing, write_clients
+from .models import Client
 
 CHUNK_SIZE = 1000
 MAX_ROWS = 10_000
@@ -28,23 +31,62 @@ class UpsertReport:
     ids: dict[int, int] = field(default_factory=dict)  # row index -> client id
 
 
-def clean_row(row) -> dict[str, str]:
-    """The row's given fields as stored; RowProblem otherwise."""
+def clean_row(row, fields: dict | None = None) -> tuple[dict[str, str], dict]:
+    """(the row's given fields as stored, its tags and attributes); RowProblem
+    otherwise. `fields`: the owner's declared client fields (key: kind)."""
     if not isinstance(row, dict):
         raise RowProblem("email", _("Each row must be an object."))
     values = {name: row[name] for name in FIELDS if name in row}
     if not all(isinstance(value, str) for value in values.values()):
         raise RowProblem("email", _("Every field must be text."))
-    return clean_client(values)
+    return clean_client(values), clean_extras(row, fields or {})
+
+
+def clean_extras(row: dict, fields: dict) -> dict:
+    """Tags (replacing) and attributes (merged; a null removes the key), only when
+    the row has them."""
+    extras = {}
+    try:
+        if "tags" in row:
+            extras["tags"] = clean_tags(row["tags"])
+    except ValidationError as error:
+        raise RowProblem("tags", " ".join(error.messages)) from error
+    given = row.get("attributes")
+    if given is not None:
+        try:
+            extras["attributes"] = clean_attributes(0, given, fields)
+        except ValidationError as error:
+            raise RowProblem("attributes", " ".join(error.messages)) from error
+        extras["unset"] = [key for key in given if key not in extras["attributes"]]
+    return extras
+
+
+def apply_extras(owner_id: int, extras: dict[int, dict]) -> None:
+    """Tags and attributes of written clients (client id -> extras), in the
+    chunk's transaction: the set-wise writer knows only the plain fields."""
+    clients = Client.objects.select_for_update().filter(
+        owner_id=owner_id, pk__in=list(extras)
+    )
+    changed = []
+    for client in clients:
+        extra = extras[client.pk]
+        client.tags = extra.get("tags", client.tags)
+        merged = {**client.attributes, **extra.get("attributes", {})}
+        unset = extra.get("unset", [])
+        client.attributes = {k: v for k, v in merged.items() if k not in unset}
+        changed.append(client)
+    Client.objects.bulk_update(changed, ["tags", "attributes"])
 
 
 def upsert_clients(owner, rows: list, mailing_list_id: int | None = None):
     """Write the good rows (and subscribe them to the list); report the others."""
     report = UpsertReport()
     valid: dict[str, tuple[int, dict]] = {}  # lower-case email -> (row index, values)
+    extras_of: dict[int, dict] = {}  # row index -> tags and attributes given
+    fields = declared_fields(owner.pk)
     for index, row in enumerate(rows):
         try:
-            values = clean_row(row)
+            values, extras = clean_row(row, fields)
         except RowProblem as problem:
             report.errors.append((index, problem.field, str(problem)))
             continue
@@ -55,6 +97,8 @@ def upsert_clients(owner, rows: list, mailing_list_id: int | None = None):
             )
             continue
         valid[key] = (index, values)
+        if extras:
+            extras_of[index] = extras
     items = list(valid.values())
     for start in range(0, len(items), CHUNK_SIZE):
         chunk = items[start : start + CHUNK_SIZE]
@@ -66,8 +110,18 @@ def upsert_clients(owner, rows: list, mailing_list_id: int | None = None):
                 mailing_list_id,
                 with_ids=True,
             )
+            ids = {
+                index: written.ids[values["email"].lower()] for index, values in chunk
+            }
+            apply_extras(
+                owner.pk,
+                {
+                    ids[index]: extras_of[index]
+                    for index, _v in chunk
+                    if index in extras_of
+                },
+            )
         report.created += written.created
         report.updated += written.known
-        for index, values in chunk:
-            report.ids[index] = written.ids[values["email"].lower()]
+        report.ids.update(ids)
     return report

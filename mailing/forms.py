@@ -24,7 +24,7 @@ from .models import (
     SenderIdentity,
     Subscription,
 )
-from .scheduling import SCHEDULE_FIELDS, schedule_problems
+from .scheduling import SCHEDULE_RULE_FIELDS, schedule_problems
 from .zones import owner_zone, site_zone, zone_names
 
 
@@ -235,7 +235,7 @@ class MailingForm(OwnedModelForm):
             cleaned.get("lists") or cleaned.get("all_clients")
         ):
             self.add_error("lists", _("Choose at least one list, or all your clients."))
-        values = {name: cleaned.get(name) for name in SCHEDULE_FIELDS}
+        values = {name: cleaned.get(name) for name in SCHEDULE_RULE_FIELDS}
         for name, problem in schedule_problems(**values).items():
             # A field that failed its own check has said what is wrong already.
             if name in self.fields and name not in self.errors:

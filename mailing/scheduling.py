@@ -33,7 +33,7 @@ SCHEDULER_FIELDS = ("next_send_at", "status")
 
 
 # The fields schedule_problems reads, by their names on Mailing.
-SCHEDULE_FIELDS = ("first_send_at", "end_at", "window_start", "window_end")
+SCHEDULE_RULE_FIELDS = ("first_send_at", "end_at", "window_start", "window_end")
 
 
 def schedule_problems(

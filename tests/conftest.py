@@ -88,3 +88,14 @@ def page(browser):
     page.set_default_timeout(15_000)
     yield page
     page.close()
+
+
+@pytest.fixture(autouse=True)
+def _forget_known_sites():
+    """Each test's Sites are its own: a test's transaction is rolled back, so the
+    commit that would bump the site generation never comes."""
+    from home.sites import forget_sites
+
+    forget_sites()
+    yield
+    forget_sites()

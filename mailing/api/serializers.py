@@ -28,7 +28,7 @@ from ..models import (
     SenderIdentity,
     Suppression,
 )
-from ..scheduling import SCHEDULE_FIELDS, schedule_problems
+from ..scheduling import SCHEDULE_RULE_FIELDS, schedule_problems
 
 
 def run_model_clean(instance) -> None:
@@ -314,7 +314,7 @@ class MailingSerializer(OwnedModelSerializer):
         # Given, or kept from the mailing: the admin form's rule (mailing.scheduling).
         values = {
             name: attrs.get(name, getattr(self.instance, name, None))
-            for name in SCHEDULE_FIELDS
+            for name in SCHEDULE_RULE_FIELDS
         }
         problems = schedule_problems(**values)
         if not self._has_audience(attrs):

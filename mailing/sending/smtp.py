@@ -160,9 +160,11 @@ class EmailBackend(BaseEmailBackend):
         recipients = message.recipients()
         if not recipients:
             return 0
-        # The envelope sender a run chose (mailing.return_path), else the From.
+        # The envelope sender a run chose (mailing.return_path), else the From
+        # (Anymail's messages carry a non-string UNSET marker when none is set).
+        chosen = getattr(message, "envelope_sender", None)
         sender = envelope_address(
-            getattr(message, "envelope_sender", None) or message.from_email
+            chosen if isinstance(chosen, str) else message.from_email
         )
         data = message.message().as_bytes(linesep="\r\n")
         to = [envelope_address(address) for address in recipients]

@@ -50,6 +50,7 @@ NOT_RENDERED = (
     "mailing_client:export_data",  # a JSON download (attachment), not a page
     "api:schema",  # the OpenAPI document: a YAML download, not a page
     "mailing_client:import_rejected",  # a CSV download of refused rows
+    "mailing_mailinglist:export_members",  # a CSV or XLSX download of a list
 )  # fmt: skip
 ROLES = ("user_a", "manager", "editor")
 PROBE = "{{ settings.SECRET_KEY }}"
