@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import tempfile
 import tracemalloc
 from datetime import timedelta
 
@@ -67,14 +68,21 @@ def owner():
 
 
 def export(http, form: str = "csv", **query):
-    """(the response, the peak of memory allocated while it was written)."""
-    tracemalloc.start()
-    try:
-        response = http.get(reverse("mailing_attempt:list"), {"export": form, **query})
-        body = b"".join(response.streaming_content)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    """(the response, the peak of memory allocated while it was written). The
+    chunks go to a file as they come, so the body read here is not in the peak."""
+    with tempfile.TemporaryFile() as received:
+        tracemalloc.start()
+        try:
+            response = http.get(
+                reverse("mailing_attempt:list"), {"export": form, **query}
+            )
+            for chunk in response.streaming_content:
+                received.write(chunk)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        received.seek(0)
+        body = received.read()
     return response, body, peak
 
 
