@@ -101,7 +101,8 @@ def outcome(ids: list[int]) -> tuple:
     )
     run = Attempt.objects.get(pk=ids[0]).run_id
     fields = [f.name for f in RunDayCounts._meta.fields[3:]]
-    counts = list(RunDayCounts.objects.filter(run_id=run).values_list(*fields))
+    days = RunDayCounts.objects.filter(run_id=run).order_by("day")
+    counts = list(days.values_list(*fields))
     return statuses, events, counts
 
 
