@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from accounts.throttling import Attempt, Throttle, reserve
+from accounts.throttling import Attempt, Throttle, client_ip, reserve
 
 from . import audiences, suppression
 from .models import Client, Consent, MailingList, SubscribeForm, Subscription
@@ -43,6 +43,12 @@ class Visitor:
 
     ip: str | None = None
     user_agent: str = ""
+
+    @classmethod
+    def of(cls, request) -> "Visitor":
+        """From a Django request (or DRF's, which hands META through)."""
+        agent = request.META.get("HTTP_USER_AGENT", "")
+        return cls(ip=client_ip(request) or None, user_agent=agent)
 
 
 @dataclass(frozen=True)

@@ -71,8 +71,7 @@ def _thanks(request, settings):
 
 
 def _visitor(request) -> Visitor:
-    agent = request.META.get("HTTP_USER_AGENT", "")
-    return Visitor(ip=client_ip(request) or None, user_agent=agent)
+    return Visitor.of(request)
 
 
 def _origin(request, settings, page_id: int | None) -> Origin:

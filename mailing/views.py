@@ -8,8 +8,6 @@ from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from accounts.throttling import client_ip
-
 from . import preferences
 from .issues import EMAIL_PAGE_POLICY, web_version_html
 from .models import Client
@@ -38,7 +36,7 @@ def _unsubscribe(request, token: str):
         return render(request, "mailing/unsubscribe_invalid.html", status=404)
     if request.method == "POST" and request.POST.get("action") == "save":
         wanted = {int(pk) for pk in request.POST.getlist("lists") if pk.isdigit()}
-        visitor = Visitor(client_ip(request) or None, _user_agent(request))
+        visitor = Visitor.of(request)
         preferences.save_choices(client, wanted, visitor)
         return _preference_page(request, client, saved=True)
     if request.method == "POST":  # the page's button, or an RFC 8058 one-click
@@ -57,10 +55,6 @@ def _preference_page(request, client: Client, saved: bool = False):
         "saved": saved,
     }
     return render(request, "mailing/unsubscribe_confirm.html", context)
-
-
-def _user_agent(request) -> str:
-    return request.META.get("HTTP_USER_AGENT", "")
 
 
 @login_required

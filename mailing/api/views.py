@@ -11,7 +11,6 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.models import User
-from accounts.throttling import client_ip
 
 from .. import audiences, control, moderation, services, subscribe, suppression
 from ..client_upsert import MAX_ROWS, upsert_clients
@@ -211,7 +210,7 @@ class MailingListViewSet(CrudViewSet):
                 data["name"],
                 data["double_opt_in"],
                 data["consent_note"],
-                subscribe.Visitor(client_ip(request._request) or None, ""),
+                subscribe.Visitor.of(request),
                 subscribe.Origin(Consent.Source.API, f"user:{request.user.pk}"),
             )
         )

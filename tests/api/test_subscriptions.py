@@ -54,12 +54,16 @@ def test_confirmed_with_a_note_is_subscribed_at_once_and_the_note_kept(
         url(news),
         {"email": "shop@example.org", "double_opt_in": False, "consent_note": note},
         format="json",
+        REMOTE_ADDR="203.0.113.7",
+        HTTP_USER_AGENT="crm-sync/2.1",
     )
 
     assert answer.json()["status"] == "subscribed"
     assert Subscription.objects.get(mailing_list=news).status == Status.SUBSCRIBED
     consent = Consent.objects.get()
     assert consent.consent_text == note and consent.confirmed_at is not None
+    # Who asked: the integration's address and agent, as a form's visitor's.
+    assert (consent.ip, consent.user_agent) == ("203.0.113.7", "crm-sync/2.1")
     assert mail.outbox == []
 
 
