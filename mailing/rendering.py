@@ -54,16 +54,18 @@ def shown_value(value) -> str:
     return " ".join(str(value).split())
 
 
-def merge_tags_of(template: str, tags: list[MergeTag]) -> str:
+def merge_tags_of(template: str, tags: list[MergeTag], markup: bool = False) -> str:
     """The template with each merge tag that is not a plain placeholder replaced by
     a numbered slot (`\ue002<n>\ue002`) into `tags`; compile_template makes the
-    slots format fields."""
+    slots format fields. In markup, a fallback is HTML-encoded text: it is decoded
+    here, since every value is escaped once when it goes in."""
 
     def slot(match) -> str:
         key, fallback = match.group(1), match.group(2) or match.group(3)
         if key in PLACEHOLDERS and fallback is None:
             return match.group(0)
-        tags.append(MergeTag(key, fallback or ""))
+        fallback = fallback or ""
+        tags.append(MergeTag(key, html.unescape(fallback) if markup else fallback))
         return f"\ue002{len(tags) - 1}\ue002"
 
     return _MERGE_TAG.sub(slot, template)
@@ -179,7 +181,8 @@ class PreparedMessage:
         subject = merge_tags_of(self.subject, tags)
         object.__setattr__(self, "_subject", compile_template(subject))
         for part in ("text", "html"):
-            compiled = compile_template(merge_tags_of(getattr(self, part), tags))
+            marked = merge_tags_of(getattr(self, part), tags, markup=part == "html")
+            compiled = compile_template(marked)
             compiled = compiled.replace(WEB_VERSION_SLOT, "{web_version_link}")
             compiled = compiled.replace(TRACKING_SLOT, "{tracking}")
             object.__setattr__(self, f"_{part}", pieces(compiled))

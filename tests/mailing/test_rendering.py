@@ -139,3 +139,19 @@ def test_a_tag_that_is_not_a_merge_tag_stays_literal():
     rendered = render_email(message(subject=probe), attributed({"city": "K"}), "")
 
     assert rendered.subject == probe
+
+
+def test_a_fallback_with_an_ampersand_is_escaped_once_in_html():
+    # The rich text editor stores "&" as &amp; and may quote with &quot;.
+    letter = message(
+        subject='{{ team|default:"Кошки & собаки" }}',
+        html_body='<p>{{ team|default:"Кошки &amp; собаки" }} / '
+        "{{ team|default:&quot;A &amp; B&quot; }}</p>",
+    )
+
+    rendered = render_email(letter, attributed({}), UNSUBSCRIBE)
+
+    assert rendered.subject == "Кошки & собаки"
+    assert ">Кошки &amp; собаки / A &amp; B</p>" in rendered.html
+    assert "&amp;amp;" not in rendered.html
+    assert "Кошки & собаки / A & B" in rendered.text
