@@ -83,6 +83,13 @@ class OwnerFilterSet(WagtailFilterSet):
         )
 
 
+def owned_filterset(model, fields=()):
+    """A filter set for an owned model: the owner filter, plus these fields."""
+    meta = type("Meta", (), {"model": model, "fields": list(fields)})
+    attrs = {"owner": OwnerFilterSet.owner_filter(), "Meta": meta}
+    return type(f"{model.__name__}FilterSet", (OwnerFilterSet,), attrs)
+
+
 class ClientFilterSet(
     OwnerFilterSet, admin_audiences.ListMembershipFilters, admin_segments.TagFilter
 ):
@@ -99,60 +106,12 @@ class ClientFilterSet(
         fields = []
 
 
-class MailingListFilterSet(OwnerFilterSet):
-    owner = OwnerFilterSet.owner_filter()
-
-    class Meta:
-        model = MailingList
-        fields = []
-
-
-class ClientFieldFilterSet(OwnerFilterSet):
-    owner = OwnerFilterSet.owner_filter()
-
-    class Meta:
-        model = ClientField
-        fields = ["kind"]
-
-
-class SegmentFilterSet(OwnerFilterSet):
-    owner = OwnerFilterSet.owner_filter()
-
-    class Meta:
-        model = Segment
-        fields = []
-
-
 class SuppressionFilterSet(OwnerFilterSet, admin_suppression.AddressFilterSet):
     owner = OwnerFilterSet.owner_filter()
 
     class Meta:
         model = Suppression
         fields = ["reason"]
-
-
-class MessageFilterSet(OwnerFilterSet):
-    owner = OwnerFilterSet.owner_filter()
-
-    class Meta:
-        model = Message
-        fields = []
-
-
-class EmailLayoutFilterSet(OwnerFilterSet):
-    owner = OwnerFilterSet.owner_filter()
-
-    class Meta:
-        model = EmailLayout
-        fields = ["language"]
-
-
-class SenderIdentityFilterSet(OwnerFilterSet):
-    owner = OwnerFilterSet.owner_filter()
-
-    class Meta:
-        model = SenderIdentity
-        fields = []
 
 
 class MailingFilterSet(OwnerFilterSet):
@@ -305,7 +264,7 @@ class MailingListViewSet(OwnedSnippetViewSet):
     list_export = ["name", "description", "owner", "created_at"]
     export_filename = "lists"
     search_fields = ["name"]
-    filterset_class = MailingListFilterSet
+    filterset_class = owned_filterset(MailingList)
     ordering = ["name"]
     inspect_view_fields = [
         "name",
@@ -345,7 +304,7 @@ class ClientFieldViewSet(OwnedSnippetViewSet):
     list_export = ["label", "key", "kind", "owner", "created_at"]
     export_filename = "client-fields"
     search_fields = ["label", "key"]
-    filterset_class = ClientFieldFilterSet
+    filterset_class = owned_filterset(ClientField, ["kind"])
     ordering = ["label"]
     inspect_view_fields = ["label", "key", "kind", "owner", "created_at"]
     edit_handler = ObjectList(
@@ -369,7 +328,7 @@ class SegmentViewSet(OwnedSnippetViewSet):
     list_export = ["name", "match", "rules_text", "owner", "updated_at"]
     export_filename = "segments"
     search_fields = ["name"]
-    filterset_class = SegmentFilterSet
+    filterset_class = owned_filterset(Segment)
     ordering = ["name"]
     inspect_view_fields = ["name", "match", "rules", "owner", "created_at"]
     edit_handler = ObjectList(
@@ -428,7 +387,7 @@ class MessageViewSet(OwnedSnippetViewSet):
     list_export = ["subject", "body", "owner", "created_at"]
     export_filename = "messages"
     search_fields = ["subject", "body"]
-    filterset_class = MessageFilterSet
+    filterset_class = owned_filterset(Message)
     ordering = ["-created_at"]
     inspect_view_fields = [
         "subject",
@@ -471,7 +430,7 @@ class EmailLayoutViewSet(OwnedSnippetViewSet):
     list_export = ["name", "language", "owner", "updated_at"]
     export_filename = "layouts"
     search_fields = ["name"]
-    filterset_class = EmailLayoutFilterSet
+    filterset_class = owned_filterset(EmailLayout, ["language"])
     ordering = ["name"]
     inspect_view_fields = ["name", "language", "owner", "created_at", "updated_at"]
     edit_handler = ObjectList(
@@ -492,7 +451,7 @@ class SenderIdentityViewSet(OwnedSnippetViewSet):
     list_export = ["from_name", "from_email", "reply_to", "confirmed_at", "owner"]
     export_filename = "sender-identities"
     search_fields = ["from_name", "from_email"]
-    filterset_class = SenderIdentityFilterSet
+    filterset_class = owned_filterset(SenderIdentity)
     ordering = ["from_email"]
     inspect_view_fields = [
         "from_name",

@@ -402,3 +402,20 @@ def test_demo_seed_is_idempotent(db):
     demo.seed(out)
     assert Mailing.objects.filter(owner__email="user@vestnik.example").count() == 1
     assert Client.objects.filter(owner__email="user2@vestnik.example").count() == 2
+
+
+def test_only_those_who_see_every_owner_filter_listings_by_owner(client, world):
+    users = world["users"]
+    make_message(users["user_b"], subject="Subject of B")
+    listing = reverse("mailing_message:list") + f"?owner={users['user_a'].pk}"
+
+    client.force_login(users["manager"])
+    managed = client.get(listing).content.decode()
+    client.force_login(users["user_b"])
+    own = client.get(listing).content.decode()
+
+    assert "Subject of A" in managed and "Subject of B" not in managed
+    assert 'name="owner"' in managed
+    # For an owner the filter does not exist: their own objects only, as always.
+    assert "Subject of B" in own and "Subject of A" not in own
+    assert 'name="owner"' not in own
