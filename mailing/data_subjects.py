@@ -77,11 +77,18 @@ def consent_record(consent: Consent) -> dict:
 def erase_client(client: Client) -> None:
     """Delete the client and everything about them; a suppression entry (the
     address's hash, nothing else) stays so that they are never mailed again."""
-    if client.unsubscribed_at:
-        reason = Reason.UNSUBSCRIBE
-    elif client.suppressed_reason:
-        reason = Reason.HARD_BOUNCE
-    else:
-        reason = Reason.MANUAL
-    suppression.suppress_address(client.owner_id, client.email, reason)
+    suppression.suppress_address(client.owner_id, client.email, _erased_reason(client))
     client.delete()
+
+
+def _erased_reason(client: Client) -> str:
+    """Why the erased address stays suppressed (an existing entry keeps its own):
+    a flag without an entry is a complaint or a bounce by the client's events."""
+    if client.unsubscribed_at:
+        return Reason.UNSUBSCRIBE
+    if not client.suppressed_reason:
+        return Reason.MANUAL
+    events = Event.objects.filter(attempt__client=client)
+    if events.filter(kind=Event.Kind.COMPLAINED).exists():
+        return Reason.COMPLAINT
+    return Reason.HARD_BOUNCE

@@ -10,7 +10,14 @@ from django.utils import timezone
 
 from mailing import data_subjects, services, suppression
 from mailing.events import suppress
-from mailing.models import Client, MailingRun, Suppression, SuppressionRemoval
+from mailing.models import (
+    Attempt,
+    Client,
+    Event,
+    MailingRun,
+    Suppression,
+    SuppressionRemoval,
+)
 from mailing.unsubscribe import unsubscribe_client
 from tests.factories import english, import_file, make_client, make_mailing, make_user
 
@@ -187,3 +194,32 @@ def test_only_the_owner_exports_or_erases_a_client(client):
     assert client.post(erase, {"confirm": "on"}).status_code == 302
     assert not Client.objects.filter(pk=person.pk).exists()
     assert entry_for(owner, person.email).reason == Reason.MANUAL
+
+
+@pytest.mark.parametrize(
+    ("event_kind", "kept_reason"),
+    [("complained", Reason.COMPLAINT), ("hard_bounce", Reason.HARD_BOUNCE)],
+)
+def test_an_erased_flagged_client_without_an_entry_keeps_why(event_kind, kept_reason):
+    # A client flagged before the suppression list existed has no entry of its own.
+    owner = make_user()
+    person = make_client(owner, email="flagged@example.org", suppressed_reason="x")
+    mailing = make_mailing(owner, clients=[person])
+    run = MailingRun.objects.create(
+        mailing=mailing, kind="manual", slot=timezone.now(), status="finished"
+    )
+    attempt = Attempt.objects.create(
+        run=run, mailing=mailing, client=person, status="success"
+    )
+    Event.objects.create(
+        attempt=attempt,
+        kind=event_kind,
+        at=timezone.now(),
+        source="test",
+        dedupe_key=event_kind,
+    )
+
+    data_subjects.erase_client(person)
+
+    (entry,) = Suppression.objects.filter(owner=owner)
+    assert entry.reason == kept_reason
