@@ -23,7 +23,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, F
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from .models import Attempt, ConsumerLease, MailingRun
 
@@ -128,7 +128,8 @@ def flag_unknown(rows) -> int:
     )
     flagged = rows.update(
         status=Attempt.Status.UNKNOWN,
-        server_response=_(
+        # Stored untranslated, shown in the reader's language (Attempt.response_shown).
+        server_response=gettext_noop(
             "The consumer stopped during this send: it may or may not have gone "
             "out, so it is not sent again."
         ),

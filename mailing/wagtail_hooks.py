@@ -603,13 +603,13 @@ class AttemptViewSet(OwnedSnippetViewSet):
     index_view_class = admin_views.AttemptIndexView
     # Newer / older links instead of page numbers and a count (mailing.keyset).
     index_results_template_name = "mailing/admin/attempt_results.html"
-    list_display = ["mailing", "client", "status", "attempted_at", "server_response"]
+    list_display = ["mailing", "client", "status", "attempted_at", "response_shown"]
     list_export = [
         "mailing",
         "client.email",
         "status",
         "attempted_at",
-        "server_response",
+        "response_shown",
         "esp_message_id",
         "mailing.owner",
     ]
@@ -623,7 +623,7 @@ class AttemptViewSet(OwnedSnippetViewSet):
         "run",
         "status",
         "attempted_at",
-        "server_response",
+        "response_shown",
         "esp_message_id",
         "tries",
     ]

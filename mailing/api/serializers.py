@@ -376,6 +376,7 @@ class RunSerializer(serializers.ModelSerializer):
 
 class AttemptSerializer(serializers.ModelSerializer):
     email = serializers.EmailField(source="client.email", read_only=True)
+    server_response = serializers.CharField(source="response_shown", read_only=True)
 
     class Meta:
         model = Attempt

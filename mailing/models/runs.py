@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .clients import Client
@@ -205,3 +206,10 @@ class Attempt(SendingRecord, models.Model):
 
     def __str__(self):
         return f"{self.mailing} → {self.client.email}: {self.get_status_display()}"
+
+    def response_shown(self) -> str:
+        """The server response in the reader's language: our own notes are stored
+        as their English msgid (a server's text is no msgid and stays as it is)."""
+        return gettext(self.server_response) if self.server_response else ""
+
+    response_shown.short_description = _("server response")

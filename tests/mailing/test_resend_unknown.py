@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from mailing import resend, services
+from mailing.leases import flag_unknown
 from mailing.models import Attempt, MailingRun
 from tests.factories import make_client, make_mailing, make_user, recipients_of
 
@@ -110,3 +111,23 @@ def test_the_post_needs_its_csrf_token(crashed):
     url = reverse("mailing_mailing:send_unknown", args=[crashed.pk])
     assert client.post(url).status_code == 403
     assert MailingRun.objects.filter(mailing=crashed).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("language", "shown", "not_shown"),
+    [("en", "The consumer stopped", "Обработчик"), ("ru", "Обработчик", "consumer")],
+)
+def test_a_lost_consumers_note_is_shown_in_the_readers_language(
+    client, language, shown, not_shown
+):
+    owner = make_user(email="reader@example.com", language=language)
+    mailing = make_mailing(owner, clients=[make_client(owner)])
+    run = services.open_run(mailing, MailingRun.Kind.MANUAL, timezone.now())
+    run.attempts.update(status=Attempt.Status.SENDING)
+    flag_unknown(run.attempts.all())  # stored by a consumer, in no reader's language
+
+    client.force_login(owner)
+    text = client.get(reverse("mailing_mailing:report", args=[mailing.pk]))
+    text = text.content.decode()
+
+    assert shown in text and not_shown not in text
