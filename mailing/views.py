@@ -68,8 +68,8 @@ def _preference_page(request, client: Client, saved: bool = False):
     return render(request, "mailing/unsubscribe_confirm.html", context)
 
 
-# As `unsubscribe`: the signed token is the key; the page's form has no session.
-@csrf_exempt
+# The signed token is the key; no one-click POST comes here (List-Unsubscribe is
+# the global link), so the page's form carries a CSRF token like any other.
 @require_http_methods(["GET", "POST"])
 @in_readers_language
 def unsubscribe_list(request, token: str):
