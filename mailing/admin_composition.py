@@ -3,7 +3,6 @@ confirmation, shared layouts. Each checks the permission policy on its object.""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.functional import cached_property
@@ -17,6 +16,7 @@ from .admin_pages import AdminPageMixin, listing_crumb
 from .admin_views import OwnedCreateView, OwnedEditView, OwnedInspectView
 from .models import Message, SenderIdentity
 from .permissions import policy_for
+from .senders import ask_for_confirmation, request_confirmation
 
 
 def _allowed(user, action: str, obj) -> bool:
@@ -98,21 +98,10 @@ class MessageEditView(OwnedEditView):
 # --- Sender identities -------------------------------------------------------------
 
 
-def request_confirmation(identity: SenderIdentity) -> None:
-    """Send the confirmation link once the identity is committed (via Huey)."""
-    from .tasks import send_sender_confirmation
-
-    if not identity.is_confirmed:
-        identity_id = identity.pk
-        transaction.on_commit(lambda: send_sender_confirmation(identity_id))
-
-
 class SenderConfirmationMixin:
     def save_instance(self):
         identity = super().save_instance()
-        identity.refresh_from_db(fields=["confirmed_at"])
-        if not identity.is_confirmed:
-            request_confirmation(identity)
+        if ask_for_confirmation(identity):
             messages.info(
                 self.request,
                 _(

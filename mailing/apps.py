@@ -34,9 +34,10 @@ class MailingConfig(AppConfig):
         from .client_attributes import forget_field
         from .control import lock_runs_of_client, lock_runs_of_mailing
         from .list_count_triggers import ensure_sqlite_triggers
-        from .models import Client, ClientField, Mailing
+        from .models import Client, ClientField, Mailing, SubscribeForm
         from .scheduling import on_profile_saved
         from .sending import checks  # noqa: F401 - registers the sending checks
+        from .subscribe_page_cache import drop_pages_of_form
         from .suppression import born_suppressed
 
         # Deleting while a run sends: one lock order with the claim (mailing.outbox).
@@ -60,6 +61,14 @@ class MailingConfig(AppConfig):
         # Schedules follow the owner's time zone, which the account page changes.
         post_save.connect(
             on_profile_saved, sender=UserProfile, dispatch_uid="mailing.zone"
+        )
+
+        # A subscribe page's cached copy shows its list's form (issue 12).
+        post_save.connect(
+            drop_pages_of_form, sender=SubscribeForm, dispatch_uid="form.pages.save"
+        )
+        post_delete.connect(
+            drop_pages_of_form, sender=SubscribeForm, dispatch_uid="form.pages.delete"
         )
 
         # SQLite drops a table's triggers when a migration rebuilds it.

@@ -13,7 +13,7 @@ from django.utils.safestring import mark_safe
 from .email_html import email_rich_text, inline_css
 from .email_text import html_to_text
 from .models import EmailLayout, Message
-from .rendering import WEB_VERSION_SLOT
+from .rendering import LIST_UNSUBSCRIBE_SLOT, WEB_VERSION_SLOT
 from .senders import Sender, sender_for
 
 # Where the footer's "view in browser" link goes (rendering.py makes it a format
@@ -32,6 +32,9 @@ class EmailDocument:
     # The footer's web version link, filled per recipient around the URL.
     web_link_html: tuple[str, str]
     web_link_text: str
+    # The footer's link to leave the mailing's lists only, the same way.
+    list_link_html: tuple[str, str] = ("", "")
+    list_link_text: str = ""
 
 
 def layout_for(message: Message) -> EmailLayout | None:
@@ -85,10 +88,12 @@ def build_document(
             "sender_name": sender.name,
             "unsubscribe_placeholder": "{{ unsubscribe_url }}",
             "web_version_slot": WEB_VERSION_SLOT,
+            "list_unsubscribe_slot": LIST_UNSUBSCRIBE_SLOT,
         }
         document = inline_css(render_to_string("mailing/email/layout.html", context))
         footer_text = render_to_string("mailing/email/footer.txt", context).strip()
         label = translation.gettext("View in browser")
+        list_label = translation.gettext("Leave this list only")
     if message.body.strip():
         text = f"{_user_text(message.body).rstrip()}\n\n-- \n{footer_text}"
     else:
@@ -99,10 +104,17 @@ def build_document(
         text=text,
         sender=sender,
         language=language,
-        web_link_html=(
-            ' · <a href="',
-            f'" style="color: #55606e;text-decoration: underline;">'
-            f"{html.escape(label)}</a>",
-        ),
+        web_link_html=footer_link(label),
         web_link_text=f"\n{label}: ",
+        list_link_html=footer_link(list_label),
+        list_link_text=f"\n{list_label}: ",
+    )
+
+
+def footer_link(label: str) -> tuple[str, str]:
+    """A footer link's HTML before and after its URL (filled per recipient)."""
+    return (
+        ' · <a href="',
+        f'" style="color: #55606e;text-decoration: underline;">'
+        f"{html.escape(label)}</a>",
     )

@@ -18,6 +18,8 @@ import nh3
 PLACEHOLDERS = ("full_name", "email", "unsubscribe_url")
 # Marks the footer's "view in browser" slot in a prepared email (see email_document).
 WEB_VERSION_SLOT = "\ue000VESTNIK_WEB_VERSION\ue000"
+# Marks the footer's "leave this list" slot, filled where a mailing targets lists.
+LIST_UNSUBSCRIBE_SLOT = "\ue000VESTNIK_LIST_UNSUBSCRIBE\ue000"
 # Marks the recipient's attempt token in tracked links and the open pixel (tracking).
 TRACKING_SLOT = "\ue000VESTNIK_TRACKING\ue000"
 _PLACEHOLDER = re.compile(r"\{\{\s*(" + "|".join(PLACEHOLDERS) + r")\s*\}\}")
@@ -167,6 +169,7 @@ class PreparedMessage:
 
     `web_link` holds the footer's "view in browser" link around its URL, (HTML
     before, HTML after, text before); empty for a part without the slot.
+    `list_link` is the same for the footer's "leave this list" link.
     """
 
     subject: str
@@ -175,6 +178,7 @@ class PreparedMessage:
     from_email: str = ""
     reply_to: str = ""
     web_link: tuple[str, str, str] = ("", "", "")
+    list_link: tuple[str, str, str] = ("", "", "")
 
     def __post_init__(self):
         tags: list[MergeTag] = []
@@ -184,6 +188,7 @@ class PreparedMessage:
             marked = merge_tags_of(getattr(self, part), tags, markup=part == "html")
             compiled = compile_template(marked)
             compiled = compiled.replace(WEB_VERSION_SLOT, "{web_version_link}")
+            compiled = compiled.replace(LIST_UNSUBSCRIBE_SLOT, "{list_link}")
             compiled = compiled.replace(TRACKING_SLOT, "{tracking}")
             object.__setattr__(self, f"_{part}", pieces(compiled))
         object.__setattr__(self, "merge_tags", tuple(tags))
@@ -211,13 +216,19 @@ class PreparedMessage:
         web_version_url: str = "",
         tracking: str = "",
         attributes: dict | None = None,
+        list_url: str = "",
     ) -> RenderedEmail:
         return RenderedEmail(
             subject=single_line(
                 self.subject_for(full_name, email, unsubscribe_url, attributes)
             ),
             text=self.text_for(
-                full_name, email, unsubscribe_url, web_version_url, attributes
+                full_name,
+                email,
+                unsubscribe_url,
+                web_version_url,
+                attributes,
+                list_url,
             ),
             html=self.html_for(
                 full_name,
@@ -226,6 +237,7 @@ class PreparedMessage:
                 web_version_url,
                 tracking,
                 attributes,
+                list_url,
             ),
         )
 
@@ -248,6 +260,7 @@ class PreparedMessage:
         unsubscribe_url: str,
         web_version_url="",
         attributes=None,
+        list_url: str = "",
     ) -> str:
         link = self.web_link[2] + web_version_url if web_version_url else ""
         builtins = {
@@ -260,6 +273,7 @@ class PreparedMessage:
             {
                 **builtins,
                 "web_version_link": link,
+                "list_link": self.list_link[2] + list_url if list_url else "",
                 "tracking": "",
                 **self.merged(builtins, attributes),
             },
@@ -273,11 +287,9 @@ class PreparedMessage:
         web_version_url="",
         tracking: str = "",
         attributes=None,
+        list_url: str = "",
     ) -> str:
-        link = ""
-        if web_version_url:
-            before, after, _text = self.web_link
-            link = before + html.escape(web_version_url) + after
+        link = around(self.web_link, web_version_url)
         builtins = {
             "full_name": full_name,
             "email": email,
@@ -290,10 +302,17 @@ class PreparedMessage:
                 "email": html.escape(email),
                 "unsubscribe_url": html.escape(unsubscribe_url),
                 "web_version_link": link,
+                "list_link": around(self.list_link, list_url),
                 "tracking": tracking,  # the attempt token (tracking.py)
                 **self.merged(builtins, attributes, html.escape),
             },
         )
+
+
+def around(link: tuple[str, str, str], url: str) -> str:
+    """A footer link's HTML around its URL; none without a URL."""
+    before, after, _text = link
+    return before + html.escape(url) + after if url else ""
 
 
 def prepare_message(message, layout=None) -> PreparedMessage:
@@ -311,6 +330,7 @@ def prepare_message(message, layout=None) -> PreparedMessage:
         from_email=document.sender.from_header,
         reply_to=document.sender.reply_to,
         web_link=(*document.web_link_html, document.web_link_text),
+        list_link=(*document.list_link_html, document.list_link_text),
     )
 
 

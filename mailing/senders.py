@@ -14,6 +14,7 @@ from email.utils import formataddr, parseaddr
 from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -129,3 +130,23 @@ def send_confirmation(identity_id: int) -> None:
     )
     email.attach_alternative(html, "text/html")
     email.send()
+
+
+def request_confirmation(identity: SenderIdentity) -> None:
+    """Send the confirmation link once the identity is committed (via Huey); the
+    admin's forms and the API both ask here."""
+    from .tasks import send_sender_confirmation
+
+    if not identity.is_confirmed:
+        identity_id = identity.pk
+        transaction.on_commit(lambda: send_sender_confirmation(identity_id))
+
+
+def ask_for_confirmation(identity: SenderIdentity) -> bool:
+    """After a save: an identity not (or no longer) confirmed gets a link; True if
+    one is on its way."""
+    identity.refresh_from_db(fields=["confirmed_at"])
+    if identity.is_confirmed:
+        return False
+    request_confirmation(identity)
+    return True

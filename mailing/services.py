@@ -22,7 +22,7 @@ from django.db.models import Min
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from . import audiences, leases, return_path, tokens
+from . import audiences, leases, list_unsubscribe, return_path, tokens
 from .addresses import screen
 from .control import OPEN_RUN, is_still_sending
 from .delivery import Outbound, Outcome, SenderPool, send_one
@@ -257,6 +257,12 @@ class RunJob:
         self.make_web_token = TokenMaker(WEB_VERSION_SALT)
         self.web_prefix, self.web_suffix = web_version_url(TOKEN_MARK).split(TOKEN_MARK)
         self.mailto_prefix = unsubscribe_mailto("")
+        # The footer's "leave this list only" link names the mailing's lists.
+        self.list_ids = list_unsubscribe.mailing_list_ids(run.mailing)
+        self.make_list_token = list_unsubscribe.token_maker()
+        self.list_prefix, self.list_suffix = list_unsubscribe.list_unsubscribe_url(
+            TOKEN_MARK
+        ).split(TOKEN_MARK)
         self.list_id = list_id(run.mailing_id, self.domain)
         self.capabilities = capabilities.current()
         self.tags = ["vestnik", f"mailing-{self.mailing_id}"]
@@ -306,7 +312,14 @@ class RunJob:
             web_url=self.web_prefix + web_token + self.web_suffix,
             header=f"<{url}>, <{self.mailto_prefix}{token}>",
             tracking=tokens.attempt_token(attempt_id) if self.tracking else "",
+            list_url=self.list_url(client_id),
         )
+
+    def list_url(self, client_id: int) -> str:
+        if not self.list_ids:
+            return ""
+        token = self.make_list_token([client_id, self.list_ids])
+        return self.list_prefix + token + self.list_suffix
 
     def common_headers(self) -> dict[str, str]:
         """The headers every recipient of a batch shares (sending.mime)."""
@@ -333,6 +346,7 @@ class RunJob:
                 links.web_url,
                 links.tracking,
                 attributes,
+                links.list_url,
             )
             if data is not None:
                 sender = self.envelope_sender(attempt_id)
@@ -346,6 +360,7 @@ class RunJob:
             links.web_url,
             links.tracking,
             attributes,
+            links.list_url,
         )
         message = build_message(
             rendered, self.from_email, self.recipient(full_name, email), self.reply_to
@@ -384,6 +399,7 @@ class RecipientLinks:
     web_url: str
     header: str  # List-Unsubscribe
     tracking: str  # the attempt token in tracked links, or ""
+    list_url: str = ""  # leave the mailing's lists only (list_unsubscribe)
 
 
 def list_id(mailing_id: int, domain: str) -> str:

@@ -5,6 +5,11 @@ from . import subscribe_views, tracking_views, views
 app_name = "mailing"
 
 urlpatterns = [
+    path(
+        "unsubscribe/list/<str:token>/",
+        views.unsubscribe_list,
+        name="unsubscribe_list",
+    ),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("t/o/<str:token>/", tracking_views.open_pixel, name="open"),
     path("t/c/<str:token>/<int:link_id>/", tracking_views.click, name="click"),

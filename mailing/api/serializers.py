@@ -14,6 +14,7 @@ from rest_framework import serializers
 from accounts.models import User
 
 from .. import services
+from ..forms import EmailLayoutForm, SenderIdentityForm
 from ..models import (
     Attempt,
     Client,
@@ -29,6 +30,7 @@ from ..models import (
     Suppression,
 )
 from ..scheduling import SCHEDULE_RULE_FIELDS, schedule_problems
+from .admin_forms import api_form_class, run_form
 
 
 def run_model_clean(instance) -> None:
@@ -332,15 +334,83 @@ class MailingSerializer(OwnedModelSerializer):
         return bool(every or (mailing and mailing.lists.exists()))
 
 
-class LayoutSerializer(serializers.ModelSerializer):
+class AdminFormSerializer(serializers.ModelSerializer):
+    """Validated and saved by the admin's form for the model: the same checks, the
+    same owner (the requester's, for a new row)."""
+
+    admin_form = None
+
+    def validate(self, attrs):
+        form_class = api_form_class(self.admin_form)
+        self.form = run_form(form_class, requester(self), attrs, self.instance)
+        return attrs
+
+    def create(self, validated_data):
+        return self.form.save()
+
+    def update(self, instance, validated_data):
+        return self.form.save()
+
+
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {"type": {"type": "string"}, "value": {}},
+            "required": ["type"],
+        },
+    }
+)
+class StreamJSONField(serializers.JSONField):
+    """A StreamField as Wagtail stores it: [{"type": ..., "value": ..., "id": ...}]."""
+
+    def to_representation(self, value):
+        return value.get_prep_value()
+
+
+class LayoutSerializer(AdminFormSerializer):
+    admin_form = EmailLayoutForm
+    body = StreamJSONField(
+        required=False,
+        help_text="Blocks: header, message_body (at most one), text, image, "
+        "button, divider, footer; the mandatory footer is always added.",
+    )
     shared = serializers.SerializerMethodField()
 
     class Meta:
         model = EmailLayout
-        fields = ["id", "name", "language", "shared", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "name",
+            "language",
+            "body",
+            "shared",
+            "created_at",
+            "updated_at",
+        ]
 
     def get_shared(self, layout) -> bool:
         return layout.owner_id is None
+
+
+class SenderIdentitySerializer(AdminFormSerializer):
+    admin_form = SenderIdentityForm
+    confirmed = serializers.BooleanField(source="is_confirmed", read_only=True)
+
+    class Meta:
+        model = SenderIdentity
+        fields = [
+            "id",
+            "from_name",
+            "from_email",
+            "reply_to",
+            "postal_address",
+            "confirmed",
+            "confirmed_at",
+            "created_at",
+        ]
+        read_only_fields = ["confirmed_at", "created_at"]
 
 
 class RunSerializer(serializers.ModelSerializer):

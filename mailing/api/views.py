@@ -12,7 +12,15 @@ from rest_framework.response import Response
 
 from accounts.models import User
 
-from .. import audiences, control, moderation, services, subscribe, suppression
+from .. import (
+    audiences,
+    control,
+    moderation,
+    senders,
+    services,
+    subscribe,
+    suppression,
+)
 from ..client_upsert import MAX_ROWS, upsert_clients
 from ..models import (
     Attempt,
@@ -26,6 +34,7 @@ from ..models import (
     MailingRun,
     Message,
     Segment,
+    SenderIdentity,
     Suppression,
 )
 from ..permissions import may_remove_suppression, policy_for
@@ -301,15 +310,42 @@ class MessageViewSet(CrudViewSet):
 
 
 @extend_schema(tags=["messages"])
-class LayoutViewSet(
-    PolicyRows, mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
-):
-    """The layouts a message may use: one's own and the shared ones (read only
-    here; they are designed in the admin's block editor)."""
+class LayoutViewSet(CrudViewSet):
+    """The layouts a message may use: one's own and the shared ones (which only
+    superusers change). Blocks are checked as the admin's block editor checks them."""
 
     policy_model = EmailLayout
     serializer_class = s.LayoutSerializer
     filterset_fields = ["language"]
+
+
+@extend_schema(tags=["senders"])
+class SenderIdentityViewSet(CrudViewSet):
+    """Who your emails come from. A new or changed address is usable once you open
+    the link mailed to it and confirm, signed in to the admin; until then a
+    message may not name it."""
+
+    policy_model = SenderIdentity
+    serializer_class = s.SenderIdentitySerializer
+
+    def perform_create(self, serializer):
+        senders.ask_for_confirmation(serializer.save())
+
+    def perform_update(self, serializer):
+        senders.ask_for_confirmation(serializer.save())
+
+    @extend_schema(request=None, responses=s.ResultSerializer)
+    @action(detail=True, methods=["post"], policy_action="change")
+    def resend(self, request, pk=None):
+        """A new confirmation link to the identity's address."""
+        identity = self.get_object()
+        if identity.is_confirmed:
+            raise Conflict(_("This identity is already confirmed."))
+        senders.request_confirmation(identity)
+        return done(
+            _("A new confirmation link was sent to %(email)s.")
+            % {"email": identity.from_email}
+        )
 
 
 # --- Mailings --------------------------------------------------------------------

@@ -21,7 +21,7 @@ from .capabilities import BatchSyntax, Capabilities
 from .outcome import Outcome
 
 # Each personalised value: plain for subject and text, escaped for HTML.
-FIELDS = ("name", "email", "unsubscribe", "web")
+FIELDS = ("name", "email", "unsubscribe", "web", "list")
 
 
 def _marker(key: str) -> str:
@@ -66,16 +66,23 @@ class _Escaper:
         return self.syntax.field.format(key)
 
 
-def batch_template(prepared, syntax: BatchSyntax, tracking: bool) -> BatchTemplate:
+def batch_template(
+    prepared, syntax: BatchSyntax, tracking: bool, per_list: bool = False
+) -> BatchTemplate:
     """The run's email with the ESP's merge fields in place of each recipient's own
     values (rendering.PreparedMessage, filled once with markers), and the user's
-    text escaped from the ESP's engine."""
+    text escaped from the ESP's engine. `per_list`: the footer's "leave this list
+    only" link is there (a mailing to lists)."""
     escape = _Escaper(syntax)
     subject = single_line(
         prepared.subject_for(_marker("name"), _marker("email"), _marker("unsubscribe"))
     )
     text = prepared.text_for(
-        _marker("name"), _marker("email"), _marker("unsubscribe"), _marker("web")
+        _marker("name"),
+        _marker("email"),
+        _marker("unsubscribe"),
+        _marker("web"),
+        list_url=_marker("list") if per_list else "",
     )
     body = prepared.html_for(
         _marker("name_html"),
@@ -83,6 +90,7 @@ def batch_template(prepared, syntax: BatchSyntax, tracking: bool) -> BatchTempla
         _marker("unsubscribe_html"),
         _marker("web_html"),
         _marker("tracking") if tracking else "",
+        list_url=_marker("list_html") if per_list else "",
     )
     subject, text, body = escape(subject), escape(text), escape(body)
     keys = [*FIELDS, *(f"{key}_html" for key in FIELDS), "tracking"]
@@ -100,6 +108,7 @@ def merge_values(full_name: str, email: str, links) -> dict[str, str]:
         "email": email,
         "unsubscribe": links.unsubscribe_url,
         "web": links.web_url,
+        "list": links.list_url,
     }
     values = {**plain, **{f"{k}_html": html.escape(v) for k, v in plain.items()}}
     values["tracking"] = links.tracking
@@ -113,7 +122,7 @@ class EspBatches:
         self.job = job
         self.capabilities = capabilities
         self.template = batch_template(
-            job.prepared, capabilities.batch, bool(job.tracking)
+            job.prepared, capabilities.batch, bool(job.tracking), bool(job.list_ids)
         )
 
     def __call__(self, backend, rows, owner_id, limiter, build=None) -> list[Outcome]:

@@ -177,6 +177,7 @@ class RunWire:
         web_version_url: str = "",
         tracking: str = "",
         attributes: dict | None = None,
+        list_url: str = "",
     ) -> bytes | None:
         """The whole email; `headers` from mailing_headers."""
         if not plain_address(email):
@@ -185,8 +186,8 @@ class RunWire:
             full_name = single_line(full_name)
         prepared = self.prepared
         links = (full_name, email, unsubscribe_url, web_version_url)
-        text = prepared.text_for(*links, attributes=attributes).encode()
-        html = prepared.html_for(*links, tracking, attributes).encode()
+        text = prepared.text_for(*links, attributes, list_url).encode()
+        html = prepared.html_for(*links, tracking, attributes, list_url).encode()
         if self.marker in text or self.marker in html:
             return None
         if not (_fits(text) and _fits(html)):

@@ -79,6 +79,10 @@ def world(db):
     segment = Segment.objects.create(
         owner=a, name="Segment of A", rules=[{"type": "tag", "op": "has", "value": "a"}]
     )
+    from tests.factories import make_sender
+
+    # Unconfirmed: its link may be sent again.
+    sender = make_sender(a, confirmed=False, from_email="news-of-a@example.org")
     apis = {"anonymous": APIClient()}
     for role, user in users.items():
         _token, raw = issue_token(user, role, ApiToken.Scope.READ_WRITE)
@@ -98,6 +102,7 @@ def world(db):
             "segment": segment.pk,
             "message": message.pk,
             "layout": layout.pk,
+            "sender": sender.pk,
             "mailing": mailing.pk,
             "run": run.pk,
             "attempt": attempt.pk,

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 UNAUTH, OK, CREATED, GONE, DENY, NF, CONFLICT = 401, 200, 201, 204, 403, 404, 409
 
 LISTS = [
-    *("clients", "lists", "suppressions", "messages", "layouts"),
+    *("clients", "lists", "suppressions", "messages", "layouts", "senders"),
     *("client-fields", "segments"),
     *("mailings", "runs", "attempts", "events"),
 ]
@@ -22,6 +22,7 @@ OBJECTS = {  # path -> the world id it names
     "suppressions/{suppression}/": "suppression",
     "messages/{message}/": "message",
     "layouts/{layout}/": "layout",
+    "senders/{sender}/": "sender",
     "mailings/{mailing}/": "mailing",
     "runs/{run}/": "run",
     "attempts/{attempt}/": "attempt",
@@ -59,6 +60,11 @@ TABLE = [
     # Never deleted outright: the policy refuses before the method is looked at.
     ("delete", "suppressions/{suppression}/",  U, NO, NO, NO, NO, U, NO),
     ("put",  "messages/{message}/",            U, OK, NF, NO, NO, U, OK),
+    ("post", "layouts/",                       U, C,  C,  NO, NO, U, C),
+    ("patch", "layouts/{layout}/",             U, OK, NF, NO, NO, U, OK),
+    ("post", "senders/",                       U, C,  C,  NO, NO, U, C),
+    ("patch", "senders/{sender}/",             U, OK, NF, NO, NO, U, OK),
+    ("post", "senders/{sender}/resend/",       U, OK, NF, NO, NO, U, OK),
     ("patch", "mailings/{mailing}/",           U, OK, NF, NO, NO, U, OK),
     ("get",  "mailings/{mailing}/report/",     U, OK, NF, OK, NO, U, OK),
     ("post", "mailings/{mailing}/pause/",      U, OK, NF, NO, NO, U, OK),
@@ -100,6 +106,14 @@ BODIES = {
     "suppressions/": {"email": "never-{role}@example.org", "detail": "by hand"},
     "suppressions/{suppression}/lift/": {"note": "asked to be mailed again"},
     "messages/{message}/": {"subject": "By {role}", "body": "Text"},
+    "layouts/": {"name": "Layout of {role}", "body": []},
+    "layouts/{layout}/": {"name": "Renamed by {role}"},
+    "senders/": {
+        "from_name": "Shop of {role}",
+        "from_email": "news-{role}@example.org",
+        "postal_address": "1 Main St",
+    },
+    "senders/{sender}/": {"reply_to": "help-{role}@example.org"},
     "mailings/{mailing}/": {"name": "Renamed by {role}"},
 }
 

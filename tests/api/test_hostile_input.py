@@ -21,6 +21,7 @@ FIELDS = [
     "layout", "sender", "name", "message", "clients", "lists", "all_clients",
     "description", "list", "first_send_at", "periodicity",
     "end_at", "window_start", "window_end", "is_digest", "owner", "id",
+    "from_name", "from_email", "reply_to", "postal_address", "language",
 ]  # fmt: skip
 json_values = st.recursive(
     st.one_of(st.none(), st.booleans(), st.integers(), hostile_values),

@@ -19,6 +19,7 @@ LINKS = SimpleNamespace(
     unsubscribe_url="https://s.example/u/t/",
     web_url="https://s.example/w/t/",
     tracking="tok",
+    list_url="",
 )
 
 

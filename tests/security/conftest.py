@@ -314,6 +314,7 @@ def _name_api_objects(world: World) -> None:
     objects.update(
         run=world.objects_a[MailingRun],
         layout=world.objects_a[EmailLayout],
+        sender=world.objects_a[SenderIdentity],
         list=world.objects_a[MailingList],
         user=world.users["user_b"],
     )

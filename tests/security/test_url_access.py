@@ -141,6 +141,8 @@ POLICY = [
     Rule("api:*-pause",                         UNAUTH, POST, POST, NO,  NO,   POST),
     Rule("api:*-resume",                        UNAUTH, POST, POST, NO,  NO,   POST),
     Rule("api:*-cancel",                        UNAUTH, POST, POST, NO,  NO,   POST),
+    Rule("api:sender-resend",                   UNAUTH, POST, POST, NO,  NO,   POST,
+         why="POST only: the owner's identity; managers change nothing"),
     Rule("api:segment-count",                   UNAUTH, OK,  NF,   OK,   NO,   OK,
          why="a count over A's segment: A's, and the managers' to read"),
     Rule("api:mailing-report",                  UNAUTH, OK,  NF,   OK,   NO,   OK,
@@ -289,6 +291,8 @@ POLICY = [
     # --- unsubscribing from an email: the signed token is the key, GET only asks ---
     Rule("mailing:unsubscribe",                 OK,   OK,   OK,   OK,   OK,   OK,
          why="a real token: the confirmation page, for anyone holding the link"),
+    Rule("mailing:unsubscribe_list",            NF,   NF,   NF,   NF,   NF,   NF,
+         why="the probe token is not signed; test_list_unsubscribe opens real ones"),
     # --- open pixel and click redirects in sent emails: the attempt token is the key
     Rule("mailing:open",                        OK,   OK,   OK,   OK,   OK,   OK,
          why="the image for anyone; only a real attempt token records an open"),
