@@ -12,15 +12,16 @@ from tests.factories import make_blog_index, make_image, make_post
 
 pytestmark = [pytest.mark.django_db, pytest.mark.redis]
 
-# The session, the active locale (Wagtail's Page.localized, on the way to the
-# request's tree), the pages on the path, the post itself.
-FROM_FRAGMENTS = 4
-# With nothing cached: the site and its root page, whether any page is private, the
-# menu (the root's translations, their children), the site root paths and their
-# translations (Wagtail's own cache), the post's translations and the home pages'
-# (the language switcher: this post has none), the main image, its renditions, the
-# tags.
-COLD = FROM_FRAGMENTS + 12
+# The session: the post and its route are kept in the process (home.routing).
+FROM_FRAGMENTS = 1
+# With nothing cached (the generations start again, so nothing kept matches): the
+# session, the active locale (Wagtail's Page.localized, on the way to the request's
+# tree), the pages on the path, the post itself, the site and its root page,
+# whether any page is private, the menu (the root's translations, their children),
+# the site root paths and their translations (Wagtail's own cache), the post's
+# translations and the home pages' (the language switcher: this post has none), the
+# main image, its renditions, the tags.
+COLD = 16
 
 
 def get_with_a_session_cookie(client, url: str):
