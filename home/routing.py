@@ -6,7 +6,7 @@ from django.http import Http404
 from wagtail.models import Page
 from wagtail.url_routing import RouteResult
 
-from . import page_cache, page_store
+from . import generations, page_cache, page_store
 
 KEPT_LIMIT = 1_000
 # (site root id, path components) -> (generations, kept until, RouteResult)
@@ -35,8 +35,9 @@ class DirectRouteMixin:
     profiled, its two queries were half an uncached post's time. It is served again
     while the generations of the request's site, language and address are the ones
     it was read under (a publish, a move, a new slug bumps them: home.signals), and
-    for at most the page's page_cache_seconds, the age its cached copies may have
-    (the view count a post shows is read with it). Without Redis nothing is kept.
+    the view counts' (a post shows its count as read), for at most the page's
+    page_cache_seconds (what Wagtail does not signal). Without Redis nothing is
+    kept.
     """
 
     def route(self, request, path_components):
@@ -89,7 +90,10 @@ def _route_generations(request) -> tuple | None:
     # page's own is 0 until its first change).
     if not found["site"]:
         return None
-    return found["site"], found["language"], found["page"]
+    if "views" not in found:  # a page cache miss: its lookup reads only its own
+        views = page_store.read([generations.VIEWS])
+        found["views"] = page_store.as_generation(views[0]) if views else 0
+    return found["site"], found["language"], found["page"], found["views"]
 
 
 def _keep(key, generations, result: RouteResult) -> None:

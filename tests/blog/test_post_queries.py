@@ -2,6 +2,7 @@
 queries, whatever the post holds."""
 
 import pytest
+import redis
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -70,6 +71,31 @@ def test_a_post_renders_in_a_fixed_number_of_queries(client, cold):
     expected = COLD if cold else FROM_FRAGMENTS
     assert render_queries(client, small, cold=cold) == expected
     assert render_queries(client, large, cold=cold) == expected
+
+
+def redis_round_trips(monkeypatch) -> list:
+    commands = []
+    execute = redis.Redis.execute_command
+
+    def counted(self, *args, **options):
+        commands.append(args[0])
+        return execute(self, *args, **options)
+
+    monkeypatch.setattr(redis.Redis, "execute_command", counted)
+    return commands
+
+
+def test_a_post_from_fragments_is_four_redis_round_trips(client, monkeypatch):
+    post = make_full_post(make_blog_index(), "counted", 2)
+    get_with_a_session_cookie(client, post.url)
+    commands = redis_round_trips(monkeypatch)
+
+    get_with_a_session_cookie(client, post.url)
+
+    # The generations with the menu and the switcher's addresses, whether any page
+    # is private, the two fragments (the test client sends no user agent: a bot,
+    # whose view is not counted).
+    assert commands == ["MGET", "MGET", "GET", "GET"]
 
 
 def test_a_fragment_never_outlives_a_publish(client):
