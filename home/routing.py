@@ -8,7 +8,8 @@ from wagtail.url_routing import RouteResult
 
 from . import generations, page_cache, page_store
 
-KEPT_LIMIT = 1_000
+# A post is kept with its body: a bound on the memory a process gives them.
+KEPT_LIMIT = 500
 # (site root id, path components) -> (generations, kept until, RouteResult)
 _kept: dict[tuple, tuple[tuple, float, RouteResult]] = {}
 
