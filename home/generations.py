@@ -11,6 +11,10 @@ change drops only what can show it:
 - page: one address (a post, and each of its translations, whose switchers link to
   it).
 
+And one more that no cached copy records: views, the view counts as stored (blog's
+flush bumps it). Only a page kept in a process to be routed (home.routing) shows
+them as it read them, and is read again.
+
 A post's publish bumps its own addresses and its language's listing: another post,
 and the other language, keep their cached copies. Counters only grow (see
 page_store.bump), so a value recorded before a bump never matches again.
@@ -28,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 SITE = "pagecache:generation"
 ROLES = ("site", "language", "listing", "page")  # page_store.LOOKUP_ROLES' order
+VIEWS = "pagecache:views"
 
 
 def language_generation(code: str) -> str:

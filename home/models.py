@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 from wagtail.admin.panels import FieldPanel
@@ -43,6 +44,20 @@ class HomePage(DirectRouteMixin, SeoMixin, CachedPageMixin, Page):
     # The figures change under it: cached whole for one minute only.
     page_cache_seconds = 60
     page_cache_lists_pages = True  # the latest posts
+
+    @property
+    def localized(self):
+        # Wagtail routes every request from site.root_page.localized: one query for
+        # the active locale, two more for a translation. The root page home.sites
+        # keeps for a site generation (any root page's publish bumps it) keeps its
+        # translations for that generation too; any other instance asks Wagtail.
+        kept = getattr(self, "kept_translations", None)
+        if kept is None:
+            return super().localized
+        code = get_language()
+        if code not in kept:
+            kept[code] = super().localized.specific
+        return kept[code]
 
     def get_context(self, request, *args, **kwargs):
         from blog.models import BlogPage

@@ -31,7 +31,7 @@ from django.conf import settings
 from django.dispatch import Signal
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 
-from . import generations, page_store
+from . import generations, kept_values, page_store
 
 logger = logging.getLogger(__name__)
 
@@ -134,18 +134,22 @@ def page_generations(request: HttpRequest) -> dict[str, int]:
     and the Sites are.
     """
     if not hasattr(request, "page_generations"):
-        names = generation_names(request)
-        found = _read_generations(names) or [None] * len(names)
+        names = {**generation_names(request), "views": generations.VIEWS}
+        # Read with them: what the page shows around its content (home.kept_values).
+        values = kept_values.value_names(request, request_language(request))
+        wanted = [*names.values(), *values.values()]
+        found = _read_generations(wanted) or [None] * len(wanted)
         request.page_generations = {
             role: page_store.as_generation(value)
-            for role, value in zip(names, found, strict=True)
+            for role, value in zip(names, found, strict=False)
         }
+        request.kept_values = dict(zip(values, found[len(names) :], strict=True))
     return request.page_generations
 
 
-def _read_generations(names: dict[str, str]):
-    """The generations `names` in one round trip, or None (see _lookup)."""
-    wanted = [*names.values()]
+def _read_generations(wanted: list[str]):
+    """The values of `wanted` (the site generation first) in one round trip, or
+    None (see _lookup)."""
     found = page_store.read(wanted)
     if found is not None and found[0] is None:
         generations.bump([generations.SITE])

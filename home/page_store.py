@@ -16,7 +16,7 @@ import threading
 import time
 
 import redis
-from django.core.cache import cache
+from django.core.cache import cache, caches
 
 # Bump each generation counter: one more if it exists, else a start no earlier
 # counter of that name can have held (Redis lost it: a restart, an eviction), so a
@@ -71,9 +71,15 @@ _local = threading.local()
 
 
 def _shared_client():
-    from blog.services import redis_client
+    # Asked twice per cache hit: finding it through django-redis each time was a
+    # tenth of a hit (profiled). A settings change in tests makes a new backend.
+    backend = caches["default"]
+    if getattr(_local, "backend", None) is not backend:
+        from blog.services import redis_client
 
-    return redis_client()
+        _local.shared = redis_client()
+        _local.backend = backend
+    return _local.shared
 
 
 def client() -> redis.Redis | None:
@@ -122,7 +128,7 @@ def read(names: list[str]) -> list | None:
         values = cache.get_many(names)
         return [values.get(name) for name in names]
     try:
-        return client().mget([cache.make_key(name) for name in names])
+        return client().mget(_keys(names))
     except redis.RedisError:
         return None
 
@@ -132,7 +138,7 @@ def lookup(generations: dict[str, str], key: str, pending: str, mark: str, windo
     its entry, ([values], None, False) for one that did not, None when Redis does
     not answer. `generations` is {role: name} in LOOKUP_ROLES' order; `mark` ''
     counts no view."""
-    keys = [cache.make_key(name) for name in (*generations.values(), key)]
+    keys = _keys((*generations.values(), key))
     try:
         reply = run_script(LOOKUP_LUA, [*keys, pending], [mark, window])
     except redis.RedisError:
@@ -140,6 +146,12 @@ def lookup(generations: dict[str, str], key: str, pending: str, mark: str, windo
     *values, served, counted = reply
     entry = values.pop()
     return values, entry if served else None, bool(counted)
+
+
+def _keys(names) -> list[str]:
+    # The backend found once: each `cache.` attribute finds it again (per thread).
+    make_key = caches["default"].make_key
+    return [make_key(name) for name in names]
 
 
 def write(name: str, value: bytes, seconds: int) -> None:
@@ -165,7 +177,7 @@ def bump(names: list[str]) -> None:
                 except ValueError:  # expired between add and incr
                     cache.add(name, fresh_generation(), timeout=None)
         return
-    keys = [cache.make_key(name) for name in names]
+    keys = _keys(names)
     try:
         run_script(BUMP_LUA, keys, [fresh_generation()])
     except redis.ConnectionError:

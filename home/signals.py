@@ -85,6 +85,8 @@ def drop_deleted_page(sender, instance, origin=None, **kwargs):
         _deleting.origin, _deleting.batch, _deleting.pks = origin, batch, set()
         transaction.on_commit(lambda: drop_deleted_batch(batch))
     batch = _deleting.batch
+    if instance.depth <= SITE_ROOT_DEPTH:  # home.sites keeps the roots' translations
+        generations.bump_now_and_on_commit([generations.SITE])
     if instance.locale_id not in {locale_id for _key, locale_id in batch}:
         # Now, for the rows of its own language (no query: the locale is known
         # once per process); its translations' languages follow on commit.

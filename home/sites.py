@@ -32,9 +32,11 @@ def find_site(request) -> Site | None:
         return known[1]
     site = Site.find_for_request(request)
     if site is not None:
-        # Wagtail routes from site.root_page.specific: kept specific, that is no
-        # query. A publish of the root page bumps the generation (home.signals).
+        # Wagtail routes from site.root_page.localized.specific: kept specific with
+        # its translations, that is no query. A publish of any root page bumps the
+        # generation (home.signals).
         site.root_page = site.root_page.specific
+        site.root_page.kept_translations = {}
     if len(_known) >= KNOWN_LIMIT:
         _known.clear()
     _known[key] = (generation, site)

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.urls import translate_url
 from wagtail.models import Page, Site
 
-from . import generations
+from . import kept_values
 
 
 def alternates(request, page: Page | None, current: str, base_url: str) -> list[dict]:
@@ -19,19 +19,15 @@ def alternates(request, page: Page | None, current: str, base_url: str) -> list[
             _entry(code, name, current, base_url, _same_view(request, code), True)
             for code, name in settings.LANGUAGES
         ]
-    site = Site.find_for_request(request)
-    key = f"alternates:{site.pk if site else 0}:{page.pk}:{current}"
     # Read once per request (the switcher and the meta tags both show them), kept
     # while this address is: a translation's publish bumps its translations' too.
     urls = getattr(request, "page_alternates", None)
     if urls is None:
-        names = [
-            generations.SITE,
-            generations.language_generation(current),
-            generations.path_generation(request.path),
-        ]
-        urls = request.page_alternates = generations.per_generation(
-            key, lambda: page_urls(request, page), names
+        urls = request.page_alternates = kept_values.kept(
+            request,
+            kept_values.ALTERNATES,
+            lambda: page_urls(request, page),
+            ("site", "language", "page"),
         )
     return [
         _entry(code, name, current, base_url, *urls[code])

@@ -92,10 +92,13 @@ def page(browser):
 
 @pytest.fixture(autouse=True)
 def _forget_known_sites():
-    """Each test's Sites are its own: a test's transaction is rolled back, so the
-    commit that would bump the site generation never comes."""
+    """Each test's Sites and pages are its own: a test's transaction is rolled
+    back, so the commit that would bump their generations never comes."""
+    from home.routing import forget_routes
     from home.sites import forget_sites
 
     forget_sites()
+    forget_routes()
     yield
     forget_sites()
+    forget_routes()

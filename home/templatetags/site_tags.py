@@ -8,7 +8,7 @@ from django import template
 from django.conf import settings
 from django.utils.translation import get_language
 
-from home import generations, page_cache, translations
+from home import kept_values, page_cache, translations
 
 register = template.Library()
 
@@ -58,10 +58,11 @@ def site_menu(context) -> dict:
     site = Site.find_for_request(request) if request else None
     if site is None:
         return {"items": [], "request": request}
-    key = f"sitemenu:{site.pk}:{get_language()}"
-    names = [generations.SITE, generations.language_generation(get_language())]
-    entries = generations.per_generation(
-        key, lambda: _menu_entries(site, request), names
+    entries = kept_values.kept(
+        request,
+        kept_values.MENU,
+        lambda: _menu_entries(site, request),
+        ("site", "language"),
     )
     current = getattr(context.get("page"), "path", "")
     items = [
