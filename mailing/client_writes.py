@@ -5,7 +5,14 @@ The rows (checked by mailing.client_rows) are loaded into a temporary table (COP
 on PostgreSQL), then a few set-wise statements do the rest whatever the number of
 rows: find the known addresses, update them as the caller chose, insert the new
 ones (born suppressed when their address is on the owner's suppression list),
-subscribe them all to the target list. The caller owns the transaction.
+subscribe them all to the target list. When known clients are left as they are
+(an import's default), the new ones are subscribed straight from the INSERT's
+RETURNING and the known addresses are looked up only if the chunk had any. The
+caller owns the transaction.
+
+A row may also carry tags (they replace the client's) and custom attributes (a
+patch merged into the client's bag; from an import, typed by
+mailing.import_mapping).
 
 What happens to a known client is the caller's choice (`Existing`): leave it,
 fill in from the row's non-empty values, or replace its values with the row's,

@@ -247,7 +247,8 @@ class ClientImportForm(forms.Form):
     file = forms.FileField(
         label=_("CSV or XLSX file"),
         help_text=_(
-            "Columns: email, full name, comment. CSV: separated by commas, "
+            "Columns: email, full name, comment, tags and your client fields "
+            "(you choose on the next step). CSV: separated by commas, "
             "semicolons or tabs; UTF-8, UTF-16, Windows-1251 or KOI8-R. XLSX: the "
             "first sheet."
         ),

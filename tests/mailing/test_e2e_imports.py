@@ -44,6 +44,7 @@ def test_the_owner_imports_into_a_list_and_follows_progress_in_chromium(
     base = live_server.url
 
     page.goto(base + reverse("mailing_client:import"))
+    shoot(page, f"import-upload-{language}")
     page.set_input_files(
         "input[name=file]",
         files=[{"name": "clients.csv", "mimeType": "text/csv", "buffer": CSV}],
