@@ -22,7 +22,7 @@ from .admin_pages import AdminPageMixin, listing_crumb
 from .admin_views import OwnedIndexView, RoleGatedMixin
 from .forms import ClientImportForm, ImportConfirmForm
 from .import_jobs import progress, rejected_rows_csv, start_import
-from .import_mapping import sample_of
+from .import_mapping import owner_fields, sample_of
 from .imports import ImportFileError, read_sample, stash_path, stash_upload
 from .models import Client, ImportJob
 from .permissions import policy_for
@@ -105,7 +105,8 @@ class ClientImportView(RoleGatedMixin, AdminPageMixin, FormView):
         if path is None:
             return None, _("The uploaded file has expired: upload it again.")
         try:
-            sample = sample_of(read_sample(path))
+            fields = owner_fields(self.request.user.pk)
+            sample = sample_of(read_sample(path), fields)
         except ImportFileError as error:
             return None, str(error)
         if not sample.width:

@@ -247,7 +247,8 @@ class ClientImportForm(forms.Form):
     file = forms.FileField(
         label=_("CSV or XLSX file"),
         help_text=_(
-            "Columns: email, full name, comment. CSV: separated by commas, "
+            "Columns: email, full name, comment, tags and your client fields "
+            "(you choose on the next step). CSV: separated by commas, "
             "semicolons or tabs; UTF-8, UTF-16, Windows-1251 or KOI8-R. XLSX: the "
             "first sheet."
         ),
@@ -292,7 +293,8 @@ class ImportConfirmForm(forms.Form):
         self.fields["mailing_list"].queryset = MailingList.objects.filter(owner=owner)
         self.guess = guess or {}
         by_column = {index: target for target, index in self.guess.items()}
-        choices = [("", _("Ignore")), *import_mapping.TARGETS.items()]
+        self.targets = import_mapping.targets_for(import_mapping.owner_fields(owner.pk))
+        choices = [("", _("Ignore")), *self.targets.items()]
         for index, name in enumerate(columns):
             self.fields[f"column_{index}"] = forms.ChoiceField(
                 label=name,
@@ -320,7 +322,7 @@ class ImportConfirmForm(forms.Form):
             if target and target in mapping:
                 raise forms.ValidationError(
                     _("“%(field)s” is chosen for more than one column."),
-                    params={"field": import_mapping.TARGETS[target]},
+                    params={"field": self.targets[target]},
                 )
             if target:
                 mapping[target] = index

@@ -1,20 +1,26 @@
 """Which column of an imported file goes to which client field.
 
 A mapping is {target: column index}; a column not in it is ignored. Targets are
-the built-in fields today; a custom attribute will be a target named
-"attribute:<key>" (the segments track's declared attributes), which the same
-{target: column} shape holds without a change of format.
+the built-in fields, "tags" (a cell of comma-separated tags) and
+"attribute:<key>", one of the owner's declared custom fields (ClientField), whose
+cells are parsed by the field's type (mailing.client_attributes).
 
-Guessed from the first row when it names the columns (Russian or English headers),
-else email, name and comment in that order; the person changes it on the preview.
+Guessed from the first row when it names the columns (Russian or English headers,
+or a custom field's key or label), else email, name and comment in that order;
+the person changes it on the preview.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from .client_attributes import clean_tags, clean_value
 from .client_rows import RowProblem, clean_client
+from .models import ClientField
 
 TARGETS = {
     "email": gettext_lazy("Email"),
@@ -22,6 +28,8 @@ TARGETS = {
     "comment": gettext_lazy("Comment"),
     "time_zone": gettext_lazy("Time zone"),
 }
+TAGS = "tags"
+ATTRIBUTE = "attribute:"
 DEFAULT_MAPPING = {"email": 0, "full_name": 1, "comment": 2}
 HEADER_WORDS = {
     "email": {"email", "e-mail", "mail", "email address", "почта", "адрес",
@@ -31,12 +39,38 @@ HEADER_WORDS = {
     "comment": {"comment", "comments", "note", "notes", "комментарий",
                 "комментарии", "примечание", "заметка"},
     "time_zone": {"time zone", "timezone", "time_zone", "tz", "часовой пояс"},
+    TAGS: {"tags", "tag", "labels", "теги", "тег", "метки", "метка"},
 }  # fmt: skip
+# An owner's declared fields by key: what attribute targets read.
+Fields = Mapping[str, ClientField]
+NO_FIELDS: Fields = MappingProxyType({})
 
 
-def header_target(cell: str) -> str | None:
+def owner_fields(owner_id: int) -> dict[str, ClientField]:
+    return {f.key: f for f in ClientField.objects.filter(owner_id=owner_id)}
+
+
+def targets_for(fields: Fields) -> dict[str, str]:
+    """What a column may be mapped to: the built-in fields, tags, and each of the
+    owner's declared fields."""
+    return {
+        **TARGETS,
+        TAGS: gettext_lazy("Tags (comma-separated)"),
+        **{f"{ATTRIBUTE}{key}": f.label for key, f in fields.items()},
+    }
+
+
+def header_target(cell: str, fields: Fields = NO_FIELDS) -> str | None:
     words = cell.strip().lower()
-    return next((t for t, names in HEADER_WORDS.items() if words in names), None)
+    known = next((t for t, names in HEADER_WORDS.items() if words in names), None)
+    return known or next(
+        (
+            f"{ATTRIBUTE}{key}"
+            for key, f in fields.items()
+            if words in (key, f.label.strip().lower())
+        ),
+        None,
+    )
 
 
 def is_header(row: list[str]) -> bool:
@@ -44,11 +78,11 @@ def is_header(row: list[str]) -> bool:
     return any(header_target(cell) for cell in row)
 
 
-def guess_mapping(first_row: list[str]) -> dict[str, int]:
+def guess_mapping(first_row: list[str], fields: Fields = NO_FIELDS) -> dict[str, int]:
     if is_header(first_row):
         mapping: dict[str, int] = {}
         for index, cell in enumerate(first_row):
-            target = header_target(cell)
+            target = header_target(cell, fields)
             if target and target not in mapping:
                 mapping[target] = index
         return mapping
@@ -67,14 +101,15 @@ def values_of(row: list[str], mapping: dict[str, int]) -> dict[str, str]:
     """The row's cell for each mapped target. A row that ends before a mapped
     column lacks that field (it never blanks a client's value); an empty cell is
     an empty value."""
-    return {
-        target: row[index]
-        for target, index in mapping.items()
-        if target in TARGETS and index < len(row)
-    }
+    return {target: row[index] for target, index in mapping.items() if index < len(row)}
 
 
-def row_client(row: list[str], mapping: dict[str, int], width: int) -> dict:
+def row_client(
+    row: list[str],
+    mapping: dict[str, int],
+    width: int,
+    fields: Fields = NO_FIELDS,
+) -> dict:
     """The client a row stands for, or RowProblem. A row with cells past the
     file's first row has a stray delimiter: its cells would land in the wrong
     fields (empty trailing cells are only a trailing delimiter)."""
@@ -84,7 +119,41 @@ def row_client(row: list[str], mapping: dict[str, int], width: int) -> dict:
             _("Broken row: %(found)d columns where the first row has %(count)d.")
             % {"found": len(row), "count": width},
         )
-    return clean_client(values_of(row, mapping))
+    cells = values_of(row, mapping)
+    client = clean_client({t: v for t, v in cells.items() if t in TARGETS})
+    if TAGS in cells:
+        client["tags"] = _tags(cells[TAGS])
+    patch = _attributes(cells, fields)
+    if patch:
+        client["attributes"] = patch
+    return client
+
+
+def _tags(cell: str) -> list[str]:
+    try:
+        return clean_tags(cell)
+    except ValidationError as error:
+        raise RowProblem(TAGS, " ".join(error.messages)) from error
+
+
+def _attributes(cells: dict[str, str], fields: Fields) -> dict:
+    """The row's custom fields, typed: {key: value}, or None for an empty cell
+    (mailing.client_writes decides whether that empties the client's value).
+    A column of a field deleted since the mapping was chosen is ignored."""
+    patch = {}
+    for target, cell in cells.items():
+        declared = fields.get(target.removeprefix(ATTRIBUTE))
+        if not target.startswith(ATTRIBUTE) or declared is None:
+            continue
+        try:
+            patch[declared.key] = clean_value(declared.kind, cell)
+        except ValidationError as error:
+            raise RowProblem(
+                target,
+                _("“%(field)s”: %(error)s")
+                % {"field": declared.label, "error": " ".join(error.messages)},
+            ) from error
+    return patch
 
 
 @dataclass
@@ -108,16 +177,19 @@ class Sample:
         ]
 
 
-def sample_of(rows: list[tuple[int, list[str]]]) -> Sample:
+def sample_of(
+    rows: list[tuple[int, list[str]]],
+    fields: Fields = NO_FIELDS,
+) -> Sample:
     if not rows:
         return Sample(None, [], {}, 0)
     first_line, first = rows[0]
     header = first if first_line == 1 and is_header(first) else None
     data = rows[1:] if header is not None else rows
-    sample = Sample(header, data, guess_mapping(first), width_of(first))
+    sample = Sample(header, data, guess_mapping(first, fields), width_of(first))
     for line, row in data:
         try:
-            row_client(row, sample.mapping, sample.width)
+            row_client(row, sample.mapping, sample.width, fields)
         except RowProblem as problem:
             sample.problems.append((line, str(problem)))
     return sample

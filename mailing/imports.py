@@ -13,6 +13,7 @@ import logging
 import secrets
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 from zipfile import BadZipFile
@@ -41,6 +42,16 @@ ZIP_MAGIC = b"PK\x03\x04"
 
 class ImportFileError(Exception):
     """The file as a whole cannot be read: nothing is imported."""
+
+
+@dataclass(frozen=True)
+class TextFormat:
+    """How a CSV file is read: found once per import run, then every pass over
+    the file reads it the same way (detection reads the whole file to check the
+    encoding, so it must not be repeated for each pass)."""
+
+    encoding: str
+    delimiter: str
 
 
 def detect_encoding(path: Path, whole: bool = True) -> str:
@@ -133,14 +144,25 @@ def read_xlsx_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
             book.close()
 
 
-def read_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
+def text_format(path: Path) -> TextFormat | None:
+    """The CSV file's encoding (checked over the whole file) and delimiter; None
+    for an XLSX workbook."""
     if is_xlsx(path):
+        return None
+    encoding = detect_encoding(path)
+    return TextFormat(encoding, sniff_delimiter(path, encoding))
+
+
+def read_rows(
+    path: Path, text: TextFormat | None = None
+) -> Iterator[tuple[int, list[str]]]:
+    """The file's rows; `text`: its text_format, when the caller has it."""
+    text = text or text_format(path)
+    if text is None:
         yield from read_xlsx_rows(path)
         return
-    encoding = detect_encoding(path)
-    delimiter = sniff_delimiter(path, encoding)
-    with path.open(encoding=encoding, newline="") as stream:
-        yield from _csv_rows(stream, delimiter)
+    with path.open(encoding=text.encoding, newline="") as stream:
+        yield from _csv_rows(stream, text.delimiter)
 
 
 def read_sample(path: Path) -> list[tuple[int, list[str]]]:
@@ -163,7 +185,9 @@ def _csv_rows(stream, delimiter: str) -> Iterator[tuple[int, list[str]]]:
     reader = csv.reader(stream, delimiter=delimiter)
     try:
         for row in reader:
-            if row and any(cell.strip() for cell in row):
+            # A blank row is skipped; one join, not a strip of each cell.
+            text = "".join(row)
+            if text and not text.isspace():
                 yield reader.line_num, row
     except csv.Error as error:
         raise ImportFileError(

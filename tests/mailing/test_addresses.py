@@ -6,12 +6,14 @@ server on loopback, with Vestnik's backend and with Django's own.
 """
 
 import pytest
+from django.core.validators import validate_email
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
 from mailing import services
 from mailing.addresses import (
+    PLAIN_ADDRESS,
     AddressError,
     clean_name,
     normalise_email,
@@ -53,6 +55,40 @@ def test_unsendable_addresses_are_refused_with_the_reason(address, words):
     with pytest.raises(AddressError) as refused:
         normalise_email(address)
     assert words in str(refused.value)
+
+
+EDGE_ADDRESSES = [
+    "a@b.ru",
+    "o'neil+tag@mail.example.co.uk",
+    "x-1@a-b.c-d.org",
+    "a..b@example.org",
+    ".a@example.org",
+    "a.@example.org",
+    "a@-x.org",
+    "a@x-.org",
+    "a@x..org",
+    "a@x.o",
+    "a@x.r1",
+    "a@x.org.",
+    "a@xn--e1afmkfd.xn--p1ai",
+    '"quoted"@example.org',
+    "a@[127.0.0.1]",
+    "a@localhost",
+    "a@" + "d" * 64 + ".org",
+    "a@example.org\n",
+]
+
+
+@pytest.mark.parametrize("address", EDGE_ADDRESSES)
+def test_the_plain_address_shortcut_accepts_only_what_django_accepts(address):
+    """The import's fast check (one regular expression) is a subset of Django's
+    EmailValidator: if Django's rules ever tighten, this fails."""
+    if PLAIN_ADDRESS.match(address):
+        validate_email(address)
+
+
+def test_the_plain_address_shortcut_takes_the_usual_addresses():
+    assert [a for a in EDGE_ADDRESSES if PLAIN_ADDRESS.match(a)] == EDGE_ADDRESSES[:3]
 
 
 def test_control_characters_leave_names():

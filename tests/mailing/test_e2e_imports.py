@@ -12,16 +12,16 @@ from wagtail.users.models import UserProfile
 
 from mailing.import_jobs import run_import
 from mailing.imports import stash_path
-from mailing.models import Client, ImportJob, MailingList, Subscription
+from mailing.models import Client, ClientField, ImportJob, MailingList, Subscription
 from tests.factories import make_user
 from tests.mailing.test_e2e_audiences import shoot
 from tests.mailing.test_e2e_workspace import sign_in
 
 CSV = (
-    "email;имя;комментарий\n"
-    "anna@example.org;Анна Кошкина;постоянная\n"
-    "not-an-address;Плохой;\n"
-    "boris@example.org;Борис;\n"
+    "email;имя;комментарий;город;теги\n"
+    "anna@example.org;Анна Кошкина;постоянная;Казань;vip, опт\n"
+    "not-an-address;Плохой;;;\n"
+    "boris@example.org;Борис;;;\n"
 ).encode("cp1251")
 
 
@@ -38,11 +38,13 @@ def test_the_owner_imports_into_a_list_and_follows_progress_in_chromium(
         user=owner, defaults={"preferred_language": language}
     )
     news = MailingList.objects.create(owner=owner, name="Новости")
+    ClientField.objects.create(owner=owner, key="city", label="Город")
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     sign_in(page, live_server.url, owner.email)
     base = live_server.url
 
     page.goto(base + reverse("mailing_client:import"))
+    shoot(page, f"import-upload-{language}")
     page.set_input_files(
         "input[name=file]",
         files=[{"name": "clients.csv", "mimeType": "text/csv", "buffer": CSV}],
@@ -54,6 +56,12 @@ def test_the_owner_imports_into_a_list_and_follows_progress_in_chromium(
     # The mapping step: one choice per column, guessed from the Russian headers.
     expect(page.locator("select[name=column_0]")).to_have_value("email")
     expect(page.locator("select[name=column_1]")).to_have_value("full_name")
+    # The owner's declared field and tags are targets too.
+    expect(page.locator("select[name=column_3]")).to_have_value("attribute:city")
+    expect(page.locator("select[name=column_4]")).to_have_value("tags")
+    page.locator(".import-sample").evaluate("box => box.scrollLeft = box.scrollWidth")
+    shoot(page, f"import-mapping-fields-{language}")
+    page.locator(".import-sample").evaluate("box => box.scrollLeft = 0")
     shoot(page, f"import-mapping-{language}")
     page.click("main form:not([enctype]) button[type=submit]")
     page.wait_for_url(re.compile(r".*/import/\d+/$"))
@@ -71,7 +79,12 @@ def test_the_owner_imports_into_a_list_and_follows_progress_in_chromium(
         link.click()
     report = download.value.path().read_text(encoding="utf-8")
     assert report.splitlines()[1].startswith("3,")  # its line in the file, then why
-    assert Client.objects.get(email="anna@example.org").full_name == "Анна Кошкина"
+    anna = Client.objects.get(email="anna@example.org")
+    assert (anna.full_name, anna.attributes, anna.tags) == (
+        "Анна Кошкина",
+        {"city": "Казань"},
+        ["vip", "опт"],
+    )
     assert Subscription.objects.filter(mailing_list=news).count() == 2
     assert job.pk
 
