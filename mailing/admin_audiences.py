@@ -223,15 +223,12 @@ class AudienceCountView(RoleGatedMixin, View):
         owner_id = self._owner_id(request)
         list_ids = MailingList.objects.filter(
             owner_id=owner_id, pk__in=_ids(request.GET.getlist("lists"))
-        ).values("pk")
+        ).values_list("pk", flat=True)
         everyone = request.GET.get("all_clients") in ("on", "true", "1")
         segment = Segment.objects.filter(
             owner_id=owner_id, pk__in=_ids([request.GET.get("segment", "")])
         ).first()
-        clients = audiences.deliverable(
-            audiences.audience_of(owner_id, list_ids, everyone, segment)
-        )
-        count = clients.count()
+        count = audiences.count_recipients(owner_id, list(list_ids), everyone, segment)
         text = ngettext(
             "Audience: %(count)s recipient now.",
             "Audience: %(count)s recipients now.",
