@@ -99,20 +99,28 @@ class MailingListIndexView(OwnedIndexView):
 # --- A list's members as CSV or XLSX ------------------------------------------------
 
 
-def may_export_members(user, mailing_list: MailingList) -> bool:
-    """Members' personal data goes out to the list's owner (or a superuser) only."""
-    allowed = policy_for(MailingList).user_has_permission_for_instance(
-        user, "view", mailing_list
+def may_export_members(user, owned) -> bool:
+    """Members' personal data (of a list or a segment) goes out to its owner (or
+    a superuser) only."""
+    allowed = policy_for(type(owned)).user_has_permission_for_instance(
+        user, "view", owned
     )
-    return allowed and (user.is_superuser or mailing_list.owner_id == user.pk)
+    return allowed and (user.is_superuser or owned.owner_id == user.pk)
 
 
-def export_buttons(user, mailing_list: MailingList) -> list[ListingButton]:
-    if not may_export_members(user, mailing_list):
+def export_buttons(
+    user,
+    owned,
+    url_name: str = "mailing_mailinglist:export_members",
+    button_class=ListingButton,
+) -> list[ListingButton]:
+    """The CSV and XLSX downloads of a list's or a segment's members, for a
+    listing's row (or, with Wagtail's plain Button, a page header's menu)."""
+    if not may_export_members(user, owned):
         return []
-    url = reverse("mailing_mailinglist:export_members", args=[mailing_list.pk])
+    url = reverse(url_name, args=[owned.pk])
     return [
-        ListingButton(
+        button_class(
             label, url=f"{url}?format={kind}", icon_name="download", priority=priority
         )
         for kind, label, priority in (
@@ -126,16 +134,21 @@ def export_members(request, pk):
     mailing_list = get_object_or_404(MailingList, pk=pk)
     if not may_export_members(request.user, mailing_list):
         raise PermissionDenied
-    name = f"list-{mailing_list.pk}-members"
+    rows = list_exports.list_rows(mailing_list)
+    return members_download(request, f"list-{mailing_list.pk}-members", rows)
+
+
+def members_download(request, name: str, rows):
+    """`rows` (the header first) as CSV, streamed, or as XLSX (?format=xlsx)."""
     if request.GET.get("format") == list_exports.XLSX:
         return FileResponse(
-            list_exports.xlsx_file(mailing_list),
+            list_exports.xlsx_file(rows),
             as_attachment=True,
             filename=f"{name}.xlsx",
             content_type=XLSX_TYPE,
         )
     response = StreamingHttpResponse(
-        list_exports.csv_lines(mailing_list), content_type="text/csv; charset=utf-8"
+        list_exports.csv_lines(rows), content_type="text/csv; charset=utf-8"
     )
     response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
     return response
@@ -223,15 +236,12 @@ class AudienceCountView(RoleGatedMixin, View):
         owner_id = self._owner_id(request)
         list_ids = MailingList.objects.filter(
             owner_id=owner_id, pk__in=_ids(request.GET.getlist("lists"))
-        ).values("pk")
+        ).values_list("pk", flat=True)
         everyone = request.GET.get("all_clients") in ("on", "true", "1")
         segment = Segment.objects.filter(
             owner_id=owner_id, pk__in=_ids([request.GET.get("segment", "")])
         ).first()
-        clients = audiences.deliverable(
-            audiences.audience_of(owner_id, list_ids, everyone, segment)
-        )
-        count = clients.count()
+        count = audiences.count_recipients(owner_id, list(list_ids), everyone, segment)
         text = ngettext(
             "Audience: %(count)s recipient now.",
             "Audience: %(count)s recipients now.",

@@ -5,18 +5,22 @@ count)."""
 
 import django_filters
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import JsonResponse
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.formats import number_format
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views import View
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.ui.tables import Column
+from wagtail.admin.widgets import Button, ListingButton
 
-from . import audiences
-from .admin_views import RoleGatedMixin
+from . import audiences, list_exports
+from .admin_audiences import export_buttons, may_export_members, members_download
+from .admin_views import OwnedEditView, OwnedIndexView, RoleGatedMixin
 from .client_attributes import clean_attributes, clean_tags
 from .forms import ClientForm, OwnedModelForm
 from .models import Client, ClientField, Segment
@@ -289,3 +293,38 @@ def count_answer(clients) -> dict:
         "reachable": number_format(reachable, force_grouping=True),
     }
     return {"count": count, "reachable": reachable, "text": text}
+
+
+# --- The segment's members as CSV or XLSX ----------------------------------------
+
+
+def segment_export_buttons(user, segment: Segment, button_class=ListingButton):
+    url_name = "mailing_segment:export_members"
+    return export_buttons(user, segment, url_name, button_class)
+
+
+def export_segment(request, pk):
+    """The clients the segment matches now, with their lists and suppression:
+    the list export's writer over the segment's clients; the owner's only."""
+    segment = get_object_or_404(Segment, pk=pk)
+    if not may_export_members(request.user, segment):
+        raise PermissionDenied
+    rows = list_exports.segment_rows(segment)
+    return members_download(request, f"segment-{segment.pk}-members", rows)
+
+
+class SegmentIndexView(OwnedIndexView):
+    def get_list_more_buttons(self, instance):
+        return [
+            *super().get_list_more_buttons(instance),
+            *segment_export_buttons(self.request.user, instance),
+        ]
+
+
+class SegmentEditView(OwnedEditView):
+    @cached_property
+    def header_more_buttons(self):
+        return [
+            *super().header_more_buttons,
+            *segment_export_buttons(self.request.user, self.object, Button),
+        ]

@@ -4,8 +4,8 @@ A mailing's audience is the clients subscribed to any of its lists, or every cli
 of its owner ("all my clients"), narrowed by its segment when it has one (the
 segment's rules are part of the same query, mailing.segments). Its recipients are
 the audience minus unsubscribed and suppressed clients. Nobody passes through
-Python or a form: a run's outbox is one INSERT ... SELECT, and forms show counts,
-never the people.
+Python or a form: a run's outbox is one INSERT ... SELECT per range of client ids
+(mailing.outbox_writing), and forms show counts, never the people.
 """
 
 from collections.abc import Iterable
@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from .list_counts import stored_counts
 from .models import (
+    UNDELIVERABLE,
     Attempt,
     Client,
     Consent,
@@ -28,6 +29,8 @@ from .models import (
 from .segments import narrow
 
 SUBSCRIBED = Subscription.Status.SUBSCRIBED
+# A range of client ids, (after, through]: what one statement of an outbox covers.
+ClientIds = tuple[int, int]
 
 
 def own_list_name(mailing_name: str) -> str:
@@ -37,29 +40,41 @@ def own_list_name(mailing_name: str) -> str:
     return f"{mailing_name} — получатели"[:limit]
 
 
-def audience(mailing: Mailing) -> QuerySet:
+def audience(mailing: Mailing, ids: ClientIds | None = None) -> QuerySet:
     """The mailing's audience: clients of its owner subscribed to one of its lists,
-    or all of them; unsubscribed and suppressed included."""
+    or all of them; unsubscribed and suppressed included. Only client ids in
+    (ids[0], ids[1]] when `ids` is given."""
     targets = Mailing.lists.through.objects.filter(mailing_id=mailing.pk)
     return audience_of(
         mailing.owner_id,
         targets.values("mailinglist_id"),
         mailing.all_clients,
         mailing.segment,
+        ids,
     )
 
 
 def audience_of(
-    owner_id: int, list_ids, all_clients: bool = False, segment=None
+    owner_id: int,
+    list_ids,
+    all_clients: bool = False,
+    segment=None,
+    ids: ClientIds | None = None,
 ) -> QuerySet:
     """Clients of the owner subscribed to one of `list_ids` (ids or a subquery),
-    or all of them; only those `segment` matches, when given."""
+    or all of them; only those `segment` matches, when given; only client ids in
+    (ids[0], ids[1]] when `ids` is given."""
     clients = narrow(Client.objects.filter(owner_id=owner_id), segment)
-    if all_clients:
-        return clients.exclude(unconfirmed_newcomer())
     subscribed = Subscription.objects.filter(
         client=OuterRef("pk"), status=SUBSCRIBED, mailing_list_id__in=list_ids
     )
+    if ids is not None:
+        clients = clients.filter(pk__gt=ids[0], pk__lte=ids[1])
+        # Said of the subscriptions too: the planner reads just that range of the
+        # list's index instead of the whole list once per chunk.
+        subscribed = subscribed.filter(client_id__gt=ids[0], client_id__lte=ids[1])
+    if all_clients:
+        return clients.exclude(unconfirmed_newcomer())
     return clients.filter(Exists(subscribed))
 
 
@@ -82,16 +97,54 @@ def recipients(mailing: Mailing) -> QuerySet:
 
 
 def recipient_count(mailing: Mailing) -> int:
-    return recipients(mailing).count()
+    list_ids = list(mailing.lists.values_list("pk", flat=True))
+    return count_recipients(
+        mailing.owner_id, list_ids, mailing.all_clients, mailing.segment
+    )
+
+
+def count_recipients(
+    owner_id: int, list_ids: list[int], all_clients: bool = False, segment=None
+) -> int:
+    """How many `deliverable(audience_of(...))` holds; `list_ids` are the owner's.
+
+    Where lists alone decide (no segment, not "all my clients"), the members are
+    counted without reading the clients: one list's stored count, or several
+    lists' distinct members from the subscriptions' index alone; those who may
+    not be mailed, few and indexed apart, are subtracted.
+    """
+    if all_clients or segment is not None:
+        clients = audience_of(owner_id, list_ids, all_clients, segment)
+        return deliverable(clients).count()
+    subscribed = Subscription.objects.filter(
+        mailing_list_id__in=list_ids, status=SUBSCRIBED
+    )
+    if len(list_ids) == 1:
+        members = stored_counts(list_ids)[list_ids[0]][SUBSCRIBED]
+    else:
+        members = subscribed.values("client_id").distinct().count()
+    barred = Client.objects.filter(UNDELIVERABLE, owner_id=owner_id).filter(
+        Exists(subscribed.filter(client=OuterRef("pk")))
+    )
+    return members - barred.count()
 
 
 def create_attempts(run: MailingRun, only_clients: list[int] | None = None) -> int:
-    """One pending Attempt per recipient of the run's mailing, in one INSERT ...
-    SELECT over the audience query; returns how many."""
+    """One pending Attempt per recipient of the run's mailing (of `only_clients`
+    among them, when given), in one INSERT ... SELECT; returns how many."""
     chosen = recipients(run.mailing)
     if only_clients is not None:
         chosen = chosen.filter(pk__in=only_clients)
-    select, params = chosen.order_by().values("id").query.sql_with_params()
+    return insert_attempts(run, chosen)
+
+
+def insert_attempts(run: MailingRun, clients: QuerySet) -> int:
+    """One pending Attempt of the run per client of `clients`, in one INSERT ...
+    SELECT; returns how many."""
+    try:
+        select, params = clients.order_by().values("id").query.sql_with_params()
+    except EmptyResultSet:  # e.g. only_clients empty
+        return 0
     sql = f"""
         INSERT INTO {Attempt._meta.db_table}
             (run_id, mailing_id, client_id, status, server_response,

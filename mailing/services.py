@@ -22,7 +22,14 @@ from django.db.models import Min
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from . import audiences, leases, list_unsubscribe, return_path, tokens
+from . import (
+    audiences,
+    leases,
+    list_unsubscribe,
+    outbox_writing,
+    return_path,
+    tokens,
+)
 from .addresses import screen
 from .control import OPEN_RUN, is_still_sending
 from .delivery import Outbound, Outcome, SenderPool, send_one
@@ -66,12 +73,19 @@ class SendError(Exception):
 
 
 def open_run(
-    mailing: Mailing, kind: str, slot: datetime, only_clients: list[int] | None = None
+    mailing: Mailing,
+    kind: str,
+    slot: datetime,
+    only_clients: list[int] | None = None,
+    write: bool = True,
 ) -> MailingRun:
-    """Create the run and its outbox in the caller's transaction; nothing is sent.
+    """Create the run in the caller's transaction; nothing is sent.
 
     A digest with no new blog post gets a `skipped` run instead: closed, no outbox.
-    `only_clients` narrows the audience (resending rows left `unknown`).
+    `only_clients` narrows the audience (resending rows left `unknown`): their
+    rows are written at once. Any other outbox is written chunk by chunk
+    (mailing.outbox_writing), here unless `write` is False: then the caller
+    writes it after its transaction (write_and_enqueue), committing each chunk.
     """
     message = mailing.message
     if mailing.is_digest:
@@ -82,19 +96,41 @@ def open_run(
     # The email is kept as the run opens it: its web version and archive copy.
     content = snapshot(prepare_message(message))
     run = MailingRun.objects.create(
-        mailing=mailing, kind=kind, slot=slot, content=content
+        mailing=mailing,
+        kind=kind,
+        slot=slot,
+        content=content,
+        outbox_through=(
+            outbox_writing.starting_cursor(mailing) if only_clients is None else None
+        ),
     )
-    if only_clients is None:
-        recipients = audiences.audience(mailing).count()
-    else:
-        recipients = len(only_clients)
-    total = audiences.create_attempts(run, only_clients)
-    MailingRun.objects.filter(pk=run.pk).update(
-        total=total, skipped_count=recipients - total
-    )
-    run.total, run.skipped_count = total, recipients - total
-    hold_for_windows(run, timezone.now())
+    if only_clients is not None:
+        total = audiences.create_attempts(run, only_clients)
+        MailingRun.objects.filter(pk=run.pk).update(
+            total=total, skipped_count=len(only_clients) - total
+        )
+        hold_for_windows(run, timezone.now())
+    elif write:
+        outbox_writing.write_all(run.pk)
+    run.refresh_from_db(fields=["total", "skipped_count", "outbox_through"])
     return run
+
+
+def write_and_enqueue(run_id: int) -> None:
+    """Write the rest of the run's outbox and wake its senders.
+
+    Outside a transaction each chunk is committed as it is written and the
+    senders are woken by the first of several, so sending starts while the rest
+    is written; they are woken again once it is all in (a sender that found
+    nothing more to claim has ended meanwhile).
+    """
+    committed = not transaction.get_connection().in_atomic_block
+    woken = False
+    for more in outbox_writing.write_outbox(run_id):
+        if more and committed and not woken:
+            enqueue_run(run_id)
+            woken = True
+    transaction.on_commit(lambda: enqueue_run(run_id))
 
 
 def _skip_run(mailing: Mailing, kind: str, slot: datetime) -> MailingRun:
@@ -136,14 +172,15 @@ def _open_scheduled_run(mailing: Mailing, now: datetime) -> MailingRun | None:
             # scheduler (or a retried task) a no-op; the unique run is the backstop.
             if not claim_slot(mailing, slot, following):
                 return None
-            run = open_run(mailing, MailingRun.Kind.SCHEDULED, slot)
+            run = open_run(mailing, MailingRun.Kind.SCHEDULED, slot, write=False)
     except IntegrityError:
         # The slot already has its run (a copy saved back an old next_send_at):
         # it is done, so the schedule moves on instead of sticking to it.
         claim_slot(mailing, slot, following)
         return None
     logger.info("opened run %s of mailing %s for %s", run.pk, mailing.pk, slot)
-    transaction.on_commit(lambda: enqueue_run(run.pk))
+    write_and_enqueue(run.pk)
+    run.refresh_from_db()
     return run
 
 
@@ -179,7 +216,11 @@ def open_manual_run(
     try:
         with transaction.atomic():
             run = open_run(
-                mailing, MailingRun.Kind.MANUAL, timezone.now(), only_clients
+                mailing,
+                MailingRun.Kind.MANUAL,
+                timezone.now(),
+                only_clients,
+                write=False,
             )
             if schedule_sent:
                 mark_sent_now(mailing)
@@ -187,7 +228,8 @@ def open_manual_run(
         # Another request opened one between the check and the INSERT.
         refuse_while_open(mailing)
         raise
-    transaction.on_commit(lambda: enqueue_run(run.pk))
+    write_and_enqueue(run.pk)
+    run.refresh_from_db()
     return run
 
 
@@ -551,9 +593,10 @@ def finish_run(run_id: int, now: datetime) -> bool:
     run = MailingRun.objects.get(pk=run_id)
     failed = run.failed_count and not run.sent_count
     status = MailingRun.Status.FAILED if failed else MailingRun.Status.FINISHED
-    closed = MailingRun.objects.filter(pk=run_id, status__in=OPEN_RUN).update(
-        status=status, finished_at=now, started_at=run.started_at or now
-    )
+    # Not while its outbox is still being written: the rest is still to come.
+    closed = MailingRun.objects.filter(
+        pk=run_id, status__in=OPEN_RUN, outbox_through__isnull=True
+    ).update(status=status, finished_at=now, started_at=run.started_at or now)
     if closed:
         # No slot left (the last one, or a `once` sent now): the mailing is done.
         finish_schedule(run.mailing_id)
@@ -586,10 +629,15 @@ def sweep_stalled_runs(now: datetime) -> dict[str, int]:
     quiet_before = now - timedelta(seconds=settings.SENDING_STALLED_AFTER)
     requeued = finished = 0
     for run in MailingRun.objects.filter(status__in=OPEN_RUN).order_by("pk"):
+        last_seen = run.heartbeat_at or run.started_at or run.created_at
+        if outbox_writing.is_writing(run):
+            if last_seen < quiet_before:  # its writer died: write the rest
+                resume_writing(run.pk, now)
+                requeued += 1
+            continue
         if finish_run(run.pk, now):
             finished += 1
             continue
-        last_seen = run.heartbeat_at or run.started_at or run.created_at
         quiet = last_seen < quiet_before or run.pk in reaped["runs"]
         # Rows waiting for a later retry already have a task scheduled; once their
         # time has passed, a lost task shows up here as claimable rows.
@@ -612,6 +660,16 @@ def sweep_stalled_runs(now: datetime) -> dict[str, int]:
         "requeued": requeued,
         "finished": finished,
     }
+
+
+def resume_writing(run_id: int, now: datetime) -> None:
+    """A task writes the rest of an outbox whose writer died; its chunks are
+    fenced by the run's row, so a writer still alive after all does no harm."""
+    from .tasks import write_outbox as write_outbox_task
+
+    MailingRun.objects.filter(pk=run_id).update(heartbeat_at=now)
+    logger.warning("run %s: outbox left half written, resumed", run_id)
+    write_outbox_task(run_id)
 
 
 def _flag_unleased(now: datetime) -> int:

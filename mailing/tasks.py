@@ -46,6 +46,12 @@ def send_run(run_id: int):
     services.send_run(run_id)
 
 
+# The rest of an outbox whose writer died (the sweeper's call); chunks are fenced.
+@db_task(retries=3, retry_delay=30)
+def write_outbox(run_id: int):
+    services.write_and_enqueue(run_id)
+
+
 # A mail server restart must not cost the link; about a quarter of an hour in all.
 @db_task(retries=5, retry_delay=30, retry_backoff=2)
 def send_sender_confirmation(identity_id: int):

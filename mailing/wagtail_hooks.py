@@ -315,6 +315,8 @@ class ClientFieldViewSet(OwnedSnippetViewSet):
 
 class SegmentViewSet(OwnedSnippetViewSet):
     model = Segment
+    index_view_class = admin_segments.SegmentIndexView
+    edit_view_class = admin_segments.SegmentEditView
     admin_url_namespace = "mailing_segment"
     base_url_path = "mailing/segments"
     icon = "crosshairs"
@@ -344,6 +346,11 @@ class SegmentViewSet(OwnedSnippetViewSet):
         return [
             *super().get_urlpatterns(),
             path("count/", admin_segments.SegmentCountView.as_view(), name="count"),
+            path(
+                "export_members/<int:pk>/",
+                admin_segments.export_segment,
+                name="export_members",
+            ),
         ]
 
 

@@ -50,16 +50,20 @@ def next_opening(now: datetime, zone: ZoneInfo, start: time, end: time):
     return datetime.combine(day, start).replace(tzinfo=zone)
 
 
-def hold_for_windows(run: MailingRun, now: datetime) -> int:
-    """Hold back the run's rows whose recipients' window has not opened; how many."""
+def hold_for_windows(run: MailingRun, now: datetime, ids=None) -> int:
+    """Hold back the run's rows whose recipients' window has not opened; how many.
+    Only the rows of client ids in (ids[0], ids[1]] when given (one outbox chunk)."""
     mailing = run.mailing
     if not mailing.has_window:
         return 0
-    openings = _openings_by_zone_name(run, mailing, now)
+    rows = Attempt.objects.filter(run=run, status=Attempt.Status.PENDING)
+    if ids is not None:
+        rows = rows.filter(client_id__gt=ids[0], client_id__lte=ids[1])
+    openings = _openings_by_zone_name(rows, mailing, now)
     if not openings:
         return 0
     if connection.vendor == "postgresql":
-        return _hold_joined(run.pk, openings)
+        return _hold_joined(run.pk, openings, ids)
     opening = Case(
         *[When(time_zone=name, then=Value(at)) for name, at in openings.items()],
         output_field=DateTimeField(),
@@ -69,12 +73,12 @@ def hold_for_windows(run: MailingRun, now: datetime) -> int:
         .annotate(opening=opening)
         .values("opening")
     )
-    return Attempt.objects.filter(
-        run=run, status=Attempt.Status.PENDING, client__time_zone__in=list(openings)
-    ).update(retry_at=Subquery(client_opening[:1]))
+    return rows.filter(client__time_zone__in=list(openings)).update(
+        retry_at=Subquery(client_opening[:1])
+    )
 
 
-def _hold_joined(run_id: int, openings: dict) -> int:
+def _hold_joined(run_id: int, openings: dict, ids=None) -> int:
     """PostgreSQL: one UPDATE joined to the zones' openings as arrays, half the time
     of the ORM's correlated subquery (20,000 rows: 1.0 s against 1.8 s)."""
     table, client_table = Attempt._meta.db_table, Client._meta.db_table
@@ -84,18 +88,22 @@ def _hold_joined(run_id: int, openings: dict) -> int:
             unnest(%s::text[], %s::timestamptz[]) AS v(zone, opens)
         WHERE a.run_id = %s AND a.status = %s
             AND c.id = a.client_id AND c.time_zone = v.zone
+            AND a.client_id > %s AND a.client_id <= %s
     """  # nosec B608 - table names from the models, values are parameters
+    after, through = ids if ids is not None else (0, 2**63 - 1)
     params = [list(openings), list(openings.values()), run_id, Attempt.Status.PENDING]
+    params += [after, through]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
 
 
-def _openings_by_zone_name(run, mailing: Mailing, now: datetime) -> dict:
-    """Stored zone name -> when that zone's window opens, for closed windows only."""
+def _openings_by_zone_name(rows, mailing: Mailing, now: datetime) -> dict:
+    """Stored zone name -> when that zone's window opens, for closed windows only,
+    among the recipients of `rows`."""
     default = owner_zone(mailing.owner)
     names = (
-        Client.objects.filter(attempts__run=run)
+        Client.objects.filter(pk__in=rows.values("client_id"))
         .values_list("time_zone", flat=True)
         .distinct()
     )

@@ -7,7 +7,7 @@ from .audiences import (
     Subscription,
     SubscriptionQuerySet,
 )
-from .clients import Client
+from .clients import UNDELIVERABLE, Client
 from .events import Event, EventQuerySet, RunDayCounts, RunHourCounts, TrackedLink
 from .history import OwnedLogEntry
 from .imports import ImportJob, ImportRejection
@@ -32,6 +32,7 @@ from .subscribe_page import SubscribePage
 from .suppression import Suppression, SuppressionRemoval
 
 __all__ = [
+    "UNDELIVERABLE",
     "Attempt",
     "Client",
     "Consent",

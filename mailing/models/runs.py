@@ -64,6 +64,12 @@ class MailingRun(SendingRecord, models.Model):
     # The email as this run sends it (rendering.PreparedMessage's fields), kept
     # when it opens: its web version and archive copy never change after.
     content = models.JSONField(_("email as sent"), default=dict, blank=True)
+    # While the outbox is still being written, chunk by chunk of client ids
+    # (mailing.outbox_writing): the last client id it covers. Null once complete;
+    # until then the run is not finished, and a dead writer's run is resumed here.
+    outbox_through = models.BigIntegerField(
+        _("outbox written through client"), null=True, blank=True, editable=False
+    )
 
     objects = MailingOwnedQuerySet.as_manager()
 

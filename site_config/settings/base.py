@@ -312,6 +312,9 @@ SENDING_LEASE_HEARTBEAT = env.float("SENDING_LEASE_HEARTBEAT", default=5.0)
 SENDING_UNKNOWN_AFTER = env.int("SENDING_UNKNOWN_AFTER", default=600)
 # A run without activity for this many seconds is re-enqueued by the sweeper.
 SENDING_STALLED_AFTER = env.int("SENDING_STALLED_AFTER", default=120)
+# Client ids per statement when a run's outbox is written (mailing.outbox_writing):
+# each chunk is committed, so sending starts before the last one is in.
+OUTBOX_CHUNK_IDS = env.int("OUTBOX_CHUNK_IDS", default=50_000)
 # VERP return path of mailings sent over SMTP: bounces+<signed attempt token>@this
 # domain, whose delivery status notifications come back through the inbound route
 # or `manage.py read_dsn` (mailing/return_path.py). Empty: the site's address.

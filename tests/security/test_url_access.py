@@ -81,6 +81,8 @@ POLICY = [
          why="a list's public form is its owner's; a manager changes no content"),
     Rule("mailing_mailinglist:export_members",  LOG,  OK,   NO,   NO,   NO,   OK,
          why="a list's members' data goes out to its owner only (issue 12)"),
+    Rule("mailing_segment:export_members",      LOG,  OK,   NO,   NO,   NO,   OK,
+         why="a segment's clients' data goes out to its owner only (issue 12)"),
     Rule("mailing_*:list*",                     LOG,  OK,   OK,   OK,   NO,   OK),
     Rule("mailing_mailing:audience_count",      LOG,  OK,   OK,   OK,   NO,   OK,
          why="a count over the viewer's own lists (or a mailing they may see)"),

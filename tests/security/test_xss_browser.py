@@ -51,6 +51,7 @@ NOT_RENDERED = (
     "api:schema",  # the OpenAPI document: a YAML download, not a page
     "mailing_client:import_rejected",  # a CSV download of refused rows
     "mailing_mailinglist:export_members",  # a CSV or XLSX download of a list
+    "mailing_segment:export_members",  # a CSV or XLSX download of a segment
 )  # fmt: skip
 ROLES = ("user_a", "manager", "editor")
 PROBE = "{{ settings.SECRET_KEY }}"
