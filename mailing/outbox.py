@@ -154,7 +154,9 @@ def _exchange_skip_locked(
     outer row (a nested loop, e.g. on a table not yet analysed after open_run's
     INSERT), and each rerun skips the rows this statement already updated, takes
     the next LIMIT and so claims the whole run at once (seen: 2,000 rows for a
-    batch of 25). All parts see one snapshot: rows being settled or handed over
+    batch of 25). The hand-over's check is MATERIALIZED for the same reason: as a
+    subquery it was inlined, its sendable test run once per reference to `go`
+    and its id list searched again for every row. All parts see one snapshot: rows being settled or handed over
     are not `pending` there, so none of them is claimed again here.
 
     The run's row comes back from `locked` as it is after waiting for its lock:
@@ -172,12 +174,14 @@ def _exchange_skip_locked(
         AND ({_LEASE_ALIVE})"""  # nosec B608 - literals only, values are parameters
     sql = f"""
         WITH {settled_sql},
+        checked AS MATERIALIZED (
+            SELECT a.id, {go} AS go FROM {t["attempt"]} a
+            WHERE a.id IN (SELECT unnest(%s::bigint[]))),
         handed AS (
             UPDATE {t["attempt"]} AS a SET
                 status = CASE WHEN h.go THEN %s ELSE %s END,
                 tries = a.tries - CASE WHEN h.go THEN 0 ELSE 1 END
-            FROM (SELECT a.id, {go} AS go FROM {t["attempt"]} a
-                WHERE a.id = ANY(%s::bigint[])) h
+            FROM checked h
             WHERE a.id = h.id AND a.status = %s AND a.lease = %s
                 AND a.run_id = (SELECT id FROM locked)
             RETURNING a.id, h.go),
@@ -203,8 +207,8 @@ def _exchange_skip_locked(
     first = status.CLAIMED if lease else status.SENDING
     alive = [lease, lease, now]
     params = [
-        *(status.SENDING, status.PENDING, *OPEN_RUN, *alive, hand_over),
-        *(status.CLAIMED, lease),
+        *(*OPEN_RUN, *alive, hand_over),
+        *(status.SENDING, status.PENDING, status.CLAIMED, lease),
         *(*OPEN_RUN, status.PENDING, now, *alive, size),
         *(first, lease, now, status.PENDING),
     ]
