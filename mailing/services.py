@@ -29,7 +29,7 @@ from .delivery import Outbound, Outcome, SenderPool, send_one
 from .digest import digest_message, new_posts
 from .issues import WEB_VERSION_SALT, prepared_for, snapshot, web_version_url
 from .models import Attempt, Client, Mailing, MailingRun, Message
-from .outbox import claimable, drop_unsendable, exchange
+from .outbox import analyse_if_stale, claimable, drop_unsendable, exchange
 from .ratelimit import RateLimiter
 from .rendering import PreparedMessage, prepare_message
 from .scheduling import (
@@ -419,6 +419,7 @@ def send_run(run_id: int) -> None:
     MailingRun.objects.filter(pk=run_id, status=MailingRun.Status.PENDING).update(
         status=MailingRun.Status.RUNNING, heartbeat_at=now
     )
+    analyse_if_stale(run.total)
     job = RunJob(run)
     limiter = RateLimiter.from_settings()
     concurrency = settings.SENDING_CONCURRENCY
