@@ -36,7 +36,7 @@ from .delivery import Outbound, Outcome, SenderPool, send_one
 from .digest import digest_message, new_posts
 from .issues import WEB_VERSION_SALT, prepared_for, snapshot, web_version_url
 from .models import Attempt, Client, Mailing, MailingRun, Message
-from .outbox import claimable, drop_unsendable, exchange
+from .outbox import analyse_if_stale, claimable, drop_unsendable, exchange
 from .ratelimit import RateLimiter
 from .rendering import PreparedMessage, prepare_message
 from .scheduling import (
@@ -477,6 +477,7 @@ def send_run(run_id: int) -> None:
     MailingRun.objects.filter(pk=run_id, status=MailingRun.Status.PENDING).update(
         status=MailingRun.Status.RUNNING, heartbeat_at=now
     )
+    analyse_if_stale(run.total)
     job = RunJob(run)
     limiter = RateLimiter.from_settings()
     concurrency = settings.SENDING_CONCURRENCY
@@ -495,9 +496,11 @@ def _pump(job: RunJob, pool: SenderPool, lease: leases.Lease) -> bool:
     """Keep each connection busy with one group and one claimed behind it.
 
     Rows are claimed (`claimed`, under this consumer's lease) a group ahead, and
-    handed over (`sending`, committed) right before they go to a connection; one
-    statement per group records the last results, hands over and claims
-    (outbox.exchange). The hand-over re-checks the run and each row, so a pause,
+    handed over (`sending`, committed) right before they go to a connection. A
+    freed connection waits only for its hand-over; the last results are recorded
+    and the next group claimed in one statement while the connections send
+    (outbox.exchange), so the database works alongside the mail server, not
+    between its groups. The hand-over re-checks the run and each row, so a pause,
     cancel or block takes effect on everything not yet on the wire; a kill leaves
     `unknown` only the groups on the wire, and its claimed rows go back to
     `pending` once its lease lapses (mailing.leases). The main thread only waits
@@ -511,20 +514,16 @@ def _pump(job: RunJob, pool: SenderPool, lease: leases.Lease) -> bool:
     finished: list = []
     exhausted = False
     while lease.beat():
-        hand = ahead.pop(0) if ahead and len(running) < pool.size else []
-        busy = len(running) + len(ahead) + bool(hand)
-        want = 0 if exhausted or busy >= 2 * pool.size else group
-        if hand or want or finished:
-            now = timezone.now()
-            swap = exchange(job.run_id, lease.id, now, finished, hand, want)
+        if ahead and len(running) < pool.size:
+            running |= _hand_over(job, pool, lease.id, ahead.pop(0), finished)
+            continue
+        want = 0 if exhausted or len(ahead) >= pool.size else group
+        if want or finished:
+            swap = exchange(job.run_id, lease.id, timezone.now(), finished, size=want)
+            finished = []
             exhausted = not swap.claimed if want else exhausted
-            ahead += [swap.claimed] if swap.claimed else []
-            # Rows that cannot be sent are settled with the next exchange.
-            rows, finished = job.screen(swap.handed)
-            if rows:
-                # The sending thread builds the emails itself (see delivery.deliver).
-                running.add(pool.send(rows, job.build))
-            if hand or swap.claimed or finished:
+            if swap.claimed:
+                ahead.append(swap.claimed)
                 continue
         if running:
             beat = settings.SENDING_LEASE_HEARTBEAT
@@ -537,6 +536,19 @@ def _pump(job: RunJob, pool: SenderPool, lease: leases.Lease) -> bool:
             return over
         exhausted = False
     return False  # the lease lapsed: these rows are someone else's now
+
+
+def _hand_over(
+    job: RunJob, pool: SenderPool, lease_id: int, claimed: list, finished: list
+) -> set[Future]:
+    """Hand a claimed group to a free connection: its rows that may still go are
+    `sending`, committed, before the sending thread builds and sends them. Rows
+    that cannot be sent join `finished`, settled with the next exchange."""
+    swap = exchange(job.run_id, lease_id, timezone.now(), hand_over=claimed)
+    rows, refused = job.screen(swap.handed)
+    finished += refused
+    # The sending thread builds the emails itself (see delivery.deliver).
+    return {pool.send(rows, job.build)} if rows else set()
 
 
 def _rest_of_run(run_id: int, lease_id: int) -> bool | None:

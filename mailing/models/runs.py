@@ -183,7 +183,13 @@ class Attempt(SendingRecord, models.Model):
         # that order for every filter it takes, so a page never sorts the table.
         indexes = [
             models.Index(fields=["run", "status"]),
-            models.Index(fields=["status", "claimed_at"]),
+            # Rows held by a consumer (reaping a lease, the sweeper's stuck sends):
+            # only in-flight rows, so writing a row pending or settled skips it.
+            models.Index(
+                fields=["lease", "claimed_at"],
+                condition=models.Q(status__in=["claimed", "sending"]),
+                name="attempt_held",
+            ),
             models.Index(fields=["esp_message_id"]),
             models.Index(fields=["-attempted_at", "-id"], name="attempt_recent"),
             models.Index(
@@ -208,6 +214,14 @@ class Attempt(SendingRecord, models.Model):
             # (the API's cursor): an index range instead of sorting every row.
             models.Index(fields=["run", "id"], name="mailing_attempt_run_keyset"),
             models.Index(fields=["mailing", "id"], name="mailing_attempt_mail_keyset"),
+            # The claim takes a run's next pending rows in id order: only pending
+            # rows here, in that order, so it reads one group, not every pending
+            # row of the run sorted again for each group (quadratic in the run).
+            models.Index(
+                fields=["run", "id"],
+                condition=models.Q(status="pending"),
+                name="attempt_pending_claim",
+            ),
         ]
 
     def __str__(self):

@@ -3,7 +3,8 @@
 The walk from "Send now" (services.send_now) to an Attempt row's result:
 open_run writes one pending Attempt per recipient -> send_run loads the run's
 email once (services.RunJob) -> _pump claims groups ahead and hands each over
-as a connection frees up (outbox.exchange, under the consumer's lease, see
+as a connection frees up, recording results and claiming the next group while
+the connections send (outbox.exchange, under the consumer's lease, see
 mailing.leases) -> SenderPool hands each group to a transport in a sender thread:
 
 - `delivery.deliver`: one email per recipient. Where the backend takes bytes
@@ -15,9 +16,11 @@ mailing.leases) -> SenderPool hands each group to a transport in a sender thread
   limit per API call, each recipient's status read from the ESP's answer.
 
 `mime` is the one MIME builder: every header of a mailing email (`mailing_headers`)
-and the envelope sender (`envelope_sender`) are chosen there. `capabilities` says
-what the configured backend accepts (probed once, from Anymail itself), so an email
-never carries a feature the backend refuses; `policy` turns each answer or
-exception into the row's result; the outbox records the results with the next
-exchange. `checks` warns at start-up about settings that would lose mail.
+and the envelope sender (`envelope_sender`) are chosen there; Django's undocumented
+address and header encoders it shares are reached only through `django_mail`.
+`capabilities` says what the configured backend accepts (probed once, from
+Anymail itself), so an email never carries a feature the backend refuses; `policy`
+turns each answer or exception into the row's result; the outbox records the
+results with the next exchange. `checks` warns at start-up about settings that
+would lose mail.
 """

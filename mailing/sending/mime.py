@@ -23,9 +23,9 @@ from email.parser import BytesParser
 from email.utils import formataddr, formatdate, parseaddr
 
 from django.conf import settings
-from django.core.mail.message import forbid_multi_line_headers, sanitize_address
 
 from ..rendering import PreparedMessage, single_line
+from .django_mail import encoded_address, encoded_header
 
 MAX_LINE = 998  # RFC 5322, without CRLF
 # Characters that need quoting or encoding in a display name or an address.
@@ -69,7 +69,7 @@ def envelope_address(address: str) -> str:
     name, addr = parseaddr(address)
     if addr and plain_address(addr) and "\n" not in address:
         return addr
-    return sanitize_address(address, "utf-8")
+    return encoded_address(address)
 
 
 def plain_address(address: str) -> bool:
@@ -106,7 +106,7 @@ def header_value(name: str, value: str) -> str:
     """Django's encoding for a header with non-ASCII text, folded with CRLF."""
     if value.isascii():
         return value
-    return forbid_multi_line_headers(name, value, "utf-8")[1].replace("\n", "\r\n")
+    return encoded_header(name, value).replace("\n", "\r\n")
 
 
 def _part_head(subtype: str, body: bytes) -> bytes:
