@@ -15,6 +15,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from django.test import Client as Browser
+from django.test.utils import CaptureQueriesContext
 
 from mailing import event_queue
 from mailing.counters import rebuild_counters
@@ -109,6 +110,15 @@ def test_deliveries_wait_in_the_stream_a_bounce_is_recorded_at_once(empty_stream
     assert incremental[0]["delivered"] == 2 and incremental[0]["hard_bounces"] == 1
     rebuild_counters()
     assert counts() == incremental
+
+
+def test_a_queued_delivery_costs_its_request_no_database_query(empty_stream):
+    (a,) = make_sent_attempts(1)
+    no_recorder_woken(empty_stream)
+    with CaptureQueriesContext(connection) as queries:
+        deliver_all([a])
+    assert [query["sql"] for query in queries] == []
+    assert event_queue.pending_count() == 1
 
 
 def test_the_request_wakes_a_recorder():
