@@ -44,6 +44,7 @@ bench: venv
 	$(BIN)/python benchmarks/sending.py
 	$(BIN)/python benchmarks/spam.py
 	$(BIN)/python benchmarks/events.py
+	$(BIN)/python benchmarks/webhooks.py
 	$(BIN)/python benchmarks/reports.py --keep
 	$(BIN)/python benchmarks/api.py
 	$(BIN)/python benchmarks/audience.py

@@ -10,6 +10,9 @@ parsing, the event, its status change and counters in one transaction each).
 Then the same deliveries for a second mailing as SparkPost posts them, --batch
 events a request (mailing.event_batches: one transaction per request).
 Prints events per second for each. Goal (issue 17): over 2,000 webhook events/s.
+Events are recorded in their request here (WEBHOOK_EVENT_QUEUE=False): the cost
+of recording itself; benchmarks/webhooks.py measures the queued path through
+gunicorn.
 """
 
 import argparse
@@ -23,6 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "site_config.settings.test")
+os.environ["WEBHOOK_EVENT_QUEUE"] = "False"
 
 
 def main() -> None:

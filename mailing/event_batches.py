@@ -66,7 +66,7 @@ def _rows(items, found) -> list[tuple[Event, Happening]]:
         if (attempt_id, key) in keys:
             continue
         keys.add((attempt_id, key))
-        happening.at = happening.at or now
+        happening.at = happening.at or happening.received_at or now
         if happening.kind in CLASSIFIED and not happening.verdict:
             _classify(attempt_id, happening, found, clicks[attempt_id])
         rows.append((new_event(attempt_id, happening, key), happening))

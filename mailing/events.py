@@ -62,6 +62,10 @@ class Happening:
     verdict: str = ""
     verdict_reason: str = ""
     extra_key: str = field(default="", repr=False)  # what else tells two apart
+    # When Vestnik took it in: the time of an event that names none, also when it
+    # is stored later (mailing.event_queue). Not in the deduplication key, as `at`
+    # is not when the ESP left it out: a retried post must find the first.
+    received_at: datetime | None = None
     # Signs for classification that are not stored as such.
     head_first: bool = False
     esp_says_proxy: bool = False
@@ -79,7 +83,7 @@ def record_event(attempt_id: int, happening: Happening) -> Event | None:
     """Store the event and apply it; None if it was already recorded."""
     key = happening.dedupe_key()  # before `at` is filled in: a retry has none either
     if happening.kind in UNCLASSIFIED_COUNTED and event_statement.usable():
-        happening.at = happening.at or timezone.now()
+        happening.at = happening.at or happening.received_at or timezone.now()
         return _store_counted(attempt_id, happening, key)  # no lookup needed first
     row = (
         Attempt.objects.filter(pk=attempt_id)
@@ -89,7 +93,7 @@ def record_event(attempt_id: int, happening: Happening) -> Event | None:
     if row is None:
         return None
     client_id, run_id, sent_at = row
-    happening.at = happening.at or timezone.now()
+    happening.at = happening.at or happening.received_at or timezone.now()
     if happening.kind in (Kind.OPENED, Kind.CLICKED) and not happening.verdict:
         hit = _hit(attempt_id, run_id, sent_at, happening)
         happening.verdict, happening.verdict_reason = classify(hit)

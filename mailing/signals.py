@@ -4,8 +4,10 @@ Quick and idempotent: the work is in mailing.events, event_batches and dsn.
 
 Anymail fires its tracking signal once per event of a request. Inside
 `one_batch_per_request()` (the webhook views use it) the receiver only collects
-them, and the batch is recorded in one transaction when the view has parsed them
-all; outside it (a direct `tracking.send`) each event is recorded at once.
+them; when the view has parsed them all, the events that only count go to the
+event queue (mailing.event_queue, recorded in batches by a task) and the rest are
+recorded in one transaction. Outside it (a direct `tracking.send`) each event is
+recorded at once.
 """
 
 import logging
@@ -15,17 +17,34 @@ from contextvars import ContextVar
 from anymail.signals import inbound, tracking
 from django.dispatch import receiver
 
-from . import dsn
+from . import dsn, event_queue
 from .esp_events import attempts_of, happening_from
 from .event_batches import record_events
+from .events import Happening
 from .unsubscribe import unsubscribe_by_mail
 
 logger = logging.getLogger(__name__)
 _batch: ContextVar[list | None] = ContextVar("tracking_batch", default=None)
 
 
-def record_tracking_events(pairs: list[tuple[object, str]]) -> int:
-    """Apply Anymail events (with their ESP's name); the number new."""
+def record_tracking_events(pairs: list[tuple[object, str]], queue=False) -> int:
+    """Apply Anymail events (with their ESP's name); the number recorded new.
+    With `queue`, those that only count are queued where they can be, after the
+    others are recorded (so these are stored before the ESP hears 200)."""
+    items = _matched(pairs)
+    if not queue:
+        return record_events(items)
+    counted, others = [], []
+    for item in items:
+        (counted if item[1].kind in event_queue.QUEUED_KINDS else others).append(item)
+    recorded = record_events(others)
+    if not event_queue.accept(counted):
+        recorded += record_events(counted)
+    return recorded
+
+
+def _matched(pairs: list[tuple[object, str]]) -> list[tuple[int, Happening]]:
+    """(attempt id, happening) for each event we record and whose email we sent."""
     wanted = [(e, esp, happening_from(e, esp)) for e, esp in pairs]
     wanted = [(e, esp, h) for e, esp, h in wanted if h is not None]
     items = []
@@ -35,7 +54,7 @@ def record_tracking_events(pairs: list[tuple[object, str]]) -> int:
             logger.info("%s %s event for an unknown message", esp, event.event_type)
         else:
             items.append((attempt_id, happening))
-    return record_events(items)
+    return items
 
 
 def record_tracking_event(event, esp_name: str) -> bool:
@@ -52,7 +71,7 @@ def one_batch_per_request():
         yield
     finally:
         _batch.reset(token)
-    record_tracking_events(batch)
+    record_tracking_events(batch, queue=True)
 
 
 @receiver(tracking)

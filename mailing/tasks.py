@@ -11,7 +11,15 @@ from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from . import import_jobs, imports, senders, services, subscribe, subscribe_emails
+from . import (
+    event_queue,
+    import_jobs,
+    imports,
+    senders,
+    services,
+    subscribe,
+    subscribe_emails,
+)
 from .api import idempotency
 
 
@@ -33,6 +41,12 @@ def sweep_import_uploads():
 @db_periodic_task(crontab(minute="*"))
 def resume_stalled_imports():
     import_jobs.resume_stalled_imports(timezone.now())
+
+
+# Also what a dead recorder left pending, and events whose wake-up was lost.
+@db_periodic_task(crontab(minute="*"))
+def sweep_queued_events():
+    event_queue.drain()
 
 
 @db_periodic_task(crontab(minute="23"))
@@ -74,3 +88,9 @@ def send_subscription_confirmation(consent_id: int, language: str):
 @db_task(retries=3, retry_delay=30)
 def import_clients_job(job_id: int):
     import_jobs.run_import(job_id)
+
+
+# Woken by the webhook view (mailing.event_queue); what fails stays queued.
+@db_task()
+def record_queued_events():
+    event_queue.drain()

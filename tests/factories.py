@@ -68,6 +68,20 @@ def make_mailing(owner: User, *, clients=(), message: Message | None = None, **f
     return mailing
 
 
+def make_sent_attempts(recipients: int) -> list[int]:
+    """The attempt ids of a run that sent to `recipients` new clients of a new
+    owner, in order: what ESP events are about."""
+    from mailing.models import Attempt, MailingRun
+    from mailing.services import open_run
+
+    owner = make_user()
+    clients = [make_client(owner) for _ in range(recipients)]
+    mailing = make_mailing(owner, clients=clients)
+    run = open_run(mailing, MailingRun.Kind.MANUAL, mailing.first_send_at)
+    run.attempts.update(status=Attempt.Status.SUCCESS)
+    return list(run.attempts.order_by("pk").values_list("pk", flat=True))
+
+
 def make_list(owner: User, *, clients=(), status=None, **fields) -> MailingList:
     """A list of `owner` with `clients` on it (subscribed unless `status`)."""
     fields.setdefault("name", f"List {next(_seq)}")

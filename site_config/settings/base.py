@@ -83,6 +83,8 @@ MIDDLEWARE = [
     # response as the middlewares below finish it (security headers and CSP included).
     "home.page_cache.PageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # ESP webhooks go straight to their view: no session, user, locale or CSRF work.
+    "mailing.webhook_shortcut.WebhookShortcutMiddleware",
     # CSP for the public site (site_config/security.py); the admin is exempt.
     "site_config.security.ContentSecurityPolicyMiddleware",
     # WhiteNoise serves static files from the app server: no separate web server needed.
@@ -279,6 +281,11 @@ if WEBHOOK_ESPS_FROM_ENV is None:
 else:
     WEBHOOK_ESPS = [name.strip().lower() for name in WEBHOOK_ESPS_FROM_ENV]
     WEBHOOK_ESPS = [name for name in WEBHOOK_ESPS if name]
+
+# Deliveries, deferrals, opens and clicks from ESP webhooks are queued in Redis and
+# recorded in batches by a task (mailing/event_queue.py); False records each in its
+# request (a transaction per event). Without Redis they always are.
+WEBHOOK_EVENT_QUEUE = env.bool("WEBHOOK_EVENT_QUEUE", default=True)
 
 # --- Sending mailings (mailing/services.py) ---------------------------------------
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections import Counter
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -87,8 +88,10 @@ def attempt():
     return row
 
 
-def kinds(attempt) -> list[str]:
-    return list(attempt.events.order_by("id").values_list("kind", flat=True))
+def kinds(attempt) -> Counter:
+    """The kinds stored, in no order: a webhook's deliveries, opens and clicks are
+    recorded by the event queue's task, after the request's bounces."""
+    return Counter(attempt.events.values_list("kind", flat=True))
 
 
 def suppressed(attempt) -> bool:
@@ -140,13 +143,15 @@ def test_postmark(site, attempt):
         ),
     )
 
-    assert kinds(attempt) == [
-        K.DELIVERED,
-        K.OPENED,
-        K.CLICKED,
-        K.SOFT_BOUNCE,
-        K.HARD_BOUNCE,
-    ]
+    assert kinds(attempt) == Counter(
+        [
+            K.DELIVERED,
+            K.OPENED,
+            K.CLICKED,
+            K.SOFT_BOUNCE,
+            K.HARD_BOUNCE,
+        ]
+    )
     assert (
         attempt.events.get(kind=K.CLICKED).url == "https://example.org/a?utm_source=x"
     )
@@ -179,13 +184,15 @@ def test_brevo_soft_bounce_does_not_suppress_a_hard_one_does(site, attempt):
         "brevo", event("hard_bounce", reason="no such user", ts_epoch=1520363427000)
     )
 
-    assert kinds(attempt) == [
-        K.DELIVERED,
-        K.SOFT_BOUNCE,
-        K.OPENED,
-        K.CLICKED,
-        K.HARD_BOUNCE,
-    ]
+    assert kinds(attempt) == Counter(
+        [
+            K.DELIVERED,
+            K.SOFT_BOUNCE,
+            K.OPENED,
+            K.CLICKED,
+            K.HARD_BOUNCE,
+        ]
+    )
     assert attempt.events.get(kind=K.OPENED).verdict == Event.Verdict.APPLE_MPP
     assert suppressed(attempt)
 
@@ -219,13 +226,15 @@ def test_mailjet_hard_bounce_false_is_soft(site, attempt):
     assert not suppressed(attempt)
     site.post("mailjet", [event("unsub", time=STAMP + 4)])
 
-    assert kinds(attempt) == [
-        K.DELIVERED,  # Mailjet's "sent": the receiving server took it
-        K.OPENED,
-        K.CLICKED,
-        K.SOFT_BOUNCE,
-        K.UNSUBSCRIBED,
-    ]
+    assert kinds(attempt) == Counter(
+        [
+            K.DELIVERED,  # Mailjet's "sent": the receiving server took it
+            K.OPENED,
+            K.CLICKED,
+            K.SOFT_BOUNCE,
+            K.UNSUBSCRIBED,
+        ]
+    )
     assert Client.objects.get(pk=attempt.client_id).unsubscribed_at is not None
     assert attempt.events.get(kind=K.OPENED).verdict == Event.Verdict.PROXY
     site.post("mailjet", [event("bounce", time=STAMP + 5, hard_bounce=True)])
@@ -260,13 +269,15 @@ def test_sparkpost_bounce_class_22_is_soft_10_is_hard(site, attempt):
     assert not suppressed(attempt)
     site.post("sparkpost", [event("bounce", event_id="5", bounce_class="10")])
 
-    assert kinds(attempt) == [
-        K.DELIVERED,
-        K.SOFT_BOUNCE,
-        K.OPENED,
-        K.CLICKED,
-        K.HARD_BOUNCE,
-    ]
+    assert kinds(attempt) == Counter(
+        [
+            K.DELIVERED,
+            K.SOFT_BOUNCE,
+            K.OPENED,
+            K.CLICKED,
+            K.HARD_BOUNCE,
+        ]
+    )
     assert suppressed(attempt)
 
 
@@ -297,13 +308,15 @@ def test_mailgun(site, attempt):
         ),
     )
 
-    assert kinds(attempt) == [
-        K.DELIVERED,
-        K.DEFERRED,
-        K.OPENED,
-        K.CLICKED,
-        K.HARD_BOUNCE,
-    ]
+    assert kinds(attempt) == Counter(
+        [
+            K.DELIVERED,
+            K.DEFERRED,
+            K.OPENED,
+            K.CLICKED,
+            K.HARD_BOUNCE,
+        ]
+    )
     assert suppressed(attempt)
 
 
@@ -330,14 +343,16 @@ def test_sendgrid_blocked_is_soft_bounce_is_hard(site, attempt):
         ],
     )
 
-    assert kinds(attempt) == [
-        K.DELIVERED,
-        K.SOFT_BOUNCE,
-        K.OPENED,
-        K.CLICKED,
-        K.REJECTED,
-        K.COMPLAINED,
-    ]
+    assert kinds(attempt) == Counter(
+        [
+            K.DELIVERED,
+            K.SOFT_BOUNCE,
+            K.OPENED,
+            K.CLICKED,
+            K.REJECTED,
+            K.COMPLAINED,
+        ]
+    )
     assert suppressed(attempt)  # the complaint
 
 
@@ -389,7 +404,7 @@ def test_amazon_ses_transient_bounce_is_soft(site, attempt):
     assert not suppressed(attempt)
     site.post("amazon_ses", bounce("Permanent", "f-2"), sns=True)
 
-    assert kinds(attempt) == [K.DELIVERED, K.SOFT_BOUNCE, K.HARD_BOUNCE]
+    assert kinds(attempt) == Counter([K.DELIVERED, K.SOFT_BOUNCE, K.HARD_BOUNCE])
     assert suppressed(attempt)
 
 
@@ -425,7 +440,7 @@ def test_resend(site, attempt):
         ),
     )
 
-    assert kinds(attempt) == [K.DELIVERED, K.OPENED, K.CLICKED, K.HARD_BOUNCE]
+    assert kinds(attempt) == Counter([K.DELIVERED, K.OPENED, K.CLICKED, K.HARD_BOUNCE])
     assert suppressed(attempt)
 
 
@@ -456,7 +471,9 @@ def test_mailersend_soft_bounced(site, attempt):
     site.post("mailersend", event("opened", 3))
     site.post("mailersend", event("spam_complaint", 4))
 
-    assert kinds(attempt) == [K.DELIVERED, K.SOFT_BOUNCE, K.OPENED, K.COMPLAINED]
+    assert kinds(attempt) == Counter(
+        [K.DELIVERED, K.SOFT_BOUNCE, K.OPENED, K.COMPLAINED]
+    )
     assert suppressed(attempt)
 
 
@@ -482,7 +499,9 @@ def test_mandrill_soft_bounce(site, attempt):
     ]
     site.post("mandrill", None, form={"mandrill_events": json.dumps(events)})
 
-    assert kinds(attempt) == [K.SOFT_BOUNCE, K.OPENED, K.CLICKED, K.HARD_BOUNCE]
+    assert kinds(attempt) == Counter(
+        [K.SOFT_BOUNCE, K.OPENED, K.CLICKED, K.HARD_BOUNCE]
+    )
     assert suppressed(attempt)
 
 
@@ -501,7 +520,9 @@ def test_postal(site, attempt):
     site.post("postal", event(3, url="https://example.org/", message=message))
     site.post("postal", event(4, bounce={"id": 9}, original_message=message))
 
-    assert kinds(attempt) == [K.DELIVERED, K.DEFERRED, K.CLICKED, K.HARD_BOUNCE]
+    assert kinds(attempt) == Counter(
+        [K.DELIVERED, K.DEFERRED, K.CLICKED, K.HARD_BOUNCE]
+    )
 
 
 def test_mailtrap(site, attempt):
@@ -529,13 +550,15 @@ def test_mailtrap(site, attempt):
         },
     )
 
-    assert kinds(attempt) == [
-        K.DELIVERED,
-        K.DEFERRED,
-        K.OPENED,
-        K.CLICKED,
-        K.COMPLAINED,
-    ]
+    assert kinds(attempt) == Counter(
+        [
+            K.DELIVERED,
+            K.DEFERRED,
+            K.OPENED,
+            K.CLICKED,
+            K.COMPLAINED,
+        ]
+    )
 
 
 def test_unisender_go(site, attempt):
@@ -569,13 +592,15 @@ def test_unisender_go(site, attempt):
         "unisender_go", None, raw=unisender_go_signed(payload, "hostile-walk-hmac")
     )
 
-    assert kinds(attempt) == [
-        K.DELIVERED,
-        K.DEFERRED,
-        K.OPENED,
-        K.CLICKED,
-        K.HARD_BOUNCE,
-    ]
+    assert kinds(attempt) == Counter(
+        [
+            K.DELIVERED,
+            K.DEFERRED,
+            K.OPENED,
+            K.CLICKED,
+            K.HARD_BOUNCE,
+        ]
+    )
     assert suppressed(attempt)
 
 
@@ -590,7 +615,7 @@ def test_the_same_event_twice_is_stored_once(site, attempt):
     site.post("postmark", bounce)
     site.post("postmark", bounce)
 
-    assert kinds(attempt) == [K.SOFT_BOUNCE]
+    assert kinds(attempt) == Counter([K.SOFT_BOUNCE])
 
 
 def test_three_soft_bounces_in_thirty_days_suppress(site, attempt):
@@ -607,6 +632,6 @@ def test_three_soft_bounces_in_thirty_days_suppress(site, attempt):
             },
         )
 
-    assert kinds(attempt) == [K.SOFT_BOUNCE] * 3
+    assert kinds(attempt) == Counter({K.SOFT_BOUNCE: 3})
     reason = Client.objects.get(pk=attempt.client_id).suppressed_reason
     assert reason

@@ -15,28 +15,17 @@ from mailing.models import (
     Attempt,
     Client,
     Event,
-    MailingRun,
     RunDayCounts,
     TrackedLink,
 )
-from mailing.services import open_run
 from mailing.tokens import attempt_token
-from tests.factories import make_client, make_mailing, make_user
+from tests.factories import make_sent_attempts
 
 pytestmark = pytest.mark.django_db
 
 URL = "/anymail/sparkpost/tracking/"
 AUTH = "Basic " + base64.b64encode(b"test:webhook-secret").decode()
 COUNTED = [f.name for f in RunDayCounts._meta.fields if f.name not in ("id", "run")]
-
-
-def sent_run(recipients: int) -> list[int]:
-    owner = make_user()
-    clients = [make_client(owner) for _ in range(recipients)]
-    mailing = make_mailing(owner, clients=clients)
-    run = open_run(mailing, MailingRun.Kind.MANUAL, mailing.first_send_at)
-    run.attempts.update(status=Attempt.Status.SUCCESS)
-    return list(run.attempts.order_by("pk").values_list("pk", flat=True))
 
 
 def event(kind: str, attempt_id: int, event_id: str, **fields) -> dict:
@@ -68,7 +57,7 @@ def counts() -> list[dict]:
 
 
 def test_a_batch_has_the_effects_of_its_events_one_by_one():
-    a, b = sent_run(2)
+    a, b = make_sent_attempts(2)
     batch = [
         event("delivery", a, "1"),
         event("bounce", a, "2", bounce_class="10", raw_reason="550 no such user"),
@@ -91,7 +80,7 @@ def test_a_batch_has_the_effects_of_its_events_one_by_one():
 
 
 def test_a_batch_costs_the_same_queries_at_5_and_at_50_events():
-    ids = sent_run(55)
+    ids = make_sent_attempts(55)
 
     def queries(attempts: list[int]) -> int:
         batch = [event("delivery", pk, f"d-{pk}") for pk in attempts]
@@ -104,7 +93,7 @@ def test_a_batch_costs_the_same_queries_at_5_and_at_50_events():
 
 
 def test_a_scanner_clicking_every_link_in_one_batch_is_told_apart():
-    (a,) = sent_run(1)
+    (a,) = make_sent_attempts(1)
     run_id = Attempt.objects.get(pk=a).run_id
     links = ["https://example.org/one", "https://example.org/two"]
     for url in links:

@@ -1,0 +1,211 @@
+"""Counted webhook events: accepted in the request, recorded in batches.
+
+Most ESPs post one event a request (Postmark), and recording it there cost a
+transaction (four round trips to PostgreSQL) per event: 160-214 events/s on the
+benchmark machine, far from the 2,000 a big mailing's deliveries and opens need
+(issue 17). So the webhook view appends the events that only count (deliveries,
+deferrals, opens, clicks) to a Redis stream and answers; a Huey task reads the
+stream through a consumer group, several hundred entries at a time, and records
+them set-wise (mailing.event_batches: one transaction a batch).
+
+What must never be lost stays out of the queue: bounces, complaints,
+unsubscriptions and rejections suppress or unsubscribe someone, so they are
+recorded in the request with a durable commit, and the ESP hears 200 only then.
+
+A consumer that dies loses nothing: an entry is acknowledged (and deleted) only
+after its batch committed; until then it stays pending in the group, and the next
+drain claims what has been pending longer than CLAIM_IDLE_MS. An entry applied
+twice (a consumer killed between commit and acknowledgement) adds nothing: events
+are deduplicated by their key. Redis has to keep what it holds: without AOF a
+Redis restart drops the entries not applied yet (README, "ESP webhooks").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import socket
+import threading
+import time
+from datetime import datetime
+
+from django.conf import settings
+from django.db import InterfaceError, OperationalError, connection
+from django.utils import timezone
+from redis.exceptions import RedisError
+
+from .event_batches import record_events
+from .events import COUNTED_ONLY, Happening
+
+logger = logging.getLogger(__name__)
+
+QUEUED_KINDS = COUNTED_ONLY  # they change no client: a figure and a status
+GROUP = "recorders"
+BATCH_ENTRIES = 500
+CLAIM_IDLE_MS = 60_000  # pending this long: its consumer died (a batch takes < 1 s)
+DRAIN_SECONDS = 20  # then a fresh task goes on, so a worker thread is not kept
+KICK_SECONDS = 60  # a lost wake-up is repeated this soon (and by the sweeper)
+DATES = ("at", "received_at")
+FIELDS = dataclasses.fields(Happening)
+
+
+def stream_key() -> str:
+    # Per database: the suite's test database and the dev server share one Redis.
+    return f"vestnik:webhook-events:{connection.settings_dict['NAME']}"
+
+
+def accept(items: list[tuple[int, Happening]]) -> bool:
+    """Queue these (attempt id, happening) pairs; False when they could not be
+    queued (no Redis, or it failed): the caller records them itself."""
+    client = _client()
+    if client is None or not items:
+        return False
+    now = timezone.now()
+    for _attempt_id, happening in items:
+        happening.received_at = happening.received_at or now
+    entry = {"items": json.dumps([_dump(*item) for item in items])}
+    try:
+        # One round trip: the entry, and whether a drain must be woken (_kick).
+        with client.pipeline(transaction=False) as pipe:
+            pipe.xadd(stream_key(), entry)
+            pipe.set(_kick_key(), 1, nx=True, ex=KICK_SECONDS)
+            _id, wake = pipe.execute()
+    except RedisError as error:
+        logger.warning("event queue unavailable, recording in the request: %s", error)
+        return False
+    if wake:
+        _wake()
+    return True
+
+
+def drain(claim_idle_ms: int = CLAIM_IDLE_MS, seconds: float = DRAIN_SECONDS) -> int:
+    """Record what the stream holds, first what dead consumers left; the number
+    of events newly recorded."""
+    client = _client()
+    if client is None:
+        return 0
+    stream, consumer = stream_key(), _consumer_name()
+    # From here on an event that arrives kicks another drain (see _kick).
+    client.delete(_kick_key())
+    _ensure_group(client, stream)
+    deadline, recorded = time.monotonic() + seconds, 0
+    batches = _abandoned(client, stream, consumer, claim_idle_ms)
+    while entries := next(batches, None) or _new(client, stream, consumer):
+        recorded += _apply(client, stream, entries)
+        if time.monotonic() > deadline:
+            _kick(client)
+            break
+    return recorded
+
+
+def pending_count() -> int:
+    """Entries accepted and not yet recorded (read or not)."""
+    client = _client()
+    return int(client.xlen(stream_key())) if client is not None else 0
+
+
+def _client():
+    if not settings.WEBHOOK_EVENT_QUEUE:
+        return None
+    if "django_redis" not in settings.CACHES["default"]["BACKEND"]:
+        return None
+    from django_redis import get_redis_connection
+
+    return get_redis_connection("default")
+
+
+def _kick_key() -> str:
+    return f"{stream_key()}:kick"
+
+
+def _kick(client) -> None:
+    """Enqueue a drain unless one is already enqueued and has not started: the
+    key is deleted when a drain starts, so every entry is read by a drain that
+    started after it was added."""
+    if client.set(_kick_key(), 1, nx=True, ex=KICK_SECONDS):
+        _wake()
+
+
+def _wake() -> None:
+    from .tasks import record_queued_events
+
+    try:
+        record_queued_events()
+    except RedisError as error:  # queued: the sweeper applies them within a minute
+        logger.warning("event queue: no wake-up for the recorder: %s", error)
+
+
+def _ensure_group(client, stream: str) -> None:
+    try:
+        client.xgroup_create(stream, GROUP, id="0", mkstream=True)
+    except RedisError as error:
+        if "BUSYGROUP" not in str(error):
+            raise
+
+
+def _abandoned(client, stream: str, consumer: str, claim_idle_ms: int):
+    """Batches of entries pending longer than claim_idle_ms, claimed for this
+    consumer: one pass over the pending list, so an entry that fails again is
+    not retried in a loop."""
+    start = "0-0"
+    while True:
+        start, claimed, *_deleted = client.xautoclaim(
+            stream, GROUP, consumer, claim_idle_ms, start, count=BATCH_ENTRIES
+        )
+        if claimed:
+            yield claimed
+        if start in (b"0-0", "0-0"):
+            return
+
+
+def _new(client, stream: str, consumer: str) -> list:
+    read = client.xreadgroup(GROUP, consumer, {stream: ">"}, count=BATCH_ENTRIES)
+    return read[0][1] if read else []
+
+
+def _apply(client, stream: str, entries: list) -> int:
+    """Record the entries in one batch, or one by one when the batch fails; an
+    entry that fails alone stays pending, to be claimed again after a while."""
+    try:
+        recorded = record_events(_items(entries))
+    except (OperationalError, InterfaceError):
+        raise  # the database is away: stop, everything stays pending
+    except Exception:  # noqa: BLE001 - one bad entry must not hold up the rest
+        if len(entries) == 1:
+            logger.exception("event queue: entry %s not recorded", entries[0][0])
+            return 0
+        return sum(_apply(client, stream, [entry]) for entry in entries)
+    ids = [entry_id for entry_id, _fields in entries]
+    with client.pipeline() as pipe:
+        pipe.xack(stream, GROUP, *ids)
+        pipe.xdel(stream, *ids)
+        pipe.execute()
+    return recorded
+
+
+def _items(entries: list) -> list[tuple[int, Happening]]:
+    return [
+        _load(*item)
+        for _entry_id, fields in entries
+        for item in json.loads(fields[b"items"])
+    ]
+
+
+def _dump(attempt_id: int, happening: Happening) -> list:
+    # Flat fields of plain values: no deep copy (dataclasses.asdict) needed.
+    fields = {field.name: getattr(happening, field.name) for field in FIELDS}
+    for name in DATES:
+        fields[name] = fields[name].isoformat() if fields[name] else None
+    return [attempt_id, fields]
+
+
+def _load(attempt_id: int, fields: dict) -> tuple[int, Happening]:
+    for name in DATES:
+        fields[name] = datetime.fromisoformat(fields[name]) if fields[name] else None
+    return attempt_id, Happening(**fields)
+
+
+def _consumer_name() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}-{threading.get_native_id()}"

@@ -1,0 +1,186 @@
+"""The event queue (mailing.event_queue) on real Redis and PostgreSQL: a webhook's
+deliveries and opens are queued and recorded in batches, its bounces in the
+request; a recorder killed between taking entries and acknowledging them loses
+nothing and, killed after its commit, counts nothing twice."""
+
+import base64
+import json
+import os
+import signal
+import subprocess  # nosec B404 - runs this project's Python, no shell
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import Client as Browser
+from django.test.utils import CaptureQueriesContext
+
+from mailing import event_queue
+from mailing.counters import rebuild_counters
+from mailing.models import Attempt, Client, Event, RunDayCounts
+from mailing.tokens import attempt_token
+from tests.factories import make_sent_attempts
+
+ROOT = Path(__file__).resolve().parents[2]
+URL = "/anymail/postmark/tracking/"
+AUTH = "Basic " + base64.b64encode(b"test:webhook-secret").decode()
+COUNTED = [f.name for f in RunDayCounts._meta.fields if f.name not in ("id", "run")]
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(not settings.REDIS_URL, reason="the event queue needs Redis"),
+]
+
+# A recorder that takes entries from the stream and is killed: before recording
+# them ("before") or after its commit, before acknowledging them ("after").
+RECORDER = """
+import sys, time
+import django
+django.setup()
+from mailing import event_queue
+record = event_queue.record_events
+def stalled(items):
+    if sys.argv[1] == "after":
+        record(items)
+    print("taken", len(items), flush=True)
+    time.sleep(600)
+event_queue.record_events = stalled
+event_queue.drain()
+"""
+
+
+@pytest.fixture(autouse=True)
+def empty_stream():
+    from django_redis import get_redis_connection
+
+    client = get_redis_connection("default")
+    client.delete(event_queue.stream_key(), f"{event_queue.stream_key()}:kick")
+    yield client
+    client.delete(event_queue.stream_key(), f"{event_queue.stream_key()}:kick")
+
+
+def post(record_type: str, attempt_id: int, **fields) -> None:
+    body = {
+        "RecordType": record_type,
+        "MessageID": f"pm-{attempt_id}",
+        "Metadata": {"attempt": attempt_token(attempt_id)},
+        **fields,
+    }
+    response = Browser().post(
+        URL, json.dumps(body), content_type="application/json",
+        HTTP_AUTHORIZATION=AUTH,
+    )  # fmt: skip
+    assert response.status_code == 200, response.content
+
+
+def deliver_all(ids: list[int]) -> None:
+    for pk in ids:
+        post("Delivery", pk, DeliveredAt="2026-01-01T10:00:00Z")
+
+
+def counts() -> list[dict]:
+    return list(RunDayCounts.objects.order_by("run", "day").values(*COUNTED))
+
+
+def no_recorder_woken(client) -> None:
+    """As if a drain were already enqueued: the events wait in the stream."""
+    client.set(f"{event_queue.stream_key()}:kick", 1, ex=60)
+
+
+def test_deliveries_wait_in_the_stream_a_bounce_is_recorded_at_once(empty_stream):
+    a, b = make_sent_attempts(2)
+    no_recorder_woken(empty_stream)
+    deliver_all([a, b])
+    post("Bounce", b, Type="HardBounce", BouncedAt="2026-01-01T10:05:00Z")
+
+    assert event_queue.pending_count() == 2
+    assert list(Event.objects.values_list("attempt_id", "kind")) == [
+        (b, Event.Kind.HARD_BOUNCE)
+    ]
+    assert Client.objects.get(attempts__pk=b).suppressed_reason
+
+    assert event_queue.drain() == 2
+    statuses = dict(Attempt.objects.filter(pk__in=[a, b]).values_list("pk", "status"))
+    # The late delivery does not undo the bounce recorded before it.
+    assert statuses == {a: Attempt.Status.DELIVERED, b: Attempt.Status.BOUNCED}
+    assert event_queue.pending_count() == 0
+    incremental = counts()
+    assert incremental[0]["delivered"] == 2 and incremental[0]["hard_bounces"] == 1
+    rebuild_counters()
+    assert counts() == incremental
+
+
+def test_a_queued_delivery_costs_its_request_no_database_query(empty_stream):
+    (a,) = make_sent_attempts(1)
+    no_recorder_woken(empty_stream)
+    with CaptureQueriesContext(connection) as queries:
+        deliver_all([a])
+    assert [query["sql"] for query in queries] == []
+    assert event_queue.pending_count() == 1
+
+
+def test_the_request_wakes_a_recorder():
+    (a,) = make_sent_attempts(1)
+    deliver_all([a])  # tasks run inline in the suite (HUEY immediate)
+    assert Attempt.objects.get(pk=a).status == Attempt.Status.DELIVERED
+    assert event_queue.pending_count() == 0
+
+
+def test_without_the_queue_each_event_is_recorded_in_its_request(settings):
+    settings.WEBHOOK_EVENT_QUEUE = False
+    (a,) = make_sent_attempts(1)
+    deliver_all([a])
+    assert Attempt.objects.get(pk=a).status == Attempt.Status.DELIVERED
+
+
+def kill_a_recorder(when: str) -> str:
+    """Start a recorder that takes the entries, kill it at `when`; its output."""
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="site_config.settings.test")
+    env["DATABASE_URL"] = database_url()
+    recorder = subprocess.Popen(  # nosec B603 - fixed argv
+        [sys.executable, "-c", RECORDER, when],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        line = recorder.stdout.readline()  # it has taken them (and maybe committed)
+    finally:
+        recorder.send_signal(signal.SIGKILL)
+        recorder.wait(timeout=30)
+    return line
+
+
+def database_url() -> str:
+    """The suite's database, for the recorder's process."""
+    db = connection.settings_dict
+    user = f"{db['USER']}:{db['PASSWORD']}" if db["PASSWORD"] else db["USER"]
+    return f"postgres://{user}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+# Committed for real: the recorder is another process.
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_a_recorder_killed_loses_nothing_and_counts_nothing_twice(empty_stream, when):
+    if connection.vendor != "postgresql":
+        pytest.skip("the recorder's process needs the suite's PostgreSQL database")
+    ids = make_sent_attempts(30)
+    no_recorder_woken(empty_stream)
+    deliver_all(ids)
+    assert event_queue.pending_count() == 30
+
+    assert kill_a_recorder(when) == "taken 30\n"
+    recorded_by_the_dead = Event.objects.count()
+    assert recorded_by_the_dead == (30 if when == "after" else 0)
+
+    # The next drain claims what the dead recorder left pending (its idle time
+    # is shortened here; in production a minute).
+    assert event_queue.drain(claim_idle_ms=0) == 30 - recorded_by_the_dead
+    assert event_queue.pending_count() == 0
+    delivered = Attempt.objects.filter(pk__in=ids, status=Attempt.Status.DELIVERED)
+    assert delivered.count() == 30
+    assert Event.objects.count() == 30
+    incremental = counts()
+    assert incremental[0]["delivered"] == 30
+    rebuild_counters()
+    assert counts() == incremental
