@@ -46,7 +46,13 @@ GROUP = "recorders"
 BATCH_ENTRIES = 500
 CLAIM_IDLE_MS = 60_000  # pending this long: its consumer died (a batch takes < 1 s)
 DRAIN_SECONDS = 20  # then a fresh task goes on, so a worker thread is not kept
-KICK_SECONDS = 60  # a lost wake-up is repeated this soon (and by the sweeper)
+KICK_SECONDS = 60  # a drain that died holding the key blocks wake-ups this long
+# The entry, and whether a drain must be woken: one command, which costs the
+# client less than a pipeline of two.
+APPEND_AND_KICK = """
+redis.call("XADD", KEYS[1], "*", "items", ARGV[1])
+return redis.call("SET", KEYS[2], 1, "NX", "EX", ARGV[2]) and 1 or 0
+"""
 DATES = ("at", "received_at")
 FIELDS = dataclasses.fields(Happening)
 
@@ -65,13 +71,11 @@ def accept(items: list[tuple[int, Happening]]) -> bool:
     now = timezone.now()
     for _attempt_id, happening in items:
         happening.received_at = happening.received_at or now
-    entry = {"items": json.dumps([_dump(*item) for item in items])}
+    entry = json.dumps([_dump(*item) for item in items])
     try:
-        # One round trip: the entry, and whether a drain must be woken (_kick).
-        with client.pipeline(transaction=False) as pipe:
-            pipe.xadd(stream_key(), entry)
-            pipe.set(_kick_key(), 1, nx=True, ex=KICK_SECONDS)
-            _id, wake = pipe.execute()
+        wake = client.register_script(APPEND_AND_KICK)(
+            keys=[stream_key(), _kick_key()], args=[entry, KICK_SECONDS]
+        )
     except RedisError as error:
         logger.warning("event queue unavailable, recording in the request: %s", error)
         return False
@@ -87,15 +91,21 @@ def drain(claim_idle_ms: int = CLAIM_IDLE_MS, seconds: float = DRAIN_SECONDS) ->
     if client is None:
         return 0
     stream, consumer = stream_key(), _consumer_name()
-    # From here on an event that arrives kicks another drain (see _kick).
-    client.delete(_kick_key())
+    # Held while this drain runs: requests wake nobody, and each read takes all
+    # that came during the batch before it (one wake-up a request made batches
+    # of one entry, and cost each request a Huey enqueue).
+    client.set(_kick_key(), 1, ex=KICK_SECONDS)
     _ensure_group(client, stream)
     deadline, recorded = time.monotonic() + seconds, 0
     batches = _abandoned(client, stream, consumer, claim_idle_ms)
-    while entries := next(batches, None) or _new(client, stream, consumer):
+    while entries := (
+        next(batches, None)
+        or _new(client, stream, consumer)
+        or _last_new(client, stream, consumer)
+    ):
         recorded += _apply(client, stream, entries)
         if time.monotonic() > deadline:
-            _kick(client)
+            _wake()  # a fresh drain takes over the key
             break
     return recorded
 
@@ -120,12 +130,11 @@ def _kick_key() -> str:
     return f"{stream_key()}:kick"
 
 
-def _kick(client) -> None:
-    """Enqueue a drain unless one is already enqueued and has not started: the
-    key is deleted when a drain starts, so every entry is read by a drain that
-    started after it was added."""
-    if client.set(_kick_key(), 1, nx=True, ex=KICK_SECONDS):
-        _wake()
+def _last_new(client, stream: str, consumer: str) -> list:
+    """The stream looked empty: from here the next event wakes a drain, and one
+    more read takes what came before the key went."""
+    client.delete(_kick_key())
+    return _new(client, stream, consumer)
 
 
 def _wake() -> None:

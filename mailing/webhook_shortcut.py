@@ -13,7 +13,12 @@ through Django's private middleware attributes; a middleware and `resolve()` are
 documented API.
 """
 
-from django.urls import Resolver404, resolve
+from functools import lru_cache
+
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.urls import Resolver404, get_urlconf, resolve
 
 from .webhooks import URL_PREFIX
 
@@ -28,16 +33,24 @@ class WebhookShortcutMiddleware:
     def __call__(self, request):
         path = request.path_info
         if path.startswith(self.prefix):
-            match = _webhook_route(path)
+            match = _webhook_route(get_urlconf() or settings.ROOT_URLCONF, path)
             if match is not None:
                 request.resolver_match = match
                 return match.func(request, *match.args, **match.kwargs)
         return self.get_response(request)
 
 
-def _webhook_route(path: str):
+# A walk of the whole URLconf was a tenth of a webhook request's CPU; the few
+# webhook paths resolve to the same match every time.
+@lru_cache(maxsize=64)
+def _webhook_route(urlconf: str, path: str):
     try:
-        match = resolve(path)
+        match = resolve(path, urlconf)
     except Resolver404:
         return None
     return match if NAMESPACE in match.namespaces else None
+
+
+@receiver(setting_changed)
+def _forget_routes(**kwargs) -> None:
+    _webhook_route.cache_clear()  # tests that swap the URLconf or WEBHOOK_ESPS

@@ -128,6 +128,29 @@ def test_the_request_wakes_a_recorder():
     assert event_queue.pending_count() == 0
 
 
+def test_events_posted_during_a_drain_wake_nobody_and_are_taken_by_it(
+    empty_stream, monkeypatch
+):
+    a, b = make_sent_attempts(2)
+    record, woken = event_queue.record_events, []
+    monkeypatch.setattr(event_queue, "_wake", lambda: woken.append(1))
+
+    def record_and_receive_another(items):
+        if not woken:
+            woken.append(0)
+            deliver_all([b])  # arrives while the drain holds the key
+        return record(items)
+
+    monkeypatch.setattr(event_queue, "record_events", record_and_receive_another)
+    no_recorder_woken(empty_stream)
+    deliver_all([a])
+    assert event_queue.drain() == 2
+    assert woken == [0]  # the second event woke no recorder
+    assert event_queue.pending_count() == 0
+    deliver_all([b])  # the stream was empty: the drain let go of the key
+    assert woken == [0, 1]
+
+
 def test_without_the_queue_each_event_is_recorded_in_its_request(settings):
     settings.WEBHOOK_EVENT_QUEUE = False
     (a,) = make_sent_attempts(1)
