@@ -134,6 +134,16 @@ DATABASES = {
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 # A connection dropped by a database restart is replaced, not turned into a 500.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # `make run` writes from the web server and two task workers at once. Django's
+    # documented SQLite options: writers take the lock when their transaction
+    # begins and wait up to 20 s for it (a deferred transaction upgrading its lock
+    # fails at once with "database is locked"), and WAL lets readers go on meanwhile.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        transaction_mode="IMMEDIATE",
+        timeout=20,
+        init_command="PRAGMA journal_mode=WAL;",
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and task queue ---------------------------------------------------------
