@@ -542,9 +542,13 @@ def _hand_over(
     job: RunJob, pool: SenderPool, lease_id: int, claimed: list, finished: list
 ) -> set[Future]:
     """Hand a claimed group to a free connection: its rows that may still go are
-    `sending`, committed, before the sending thread builds and sends them. Rows
-    that cannot be sent join `finished`, settled with the next exchange."""
-    swap = exchange(job.run_id, lease_id, timezone.now(), hand_over=claimed)
+    `sending`, committed, before the sending thread builds and sends them. The
+    last results are recorded in the same statement, so a kill never finds a sent
+    group unrecorded beside the new one (`unknown` stays one group a connection).
+    Rows that cannot be sent join `finished`, settled with the next exchange."""
+    settle = list(finished)
+    finished.clear()
+    swap = exchange(job.run_id, lease_id, timezone.now(), settle, hand_over=claimed)
     rows, refused = job.screen(swap.handed)
     finished += refused
     # The sending thread builds the emails itself (see delivery.deliver).
