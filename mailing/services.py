@@ -116,20 +116,26 @@ def open_run(
     return run
 
 
-def write_and_enqueue(run_id: int) -> None:
+def write_and_enqueue(run_id: int, chunks: int | None = None) -> None:
     """Write the rest of the run's outbox and wake its senders.
 
     Outside a transaction each chunk is committed as it is written and the
     senders are woken by the first of several, so sending starts while the rest
     is written; they are woken again once it is all in (a sender that found
-    nothing more to claim has ended meanwhile).
+    nothing more to claim has ended meanwhile). With `chunks` (a web request's
+    "send now"), the rest after that many committed chunks goes to a task.
     """
+    from .tasks import write_outbox as write_outbox_task
+
     committed = not transaction.get_connection().in_atomic_block
     woken = False
-    for more in outbox_writing.write_outbox(run_id):
+    for written, more in enumerate(outbox_writing.write_outbox(run_id), 1):
         if more and committed and not woken:
             enqueue_run(run_id)
             woken = True
+        if more and committed and chunks is not None and written >= chunks:
+            write_outbox_task(run_id)  # it wakes the senders again at its end
+            return
     transaction.on_commit(lambda: enqueue_run(run_id))
 
 
@@ -228,7 +234,7 @@ def open_manual_run(
         # Another request opened one between the check and the INSERT.
         refuse_while_open(mailing)
         raise
-    write_and_enqueue(run.pk)
+    write_and_enqueue(run.pk, chunks=1)  # a request's worth; a task writes the rest
     run.refresh_from_db()
     return run
 

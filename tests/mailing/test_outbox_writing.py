@@ -207,3 +207,21 @@ def test_one_lists_count_reads_the_stored_count_not_its_members():
         and "COUNT" in q["sql"].upper().split("FROM")[0]
         for q in queries
     ), "no count over the list's subscriptions"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_send_now_writes_one_chunk_in_the_request_and_queues_the_rest():
+    owner = make_user()
+    mailing = mailing_to(owner, members(owner, 10))
+
+    with (
+        mock.patch("mailing.tasks.write_outbox") as rest,
+        mock.patch.object(services, "enqueue_run"),
+    ):
+        run = services.send_now(mailing, owner)
+
+    assert 0 < run.attempts.count() <= CHUNK
+    assert run.outbox_through is not None  # the rest is left to the task
+    rest.assert_called_once_with(run.pk)
+    outbox_writing.write_all(run.pk)  # what the task does
+    assert run.attempts.count() == 10
