@@ -13,6 +13,7 @@ from wagtail.admin.forms import WagtailAdminModelForm
 
 from . import import_mapping
 from .addresses import AddressError, normalise_email, normalise_name
+from .layout_choices import check_linked_pages
 from .models import (
     Client,
     EmailLayout,
@@ -99,6 +100,12 @@ class EmailLayoutForm(OwnedModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk is None and self.for_user is not None:
             self.initial.setdefault("language", self.for_user.language)
+
+    def clean_body(self):
+        body = self.cleaned_data["body"]
+        kept = self.instance.body if self.instance.pk else None
+        check_linked_pages(body, kept)
+        return body
 
 
 class SenderIdentityForm(OwnedModelForm):
