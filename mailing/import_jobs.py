@@ -202,7 +202,9 @@ def _commit_chunk(
 def _commit_without_waiting_for_disk() -> None:
     """On PostgreSQL the chunk's commit returns before its WAL reaches the disk. A
     server crash may lose the last chunks, but each with its own checkpoint (the
-    job's progress is in the same transaction), so the resumed job redoes them."""
+    job's progress is in the same transaction), so the resumed job redoes them.
+    The file is deleted only after the job is marked done in an ordinary commit,
+    whose flush of the log takes every earlier chunk's commit to the disk too."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")

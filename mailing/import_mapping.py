@@ -176,6 +176,16 @@ class Sample:
             for i in range(self.width)
         ]
 
+    def column_values(self, limit: int = 3) -> list[list[str]]:
+        """Each column's first non-blank values in the sample: what the mapping
+        step shows beside the column's name."""
+        values: list[list[str]] = [[] for _column in range(self.width)]
+        for _line, row in self.rows:
+            for column, cell in zip(values, row, strict=False):
+                if len(column) < limit and cell.strip():
+                    column.append(cell)
+        return values
+
 
 def sample_of(
     rows: list[tuple[int, list[str]]],

@@ -18,7 +18,7 @@ def service_figures(user=None) -> dict[str, int]:
         total=Count("id"), running=Count("id", filter=Q(status=Mailing.Status.RUNNING))
     )
     if user is not None and not sees_every_owner(user):
-        # One owner's addresses are unique already (mailing_client_owner_email_ci):
+        # One owner's addresses are unique already (client_owner_address):
         # a count over that index, not a sort of every address.
         unique_clients = clients.count()
     else:

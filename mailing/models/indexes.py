@@ -1,4 +1,5 @@
-"""Indexes that carry PostgreSQL's operator classes, yet migrate on SQLite too.
+"""Indexes and unique constraints that carry PostgreSQL's operator classes, yet
+migrate on SQLite too.
 
 Django writes an `OpClass` expression verbatim, which SQLite (the embedded default
 for development and `make smoke`) cannot parse. Elsewhere than on PostgreSQL the
@@ -9,20 +10,35 @@ from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 
 
+def without_opclasses(expressions) -> list:
+    return [
+        expression.get_source_expressions()[0]
+        if isinstance(expression, OpClass)
+        else expression
+        for expression in expressions
+    ]
+
+
 class OpClassIndex(models.Index):
     def create_sql(self, model, schema_editor, using="", **kwargs):
         if schema_editor.connection.vendor == "postgresql":
             return super().create_sql(model, schema_editor, using=using, **kwargs)
-        plain = models.Index(
-            *(
-                expression.get_source_expressions()[0]
-                if isinstance(expression, OpClass)
-                else expression
-                for expression in self.expressions
-            ),
-            name=self.name,
-        )
+        plain = models.Index(*without_opclasses(self.expressions), name=self.name)
         return plain.create_sql(model, schema_editor, using=using, **kwargs)
+
+
+class OpClassUniqueConstraint(models.UniqueConstraint):
+    """A unique index on expressions with operator classes: one index that both
+    enforces uniqueness (an operator class such as text_pattern_ops keeps `=`) and
+    answers what the operator class is for (LIKE 'prefix%')."""
+
+    def create_sql(self, model, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            return super().create_sql(model, schema_editor)
+        plain = models.UniqueConstraint(
+            *without_opclasses(self.expressions), name=self.name
+        )
+        return plain.create_sql(model, schema_editor)
 
 
 class JsonContainmentIndex(models.Index):

@@ -17,6 +17,12 @@ from tests.factories import make_user
 from tests.mailing.test_e2e_audiences import shoot
 from tests.mailing.test_e2e_workspace import sign_in
 
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.slow,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.parametrize("language", ["ru", "en"]),
+]
 CSV = (
     "email;имя;комментарий;город;теги\n"
     "anna@example.org;Анна Кошкина;постоянная;Казань;vip, опт\n"
@@ -25,32 +31,38 @@ CSV = (
 ).encode("cp1251")
 
 
-@pytest.mark.e2e
-@pytest.mark.slow
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("language", ["ru", "en"])
+def upload_page(browser, live_server, owner, language: str):
+    """The owner, signed in with their language, on the upload page at 1280 px."""
+    UserProfile.objects.update_or_create(
+        user=owner, defaults={"preferred_language": language}
+    )
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    sign_in(page, live_server.url, owner.email)
+    page.goto(live_server.url + reverse("mailing_client:import"))
+    return page
+
+
+def upload(page, name: str, data: bytes) -> None:
+    """Upload the file and wait for its preview (the mapping step)."""
+    page.set_input_files(
+        "input[name=file]",
+        files=[{"name": name, "mimeType": "text/csv", "buffer": data}],
+    )
+    page.click("main form[enctype] button[type=submit]")
+    page.wait_for_url(re.compile(r".*\?preview=1$"))
+
+
 def test_the_owner_imports_into_a_list_and_follows_progress_in_chromium(
     live_server, browser, language, settings, tmp_path
 ):
     settings.CLIENT_IMPORT_DIR = str(tmp_path)
     owner = make_user(email=f"importer-{language}@example.com")
-    UserProfile.objects.update_or_create(
-        user=owner, defaults={"preferred_language": language}
-    )
     news = MailingList.objects.create(owner=owner, name="Новости")
     ClientField.objects.create(owner=owner, key="city", label="Город")
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    sign_in(page, live_server.url, owner.email)
+    page = upload_page(browser, live_server, owner, language)
     base = live_server.url
-
-    page.goto(base + reverse("mailing_client:import"))
     shoot(page, f"import-upload-{language}")
-    page.set_input_files(
-        "input[name=file]",
-        files=[{"name": "clients.csv", "mimeType": "text/csv", "buffer": CSV}],
-    )
-    page.click("main form[enctype] button[type=submit]")
-    page.wait_for_url(re.compile(r".*\?preview=1$"))
+    upload(page, "clients.csv", CSV)
     page.select_option("select[name=mailing_list]", str(news.pk))
     page.check("input[name=existing][value=update]")
     # The mapping step: one choice per column, guessed from the Russian headers.
@@ -59,9 +71,6 @@ def test_the_owner_imports_into_a_list_and_follows_progress_in_chromium(
     # The owner's declared field and tags are targets too.
     expect(page.locator("select[name=column_3]")).to_have_value("attribute:city")
     expect(page.locator("select[name=column_4]")).to_have_value("tags")
-    page.locator(".import-sample").evaluate("box => box.scrollLeft = box.scrollWidth")
-    shoot(page, f"import-mapping-fields-{language}")
-    page.locator(".import-sample").evaluate("box => box.scrollLeft = 0")
     shoot(page, f"import-mapping-{language}")
     page.click("main form:not([enctype]) button[type=submit]")
     page.wait_for_url(re.compile(r".*/import/\d+/$"))
@@ -99,4 +108,53 @@ def test_the_owner_imports_into_a_list_and_follows_progress_in_chromium(
     expect(page.locator("[data-field=done]")).to_have_text("2")
     expect(page.locator("[data-field=total]")).to_have_text("2")
     assert page.locator("progress").evaluate("bar => bar.value === bar.max")
+    page.close()
+
+
+WIDE_HEADER = [
+    "email",
+    "имя",
+    "комментарий",
+    "город",
+    "теги",
+    *(f"поле номер {n} с длинным названием" for n in range(6, 12)),
+    "очень_длинный_заголовок_без_единого_пробела_который_некуда_перенести",
+]
+
+
+def test_twelve_columns_map_without_scrolling_sideways_in_chromium(
+    live_server, browser, language, settings, tmp_path
+):
+    settings.CLIENT_IMPORT_DIR = str(tmp_path)
+    owner = make_user(email=f"wide-{language}@example.com")
+    rows = [
+        [f"reader{n}@example.org", f"Читатель {n}", "x" * 90, "Казань", "vip"]
+        + [f"значение-{n}-{column}" for column in range(6, 12)]
+        + ["https://example.org/" + "очень-длинная-ссылка-" * 5]
+        for n in range(3)
+    ]
+    text = "\n".join(";".join(row) for row in [WIDE_HEADER, *rows])
+    page = upload_page(browser, live_server, owner, language)
+
+    upload(page, "wide.csv", text.encode())
+
+    expect(page.get_by_test_id("import-column")).to_have_count(12)
+    expect(page.locator("select[name=column_11]")).to_be_visible()
+    shoot(page, f"import-mapping-12-columns-{language}")
+    sideways = page.evaluate(
+        """() => [document.documentElement, ...document.querySelectorAll('main *')]
+            .filter(box => box.scrollWidth > box.clientWidth + 1 && (
+                box === document.documentElement
+                || ['auto', 'scroll'].includes(getComputedStyle(box).overflowX)))
+            .map(box => box.tagName + '.' + box.className)"""
+    )
+    assert sideways == []
+    beyond = page.evaluate(
+        """() => [...document.querySelectorAll('main select, main td, main th')]
+            .filter(box => box.getBoundingClientRect().right > innerWidth)
+            .map(box => box.outerHTML.slice(0, 80))"""
+    )
+    assert beyond == []
+    page.locator("select[name=column_11]").scroll_into_view_if_needed()
+    shoot(page, f"import-mapping-12-columns-end-{language}")
     page.close()

@@ -122,6 +122,22 @@ def test_upload_preview_confirm_pages(
     assert Client.objects.filter(owner=owner).count() == 1
 
 
+def test_the_mapping_step_shows_each_columns_first_values():
+    rows = [(1, ["email", "имя", "город"])] + [
+        (line, [f"r{line}@example.org", "" if line % 2 else f"Имя {line}", "Казань"])
+        for line in range(2, 8)
+    ]
+    rows.append((8, ["short@example.org"]))  # a row without its last cells
+
+    values = sample_of(rows).column_values()
+
+    assert values == [
+        ["r2@example.org", "r3@example.org", "r4@example.org"],
+        ["Имя 2", "Имя 4", "Имя 6"],  # blanks skipped
+        ["Казань", "Казань", "Казань"],
+    ]
+
+
 def test_empty_upload_shows_message(client, owner):
     client.force_login(owner)
     url = reverse("mailing_client:import")
