@@ -72,7 +72,11 @@ class CachedPageMixin:
     page_cache_query_parameters: tuple[str, ...] = ()
 
     def get_view_restrictions(self):
-        # Wagtail asks on every render (two queries); almost no site has any.
+        # Wagtail asks on every render (two queries); almost no site has any. A
+        # page kept to serve (keep_view_restrictions) answers from what it kept.
+        kept = getattr(self, "kept_view_restrictions", None)
+        if kept is not None:
+            return kept
         if not any_view_restrictions():
             from wagtail.models import PageViewRestriction
 
@@ -170,6 +174,16 @@ def any_view_restrictions() -> bool:
     return generations.per_generation(
         RESTRICTIONS_KEY, PageViewRestriction.objects.exists, [generations.SITE]
     )
+
+
+def keep_view_restrictions(page) -> None:
+    """Read a page's view restrictions once, for a page object kept to serve while
+    the site-wide generation stands (home.routing, home.sites): a change to any
+    restriction bumps it. Profiled, asking Redis whether any page has one was a
+    round trip on every uncached render. Only those kept objects answer with a
+    list; any other answers with Wagtail's queryset."""
+    if isinstance(page, CachedPageMixin):
+        page.kept_view_restrictions = list(page.get_view_restrictions())
 
 
 @lru_cache(maxsize=1)
