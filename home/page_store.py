@@ -39,7 +39,9 @@ return #KEYS
 # one view counted unless marked within ARGV[2] seconds: the same mark and count as
 # blog.visitors', so a cached post costs one round trip and its count is exact.
 # Replies the entry or false, then counted. Profiled: the 11 arguments and 7 replies
-# of a lookup that carried the generations' names were a tenth of a hit.
+# of a lookup that carried the generations' names were a tenth of a hit. The keys a
+# head names are read without being declared in KEYS: right on one Redis (what
+# Vestnik runs), not on a Redis Cluster. Only page_cache writes entries.
 LOOKUP_LUA = """
 local entry = redis.call('GET', KEYS[1])
 if not entry then return {false, 0} end
