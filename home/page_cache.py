@@ -36,6 +36,10 @@ from . import generations, kept_values, page_store
 logger = logging.getLogger(__name__)
 
 RESTRICTIONS_KEY = "pagecache:view-restrictions"
+# Named anew when the entries' head changes: during a deploy, processes of the
+# older release must never read the newer release's entries, nor it theirs
+# ("pagecache:page:" heads named roles, which an older lookup took as no check).
+ENTRY_PREFIX = "pagecache:entry:"
 HEADER = "X-Page-Cache"
 MESSAGES_COOKIE = "messages"  # django.contrib.messages' CookieStorage.cookie_name
 NOT_STORED_CACHE_CONTROL = ("private", "no-cache", "no-store")
@@ -232,7 +236,7 @@ def page_key(request: HttpRequest, host: str) -> str:
     # The port too: Wagtail tells apart Sites of one hostname by the port the
     # request came in on, which the Host header need not carry.
     raw = f"{request.scheme}|{host}|{request.get_port()}|{request.path}|{query}"
-    return "pagecache:page:" + hashlib.blake2b(raw.encode(), digest_size=20).hexdigest()
+    return ENTRY_PREFIX + hashlib.blake2b(raw.encode(), digest_size=20).hexdigest()
 
 
 # A hit decodes the same head as the hits before it (until its page changes):
