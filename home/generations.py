@@ -31,7 +31,7 @@ from . import page_store
 logger = logging.getLogger(__name__)
 
 SITE = "pagecache:generation"
-ROLES = ("site", "language", "listing", "page")  # page_store.LOOKUP_ROLES' order
+ROLES = ("site", "language", "listing", "page")
 VIEWS = "pagecache:views"
 
 

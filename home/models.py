@@ -6,6 +6,7 @@ from wagtail.admin.panels import FieldPanel
 from wagtail.fields import StreamField
 from wagtail.models import Page
 
+from . import page_cache
 from .page_cache import CachedPageMixin
 from .routing import DirectRouteMixin
 from .seo import SeoMixin
@@ -56,7 +57,9 @@ class HomePage(DirectRouteMixin, SeoMixin, CachedPageMixin, Page):
             return super().localized
         code = get_language()
         if code not in kept:
-            kept[code] = super().localized.specific
+            translation = super().localized.specific
+            page_cache.keep_view_restrictions(translation)
+            kept[code] = translation
         return kept[code]
 
     def get_context(self, request, *args, **kwargs):

@@ -7,11 +7,11 @@ on the request, before anything renders: a request that carries a session or mes
 cookie (the only ways to be signed in or to be owed a one-off message) is never
 answered from the cache and its response is never stored.
 
-Invalidation is by generations (home.generations): an entry records the generations
-of its address, language and site as they were before its render, in the same round
-trip as the lookup (MGET), and is served only while they are unchanged; a render that
-raced a change is stored as stale and never served. A page that lists other pages
-(home, blog index) also records its language's listing generation.
+Invalidation is by generations (home.generations): an entry names the generations
+of its address, language and site with their values as read before its render, and
+the lookup (one script, one round trip) serves it only while they are unchanged; a
+render that raced a change is stored as stale and never served. A page that lists
+other pages (home, blog index) also names its language's listing generation.
 
 Entries are bytes of our own format (a JSON head, a newline, the body): no pickle.
 A view of a cached post is counted by the lookup itself, in its one round trip,
@@ -36,6 +36,10 @@ from . import generations, kept_values, page_store
 logger = logging.getLogger(__name__)
 
 RESTRICTIONS_KEY = "pagecache:view-restrictions"
+# Named anew when the entries' head changes: during a deploy, processes of the
+# older release must never read the newer release's entries, nor it theirs
+# ("pagecache:page:" heads named roles, which an older lookup took as no check).
+ENTRY_PREFIX = "pagecache:entry:"
 HEADER = "X-Page-Cache"
 MESSAGES_COOKIE = "messages"  # django.contrib.messages' CookieStorage.cookie_name
 NOT_STORED_CACHE_CONTROL = ("private", "no-cache", "no-store")
@@ -72,7 +76,11 @@ class CachedPageMixin:
     page_cache_query_parameters: tuple[str, ...] = ()
 
     def get_view_restrictions(self):
-        # Wagtail asks on every render (two queries); almost no site has any.
+        # Wagtail asks on every render (two queries); almost no site has any. A
+        # page kept to serve (keep_view_restrictions) answers from what it kept.
+        kept = getattr(self, "kept_view_restrictions", None)
+        if kept is not None:
+            return kept
         if not any_view_restrictions():
             from wagtail.models import PageViewRestriction
 
@@ -172,6 +180,16 @@ def any_view_restrictions() -> bool:
     )
 
 
+def keep_view_restrictions(page) -> None:
+    """Read a page's view restrictions once, for a page object kept to serve while
+    the site-wide generation stands (home.routing, home.sites): a change to any
+    restriction bumps it. Profiled, asking Redis whether any page has one was a
+    round trip on every uncached render. Only those kept objects answer with a
+    list; any other answers with Wagtail's queryset."""
+    if isinstance(page, CachedPageMixin):
+        page.kept_view_restrictions = list(page.get_view_restrictions())
+
+
 @lru_cache(maxsize=1)
 def declared_query_parameters() -> frozenset[str]:
     """Every parameter some page declares (the key is made before routing)."""
@@ -218,14 +236,22 @@ def page_key(request: HttpRequest, host: str) -> str:
     # The port too: Wagtail tells apart Sites of one hostname by the port the
     # request came in on, which the Host header need not carry.
     raw = f"{request.scheme}|{host}|{request.get_port()}|{request.path}|{query}"
-    return "pagecache:page:" + hashlib.blake2b(raw.encode(), digest_size=20).hexdigest()
+    return ENTRY_PREFIX + hashlib.blake2b(raw.encode(), digest_size=20).hexdigest()
+
+
+# A hit decodes the same head as the hits before it (until its page changes):
+# profiled, json.loads of it was a twentieth of a hit. Heads are read only.
+DECODED_HEADS_LIMIT = 1_000
+_decoded_heads: dict[bytes, dict] = {}
 
 
 @dataclass(frozen=True)
 class Entry:
     """A stored response and the generations it was rendered under."""
 
-    generations: dict[str, str]  # as Redis holds them: decimal strings
+    # {generation's key as Redis holds it: its value then, a decimal string}: the
+    # lookup script reads these and nothing else.
+    generations: dict[str, str]
     status: int
     headers: list
     content: bytes
@@ -245,14 +271,24 @@ class Entry:
     @classmethod
     def decode(cls, value: bytes) -> "Entry | None":
         head, _, content = value.partition(b"\n")
-        try:
-            return cls(content=content, **json.loads(head))
-        except (ValueError, TypeError):  # another format (an older deploy): a miss
-            return None
+        fields = _decoded_heads.get(head)
+        if fields is None:
+            try:
+                fields = json.loads(head)
+                entry = cls(content=content, **fields)
+            except (ValueError, TypeError):  # another format (an older deploy)
+                return None
+            if len(_decoded_heads) >= DECODED_HEADS_LIMIT:
+                _decoded_heads.clear()
+            _decoded_heads[head] = fields
+            return entry
+        return cls(content=content, **fields)
 
-    def is_current(self, found: dict[str, int]) -> bool:
+    def is_current(self, found: dict[str, bytes | None]) -> bool:
+        """Whether each generation holds the value recorded ({name: as stored})."""
         return all(
-            str(found[role]) == value for role, value in self.generations.items()
+            str(page_store.as_generation(found[name])) == value
+            for name, value in self.generations.items()
         )
 
 
@@ -275,18 +311,15 @@ class PageCacheMiddleware:
         if host is None:
             return self._serve(request, None, "bypass")
         key = page_key(request, host)
-        names = generation_names(request)
-        found = _lookup(request, names, key)
+        found = _lookup(request, key)
         if found is None:  # Redis not answering: render, store nothing
-            request.page_generations = dict.fromkeys(names, 0)
+            request.page_generations = dict.fromkeys(generation_names(request), 0)
             return self._serve(request, None, "miss")
-        values, entry, counted = found
-        request.page_generations = {
-            role: page_store.as_generation(value)
-            for role, value in zip(names, values, strict=True)
-        }
+        entry, counted = found
         if entry is not None:
             return self._replay(request, entry, counted)
+        # Read before the render: a change during it leaves the entry stale.
+        page_generations(request)
         return self._serve(request, key, "miss")
 
     def _cacheable_host(self, request) -> str | None:
@@ -314,9 +347,9 @@ class PageCacheMiddleware:
         if info.counts_views and response.status_code == 200:
             _announce_view(request, info.page_id)
         if key is not None and self._storable(request, response):
-            page_store.write(
-                key, _entry(request, response, info).encode(), info.seconds
-            )
+            entry = _entry(request, response, info)
+            if entry is not None:
+                page_store.write(key, entry.encode(), info.seconds)
         response[HEADER] = state
         return response
 
@@ -345,48 +378,48 @@ class PageCacheMiddleware:
         return response
 
 
-def _lookup(request, names: dict[str, str], key: str):
-    """(generation values, the current Entry or None, whether the lookup counted
-    the view: None when it could not) in one round trip, or None when Redis does
-    not answer. The site-wide generation is made when missing (a fresh or
-    restarted Redis): Sites kept by home.sites are checked against it."""
-    for _attempt in range(2):
-        found = _lookup_once(request, names, key)
-        if found is None or found[0][0] is not None:
-            return found
-        generations.bump([generations.SITE])
-    return found
-
-
-def _lookup_once(request, names, key):
+def _lookup(request, key: str):
+    """(the current Entry or None, whether the lookup counted the view: None when
+    it could not) in one round trip, or None when Redis does not answer."""
     if not page_store.available() or view_counter is None:
-        found = page_store.read([*names.values(), key])
-        if found is None:
-            return None
-        entry = None if found[-1] is None else Entry.decode(found[-1])
-        current = {
-            role: page_store.as_generation(v)
-            for role, v in zip(names, found, strict=False)
-        }
-        if entry is not None and not entry.is_current(current):
-            entry = None
-        return found[:-1], entry, None
+        return _lookup_in_memory(key)
     mark = view_counter.mark_prefix(request) if request.method == "GET" else None
     found = page_store.lookup(
-        names, key, view_counter.pending_key(), mark or "", view_counter.window
+        key, view_counter.pending_key(), mark or "", view_counter.window
     )
     if found is None:
         return None
-    values, raw, counted = found
+    raw, counted = found
     entry = None if raw is None else Entry.decode(raw)
-    return values, entry, counted if mark else False
+    return entry, counted if mark else False
 
 
-def _entry(request, response, info: PageCacheInfo) -> Entry:
-    found = request.page_generations
+def _lookup_in_memory(key: str):
+    """_lookup without the script (no Redis: the local-memory cache)."""
+    found = page_store.read([key])
+    if found is None:
+        return None
+    entry = None if found[0] is None else Entry.decode(found[0])
+    if entry is not None:
+        names = list(entry.generations)
+        values = page_store.read(names) or [None] * len(names)
+        if not entry.is_current(dict(zip(names, values, strict=True))):
+            entry = None
+    return entry, None
+
+
+def _entry(request, response, info: PageCacheInfo) -> Entry | None:
+    """The response to store, or None when its generations are unknown (Redis did
+    not answer when they were read: the entry could never be told stale)."""
+    found = page_generations(request)
+    if not found["site"]:
+        return None
     roles = generations.ROLES if info.lists_pages else ("site", "language", "page")
+    names = generation_names(request)
     return Entry(
-        generations={role: str(found[role]) for role in roles},
+        generations={
+            page_store.cache_key(names[role]): str(found[role]) for role in roles
+        },
         status=response.status_code,
         headers=list(response.items()),
         content=response.content,

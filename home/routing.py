@@ -101,6 +101,7 @@ def _keep(key, generations, result: RouteResult) -> None:
     if len(_kept) >= KEPT_LIMIT:
         _kept.clear()
     seconds = getattr(result.page, "page_cache_seconds", 0)
+    page_cache.keep_view_restrictions(result.page)
     _kept[key] = (generations, monotonic() + seconds, result)
 
 

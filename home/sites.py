@@ -37,6 +37,7 @@ def find_site(request) -> Site | None:
         # generation (home.signals).
         site.root_page = site.root_page.specific
         site.root_page.kept_translations = {}
+        page_cache.keep_view_restrictions(site.root_page)
     if len(_known) >= KNOWN_LIMIT:
         _known.clear()
     _known[key] = (generation, site)

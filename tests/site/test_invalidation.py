@@ -163,7 +163,31 @@ def test_a_visitor_with_a_session_sees_a_post_edited_elsewhere_at_once(blog):
     assert "Second post" in reader.get("/blog/second/").content.decode()
 
 
-def test_the_lookup_script_reads_the_generations_in_the_roles_order():
-    assert page_store.LOOKUP_ROLES == generations.ROLES
-    for role in generations.ROLES:
-        assert f"'{role}'" in page_store.LOOKUP_LUA
+def stored_entry(path):
+    from django.test import RequestFactory
+
+    from home.page_cache import Entry, page_key
+
+    request = RequestFactory().get(path)
+    return Entry.decode(page_store.read([page_key(request, request.get_host())])[0])
+
+
+@pytest.mark.redis
+def test_an_entry_names_the_generations_its_lookup_checks(client, blog):
+    """The lookup script reads only what the entry's head names: a post's site,
+    language and address, and for a list its language's listing too."""
+    if not page_store.available():
+        pytest.skip("needs REDIS_URL")
+    prime(client, "/blog/first/", "/blog/")
+    post, listing = stored_entry("/blog/first/"), stored_entry("/blog/")
+
+    names = generations.request_generation_names("/blog/first/", "ru")
+    assert set(post.generations) == {
+        page_store.cache_key(names[role]) for role in ("site", "language", "page")
+    }
+    names = generations.request_generation_names("/blog/", "ru")
+    assert set(listing.generations) == {
+        page_store.cache_key(name) for name in names.values()
+    }
+    for name, value in post.generations.items():
+        assert value == str(page_store.as_generation(page_store.client().get(name)))

@@ -68,3 +68,29 @@ def test_a_deleted_english_home_is_no_longer_served(client):
     english_home.delete()
 
     assert "English hero" not in session_get(client, "/en/").content.decode()
+
+
+@pytest.mark.parametrize("path", ["/blog/kept/", "/"])
+def test_a_kept_page_keeps_its_view_restrictions(client, post, path, monkeypatch):
+    """Wagtail asks on every serve; a kept page (a post, the site's root) answers
+    from what it read under the site generation, not from Redis or the database."""
+    from home import page_cache
+
+    session_get(client, path)
+    asked = []
+    monkeypatch.setattr(page_cache, "any_view_restrictions", lambda: asked.append(1))
+
+    assert session_get(client, path).status_code == 200
+    assert asked == []
+
+
+def test_a_kept_page_made_private_is_refused_at_once(client, post):
+    from wagtail.models import PageViewRestriction
+
+    session_get(client, "/blog/kept/")
+    PageViewRestriction.objects.create(
+        page=post, restriction_type=PageViewRestriction.LOGIN
+    )
+
+    response = session_get(client, "/blog/kept/")
+    assert response.status_code == 302 and "login" in response["Location"]

@@ -11,7 +11,7 @@ from django.core.cache import cache
 
 from blog import visitors
 from blog.services import flush_view_counts, redis_client
-from home.page_cache import HEADER
+from home.page_cache import ENTRY_PREFIX, HEADER
 from tests.factories import make_blog_index, make_post
 
 pytestmark = [pytest.mark.django_db, pytest.mark.redis]
@@ -30,7 +30,7 @@ def page_entries() -> int:
     client = redis_client()
     if client is None:
         pytest.skip("counts entries in Redis: set REDIS_URL")
-    return sum(1 for _ in client.scan_iter(match=cache.make_key("pagecache:page:*")))
+    return sum(1 for _ in client.scan_iter(match=cache.make_key(ENTRY_PREFIX + "*")))
 
 
 def views_of(slug: str) -> int:
