@@ -95,6 +95,19 @@ def test_keyset_pages_show_every_row_once_in_order_both_ways(client, listing_row
     assert sum(reversed(newer), []) == expected
 
 
+def test_pages_cross_from_untried_rows_to_tried_ones_both_ways(client, listing_rows):
+    # The untried rows (first, by id) and the tried ones (by time) are read apart:
+    # pages of two put the boundary inside a page.
+    owner, expected = listing_rows
+    client.force_login(owner)
+
+    older, last = walk(client, "older", LISTING, {"per_page": 2})
+    assert sum(older, []) == expected
+
+    newer, _first = walk(client, "newer", last)
+    assert sum(reversed(newer), []) == expected
+
+
 def test_the_listing_counts_nothing_and_a_bad_cursor_is_the_first_page(
     client, listing_rows
 ):
