@@ -104,8 +104,12 @@ def last_errors(mailing: Mailing) -> list[Attempt]:
     """The latest failures, newest first: one short index range per status."""
     found = []
     for status in FAILED:
+        # A failure is always tried: saying so lets the partial time index
+        # (attempted_mailing_status) answer.
         found += (
-            Attempt.objects.filter(mailing=mailing, status=status)
+            Attempt.objects.filter(
+                mailing=mailing, status=status, attempted_at__isnull=False
+            )
             .select_related("client")
             .order_by("-attempted_at", "-id")[:ERRORS_SHOWN]
         )

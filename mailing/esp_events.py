@@ -117,7 +117,12 @@ def attempts_of(events: list) -> list[int | None]:
     }
     if not wanted:
         return found
-    rows = Attempt.objects.filter(esp_message_id__in=wanted).order_by("pk")
+    # Never the empty id: the index holds only rows with one (attempt_esp_id).
+    rows = (
+        Attempt.objects.filter(esp_message_id__in=wanted)
+        .exclude(esp_message_id="")
+        .order_by("pk")
+    )
     by_esp_id: dict[str, int] = {}
     for esp_id, pk in rows.values_list("esp_message_id", "pk"):
         by_esp_id.setdefault(esp_id, pk)

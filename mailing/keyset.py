@@ -6,8 +6,10 @@ previous one ended: ?after=<attempted_at>_<id> (older rows) or ?before= (newer
 rows), one index range of page size + 1 rows whatever the depth. The price: no
 page numbers and no total, only "newer" and "older".
 
-Rows not attempted yet (attempted_at NULL) come first, as PostgreSQL sorts NULL
-above everything in DESC order.
+Rows not attempted yet (attempted_at NULL) come first, newest first, as PostgreSQL
+sorts NULL above everything in DESC order. They are read apart, by id: the time
+indexes hold only rows tried (an outbox row written or claimed then skips them),
+so each part of a page is one range of its own index (mailing.models.runs).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import BigIntegerField, ExpressionWrapper, F, Q, QuerySet
 
 NULL = "null"
 
@@ -38,23 +40,30 @@ class Key:
             return None
 
 
-def older_than(key: Key) -> Q:
-    # The plain bound (attempted_at <= key) lets the index range start at the key.
-    if key.at is None:
-        return Q(attempted_at__isnull=True, id__lt=key.pk) | Q(
-            attempted_at__isnull=False
-        )
+UNTRIED = Q(attempted_at__isnull=True)
+NEWEST_FIRST = ("-attempted_at", "-id")
+OLDEST_FIRST = ("attempted_at", "id")
+# The untried rows by an expression of the id, not the id: ordered by the id
+# itself, the planner may walk the primary key backwards, filtering, and at a
+# filter that matches nothing untried (a run all sent) that walk is the whole
+# table; so it reads the untried rows of the mailings asked (attempt_unsent) or
+# of the status (attempt_status_recent) and sorts those few.
+UNTRIED_ID = ExpressionWrapper(F("id") + 0, output_field=BigIntegerField())
+UNTRIED_NEWEST = (UNTRIED_ID.desc(),)
+UNTRIED_OLDEST = (UNTRIED_ID.asc(),)
+
+
+def tried_before(key: Key) -> Q:
+    """Tried rows after `key` in the listing's order; the plain bound
+    (attempted_at <= key) lets the index range start at the key."""
     return Q(attempted_at__lte=key.at) & (
         Q(attempted_at__lt=key.at) | Q(attempted_at=key.at, id__lt=key.pk)
     )
 
 
-def newer_than(key: Key) -> Q:
-    if key.at is None:
-        return Q(attempted_at__isnull=True, id__gt=key.pk)
-    return Q(attempted_at__isnull=True) | (
-        Q(attempted_at__gte=key.at)
-        & (Q(attempted_at__gt=key.at) | Q(attempted_at=key.at, id__gt=key.pk))
+def tried_after(key: Key) -> Q:
+    return Q(attempted_at__gte=key.at) & (
+        Q(attempted_at__gt=key.at) | Q(attempted_at=key.at, id__gt=key.pk)
     )
 
 
@@ -111,22 +120,44 @@ class KeysetPaginator:
 
     def page(self, after: Key | None, before: Key | None) -> KeysetPage:
         if before is not None:
-            # Walk the index the other way from the key, then show newest first.
-            keys = self._keys(newer_than(before), ("attempted_at", "id"))
+            # Walk the indexes the other way from the key, then show newest first.
+            keys = self._newer(before)
             more = len(keys) > self.per_page
             return KeysetPage(self._rows(keys[: self.per_page][::-1]), True, more, self)
-        keys = self._keys(older_than(after) if after else Q(), ("-attempted_at", "-id"))
+        keys = self._older(after)
         more = len(keys) > self.per_page
         return KeysetPage(
             self._rows(keys[: self.per_page]), more, after is not None, self
         )
 
-    def _keys(self, bound: Q, order: tuple[str, str]) -> list[int]:
+    def _older(self, after: Key | None) -> list[int]:
+        """Ids of up to a page + 1 rows after `after` (from the top when None):
+        untried rows first, by id, then tried rows by time."""
+        keys = []
+        if after is None or after.at is None:
+            untried = UNTRIED & Q(id__lt=after.pk) if after else UNTRIED
+            keys = self._keys(untried, UNTRIED_NEWEST, self.per_page + 1)
+            tried = Q(attempted_at__isnull=False)
+        else:
+            tried = tried_before(after)
+        wanted = self.per_page + 1 - len(keys)
+        return keys + (self._keys(tried, NEWEST_FIRST, wanted) if wanted else [])
+
+    def _newer(self, before: Key) -> list[int]:
+        """Ids of up to a page + 1 rows before `before`, nearest first."""
+        if before.at is None:
+            newer = UNTRIED & Q(id__gt=before.pk)
+            return self._keys(newer, UNTRIED_OLDEST, self.per_page + 1)
+        keys = self._keys(tried_after(before), OLDEST_FIRST, self.per_page + 1)
+        wanted = self.per_page + 1 - len(keys)
+        return keys + (self._keys(UNTRIED, UNTRIED_OLDEST, wanted) if wanted else [])
+
+    def _keys(self, bound: Q, order: tuple, limit: int) -> list[int]:
         """The page's ids, from the attempts table alone: joined to the related
         tables, the planner misjudged a small owner's rows as spread over the
         whole time index and walked it (0.6 s at a million attempts)."""
         keyed = self.queryset.filter(bound).order_by(*order)
-        return list(keyed.values_list("pk", flat=True)[: self.per_page + 1])
+        return list(keyed.values_list("pk", flat=True)[:limit])
 
     def _rows(self, ids: list[int]) -> list:
         found = self.queryset.order_by().in_bulk(ids)

@@ -52,6 +52,7 @@ from .models import (
     EmailLayout,
     Mailing,
     MailingList,
+    MailingRun,
     Message,
     OwnedLogEntry,
     Segment,
@@ -135,11 +136,17 @@ class AttemptFilterSet(OwnerFilterSet):
     mailing = django_filters.ModelChoiceFilter(
         label=_("mailing"), queryset=visible_mailings
     )
-    run = django_filters.NumberFilter(field_name="run_id", label=_("run"))
+    run = django_filters.NumberFilter(label=_("run"), method="filter_run")
 
     class Meta:
         model = Attempt
         fields = ["status"]
+
+    def filter_run(self, queryset, name, value):
+        # With the run's mailing: the rows not tried yet are indexed by mailing
+        # (mailing.keyset), so a run all sent is not walked to find none.
+        mailing = MailingRun.objects.filter(pk=value).values("mailing_id")
+        return queryset.filter(run_id=value, mailing_id__in=mailing)
 
 
 # --- Viewsets ------------------------------------------------------------------------

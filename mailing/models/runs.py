@@ -107,6 +107,10 @@ class MailingRun(SendingRecord, models.Model):
         return None
 
 
+# Rows sent or tried at least once (an outbox row waits with attempted_at NULL).
+TRIED = models.Q(attempted_at__isnull=False)
+
+
 class Attempt(SendingRecord, models.Model):
     """One recipient of one run: the outbox row and the log entry in one.
 
@@ -140,12 +144,17 @@ class Attempt(SendingRecord, models.Model):
         verbose_name=_("run"),
         db_index=False,
     )
+    # No constraint in the database: the run's own foreign key already holds the
+    # mailing (the row is written with its run's mailing), and checking it again
+    # cost each outbox row a lookup at commit. Deleting a mailing still deletes
+    # its attempts: on_delete is Django's, not the database's.
     mailing = models.ForeignKey(
         Mailing,
         on_delete=models.CASCADE,
         related_name="attempts",
         verbose_name=_("mailing"),
         db_index=False,
+        db_constraint=False,
     )
     client = models.ForeignKey(
         Client,
@@ -179,8 +188,6 @@ class Attempt(SendingRecord, models.Model):
                 fields=["run", "client"], name="mailing_attempt_one_per_run"
             ),
         ]
-        # The listing pages by keyset (attempted_at DESC, id DESC): one index in
-        # that order for every filter it takes, so a page never sorts the table.
         indexes = [
             models.Index(fields=["run", "status"]),
             # Rows held by a consumer (reaping a lease, the sweeper's stuck sends):
@@ -190,23 +197,44 @@ class Attempt(SendingRecord, models.Model):
                 condition=models.Q(status__in=["claimed", "sending"]),
                 name="attempt_held",
             ),
-            models.Index(fields=["esp_message_id"]),
-            models.Index(fields=["-attempted_at", "-id"], name="attempt_recent"),
+            # Webhooks look rows up by the ESP's id, which only a sent row has.
             models.Index(
-                fields=["mailing", "-attempted_at", "-id"],
-                name="attempt_mailing_recent",
+                fields=["esp_message_id"],
+                condition=~models.Q(esp_message_id=""),
+                name="attempt_esp_id",
             ),
-            models.Index(
-                fields=["run", "-attempted_at", "-id"], name="attempt_run_recent"
+            # The listing pages by keyset (attempted_at DESC, id DESC; mailing.keyset):
+            # one index in that order for every filter it takes, so a page never
+            # sorts the table. Only rows sent or tried: an outbox row is written
+            # and claimed without attempted_at, and leaving it out of these four
+            # spares each such write four index entries. The rows not tried yet
+            # are listed from attempt_unsent, by id.
+            *(
+                models.Index(
+                    fields=[*lead, "-attempted_at", "-id"],
+                    condition=TRIED,
+                    name=name,
+                )
+                for name, lead in (
+                    ("attempted_recent", []),
+                    ("attempted_mailing", ["mailing"]),
+                    ("attempted_run", ["run"]),
+                    # A mailing's latest failures (its report) and the listing by both.
+                    ("attempted_mailing_status", ["mailing", "status"]),
+                )
             ),
+            # Every row by status, tried or not: a status's untried rows (pending,
+            # cancelled) are a range of it too, in id order.
             models.Index(
                 fields=["status", "-attempted_at", "-id"], name="attempt_status_recent"
             ),
-            # A mailing's latest failures (its report) and the listing by both.
             models.Index(
-                fields=["mailing", "status", "-attempted_at", "-id"],
-                name="attempt_mailing_status_recent",
+                fields=["mailing", "id"],
+                condition=models.Q(attempted_at__isnull=True),
+                name="attempt_unsent",
             ),
+            # Every row of a client, tried or not: it also serves the foreign key
+            # (deleting a client).
             models.Index(
                 fields=["client", "-attempted_at", "-id"], name="attempt_client_recent"
             ),

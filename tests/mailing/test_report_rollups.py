@@ -95,6 +95,32 @@ def test_keyset_pages_show_every_row_once_in_order_both_ways(client, listing_row
     assert sum(reversed(newer), []) == expected
 
 
+def test_pages_cross_from_untried_rows_to_tried_ones_both_ways(listing_rows):
+    # The untried rows (first, by id) and the tried ones (by time) are read apart:
+    # pages of two put the boundary inside a page, both ways.
+    from mailing.keyset import KeysetPaginator, key_of
+
+    _owner, expected = listing_rows
+    paginator = KeysetPaginator(Attempt.objects.all(), 2)
+    pages, after = [], None
+    while True:
+        page = paginator.page(after, None)
+        pages.append([a.pk for a in page])
+        if not page.has_older:
+            break
+        after = key_of(page.object_list[-1])
+    assert pages[1] == expected[2:4] and sum(pages, []) == expected
+
+    back, before = [], key_of(page.object_list[0])
+    while True:
+        page = paginator.page(None, before)
+        back.append([a.pk for a in page])
+        if not page.has_newer:
+            break
+        before = key_of(page.object_list[0])
+    assert sum(reversed(back), []) + pages[-1] == expected
+
+
 def test_the_listing_counts_nothing_and_a_bad_cursor_is_the_first_page(
     client, listing_rows
 ):
