@@ -31,7 +31,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("mailing", "0032_outbox_claim_indexes"),
+        ("mailing", "0033_imports_one_owner_address_index"),
     ]
 
     operations = [
