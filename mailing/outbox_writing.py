@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from .audiences import ClientIds, audience, deliverable, insert_attempts
 from .control import LIVE_RUN
-from .models import Client, Mailing, MailingRun
+from .models import UNDELIVERABLE, Client, Mailing, MailingRun
 from .windows import hold_for_windows
 
 
@@ -98,7 +98,9 @@ def _write_range(run: MailingRun, ids: ClientIds) -> tuple[int, int]:
     the clients with ids in `ids`; their delivery windows held."""
     members = audience(run.mailing, ids)
     added = insert_attempts(run, deliverable(members))
-    if not added:
-        return 0, members.count()
-    hold_for_windows(run, timezone.now(), ids)
-    return added, members.count() - added
+    if added:
+        hold_for_windows(run, timezone.now(), ids)
+    # Every deliverable member was added, so the rest are the few undeliverable
+    # ones, read from their partial index (counting all members again re-ran the
+    # audience over the whole range, ~4 s a 1M run).
+    return added, members.filter(UNDELIVERABLE).count()
