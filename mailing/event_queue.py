@@ -53,6 +53,7 @@ APPEND_AND_KICK = """
 redis.call("XADD", KEYS[1], "*", "items", ARGV[1])
 return redis.call("SET", KEYS[2], 1, "NX", "EX", ARGV[2]) and 1 or 0
 """
+_SCRIPTS: dict = {}  # source -> redis Script, see _append_and_kick
 DATES = ("at", "received_at")
 FIELDS = dataclasses.fields(Happening)
 
@@ -73,8 +74,8 @@ def accept(items: list[tuple[int, Happening]]) -> bool:
         happening.received_at = happening.received_at or now
     entry = json.dumps([_dump(*item) for item in items])
     try:
-        wake = client.register_script(APPEND_AND_KICK)(
-            keys=[stream_key(), _kick_key()], args=[entry, KICK_SECONDS]
+        wake = _append_and_kick(client)(
+            keys=[stream_key(), _kick_key()], args=[entry, KICK_SECONDS], client=client
         )
     except RedisError as error:
         logger.warning("event queue unavailable, recording in the request: %s", error)
@@ -124,6 +125,15 @@ def _client():
     from django_redis import get_redis_connection
 
     return get_redis_connection("default")
+
+
+def _append_and_kick(client):
+    """The script, registered once a process: register_script encodes and hashes
+    the source each time (a few percent of a one-event request). A Script runs
+    on the client it is given, whichever thread's that is."""
+    return _SCRIPTS.get(APPEND_AND_KICK) or _SCRIPTS.setdefault(
+        APPEND_AND_KICK, client.register_script(APPEND_AND_KICK)
+    )
 
 
 def _kick_key() -> str:
