@@ -73,9 +73,10 @@ def accept(items: list[tuple[int, Happening]]) -> bool:
     for _attempt_id, happening in items:
         happening.received_at = happening.received_at or now
     entry = json.dumps([_dump(*item) for item in items])
+    stream = stream_key()  # one lookup of the thread's connection, not two
     try:
         wake = _append_and_kick(client)(
-            keys=[stream_key(), _kick_key()], args=[entry, KICK_SECONDS], client=client
+            keys=[stream, _kick_key(stream)], args=[entry, KICK_SECONDS], client=client
         )
     except RedisError as error:
         logger.warning("event queue unavailable, recording in the request: %s", error)
@@ -95,7 +96,7 @@ def drain(claim_idle_ms: int = CLAIM_IDLE_MS, seconds: float = DRAIN_SECONDS) ->
     # Held while this drain runs: requests wake nobody, and each read takes all
     # that came during the batch before it (one wake-up a request made batches
     # of one entry, and cost each request a Huey enqueue).
-    client.set(_kick_key(), 1, ex=KICK_SECONDS)
+    client.set(_kick_key(stream), 1, ex=KICK_SECONDS)
     _ensure_group(client, stream)
     deadline, recorded = time.monotonic() + seconds, 0
     batches = _abandoned(client, stream, consumer, claim_idle_ms)
@@ -136,14 +137,14 @@ def _append_and_kick(client):
     )
 
 
-def _kick_key() -> str:
-    return f"{stream_key()}:kick"
+def _kick_key(stream: str) -> str:
+    return f"{stream}:kick"
 
 
 def _last_new(client, stream: str, consumer: str) -> list:
     """The stream looked empty: from here the next event wakes a drain, and one
     more read takes what came before the key went."""
-    client.delete(_kick_key())
+    client.delete(_kick_key(stream))
     return _new(client, stream, consumer)
 
 
