@@ -26,7 +26,7 @@ run: venv
 	$(BIN)/python manage.py seed_demo
 	@echo "Vestnik on http://127.0.0.1:$(PORT)/ (Ctrl-C stops the web server and the task consumer)"
 	@trap 'kill 0' INT TERM; \
-	$(BIN)/python manage.py run_huey --quiet & \
+	$(BIN)/python manage.py run_huey & \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT) & \
 	(sleep 5; $(BIN)/python manage.py dev_banner) & \
 	wait

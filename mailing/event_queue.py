@@ -53,6 +53,7 @@ APPEND_AND_KICK = """
 redis.call("XADD", KEYS[1], "*", "items", ARGV[1])
 return redis.call("SET", KEYS[2], 1, "NX", "EX", ARGV[2]) and 1 or 0
 """
+_SCRIPTS: dict = {}  # source -> redis Script, see _append_and_kick
 DATES = ("at", "received_at")
 FIELDS = dataclasses.fields(Happening)
 
@@ -72,9 +73,10 @@ def accept(items: list[tuple[int, Happening]]) -> bool:
     for _attempt_id, happening in items:
         happening.received_at = happening.received_at or now
     entry = json.dumps([_dump(*item) for item in items])
+    stream = stream_key()  # one lookup of the thread's connection, not two
     try:
-        wake = client.register_script(APPEND_AND_KICK)(
-            keys=[stream_key(), _kick_key()], args=[entry, KICK_SECONDS]
+        wake = _append_and_kick(client)(
+            keys=[stream, _kick_key(stream)], args=[entry, KICK_SECONDS], client=client
         )
     except RedisError as error:
         logger.warning("event queue unavailable, recording in the request: %s", error)
@@ -94,7 +96,7 @@ def drain(claim_idle_ms: int = CLAIM_IDLE_MS, seconds: float = DRAIN_SECONDS) ->
     # Held while this drain runs: requests wake nobody, and each read takes all
     # that came during the batch before it (one wake-up a request made batches
     # of one entry, and cost each request a Huey enqueue).
-    client.set(_kick_key(), 1, ex=KICK_SECONDS)
+    client.set(_kick_key(stream), 1, ex=KICK_SECONDS)
     _ensure_group(client, stream)
     deadline, recorded = time.monotonic() + seconds, 0
     batches = _abandoned(client, stream, consumer, claim_idle_ms)
@@ -126,14 +128,23 @@ def _client():
     return get_redis_connection("default")
 
 
-def _kick_key() -> str:
-    return f"{stream_key()}:kick"
+def _append_and_kick(client):
+    """The script, registered once a process: register_script encodes and hashes
+    the source each time (a few percent of a one-event request). A Script runs
+    on the client it is given, whichever thread's that is."""
+    return _SCRIPTS.get(APPEND_AND_KICK) or _SCRIPTS.setdefault(
+        APPEND_AND_KICK, client.register_script(APPEND_AND_KICK)
+    )
+
+
+def _kick_key(stream: str) -> str:
+    return f"{stream}:kick"
 
 
 def _last_new(client, stream: str, consumer: str) -> list:
     """The stream looked empty: from here the next event wakes a drain, and one
     more read takes what came before the key went."""
-    client.delete(_kick_key())
+    client.delete(_kick_key(stream))
     return _new(client, stream, consumer)
 
 

@@ -497,6 +497,12 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.request": {"level": "ERROR"},
+        # Huey and Wagtail's tasks log every task at INFO ("Executing ...",
+        # "... executed in"): quiet unless TASK_LOG_LEVEL=INFO asks. The handler
+        # matters: run_huey sets up the "huey" logger itself (its own level and
+        # handler, each line printed twice) only when the logger has none.
+        "huey": {"handlers": ["console"], "level": TASK_LOG_LEVEL, "propagate": False},
+        "django_tasks": {"level": TASK_LOG_LEVEL},
     },
 }
 

@@ -5,10 +5,8 @@ from .base import (
     ALLOWED_HOSTS,
     ANYMAIL,
     BASE_URL,
-    LOGGING,
     PORT,
     SECRET_KEY,
-    TASK_LOG_LEVEL,
     WEBHOOK_ESPS,
     WEBHOOK_ESPS_FROM_ENV,
 )
@@ -28,9 +26,3 @@ WHITENOISE_AUTOREFRESH = True
 ANYMAIL = {"WEBHOOK_SECRET": "dev:dev-webhook", **ANYMAIL}
 # Every ESP's routes that can be built, to try them locally, unless told otherwise.
 WEBHOOK_ESPS = ["all"] if WEBHOOK_ESPS_FROM_ENV is None else WEBHOOK_ESPS
-
-# Huey and Wagtail's background tasks log every task at INFO: quiet in the terminal
-# unless TASK_LOG_LEVEL=INFO asks for them.
-LOGGING["loggers"].update(
-    {name: {"level": TASK_LOG_LEVEL} for name in ("huey", "django_tasks")}
-)
