@@ -17,6 +17,15 @@ to be a sink), or any sink given with --sink-port (Postfix's smtp-sink); its
 own rate, with nothing but pipelined sends, is printed first. Rate limits are off:
 this measures the machinery, not the throttle.
 
+The ESP cases send the same run through Anymail to stub ESP APIs (Mailgun's form
+fields, SendGrid's and SparkPost's JSON; benchmarks/esp_stub.py, a program of its
+own) answering after 30 ms per call. The ideal printed for them is the ESP side's
+(batch limit x connections / latency: 66,667 msg/s for 1,000-recipient batches on
+2 connections); no Python reaches it, as building and encoding one 1,000-recipient
+request takes Anymail far longer than 30 ms, so the CPU-bound ceiling (Anymail
+alone building and posting the same batches) is printed beside it. The goal is
+still the ideal; the ceiling says how much of the gap is Anymail's.
+
 PostgreSQL when DATABASE_URL is set (a `test_`-prefixed copy, kept between runs),
 else SQLite. Quote the ratios: absolute rates depend on the machine.
 """
