@@ -3,6 +3,7 @@
     python benchmarks/sending.py            # 10,000 recipients, memory at 10k and 100k
     python benchmarks/sending.py --quick    # 2,000 recipients, no 100k memory run
     python benchmarks/sending.py --esp      # only the ESP cases (also run by default)
+    python benchmarks/sending.py --esp --esps mailgun   # one of them
 
 The pipeline (open the run: one Attempt row per recipient; claim batches, render,
 build headers, send, record) sends a 10,000-recipient mailing to a local SMTP sink:
@@ -433,6 +434,9 @@ def main():
     parser.add_argument("--concurrency", type=int, default=None)
     parser.add_argument("--esp", action="store_true")
     parser.add_argument(
+        "--esps", default=",".join(ESPS), help="the ESP cases to run, comma separated"
+    )
+    parser.add_argument(
         "--sink-port",
         type=int,
         help="port on 127.0.0.1 of an SMTP sink started separately "
@@ -464,8 +468,9 @@ def main():
     if args.memory_only:
         report_memory(port)
         return
+    esps = args.esps.split(",")
     if args.esp:
-        esp_case(count, connections)
+        esp_case(count, connections, esps)
         if sink is not None:
             sink.terminate()
         return
@@ -519,7 +524,7 @@ def main():
             f"database queries per recipient ({labels[key]}): "
             f"{queries[key] / count:.4f}"
         )
-    esp_case(count, connections)
+    esp_case(count, connections, esps)
     if not (args.quick or args.skip_memory):
         report_memory(port)
     if sink is not None:
