@@ -86,7 +86,7 @@ def batch_template(
     text escaped from the ESP's engine. `per_list`: the footer's "leave this list
     only" link is there (a mailing to lists). `html_safe`: fields whose values
     HTML escaping never changes; the HTML uses their plain field, so each
-    recipient's link travels once, not twice (a third of a batch's bytes)."""
+    recipient's link travels once, not twice (a fifth of a batch's bytes)."""
     escape = _Escaper(syntax)
     subject = single_line(
         prepared.subject_for(_marker("name"), _marker("email"), _marker("unsubscribe"))
