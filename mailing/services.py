@@ -350,8 +350,11 @@ class RunJob:
             Client.objects.filter(pk__in=ids).values_list("pk", "attributes")
         )
 
-    def links(self, attempt_id: int, client_id: int) -> "RecipientLinks":
-        """What differs per recipient besides name and address."""
+    def links(
+        self, attempt_id: int, client_id: int, token: str = ""
+    ) -> "RecipientLinks":
+        """What differs per recipient besides name and address (`token`: the
+        attempt's token, when the caller has made it already)."""
         token = self.make_token(client_id)
         url = self.url_prefix + token + self.url_suffix
         web_token = self.make_web_token([self.run_id, client_id])
@@ -359,7 +362,9 @@ class RunJob:
             unsubscribe_url=url,
             web_url=self.web_prefix + web_token + self.web_suffix,
             header=f"<{url}>, <{self.mailto_prefix}{token}>",
-            tracking=tokens.attempt_token(attempt_id) if self.tracking else "",
+            tracking=(token or tokens.attempt_token(attempt_id))
+            if self.tracking
+            else "",
             list_url=self.list_url(client_id),
         )
 

@@ -38,7 +38,12 @@ def attempt_token(attempt_id: int) -> str:
 
 
 def message_id(attempt_id: int, domain: str) -> str:
-    return f"<attempt.{attempt_token(attempt_id)}@{domain}>"
+    return token_message_id(attempt_token(attempt_id), domain)
+
+
+def token_message_id(token: str, domain: str) -> str:
+    """message_id for an attempt_token already made."""
+    return f"<attempt.{token}@{domain}>"
 
 
 def esp_metadata(attempt_id: int, run_id: int) -> dict:

@@ -57,6 +57,26 @@ def test_the_users_text_reaches_each_recipient_as_written(esp):
         assert not (syntax.active and re.search(syntax.active, left)), (esp, left)
 
 
+@pytest.mark.parametrize("esp", sorted(BATCH_SYNTAX))
+def test_html_safe_links_travel_once_and_unused_fields_not_at_all(esp):
+    syntax = BATCH_SYNTAX[esp]
+    message = prepared()
+    safe = frozenset({"unsubscribe", "web"})
+    template = batch_template(message, syntax, tracking=False, html_safe=safe)
+    values = merge_values("Ann <A&B>", "ann@ex.org", LINKS, template.keys)
+
+    expected = message.render("Ann <A&B>", "ann@ex.org", LINKS.unsubscribe_url)
+    values.update(template.literals)
+    assert engine(template.subject, syntax, values) == expected.subject
+    assert engine(template.text, syntax, values) == expected.text
+    assert engine(template.html, syntax, values) == expected.html
+    # The name is escaped in the HTML; a link is the same either way.
+    assert {"name", "name_html", "unsubscribe"} <= set(template.keys)
+    assert not {"unsubscribe_html", "web_html", "list", "list_html", "tracking"} & set(
+        template.keys
+    )
+
+
 def test_text_without_the_esps_syntax_needs_no_literal_fields():
     message = PreparedMessage("Hi {{ full_name }}", "Plain news, 100%.", "<p>News</p>")
 

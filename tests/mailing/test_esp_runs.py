@@ -7,6 +7,7 @@ Amazon SES goes through boto3 with its endpoint_url pointed at the stub.
 """
 
 import math
+import re
 import warnings
 
 import pytest
@@ -17,6 +18,7 @@ from mailing import services, tokens
 from mailing.models import Attempt, MailingRun
 from mailing.sending.capabilities import BATCH_SYNTAX, capabilities_of
 from mailing.tokens import attempt_token
+from mailing.unsubscribe import make_token
 from tests.factories import make_client, make_mailing, make_user
 from tests.mailing import esp_stubs
 
@@ -180,9 +182,14 @@ def test_a_batch_personalises_each_recipient_through_merge_data(esp_run):
     body = stub.calls[0].body
     # The rendered email holds Mailgun's merge fields, each recipient its values.
     assert b"%recipient.name%" in body
-    assert b"%recipient.unsubscribe_html%" in body
+    # A link HTML escaping cannot change travels once, for text and HTML alike.
+    assert b"%recipient.unsubscribe%" in body
+    assert b"unsubscribe_html" not in body
     for attempt in run.attempts.select_related("client"):
         assert attempt.client.full_name.encode() in body
+        value = make_token(attempt.client_id).partition(":")[0]  # time apart
+        own = rf"(?<![\w-]){value}:\w+:[\w-]+".encode()
+        assert len(re.findall(own, body)) == 3  # link, List-Unsubscribe's two
         # Our Message-ID per recipient: replies and events find the attempt.
         assert tokens.message_id(attempt.pk, "").removesuffix("@>").encode() in body
     assert b"List-Unsubscribe" in body
