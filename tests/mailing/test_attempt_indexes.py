@@ -149,6 +149,11 @@ def test_tried_rows_are_read_in_order_from_a_time_index(sent_and_waiting):
 
     mailing, _run = sent_and_waiting
     tried = Attempt.objects.filter(mailing=mailing, attempted_at__isnull=False)
+    # With a handful of rows a sort is cheapest whatever the indexes; the question
+    # is whether one serves the order, which the planner shows when sorts cost most
+    # (the whole suite's statistics made it sort here otherwise).
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_sort = off")
     found = query_plan(tried.order_by("-attempted_at", "-id")[:20])
 
     assert "attempted_mailing" in found and "Sort" not in found, found
