@@ -31,8 +31,14 @@ run: venv
 	(sleep 5; $(BIN)/python manage.py dev_banner) & \
 	wait
 
+# Two worker processes (pytest-xdist), each with its own test database and Redis
+# database (site_config/settings/xdist_worker.py). Each file runs whole on one worker,
+# so its module fixtures are built once, heaviest files first (tests/conftest.py).
+# TEST_WORKERS=0 runs the suite in this one process.
+TEST_WORKERS ?= 2
 test: venv
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder \
+		$(PYTEST_ARGS)
 
 smoke: venv
 	$(BIN)/python -m pytest -m smoke $(PYTEST_ARGS)
