@@ -32,12 +32,13 @@ run: venv
 	wait
 
 # Two worker processes (pytest-xdist), each with its own test database and Redis
-# database (site_config/settings/xdist_worker.py). Each file runs whole on one worker,
-# so its module fixtures are built once, heaviest files first (tests/conftest.py).
-# TEST_WORKERS=0 runs the suite in this one process.
+# database (site_config/settings/xdist_worker.py). Tests are dealt out in pytest-django's
+# order (transactional ones after the rest), heaviest first (tests/conftest.py); a file
+# whose module fixture is slow to build is one xdist_group. The order must not be
+# regrouped by size. TEST_WORKERS=0 runs the suite in this one process.
 TEST_WORKERS ?= 2
 test: venv
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder \
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder \
 		$(PYTEST_ARGS)
 
 smoke: venv

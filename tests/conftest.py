@@ -4,6 +4,8 @@ import pytest
 from django.conf import settings
 
 
+# First, before pytest-django's sort: it keeps this order within each of its kinds.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     """Skip tests whose real component is not configured, saying how to get it."""
     reasons = {
@@ -38,9 +40,11 @@ HEAVIEST_FILES = (
 
 
 def _heaviest_files_first(items):
-    """`make test` gives each of its two workers whole files (--dist loadfile, in
-    collection order): longest first, then the ones with slow tests, so that no
-    walk starts last and keeps one worker busy while the other idles."""
+    """`make test` deals tests to its two workers in collection order: longest
+    first, then the files with slow tests, so no walk starts last and keeps one
+    worker busy while the other idles. pytest-django then sorts this order, stably,
+    into its kinds (plain database tests before transactional ones, which flush the
+    database), and xdist keeps that order on each worker."""
     slow_files = {item.path for item in items if item.get_closest_marker("slow")}
 
     def rank(item):
@@ -50,6 +54,23 @@ def _heaviest_files_first(items):
         return len(HEAVIEST_FILES) + (item.path not in slow_files)
 
     return sorted(items, key=rank)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session):
+    """A group of tests that one worker runs together (xdist_group: a file whose
+    module fixture is slow to build) must not span pytest-django's kinds: a
+    transactional test in it would empty the database of the plain ones after it."""
+    positions = {}
+    for index, item in enumerate(session.items):
+        for marker in item.iter_markers("xdist_group"):
+            positions.setdefault(marker.args[0], []).append(index)
+    for group, found in positions.items():
+        if found[-1] - found[0] + 1 != len(found):
+            raise pytest.UsageError(
+                f"xdist_group {group!r} mixes plain and transactional database "
+                "tests: give each kind a group of its own"
+            )
 
 
 CHROMIUM = "/usr/bin/chromium"
