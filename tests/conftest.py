@@ -141,10 +141,13 @@ def _forget_known_sites():
     """Each test's Sites and pages are its own: a test's transaction is rolled
     back, so the commit that would bump their generations never comes."""
     from home.routing import forget_routes
+    from home.signals import forget_deletes
     from home.sites import forget_sites
 
     forget_sites()
     forget_routes()
+    forget_deletes()
     yield
     forget_sites()
     forget_routes()
+    forget_deletes()
