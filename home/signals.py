@@ -99,6 +99,13 @@ def being_deleted(page: Page) -> bool:
     return page.pk in getattr(_deleting, "pks", ())
 
 
+def forget_deletes() -> None:
+    """For tests: a test's transaction is rolled back, so its delete stays "under
+    way" in this thread, and on SQLite the next test's page may get a deleted one's
+    id back and lose its invalidation."""
+    _deleting.__dict__.clear()
+
+
 def drop_deleted_batch(batch) -> None:
     """The deleted rows' languages and their surviving translations', in one query."""
     keys = {key for key, _locale_id in batch}

@@ -4,6 +4,8 @@ import pytest
 from django.conf import settings
 
 
+# First, before pytest-django's sort: it keeps this order within each of its kinds.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     """Skip tests whose real component is not configured, saying how to get it."""
     reasons = {
@@ -25,6 +27,50 @@ def pytest_collection_modifyitems(config, items):
         for marker, (available, reason) in reasons.items():
             if marker in item.keywords and not available:
                 item.add_marker(pytest.mark.skip(reason=reason))
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        items[:] = _heaviest_files_first(items)
+
+
+# Minutes each (the security walks); `make test` hands them out first.
+HEAVIEST_FILES = (
+    "tests/security/test_url_access.py",
+    "tests/security/test_xss_browser.py",
+    "tests/security/test_hostile_input.py",
+)
+
+
+def _heaviest_files_first(items):
+    """`make test` deals tests to its two workers in collection order: longest
+    first, then the files with slow tests, so no walk starts last and keeps one
+    worker busy while the other idles. pytest-django then sorts this order, stably,
+    into its kinds (plain database tests before transactional ones, which flush the
+    database), and xdist keeps that order on each worker."""
+    slow_files = {item.path for item in items if item.get_closest_marker("slow")}
+
+    def rank(item):
+        path = item.nodeid.split("::")[0]
+        if path in HEAVIEST_FILES:
+            return HEAVIEST_FILES.index(path)
+        return len(HEAVIEST_FILES) + (item.path not in slow_files)
+
+    return sorted(items, key=rank)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session):
+    """A group of tests that one worker runs together (xdist_group: a file whose
+    module fixture is slow to build) must not span pytest-django's kinds: a
+    transactional test in it would empty the database of the plain ones after it."""
+    positions = {}
+    for index, item in enumerate(session.items):
+        for marker in item.iter_markers("xdist_group"):
+            positions.setdefault(marker.args[0], []).append(index)
+    for group, found in positions.items():
+        if found[-1] - found[0] + 1 != len(found):
+            raise pytest.UsageError(
+                f"xdist_group {group!r} mixes plain and transactional database "
+                "tests: give each kind a group of its own"
+            )
 
 
 CHROMIUM = "/usr/bin/chromium"
@@ -95,10 +141,13 @@ def _forget_known_sites():
     """Each test's Sites and pages are its own: a test's transaction is rolled
     back, so the commit that would bump their generations never comes."""
     from home.routing import forget_routes
+    from home.signals import forget_deletes
     from home.sites import forget_sites
 
     forget_sites()
     forget_routes()
+    forget_deletes()
     yield
     forget_sites()
     forget_routes()
+    forget_deletes()

@@ -1,5 +1,7 @@
 """Settings for pytest. PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set."""
 
+# First: it picks this pytest-xdist worker's Redis database before base.py reads it.
+from .xdist_worker import WORKER  # isort: skip
 from .base import *  # noqa: F403
 from .base import ANYMAIL, HUEY
 
@@ -13,11 +15,12 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Tasks run inline in tests unless a test starts a real consumer.
 HUEY = {**HUEY, "immediate": True}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-# Keep uploaded files of the suite out of the project's media folder.
-MEDIA_ROOT = BASE_DIR / ".test-media"  # noqa: F405
+# Keep uploaded files of the suite out of the project's media folder, one folder per
+# pytest-xdist worker: the upload checks count the files there.
+MEDIA_ROOT = BASE_DIR / ".test-media" / (WORKER or "main")  # noqa: F405
 # Client CSV uploads wait in the checkout too: the default, a folder in /tmp, is
 # shared by every checkout's suite on the machine, and the upload checks count it.
-CLIENT_IMPORT_DIR = str(BASE_DIR / ".test-media" / "client-imports")  # noqa: F405
+CLIENT_IMPORT_DIR = str(MEDIA_ROOT / "client-imports")
 # Static files straight from the apps and STATICFILES_DIRS: no collectstatic needed.
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True

@@ -4,6 +4,7 @@ the API, and its address would go out in every email. A page already linked stay
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 from wagtail.models import PageViewRestriction
 
 from mailing.forms import EmailLayoutForm
@@ -67,4 +68,6 @@ def test_the_admin_form_refuses_a_draft_in_russian(owner):
     with pytest.raises(ValidationError) as refused:
         form.clean_body()
 
-    assert "опубликованную страницу" in str(refused.value)
+    # Explicit: an earlier test in this process may have left English active.
+    with translation.override("ru"):
+        assert "опубликованную страницу" in str(refused.value)

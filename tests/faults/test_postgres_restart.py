@@ -23,7 +23,12 @@ from tests.faults.conftest import free_port, wait_for_port
 
 # django_db: pytest-django then creates the test database, whose dump the private
 # cluster restores (tests/faults/conftest.py migrated_dump); the tests use no ORM.
-pytestmark = [pytest.mark.slow, pytest.mark.django_db]
+# One worker builds the server below once (make test: --dist loadgroup).
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.django_db,
+    pytest.mark.xdist_group("postgres_restart"),
+]
 
 PATHS = ["/", "/en/", "/healthz/"]
 THREADS = 4

@@ -27,7 +27,8 @@ from tests.security.webhook_signers import (
     unisender_go_signed,
 )
 
-pytestmark = pytest.mark.django_db
+# One worker makes the ESP keys below once (make test: --dist loadgroup).
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("esp_events")]
 
 ESP_ID = "esp-msg-0001"
 STAMP = 1700000000
