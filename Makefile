@@ -35,9 +35,9 @@ run: venv
 # database (site_config/settings/xdist_worker.py). Tests are dealt out in pytest-django's
 # order (transactional ones after the rest), heaviest first (tests/conftest.py); a file
 # whose module fixture is slow to build is one xdist_group. The order must not be
-# regrouped by size. TEST_WORKERS=2 runs it on two workers; 0 (for now the default,
-# until two whole runs on two workers pass) runs the suite in this one process.
-TEST_WORKERS ?= 0
+# regrouped by size. TEST_WORKERS=0 runs the suite in this one process (for --pdb);
+# the default is two (on two cores the suite takes about half the time).
+TEST_WORKERS ?= 2
 test: venv
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder \
 		$(PYTEST_ARGS)
