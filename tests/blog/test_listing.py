@@ -4,6 +4,7 @@ import xml.etree.ElementTree as ET
 from datetime import date, timedelta
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -151,4 +152,6 @@ def test_index_renders_in_a_fixed_number_of_queries(client, monkeypatch):
     assert five == fifty
     # 15 before the languages: the active locale, the menu's and the switcher's
     # translations are read too (the switcher's kept until the pages change).
-    assert fifty <= 17
+    # Without Redis (the embedded defaults) nothing is kept between requests and
+    # Wagtail's "any private page?" read comes once more.
+    assert fifty <= (17 if settings.REDIS_URL else 18)
