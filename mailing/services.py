@@ -351,18 +351,18 @@ class RunJob:
         )
 
     def links(
-        self, attempt_id: int, client_id: int, token: str = ""
+        self, attempt_id: int, client_id: int, attempt_token: str = ""
     ) -> "RecipientLinks":
-        """What differs per recipient besides name and address (`token`: the
-        attempt's token, when the caller has made it already)."""
-        token = self.make_token(client_id)
-        url = self.url_prefix + token + self.url_suffix
+        """What differs per recipient besides name and address (`attempt_token`:
+        the attempt's token, when the caller has made it already)."""
+        unsubscribe_token = self.make_token(client_id)
+        url = self.url_prefix + unsubscribe_token + self.url_suffix
         web_token = self.make_web_token([self.run_id, client_id])
         return RecipientLinks(
             unsubscribe_url=url,
             web_url=self.web_prefix + web_token + self.web_suffix,
-            header=f"<{url}>, <{self.mailto_prefix}{token}>",
-            tracking=(token or tokens.attempt_token(attempt_id))
+            header=f"<{url}>, <{self.mailto_prefix}{unsubscribe_token}>",
+            tracking=(attempt_token or tokens.attempt_token(attempt_id))
             if self.tracking
             else "",
             list_url=self.list_url(client_id),
