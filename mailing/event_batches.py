@@ -109,6 +109,12 @@ def _set_statuses(events: list[Event]) -> None:
     for kind, (status, replaces) in TRANSITIONS.items():
         if not by_kind[kind]:
             continue
+        if connection.vendor != "postgresql":  # the embedded SQLite: row by row
+            for attempt_id, response in by_kind[kind].items():
+                Attempt.objects.filter(pk=attempt_id, status__in=replaces).update(
+                    status=status, server_response=response[:2000]
+                )
+            continue
         ids, responses = zip(*by_kind[kind].items(), strict=True)
         with connection.cursor() as cursor:
             cursor.execute(

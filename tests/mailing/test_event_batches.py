@@ -79,6 +79,7 @@ def test_a_batch_has_the_effects_of_its_events_one_by_one():
     assert counts() == incremental
 
 
+@pytest.mark.postgres  # set-wise there; the embedded SQLite updates row by row
 def test_a_batch_costs_the_same_queries_at_5_and_at_50_events():
     ids = make_sent_attempts(55)
 

@@ -86,6 +86,7 @@ def test_send_now_refuses_naming_the_run_in_progress():
     assert MailingRun.objects.filter(mailing=mailing).count() == 1
 
 
+@pytest.mark.postgres  # two writers at once: SQLite serialises them before the check
 @pytest.mark.django_db(transaction=True)
 def test_two_requests_past_the_check_open_one_run(monkeypatch):
     """Both threads pass refuse_while_open, then INSERT: the constraint decides."""
