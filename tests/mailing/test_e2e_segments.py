@@ -61,7 +61,7 @@ def test_the_owner_builds_a_segment_and_sees_its_count_in_chromium(
     news = make_list(owner, name="Новости", clients=people)
     make_message(owner, subject="Letter")
     page = browser.new_page(viewport={"width": 1280, "height": 1000})
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(30_000)  # two suite workers share the 2 cores
     sign_in(page, live_server.url, owner.email)
 
     page.goto(live_server.url + reverse("mailing_clientfield:add"))
