@@ -131,7 +131,7 @@ def browser(monkeypatch):
 @pytest.fixture
 def page(browser):
     page = browser.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(30_000)
     yield page
     page.close()
 

@@ -11,7 +11,9 @@ class TokenRateThrottle(SimpleRateThrottle):
 
     def get_cache_key(self, request, view):
         if isinstance(request.auth, ApiToken):
-            ident = f"token-{request.auth.pk}"
+            # The prefix, not the id: SQLite reuses the id of a deleted last row,
+            # and a new token must not inherit the old one's window.
+            ident = f"token-{request.auth.prefix}"
         elif request.user.is_authenticated:
             ident = f"user-{request.user.pk}"
         else:
