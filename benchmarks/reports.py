@@ -183,7 +183,7 @@ def wipe() -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             "TRUNCATE mailing_event, mailing_rundaycounts, mailing_attempt, "
-            "mailing_mailingrun, mailing_mailing_clients, mailing_mailing, "
+            "mailing_mailingrun, mailing_mailing_lists, mailing_mailing, "
             "mailing_client, mailing_message, accounts_user CASCADE"
         )
 
@@ -239,8 +239,8 @@ def load_owner(cursor, owner, n, runs, mailings, *, events, after=None) -> int:
                 attempt_lines = io.StringIO()
         run_rows.append(run_line(run_id, mailing.pk, started, per_run, counts))
     copy(cursor, "mailing_mailingrun", "id, mailing_id, kind, slot, status, total, "
-         "sent_count, failed_count, skipped_count, cancelled_count, created_at, "
-         "started_at, finished_at, content", run_rows)  # fmt: skip
+         "sent_count, failed_count, skipped_count, cancelled_count, unknown_count, "
+         "created_at, started_at, finished_at, content", run_rows)  # fmt: skip
     flush_attempts(cursor, attempt_lines)
     flush_events(cursor, event_lines)
     return {"client": clients.stop, "run": first["run"] + runs, "attempt": attempt,
@@ -255,7 +255,7 @@ def run_line(run_id, mailing_id, started, total, counts) -> str:
     sent, failed, cancelled = counts["success"], counts["failure"], counts["cancelled"]
     return (
         f"{run_id}\t{mailing_id}\tscheduled\t{started}\tfinished\t{total}\t{sent}\t"
-        f"{failed}\t0\t{cancelled}\t{started}\t{started}\t{started}\t{{}}"
+        f"{failed}\t0\t{cancelled}\t0\t{started}\t{started}\t{started}\t{{}}"
     )
 
 
