@@ -13,7 +13,9 @@ import css_inline
 import nh3
 from django.conf import settings
 from wagtail.images.rich_text import ImageEmbedHandler
+from wagtail.models import Page
 from wagtail.rich_text import features
+from wagtail.rich_text.pages import PageLinkHandler
 from wagtail.rich_text.rewriters import EmbedRewriter, LinkRewriter, MultiRuleRewriter
 
 # The width of the email's content column, in CSS pixels.
@@ -22,6 +24,8 @@ CONTENT_WIDTH = 560
 DENSITY = 2
 # A whitelisted placeholder in an href is filled per recipient: never rewritten.
 _PLACEHOLDER_URL = re.compile(r"^\{\{\s*\w+\s*\}\}$")
+# An anchor as nh3 writes it without an href (it may keep hreflang and adds rel).
+_BARE_ANCHOR = re.compile(r'<a(?:\s+(?:hreflang|rel)="[^"]*")*>(.*?)</a>', re.DOTALL)
 
 _inliner = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
 
@@ -61,8 +65,26 @@ class EmailImageHandler(ImageEmbedHandler):
         return tags
 
 
+class EmailPageLinkHandler(PageLinkHandler):
+    """Page links only to pages everyone can open: an email goes out to people
+    who cannot see a draft or a private page, and a page can be unpublished or
+    made private after the message was written, so this is decided at each
+    render, not at save. Another page's link keeps its text without the link."""
+
+    @classmethod
+    def get_many(cls, attrs_list: list[dict]) -> list:
+        pages = super().get_many(attrs_list)
+        ids = [page.pk for page in pages if page is not None]
+        public = set(
+            Page.objects.live().public().filter(pk__in=ids).values_list("pk", flat=True)
+        )
+        return [
+            page if page is not None and page.pk in public else None for page in pages
+        ]
+
+
 def _email_rewriter() -> MultiRuleRewriter:
-    links = features.get_link_types()
+    links = {**features.get_link_types(), "page": EmailPageLinkHandler}
     embeds = {**features.get_embed_types(), "image": EmailImageHandler}
     return MultiRuleRewriter(
         [
@@ -94,7 +116,11 @@ def email_rich_text(stored: str) -> str:
     Pages, documents and images are expanded as on the site but images become
     email renditions; media embeds (iframes) do not work in mail and are dropped.
     """
-    return nh3.clean(_email_rewriter()(stored), attribute_filter=_absolute_attribute)
+    clean = nh3.clean(_email_rewriter()(stored), attribute_filter=_absolute_attribute)
+    # A page link that may not be followed (or whose page is gone) came out as a
+    # bare <a>, which the layout's CSS would still paint as a link: its words only.
+    # Anchors never nest in parsed HTML, so the next </a> is its end.
+    return _BARE_ANCHOR.sub(r"\1", clean)
 
 
 def inline_css(document: str) -> str:

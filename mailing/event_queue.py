@@ -18,6 +18,11 @@ drain claims what has been pending longer than CLAIM_IDLE_MS. An entry applied
 twice (a consumer killed between commit and acknowledgement) adds nothing: events
 are deduplicated by their key. Redis has to keep what it holds: without AOF a
 Redis restart drops the entries not applied yet (README, "ESP webhooks").
+
+An entry that fails on its own (not the database being away) is claimed again each
+minute; after MAX_DELIVERIES tries it moves to a dead-letter stream with the
+error, logged, so one bad entry is not retried forever. `manage.py queued_events`
+shows the counts and puts dead letters back once the cause is fixed.
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ BATCH_ENTRIES = 500
 CLAIM_IDLE_MS = 60_000  # pending this long: its consumer died (a batch takes < 1 s)
 DRAIN_SECONDS = 20  # then a fresh task goes on, so a worker thread is not kept
 KICK_SECONDS = 60  # a drain that died holding the key blocks wake-ups this long
+MAX_DELIVERIES = 5  # an entry read this often and failing each time is dead
 # The entry, and whether a drain must be woken: one command, which costs the
 # client less than a pipeline of two.
 APPEND_AND_KICK = """
@@ -116,6 +122,31 @@ def pending_count() -> int:
     """Entries accepted and not yet recorded (read or not)."""
     client = _client()
     return int(client.xlen(stream_key())) if client is not None else 0
+
+
+def dead_letter_count() -> int:
+    """Entries that failed MAX_DELIVERIES times and wait for an operator."""
+    client = _client()
+    return int(client.xlen(dead_letter_key())) if client is not None else 0
+
+
+def requeue_dead_letters() -> int:
+    """Puts the dead letters back in the stream (their cause fixed); how many."""
+    client, stream = _client(), stream_key()
+    if client is None:
+        return 0
+    moved = 0
+    for entry_id, fields in client.xrange(dead_letter_key()):
+        with client.pipeline() as pipe:  # MULTI: in one stream or the other
+            pipe.xadd(stream, {"items": fields[b"items"]})
+            pipe.xdel(dead_letter_key(), entry_id)
+            pipe.execute()
+        moved += 1
+    return moved
+
+
+def dead_letter_key() -> str:
+    return f"{stream_key()}:dead"
 
 
 def _client():
@@ -192,17 +223,43 @@ def _apply(client, stream: str, entries: list) -> int:
         recorded = record_events(_items(entries))
     except (OperationalError, InterfaceError):
         raise  # the database is away: stop, everything stays pending
-    except Exception:  # noqa: BLE001 - one bad entry must not hold up the rest
+    except Exception as error:  # noqa: BLE001 - one bad entry must not hold up the rest
         if len(entries) == 1:
-            logger.exception("event queue: entry %s not recorded", entries[0][0])
+            _failed(client, stream, entries[0], error)
             return 0
         return sum(_apply(client, stream, [entry]) for entry in entries)
-    ids = [entry_id for entry_id, _fields in entries]
-    with client.pipeline() as pipe:
+    _forget(client, stream, [entry_id for entry_id, _fields in entries])
+    return recorded
+
+
+def _forget(client, stream: str, ids: list, dead_letter: dict | None = None) -> None:
+    with client.pipeline() as pipe:  # MULTI: a dead letter is moved, not copied
+        if dead_letter:
+            pipe.xadd(f"{stream}:dead", dead_letter)
         pipe.xack(stream, GROUP, *ids)
         pipe.xdel(stream, *ids)
         pipe.execute()
-    return recorded
+
+
+def _failed(client, stream: str, entry, error: Exception) -> None:
+    """An entry that failed alone stays pending, to be claimed again after a
+    while, until its MAX_DELIVERIES-th try: then it goes to the dead letters."""
+    entry_id, fields = entry
+    pending = client.xpending_range(stream, GROUP, entry_id, entry_id, 1)
+    tries = pending[0]["times_delivered"] if pending else 1
+    if tries < MAX_DELIVERIES:
+        logger.warning(
+            "event queue: entry %s not recorded (try %s of %s): %r",
+            entry_id, tries, MAX_DELIVERIES, error, exc_info=error,
+        )  # fmt: skip
+        return
+    reason = f"{type(error).__name__}: {error}"[:1000]
+    _forget(client, stream, [entry_id], {"items": fields[b"items"], "error": reason})
+    logger.error(
+        "event queue: entry %s failed %s times, moved to the dead letters "
+        "(manage.py queued_events): %s",
+        entry_id, tries, reason, exc_info=error,
+    )  # fmt: skip
 
 
 def _items(entries: list) -> list[tuple[int, Happening]]:

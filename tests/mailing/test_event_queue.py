@@ -4,6 +4,7 @@ request; a recorder killed between taking entries and acknowledging them loses
 nothing and, killed after its commit, counts nothing twice."""
 
 import base64
+import io
 import json
 import os
 import signal
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client as Browser
 from django.test.utils import CaptureQueriesContext
@@ -56,9 +58,11 @@ def empty_stream():
     from django_redis import get_redis_connection
 
     client = get_redis_connection("default")
-    client.delete(event_queue.stream_key(), f"{event_queue.stream_key()}:kick")
+    keys = [event_queue.stream_key(), f"{event_queue.stream_key()}:kick"]
+    keys.append(event_queue.dead_letter_key())
+    client.delete(*keys)
     yield client
-    client.delete(event_queue.stream_key(), f"{event_queue.stream_key()}:kick")
+    client.delete(*keys)
 
 
 def post(record_type: str, attempt_id: int, **fields) -> None:
@@ -207,3 +211,44 @@ def test_a_recorder_killed_loses_nothing_and_counts_nothing_twice(empty_stream, 
     assert incremental[0]["delivered"] == 30
     rebuild_counters()
     assert counts() == incremental
+
+
+def test_an_entry_that_keeps_failing_goes_to_the_dead_letters(
+    empty_stream, monkeypatch, caplog
+):
+    """Retried each sweep until MAX_DELIVERIES tries, then moved aside, logged
+    and counted; put back once the cause is fixed, it is recorded."""
+    (a,) = make_sent_attempts(1)
+    record = event_queue.record_events
+
+    def broken(items):
+        raise ValueError("a bug in recording")
+
+    monkeypatch.setattr(event_queue, "record_events", broken)
+    no_recorder_woken(empty_stream)
+    deliver_all([a])
+    for _ in range(event_queue.MAX_DELIVERIES - 1):
+        assert event_queue.drain(claim_idle_ms=0) == 0  # each sweep tries again
+    assert event_queue.pending_count() == 1
+    assert event_queue.dead_letter_count() == 0
+
+    event_queue.drain(claim_idle_ms=0)
+    assert event_queue.pending_count() == 0
+    assert event_queue.dead_letter_count() == 1
+    (dead,) = empty_stream.xrange(event_queue.dead_letter_key())
+    assert dead[1][b"error"] == b"ValueError: a bug in recording"
+    assert f"failed {event_queue.MAX_DELIVERIES} times" in caplog.text
+    assert event_queue.drain(claim_idle_ms=0) == 0  # no more tries
+    assert shown_by_command() == "0 entries waiting.\n1 dead letters.\n"
+
+    monkeypatch.setattr(event_queue, "record_events", record)
+    assert shown_by_command("--requeue").startswith("1 dead letters put back")
+    assert event_queue.drain() == 1
+    assert Attempt.objects.get(pk=a).status == Attempt.Status.DELIVERED
+    assert event_queue.dead_letter_count() == event_queue.pending_count() == 0
+
+
+def shown_by_command(*args) -> str:
+    out = io.StringIO()
+    call_command("queued_events", *args, stdout=out, no_color=True)
+    return out.getvalue()
