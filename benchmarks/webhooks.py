@@ -4,8 +4,10 @@
 
 Serves the project with gunicorn as README's production command does (4 workers
 of 4 threads each, --workers and --threads; --threads 1 is gunicorn's sync
-worker) on the production settings, with a Huey consumer
-beside it (`run_huey -n`: the recorder of the event queue), and posts with wrk:
+worker; `--server granian` serves the same workers with granian, which is
+not a requirement: `pip install granian` first, into the venv or a directory
+on PYTHONPATH) on the production settings, with a Huey consumer beside it
+(`run_huey -n`: the recorder of the event queue), and posts with wrk:
 
   one event a request   a Postmark delivery per POST (Postmark, and most ESPs)
   500 events a request  SparkPost's batches
@@ -190,6 +192,8 @@ def start(env, port: int, checkout: Path, args):
             urllib.request.urlopen(url, timeout=10)  # nosec B310 - our own server
             return server, recorder
         except OSError:
+            if server.poll() is not None:  # e.g. granian not installed
+                break
             time.sleep(0.2)
     for process in (server, recorder):
         process.terminate()  # granian's workers stop with it, not with a kill
