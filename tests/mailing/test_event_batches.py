@@ -113,3 +113,17 @@ def test_a_scanner_clicking_every_link_in_one_batch_is_told_apart():
         .values_list("verdict", "verdict_reason")
     )
     assert verdicts[-1] == ("scanner", "all 2 links clicked at once")
+
+
+def test_events_have_one_index_leading_with_their_attempt():
+    """Each recorded event inserts into every index of mailing_event: the unique
+    (attempt, dedupe_key) one serves lookups by attempt, so there is no second."""
+    with connection.cursor() as cursor:
+        found = connection.introspection.get_constraints(cursor, Event._meta.db_table)
+    # PostgreSQL lists a unique constraint apart from its index; SQLite may list both.
+    leading = {
+        (tuple(c["columns"]), c["unique"])
+        for c in found.values()
+        if (c["index"] or c["unique"]) and c["columns"][:1] == ["attempt_id"]
+    }
+    assert leading == {(("attempt_id", "dedupe_key"), True)}
