@@ -384,11 +384,12 @@ class RunJob:
 
     def build(self, row: tuple) -> Outbound:
         attempt_id, tries, client_id, email, full_name = row
-        links = self.links(attempt_id, client_id)
+        token = tokens.attempt_token(attempt_id)
+        links = self.links(attempt_id, client_id, token)
         attributes = self.attributes.pop(client_id, None)
         # Deterministic: a send repeated after a crash carries the same id, so
         # receivers can tell it is the same email.
-        message_id = tokens.message_id(attempt_id, self.domain)
+        message_id = tokens.token_message_id(token, self.domain)
         headers = mailing_headers(self.list_id, links.header, message_id)
         if self.wire is not None:
             data = self.wire.build(
