@@ -1,10 +1,13 @@
 """The outbox: Attempt rows claimed for sending and settled with their outcome.
 
-States (issue 18): pending -> claimed (a group taken ahead by a consumer, carrying
-its lease id) -> sending (handed over, committed right before the mail server is
-called) -> success / failure, or back to pending with a retry time (committed
-after). Several consumers share a run: on PostgreSQL rows are claimed with
-SELECT ... FOR UPDATE SKIP LOCKED, elsewhere with one conditional UPDATE.
+States (issue 18): pending -> sending (a free connection's group, claimed under
+the consumer's lease and committed right before the mail server is called; see
+services._pump) -> success / failure, or back to pending with a retry time
+(committed after). `exchange` can also claim a group ahead (`claimed`, under the
+lease) and hand it over later: two writes of every index of the row where the
+pump's one claim (`to_wire`) is one. Several consumers share a run: on PostgreSQL
+rows are claimed with SELECT ... FOR UPDATE SKIP LOCKED, elsewhere with one
+conditional UPDATE.
 
 Lease rules (mailing.leases): every claim, hand-over and result is fenced by the
 consumer's lease id (the rows must still carry it) and a claim or hand-over needs
