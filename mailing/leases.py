@@ -81,7 +81,7 @@ class Lease:
 
 def reap_lapsed(now: datetime) -> dict:
     """Reap every lease past its expiry: rows returned, rows unknown, and the runs
-    that got rows back (they need a consumer)."""
+    whose rows they held (they need a consumer)."""
     totals = {"returned": 0, "unknown": 0, "runs": set()}
     lapsed = ConsumerLease.objects.filter(expires_at__lt=now).order_by("pk")
     for lease_id in lapsed.values_list("pk", flat=True):
@@ -96,7 +96,9 @@ def reap(
     lease_id: int, lapsed_before: datetime | None = None
 ) -> tuple[int, int, set[int]]:
     """Settle a lease's rows and drop it: (rows back to pending, rows unknown, runs
-    with rows back).
+    it held rows of). Those runs lost a consumer: the sweeper enqueues them again
+    where rows are left to claim, whether or not this lease had a group claimed
+    ahead (services._pump claims a connection's group straight to `sending`).
 
     With `lapsed_before`, only if the lease is still lapsed once locked (it may
     have been renewed meanwhile). Lock order as everywhere: the runs, then rows.
@@ -111,13 +113,12 @@ def reap(
         runs = sorted(set(held.values_list("run_id", flat=True)))
         list(MailingRun.objects.select_for_update().filter(pk__in=runs).order_by("pk"))
         claimed = held.filter(status=Attempt.Status.CLAIMED)
-        back = set(claimed.values_list("run_id", flat=True))
         returned = claimed.update(
             status=Attempt.Status.PENDING, lease=None, tries=F("tries") - 1
         )
         unknown = flag_unknown(held.filter(status=Attempt.Status.SENDING))
         ConsumerLease.objects.filter(pk=lease_id).delete()
-    return returned, unknown, back
+    return returned, unknown, set(runs)
 
 
 def flag_unknown(rows) -> int:

@@ -1,10 +1,13 @@
 """The outbox: Attempt rows claimed for sending and settled with their outcome.
 
-States (issue 18): pending -> claimed (a group taken ahead by a consumer, carrying
-its lease id) -> sending (handed over, committed right before the mail server is
-called) -> success / failure, or back to pending with a retry time (committed
-after). Several consumers share a run: on PostgreSQL rows are claimed with
-SELECT ... FOR UPDATE SKIP LOCKED, elsewhere with one conditional UPDATE.
+States (issue 18): pending -> sending (a free connection's group, claimed under
+the consumer's lease and committed right before the mail server is called; see
+services._pump) -> success / failure, or back to pending with a retry time
+(committed after). `exchange` can also claim a group ahead (`claimed`, under the
+lease) and hand it over later: two writes of every index of the row where the
+pump's one claim (`to_wire`) is one. Several consumers share a run: on PostgreSQL
+rows are claimed with SELECT ... FOR UPDATE SKIP LOCKED, elsewhere with one
+conditional UPDATE.
 
 Lease rules (mailing.leases): every claim, hand-over and result is fenced by the
 consumer's lease id (the rows must still carry it) and a claim or hand-over needs
@@ -109,9 +112,12 @@ def exchange(
     settle: list[Outcome] = (),
     hand_over: list[tuple] = (),
     size: int = 0,
+    to_wire: bool = False,
 ) -> Exchange:
     """Record `settle` (the last group's outcomes), hand `hand_over` (claimed rows)
     to the wire, claim up to `size` more; all committed, all fenced by `lease`.
+    `to_wire`: the rows claimed go straight to `sending` (a group taken for a free
+    connection), with one write per row instead of a claim and a hand-over.
 
     Results land only on rows still `sending` under this lease; rows are handed
     over only while still `claimed` under it, the lease alive and the row sendable
@@ -121,13 +127,15 @@ def exchange(
     if connection.features.has_select_for_update_skip_locked:
         # One statement in autocommit: committed when it returns.
         handed, claimed, written = _exchange_skip_locked(
-            run_id, lease, now, settle, [row[0] for row in hand_over], size
+            run_id, lease, now, settle, [row[0] for row in hand_over], size, to_wire
         )
     else:
         with transaction.atomic():
             written = record_outcomes(run_id, settle, now, lease)
             handed = _hand_over_by_update(run_id, lease, hand_over, now)
-            claimed = _claim_by_update(run_id, lease, size, now) if size else []
+            claimed = []
+            if size:
+                claimed = _claim_by_update(run_id, lease, size, now, to_wire)
     handed, written = set(handed), set(written)
     # Committed: now the timeline's sends and the bounces' events (issue 17), of
     # the results actually written (a fenced consumer's late ones are not).
@@ -144,7 +152,8 @@ def _exchange_skip_locked(
     settle: list[Outcome],
     hand_over: list[int],
     size: int,
-) -> tuple[list[int], list[tuple]]:
+    to_wire: bool = False,
+) -> tuple[list[int], list[tuple], list[int]]:
     """PostgreSQL: write the results, hand over, then lock, mark and read the next
     group, in one statement: one round trip per connection's group.
 
@@ -209,7 +218,7 @@ def _exchange_skip_locked(
         ORDER BY 2
     """  # nosec B608 - table names from the models, values are parameters
     status = Attempt.Status
-    first = status.CLAIMED if lease else status.SENDING
+    first = _first_status(lease, to_wire)
     alive = [lease, lease, now]
     params = [
         *(*OPEN_RUN, *alive, hand_over),
@@ -298,8 +307,15 @@ def claimable(run_id: int, now: datetime):
     )
 
 
+def _first_status(lease: int | None, to_wire: bool) -> str:
+    """What a claim makes of a row: `claimed` (held ahead under a lease), or
+    `sending` when it goes to the wire now (or has no lease to return it)."""
+    status = Attempt.Status
+    return status.CLAIMED if lease and not to_wire else status.SENDING
+
+
 def _claim_by_update(
-    run_id: int, lease: int | None, size: int, now: datetime
+    run_id: int, lease: int | None, size: int, now: datetime, to_wire: bool = False
 ) -> list[tuple]:
     """SQLite: one conditional UPDATE ... RETURNING is the claim (one writer)."""
     table, run_table = Attempt._meta.db_table, MailingRun._meta.db_table
@@ -314,8 +330,8 @@ def _claim_by_update(
             ORDER BY a.id LIMIT %s)
         RETURNING id
     """  # nosec B608 - table names from the models, values are parameters
-    pending, status = Attempt.Status.PENDING, Attempt.Status
-    first = status.CLAIMED if lease else status.SENDING
+    pending = Attempt.Status.PENDING
+    first = _first_status(lease, to_wire)
     params = [first, lease, now, pending, run_id, *OPEN_RUN, pending, now]
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, lease, lease, now, size])

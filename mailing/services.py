@@ -384,11 +384,12 @@ class RunJob:
 
     def build(self, row: tuple) -> Outbound:
         attempt_id, tries, client_id, email, full_name = row
-        links = self.links(attempt_id, client_id)
+        token = tokens.attempt_token(attempt_id)
+        links = self.links(attempt_id, client_id, token)
         attributes = self.attributes.pop(client_id, None)
         # Deterministic: a send repeated after a crash carries the same id, so
         # receivers can tell it is the same email.
-        message_id = tokens.message_id(attempt_id, self.domain)
+        message_id = tokens.token_message_id(token, self.domain)
         headers = mailing_headers(self.list_id, links.header, message_id)
         if self.wire is not None:
             data = self.wire.build(
@@ -504,43 +505,38 @@ def send_run(run_id: int) -> None:
 
 
 def _pump(job: RunJob, pool: SenderPool, lease: leases.Lease) -> bool:
-    """Keep each connection busy with one group and one claimed behind it.
+    """Keep each connection busy with one group at a time.
 
-    Rows are claimed (`claimed`, under this consumer's lease) a group ahead, and
-    handed over (`sending`, committed) right before they go to a connection. A
-    freed connection waits only for its hand-over; the last results are recorded
-    and the next group claimed in one statement while the connections send
-    (outbox.exchange), so the database works alongside the mail server, not
-    between its groups. The hand-over re-checks the run and each row, so a pause,
-    cancel or block takes effect on everything not yet on the wire; a kill leaves
-    `unknown` only the groups on the wire, and its claimed rows go back to
-    `pending` once its lease lapses (mailing.leases). The main thread only waits
-    for the sender threads, so it renews the lease however slow the server is.
+    A free connection gets its group from one statement that records the last
+    results and claims the next rows straight to `sending` (committed, under this
+    consumer's lease) right before they go out (outbox.exchange). The claim checks
+    the run and each row, so a pause, cancel or block takes effect on everything
+    not yet on the wire, and a kill leaves `unknown` only the groups on the wire
+    (one per connection). One write per row before its send, not a claim ahead
+    and a hand-over: each write of an Attempt row touches every index of the
+    table, and that was the larger part of the database's work per email. The
+    main thread only waits for the sender threads, so it renews the lease however
+    slow the server is (mailing.leases).
     Returns False when the run stopped (paused, cancelled), the lease was lost,
     or the rest waits for a later retry (scheduled as a task).
     """
     group = job.group_size(pool.size)
     running: set[Future] = set()
-    ahead: list[list] = []  # claimed groups, in claim order
     finished: list = []
     exhausted = False
     while lease.beat():
-        if ahead and len(running) < pool.size:
-            running |= _hand_over(job, pool, lease.id, ahead.pop(0), finished)
+        if not exhausted and len(running) < pool.size:
+            sent, exhausted = _next_group(job, pool, lease.id, group, finished)
+            running |= sent
             continue
-        want = 0 if exhausted or len(ahead) >= pool.size else group
-        if want or finished:
-            swap = exchange(job.run_id, lease.id, timezone.now(), finished, size=want)
-            finished = []
-            exhausted = not swap.claimed if want else exhausted
-            if swap.claimed:
-                ahead.append(swap.claimed)
-                continue
         if running:
             beat = settings.SENDING_LEASE_HEARTBEAT
             done, running = wait(running, timeout=beat, return_when=FIRST_COMPLETED)
             finished += [outcome for future in done for outcome in future.result()]
             exhausted = exhausted and not done
+            continue
+        if finished:
+            _settle(job.run_id, lease.id, finished)
             continue
         over = _rest_of_run(job.run_id, lease.id)
         if over is not None:
@@ -549,21 +545,26 @@ def _pump(job: RunJob, pool: SenderPool, lease: leases.Lease) -> bool:
     return False  # the lease lapsed: these rows are someone else's now
 
 
-def _hand_over(
-    job: RunJob, pool: SenderPool, lease_id: int, claimed: list, finished: list
-) -> set[Future]:
-    """Hand a claimed group to a free connection: its rows that may still go are
-    `sending`, committed, before the sending thread builds and sends them. The
-    last results are recorded in the same statement, so a kill never finds a sent
-    group unrecorded beside the new one (`unknown` stays one group a connection).
-    Rows that cannot be sent join `finished`, settled with the next exchange."""
+def _next_group(
+    job: RunJob, pool: SenderPool, lease_id: int, size: int, finished: list
+) -> tuple[set[Future], bool]:
+    """Record `finished` and send the next group on a free connection: (its
+    future, or none; whether the run had no row left to claim). Rows that cannot
+    be sent join `finished`, settled with the next exchange."""
     settle = list(finished)
     finished.clear()
-    swap = exchange(job.run_id, lease_id, timezone.now(), settle, hand_over=claimed)
-    rows, refused = job.screen(swap.handed)
+    now = timezone.now()
+    swap = exchange(job.run_id, lease_id, now, settle, size=size, to_wire=True)
+    rows, refused = job.screen(swap.claimed)
     finished += refused
     # The sending thread builds the emails itself (see delivery.deliver).
-    return {pool.send(rows, job.build)} if rows else set()
+    return ({pool.send(rows, job.build)} if rows else set()), not swap.claimed
+
+
+def _settle(run_id: int, lease_id: int, finished: list) -> None:
+    settle = list(finished)
+    finished.clear()
+    exchange(run_id, lease_id, timezone.now(), settle)
 
 
 def _rest_of_run(run_id: int, lease_id: int) -> bool | None:

@@ -38,7 +38,8 @@ def _crlf(text: str) -> str:
 
 
 def _fits(body: bytes) -> bool:
-    return all(len(line) <= MAX_LINE for line in body.split(b"\r\n"))
+    # max(map(len)) runs in C: a generator over the lines was ~9% of a build.
+    return len(body) <= MAX_LINE or max(map(len, body.split(b"\r\n"))) <= MAX_LINE
 
 
 def seven_bit(data: bytes) -> bytes:

@@ -76,6 +76,42 @@ def test_rows_are_claimed_ahead_and_sending_only_once_handed_over():
     assert run.sent_count == 4
 
 
+def test_a_group_for_a_free_connection_goes_straight_to_sending_in_one_exchange():
+    """services._pump's claim: one write per row before its send (no claim ahead
+    and hand-over), the last group's results recorded in the same statement."""
+    run = opened(6)
+    lease = leases.acquire(timezone.now())
+
+    first = exchange(run.pk, lease, timezone.now(), size=4, to_wire=True).claimed
+    assert statuses(run) == {ROW.SENDING: 4, ROW.PENDING: 2}
+    assert set(
+        run.attempts.filter(status=ROW.SENDING).values_list("lease", flat=True)
+    ) == {lease}
+
+    now = timezone.now()
+    swap = exchange(run.pk, lease, now, settle=sent(first), size=4, to_wire=True)
+    assert len(swap.claimed) == 2 and not {r[0] for r in swap.claimed} & {
+        r[0] for r in first
+    }
+    run.refresh_from_db()
+    assert statuses(run) == {ROW.SUCCESS: 4, ROW.SENDING: 2}
+    assert run.sent_count == 4
+
+
+def test_a_lapsed_lease_flags_its_groups_on_the_wire_and_returns_nothing_else():
+    run = opened(6)
+    lease = leases.acquire(timezone.now())
+    exchange(run.pk, lease, timezone.now(), size=2, to_wire=True)
+    lapse(lease)
+
+    report = services.sweep_stalled_runs(timezone.now())
+
+    assert (report["unknown"], report["returned"]) == (2, 0)
+    run.refresh_from_db()  # re-enqueued inline: the rest was sent
+    assert statuses(run) == {ROW.UNKNOWN: 2, ROW.SUCCESS: 4}
+    assert services.run_done(run) == run.total == 6
+
+
 def test_a_lapsed_lease_returns_its_claimed_rows_and_flags_only_those_on_the_wire():
     run = opened(6)
     lease = leases.acquire(timezone.now())
