@@ -44,14 +44,25 @@ def audience(mailing: Mailing, ids: ClientIds | None = None) -> QuerySet:
     """The mailing's audience: clients of its owner subscribed to one of its lists,
     or all of them; unsubscribed and suppressed included. Only client ids in
     (ids[0], ids[1]] when `ids` is given."""
-    targets = Mailing.lists.through.objects.filter(mailing_id=mailing.pk)
     return audience_of(
         mailing.owner_id,
-        targets.values("mailinglist_id"),
+        target_list_ids(mailing),
         mailing.all_clients,
         mailing.segment,
         ids,
     )
+
+
+def target_list_ids(mailing: Mailing) -> list[int]:
+    """The ids of the lists the mailing targets, read before the audience's query:
+    as constants the planner knows how many members each has (from a subquery it
+    guessed a few hundred where an outbox chunk has 50,000, and probed the
+    clients' primary key once per member: 0.2 s of CPU a chunk, 0.02 s when
+    joined by hash)."""
+    if mailing.all_clients:
+        return []
+    targets = Mailing.lists.through.objects.filter(mailing_id=mailing.pk)
+    return list(targets.values_list("mailinglist_id", flat=True))
 
 
 def audience_of(

@@ -191,3 +191,34 @@ def test_webhooks_find_a_row_by_the_esps_id_through_its_index(sent_and_waiting):
         assert attempts_of([Event()]) == [sent.pk]
     lookup = next(q["sql"] for q in queries if "esp_message_id" in q["sql"])
     assert "attempt_esp_id" in plan(lookup)
+
+
+# --- One index of a run's unsettled rows (issue 12: opening a run) -----------------
+
+
+def test_a_runs_unsettled_rows_are_one_partial_index():
+    """(run, status) and the claim's pending-only index were two entries for each
+    outbox row; one index of the rows not settled serves both."""
+    indexes = attempt_indexes()
+
+    assert "attempt_pending_claim" not in indexes
+    assert not [d for d in indexes.values() if d.endswith("(run_id, status)")]
+    assert indexes["attempt_unsettled"].endswith(
+        "(run_id, id) WHERE ((status)::text = ANY ((ARRAY['pending'::character "
+        "varying, 'claimed'::character varying, 'sending'::character "
+        "varying])::text[]))"
+    ), indexes["attempt_unsettled"]
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        "status = 'pending' ORDER BY id LIMIT 100",  # the claim
+        "status IN ('claimed', 'sending')",  # held rows
+        "status IN ('pending', 'claimed', 'sending') LIMIT 1",  # is the run done?
+    ],
+)
+def test_the_runs_unsettled_rows_are_read_from_that_index(where):
+    found = plan(f"SELECT id FROM mailing_attempt WHERE run_id = 1 AND {where}")  # noqa: S608
+
+    assert "attempt_unsettled" in found and "Sort" not in found, found

@@ -77,6 +77,33 @@ def test_all_my_clients_reaches_every_client_of_the_owner_and_nobody_else():
     assert sent_to(run) == {client.email for client in mine}
 
 
+def test_the_audience_names_its_lists_by_id_so_the_planner_sees_their_size():
+    """From a subquery over the mailing's lists the planner guessed a few hundred
+    members where an outbox chunk has 50,000 and probed the clients one by one
+    (issue 12: opening a run over 1M clients)."""
+    owner = make_user()
+    news = make_list(owner, clients=[make_client(owner)])
+    mailing = make_mailing(owner)
+    mailing.lists.set([news])
+
+    sql = str(audiences.audience(mailing).query)
+
+    assert Mailing.lists.through._meta.db_table not in sql, sql
+    assert audiences.audience(mailing).count() == 1
+
+
+def test_a_mailing_with_no_list_left_opens_an_empty_run():
+    owner = make_user()
+    make_client(owner)
+    mailing = make_mailing(owner)
+    mailing.lists.set([])
+
+    run = open_now(mailing)
+
+    assert (run.total, run.skipped_count, run.attempts.count()) == (0, 0, 0)
+    assert audiences.recipient_count(mailing) == 0
+
+
 def test_the_claim_drops_a_member_who_left_the_list_after_the_run_opened():
     owner = make_user()
     stays, leaves, removed = (make_client(owner) for _ in range(3))
