@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("mailing", "0034_attidx_partial_attempt_indexes"),
+        ("mailing", "0035_hooks_event_attempt_index"),
     ]
 
     operations = [
