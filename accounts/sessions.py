@@ -29,8 +29,19 @@ class SessionStore(CachedDBStore):
         except REDIS_ERRORS:
             return DBStore.load(self)
 
+    def exists(self, session_key):
+        # Every session has its row: asking Redis first only added a round trip
+        # (and an error while Redis is down, where a new session must still start).
+        return DBStore.exists(self, session_key)
+
     def delete(self, session_key=None):
         key = session_key or self.session_key
         if key is not None:
-            self._cache.delete(self.cache_key_prefix + key)
+            try:
+                self._cache.delete(self.cache_key_prefix + key)
+            except REDIS_ERRORS:
+                # The key replaced at sign-in (cycle_key) may keep a copy: the
+                # session in use must not (a sign-out).
+                if key == self.session_key:
+                    raise
         DBStore.delete(self, session_key)

@@ -89,3 +89,14 @@ def test_without_redis_sessions_come_from_the_database_and_a_sign_out_fails_whol
     assert is_signed_in(browser)
     browser.post("/accounts/logout/")
     assert not is_signed_in(browser)
+
+
+def test_without_redis_a_sign_in_still_starts_a_session():
+    user = make_user()
+    browser = Client()
+
+    with override_settings(CACHES=unreachable_sessions_cache()):
+        response = browser.post(
+            "/accounts/login/", {"username": user.email, "password": PASSWORD}
+        )
+        assert response.status_code == 302 and is_signed_in(browser)
