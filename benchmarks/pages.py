@@ -7,8 +7,18 @@ otherwise), seeds the demo site, and measures with wrk, in one run:
   trivial        /bench/ok/: middleware and routing only
   cached home    / from the page cache
   cached post    a blog post from the page cache (its view still counted in Redis)
-  uncached post  the same post rendered for a visitor with a session cookie
+  uncached post  the same post for an anonymous visitor that the page cache misses:
+                 each request first marks the post changed (a publish: entry,
+                 fragments and kept route out of date; benchmarks.middleware), so it
+                 is rendered from scratch, as the first visitor after a change or
+                 after the minute that everything cached expires in
+  signed-in post the same post for a signed-in reader (a valid session: never from
+                 the page cache, its cached fragments and kept route in use)
   rendered post  the same render for a visitor with a messages cookie (no session)
+
+Until 2026-12-01 "uncached post" was a stale session cookie on every request: no
+browser sends one twice (the response deletes it), and it never missed the page
+cache, it stepped around it to a render whose fragments and route were kept.
 
 The machine is small and shared (2 cores, other processes, wrk itself): one long run
 per page measured whatever else happened during it. So the pages are measured in
@@ -56,6 +66,9 @@ THREADS = os.environ.get("BENCH_THREADS", "4")
 POST_PATH = "/blog/kak-zapustit-pervuyu-rassylku/"
 # A browser's agent: with none the visit is a bot's, whose view is not counted at
 # all, and the cached post would skip the counting it pays for a reader.
+# benchmarks.middleware: a request that first marks its page changed.
+CHANGED_HEADER = "X-Bench-Page-Changed"
+CHANGED_ENVIRON = "HTTP_X_BENCH_PAGE_CHANGED"
 BROWSER_AGENT = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 
 
@@ -92,10 +105,35 @@ def manage(env, *args):
     )
 
 
-def prepare(env):
+def prepare(env) -> str:
+    """The site seeded; the session key of a signed-in reader."""
     manage(env, "migrate", "--noinput")
     manage(env, "seed_demo")
     manage(env, "collectstatic", "--noinput")
+    return signed_in_session(env)
+
+
+# A reader with an account and no admin role, signed in through the configured
+# session engine; prints the session key.
+SIGN_IN = """
+from django.contrib.auth import get_user_model
+from django.test import Client
+reader, _ = get_user_model().objects.get_or_create(email="bench-reader@example.com")
+client = Client()
+client.force_login(reader)
+print(client.cookies["sessionid"].value)
+"""
+
+
+def signed_in_session(env) -> str:
+    return subprocess.run(
+        [PYTHON, "manage.py", "shell", "-c", SIGN_IN],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()[-1]
 
 
 def start_gunicorn(env, port: int) -> subprocess.Popen:
@@ -203,30 +241,32 @@ def wrk(server_pid: int, url: str, *headers: str) -> Round:
     return Round(result.rate, result.p99_ms, spent / result.requests * 1e6)
 
 
-def warm(url: str) -> None:
+def warm(url: str, *headers: str) -> None:
+    request = urllib.request.Request(
+        url, headers=dict(header.split(": ", 1) for header in headers)
+    )
     for _ in range(3):
-        urllib.request.urlopen(url, timeout=30).read()
+        urllib.request.urlopen(request, timeout=30).read()
 
 
-def targets(base: str) -> dict[str, tuple[str, ...]]:
+def targets(base: str, session: str) -> dict[str, tuple[str, ...]]:
     return {
         "trivial": (f"{base}/bench/ok/",),
         "cached home": (f"{base}/",),
         "cached post": (base + POST_PATH,),
-        # A session cookie makes the page cache step aside: a full render, after
-        # the session is looked up (a stale cookie: one query, every time here).
-        "uncached post": (base + POST_PATH, "Cookie: sessionid=bench-no-session"),
+        "uncached post": (base + POST_PATH, f"{CHANGED_HEADER}: 1"),
+        "signed-in post": (base + POST_PATH, f"Cookie: sessionid={session}"),
         # The same render without a session to look up: what a visitor owed a
         # message (or a page cache miss) costs. For information, no goal.
         "rendered post": (base + POST_PATH, "Cookie: messages=bench-no-messages"),
     }
 
 
-def measure(port: int, server_pid: int) -> dict[str, list[Round]]:
+def measure(port: int, server_pid: int, session: str) -> dict[str, list[Round]]:
     """Per page, the Round of each round; the order rotates per round."""
-    pages = targets(f"http://127.0.0.1:{port}")
-    for url, *_headers in pages.values():
-        warm(url)
+    pages = targets(f"http://127.0.0.1:{port}", session)
+    for url, *headers in pages.values():
+        warm(url, *headers)
     names = list(pages)
     results: dict[str, list[Round]] = {name: [] for name in names}
     for number in range(ROUNDS):
@@ -273,7 +313,8 @@ def report(results: dict[str, list[Round]]) -> None:
         )
 
 
-def wsgi_request(app, path: str, cookie: str = "") -> bytes:
+def wsgi_request(app, path: str, extra: dict[str, str] | None = None) -> bytes:
+    """One request through the WSGI handler; `extra`: more environ (headers)."""
     environ = {
         "REQUEST_METHOD": "GET",
         "PATH_INFO": path,
@@ -287,13 +328,24 @@ def wsgi_request(app, path: str, cookie: str = "") -> bytes:
         "wsgi.url_scheme": "http",
         "wsgi.input": io.BytesIO(),
         "wsgi.errors": sys.stderr,
+        **(extra or {}),
     }
-    if cookie:
-        environ["HTTP_COOKIE"] = cookie
     return b"".join(app(environ, lambda status, headers, exc_info=None: None))
 
 
-def count_queries(app, path: str, cookie: str) -> int:
+def in_process_cases(session: str) -> dict[str, tuple[str, dict, int]]:
+    """{page: (path, extra environ, requests per batch)}, as targets() for wrk."""
+    return {
+        "trivial": ("/bench/ok/", {}, 300),
+        "cached home": ("/", {}, 300),
+        "cached post": (POST_PATH, {}, 300),
+        "uncached post": (POST_PATH, {CHANGED_ENVIRON: "1"}, 10),
+        "signed-in post": (POST_PATH, {"HTTP_COOKIE": f"sessionid={session}"}, 10),
+        "rendered post": (POST_PATH, {"HTTP_COOKIE": "messages=bench-no-messages"}, 10),
+    }
+
+
+def count_queries(app, path: str, extra: dict) -> int:
     """Queries as executed (the handler resets connection.queries per request)."""
     from django.db import connection
 
@@ -304,72 +356,62 @@ def count_queries(app, path: str, cookie: str) -> int:
         return execute(sql, *args)
 
     with connection.execute_wrapper(count):
-        wsgi_request(app, path, cookie)
+        wsgi_request(app, path, extra)
     return len(queries)
 
 
-def profile(env) -> None:
-    """pyinstrument over in-process requests through the WSGI handler (as gunicorn
-    calls it; the test client would drop the stale session cookie after one request)."""
+def wsgi_app(env):
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()
     from django.core.handlers.wsgi import WSGIHandler
+
+    return WSGIHandler()
+
+
+def profile(env, session: str) -> None:
+    """pyinstrument over in-process requests through the WSGI handler (as gunicorn
+    calls it)."""
+    app = wsgi_app(env)
     from pyinstrument import Profiler
 
-    app = WSGIHandler()
-    cases = (
-        ("trivial", "/bench/ok/", "", 2000),
-        ("cached post", POST_PATH, "", 2000),
-        ("uncached post", POST_PATH, "sessionid=bench-no-session", 200),
-    )
-    for label, path, cookie, count in cases:
+    cases = in_process_cases(session)
+    for label in ("trivial", "cached post", "uncached post", "signed-in post"):
+        path, extra, count = cases[label]
+        count *= 7
         for _ in range(3):
-            wsgi_request(app, path, cookie)
-        queries = count_queries(app, path, cookie)
+            wsgi_request(app, path, extra)
+        queries = count_queries(app, path, extra)
         profiler = Profiler(interval=0.0005)
         with profiler:
             for _ in range(count):
-                wsgi_request(app, path, cookie)
+                wsgi_request(app, path, extra)
         print(f"\n===== {label}: {count} requests, {queries} queries each =====")
         print(profiler.output_text(unicode=True, color=False, show_all=False))
 
 
-def cpu(env) -> None:
+def cpu(env, session: str) -> None:
     """Server CPU per request, in-process through the WSGI handler: interleaved
     batches, the least CPU time of each page (other processes only ever add to it),
     and its ratio to the trivial view's. No HTTP server, no load generator: what is
     left is this code's own cost, steady on a shared machine."""
-    os.environ.update(env)
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    from django.core.handlers.wsgi import WSGIHandler
-
-    app = WSGIHandler()
-    cases = {
-        "trivial": ("/bench/ok/", "", 300),
-        "cached home": ("/", "", 300),
-        "cached post": (POST_PATH, "", 300),
-        "uncached post": (POST_PATH, "sessionid=bench-no-session", 10),
-        "rendered post": (POST_PATH, "messages=bench-no-messages", 10),
-    }
+    app = wsgi_app(env)
+    cases = in_process_cases(session)
     best = dict.fromkeys(cases, float("inf"))
-    for path, cookie, _count in cases.values():
-        wsgi_request(app, path, cookie)
+    for path, extra, _count in cases.values():
+        wsgi_request(app, path, extra)
     for _ in range(ROUNDS):
-        for name, (path, cookie, count) in cases.items():
+        for name, (path, extra, count) in cases.items():
             started = time.process_time()
             for _ in range(count):
-                wsgi_request(app, path, cookie)
+                wsgi_request(app, path, extra)
             best[name] = min(best[name], (time.process_time() - started) / count)
     print(f"\nserver CPU per request, least of {ROUNDS} batches; {load()}")
     for name, seconds in best.items():
         ratio = best["trivial"] / seconds
-        print(f"{name:15}{seconds * 1e6:8.0f} us{ratio:11.3f} x trivial rate")
+        print(f"{name:16}{seconds * 1e6:8.0f} us{ratio:11.3f} x trivial rate")
 
 
 def main() -> None:
@@ -388,17 +430,17 @@ def main() -> None:
             f"cache: {'redis' if env.get('REDIS_URL') else 'local memory'}",
             flush=True,
         )
-        prepare(env)
+        session = prepare(env)
         if args.profile:
-            profile(env)
+            profile(env, session)
             return
         if args.cpu:
-            cpu(env)
+            cpu(env, session)
             return
         server = start_gunicorn(env, port)
         try:
             print(load(), flush=True)
-            report(measure(port, server.pid))
+            report(measure(port, server.pid, session))
         finally:
             server.terminate()
             server.wait()

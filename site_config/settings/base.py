@@ -168,6 +168,16 @@ if REDIS_URL:
             },
         }
     }
+    # Sessions from Redis, kept in the database (accounts/sessions.py). Their own
+    # alias: no IGNORE_EXCEPTIONS, so a sign-out never passes with Redis's copy left.
+    CACHES["sessions"] = {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "vestnik",
+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
+    }
+    SESSION_ENGINE = "accounts.sessions"
+    SESSION_CACHE_ALIAS = "sessions"
     HUEY = {
         "huey_class": "huey.RedisHuey",
         "name": "vestnik",
@@ -179,6 +189,8 @@ if REDIS_URL:
         ),
     }
 else:
+    # Sessions stay in the database (Django's default): a local-memory copy in one
+    # process would outlive a sign-out made in another.
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",

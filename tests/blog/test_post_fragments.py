@@ -84,3 +84,25 @@ def test_a_post_in_two_sites_links_within_each(editor):
         assert 'href="/blog/?tag=news"' in main
         assert 'href="/blog/?tag=news"' not in second
         assert 'href="/?tag=news"' in second
+
+
+def fragment_keys() -> list:
+    from home import page_store
+
+    # Django's {% cache %} keys: "template.cache.<fragment name>.<hash>".
+    return page_store.client().keys("*template.cache.post_*")
+
+
+@pytest.mark.redis
+def test_an_anonymous_miss_stored_whole_caches_no_fragments(editor):
+    # The page is kept whole: its fragments would be a read and a write each of
+    # what no anonymous visitor reads (a change or the minute drops them together).
+    post = make_post(make_blog_index(), slug="whole", title="Kept whole")
+    response = Client().get(post.url)
+    assert response[HEADER] == "miss" and "Kept whole" in response.content.decode()
+    assert fragment_keys() == []
+
+    # A visitor the page cache cannot answer still renders from fragments.
+    assert "Kept whole" in editor.get(post.url).content.decode()
+    assert len(fragment_keys()) == 2
+    assert Client().get(post.url)[HEADER] == "hit"

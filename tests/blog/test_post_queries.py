@@ -85,17 +85,18 @@ def redis_round_trips(monkeypatch) -> list:
     return commands
 
 
-def test_a_post_from_fragments_is_three_redis_round_trips(client, monkeypatch):
+def test_a_post_from_fragments_is_four_redis_round_trips(client, monkeypatch):
     post = make_full_post(make_blog_index(), "counted", 2)
     get_with_a_session_cookie(client, post.url)
     commands = redis_round_trips(monkeypatch)
 
     get_with_a_session_cookie(client, post.url)
 
-    # The generations with the menu and the switcher's addresses, the two fragments
-    # (the routed post kept its view restrictions; the test client sends no user
-    # agent: a bot, whose view is not counted).
-    assert commands == ["MGET", "GET", "GET"]
+    # The session's copy (accounts.sessions: none for this stale cookie, which the
+    # database then answers), the generations with the menu and the switcher's
+    # addresses, the two fragments (the routed post kept its view restrictions; the
+    # test client sends no user agent: a bot, whose view is not counted).
+    assert commands == ["GET", "MGET", "GET", "GET"]
 
 
 def test_a_fragment_never_outlives_a_publish(client):

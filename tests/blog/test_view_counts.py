@@ -17,6 +17,7 @@ from blog import services
 from blog.services import flush_view_counts, record_view
 from home.page_cache import HEADER
 from tests.factories import make_blog_index, make_post
+from tests.faults.test_redis_down import sessions_cache
 
 
 @pytest.fixture
@@ -159,6 +160,7 @@ def test_pages_serve_when_redis_goes_down(client, post, private_redis, caplog):
     server, url = private_redis
     caches = {
         "default": {**settings.CACHES["default"], "LOCATION": url},
+        **sessions_cache(url),
     }
     with override_settings(CACHES=caches):
         assert client.get("/blog/counted/")[HEADER] == "miss"

@@ -32,8 +32,20 @@ def redis_caches(url: str, timeout: float = 1) -> dict:
                 "SOCKET_CONNECT_TIMEOUT": timeout,
                 "SOCKET_TIMEOUT": timeout,
             },
-        }
+        },
+        # With Redis, sessions read their copies there too (accounts/sessions.py).
+        **sessions_cache(url, timeout),
     }
+
+
+def sessions_cache(url: str, timeout: float = 1) -> dict:
+    from django.conf import settings
+
+    if "sessions" not in settings.CACHES:
+        return {}
+    sessions = settings.CACHES["sessions"]
+    options = {"SOCKET_CONNECT_TIMEOUT": timeout, "SOCKET_TIMEOUT": timeout}
+    return {"sessions": {**sessions, "LOCATION": url, "OPTIONS": options}}
 
 
 @pytest.fixture
