@@ -67,6 +67,21 @@ def test_a_blocked_user_loses_an_open_session(client):
     assert response["Location"].startswith("/accounts/login/")
 
 
+def test_an_unblocked_user_old_session_stays_ended(client):
+    """Whoever held the cookie while the account was blocked (a stolen session is
+    why managers block) must not be signed in again by unblocking it."""
+    user = make_user()
+    client.force_login(user)
+    user.is_blocked = True
+    user.save(update_fields=["is_blocked"])
+    client.get("/admin/")
+
+    user.is_blocked = False
+    user.save(update_fields=["is_blocked"])
+
+    assert client.get("/admin/").status_code == 302
+
+
 @pytest.mark.smoke
 def test_the_session_key_rotates_at_login(client):
     user = make_user()
