@@ -219,6 +219,10 @@ def drop(owner) -> None:
     from mailing.models import Attempt, Client, Subscription
 
     with connection.cursor() as cursor:
+        # Autovacuum has not yet analysed the million rows just written: planned
+        # on the old statistics, the first DELETE took a nested loop that ran
+        # for over 12 minutes; with fresh ones it is a hash join of seconds.
+        cursor.execute(f"ANALYZE {Attempt._meta.db_table}")  # nosec B608 - model table
         for table, column in (
             (Attempt._meta.db_table, "client_id"),
             (Subscription._meta.db_table, "client_id"),
