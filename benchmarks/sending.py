@@ -361,10 +361,12 @@ def esp_figures(esp: str, count: int, concurrency: int) -> None:
         with override_settings(
             EMAIL_BACKEND=backend, ANYMAIL={**settings.ANYMAIL, **keys}
         ):
-            times = []
+            times, cpu = [], []
             for _round in range(ROUNDS):
                 before = json.load(urlopen(url))  # noqa: S310 - our own stub
+                used = cpu_used()
                 times.append(pipeline(mailing, concurrency)[0])
+                cpu.append([b - a for a, b in zip(used, cpu_used(), strict=True)])
                 after = json.load(urlopen(url))  # noqa: S310 - our own stub
             alone = min(esp_alone(mailing, limit, concurrency) for _r in range(ROUNDS))
     finally:
@@ -390,6 +392,23 @@ def esp_figures(esp: str, count: int, concurrency: int) -> None:
         f"  ratio pipeline/CPU-bound ceiling: {rate / ceiling:.2f} (Anymail alone "
         f"building and posting the same batches: {ceiling:.0f} msg/s)"
     )
+    python, database = (min(each) * 1e6 / count for each in zip(*cpu, strict=True))
+    print(
+        f"  CPU per recipient: Python {python:.0f} us (one core at a time: the "
+        f"GIL), PostgreSQL {database:.0f} us; the ideal leaves "
+        f"{1e6 / ideal:.0f} us of Python per recipient"
+    )
+
+
+def cpu_used() -> tuple[float, float]:
+    """CPU seconds so far of this process (all its threads) and of its database
+    connection's backend (0 when that is not on this machine, or SQLite)."""
+    from django.db import connection
+
+    from benchmarks.audience import cpu_seconds, database_cpu_seconds
+
+    database = database_cpu_seconds() if connection.vendor == "postgresql" else 0
+    return cpu_seconds(), database or 0.0
 
 
 def esp_alone(mailing, limit: int, concurrency: int) -> float:
