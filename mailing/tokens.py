@@ -29,8 +29,8 @@ def _key(secret: str) -> bytes:
 
 
 def _mac(attempt_id: int) -> str:
-    digest = hmac.new(_key(settings.SECRET_KEY), str(attempt_id).encode(), "sha256")
-    return digest.hexdigest()[:MAC_CHARS]
+    digest = hmac.digest(_key(settings.SECRET_KEY), str(attempt_id).encode(), "sha256")
+    return digest.hex()[:MAC_CHARS]
 
 
 def attempt_token(attempt_id: int) -> str:
