@@ -398,6 +398,13 @@ def esp_figures(esp: str, count: int, concurrency: int) -> None:
         f"GIL), PostgreSQL {database:.0f} us; the ideal leaves "
         f"{1e6 / ideal:.0f} us of Python per recipient"
     )
+    cores = os.cpu_count() or 1
+    # Python holds one core at a time (the GIL), so does the one database backend.
+    bound = min(cores * 1e6 / (python + database), 1e6 / max(python, database))
+    print(
+        f"  at this CPU per recipient, {cores} cores allow at most {bound:.0f} "
+        f"msg/s ({bound / ideal:.2f} of the ideal), the machine all ours"
+    )
 
 
 def cpu_used() -> tuple[float, float]:
