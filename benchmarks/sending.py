@@ -22,10 +22,11 @@ The ESP cases send the same run through Anymail to stub ESP APIs (Mailgun's form
 fields, SendGrid's and SparkPost's JSON; benchmarks/esp_stub.py, a program of its
 own) answering after 30 ms per call. The ideal printed for them is the ESP side's
 (batch limit x connections / latency: 66,667 msg/s for 1,000-recipient batches on
-2 connections); no Python reaches it, as building and encoding one 1,000-recipient
-request takes Anymail far longer than 30 ms, so the CPU-bound ceiling (Anymail
-alone building and posting the same batches) is printed beside it. The goal is
-still the ideal; the ceiling says how much of the gap is Anymail's.
+2 connections): 15 us per recipient for everything, the database row included.
+Beside it: the CPU-bound ceiling (Anymail alone building and posting the same
+batches), the CPU per recipient of this process and of its database backend, and
+the rate that CPU allows on this machine's cores. The goal is still the ideal;
+the other figures say where the gap is.
 
 PostgreSQL when DATABASE_URL is set (a `test_`-prefixed copy, kept between runs),
 else SQLite. Quote the ratios: absolute rates depend on the machine.
@@ -361,10 +362,12 @@ def esp_figures(esp: str, count: int, concurrency: int) -> None:
         with override_settings(
             EMAIL_BACKEND=backend, ANYMAIL={**settings.ANYMAIL, **keys}
         ):
-            times = []
+            times, cpu = [], []
             for _round in range(ROUNDS):
                 before = json.load(urlopen(url))  # noqa: S310 - our own stub
+                used = cpu_used()
                 times.append(pipeline(mailing, concurrency)[0])
+                cpu.append([b - a for a, b in zip(used, cpu_used(), strict=True)])
                 after = json.load(urlopen(url))  # noqa: S310 - our own stub
             alone = min(esp_alone(mailing, limit, concurrency) for _r in range(ROUNDS))
     finally:
@@ -390,6 +393,30 @@ def esp_figures(esp: str, count: int, concurrency: int) -> None:
         f"  ratio pipeline/CPU-bound ceiling: {rate / ceiling:.2f} (Anymail alone "
         f"building and posting the same batches: {ceiling:.0f} msg/s)"
     )
+    python, database = (min(each) * 1e6 / count for each in zip(*cpu, strict=True))
+    print(
+        f"  CPU per recipient: Python {python:.0f} us (one core at a time: the "
+        f"GIL), PostgreSQL {database:.0f} us; the ideal leaves "
+        f"{1e6 / ideal:.0f} us of Python per recipient"
+    )
+    cores = os.cpu_count() or 1
+    # Python holds one core at a time (the GIL), so does the one database backend.
+    bound = min(cores * 1e6 / (python + database), 1e6 / max(python, database))
+    print(
+        f"  at this CPU per recipient, {cores} cores allow at most {bound:.0f} "
+        f"msg/s ({bound / ideal:.2f} of the ideal), the machine all ours"
+    )
+
+
+def cpu_used() -> tuple[float, float]:
+    """CPU seconds so far of this process (all its threads) and of its database
+    connection's backend (0 when that is not on this machine, or SQLite)."""
+    from django.db import connection
+
+    from benchmarks.audience import cpu_seconds, database_cpu_seconds
+
+    database = database_cpu_seconds() if connection.vendor == "postgresql" else 0
+    return cpu_seconds(), database or 0.0
 
 
 def esp_alone(mailing, limit: int, concurrency: int) -> float:

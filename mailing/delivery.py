@@ -192,7 +192,10 @@ class SenderPool:
     def _backend(self):
         backend = getattr(self._local, "backend", None)
         if backend is None:
-            backend = self._local.backend = get_connection(fail_silently=False)
+            # An ESP's batch transport makes its own (sending.esp.EspBatches).
+            connect = getattr(self.transport, "connect", None)
+            backend = connect() if connect else get_connection(fail_silently=False)
+            self._local.backend = backend
             self._backends.append(backend)
         return backend
 

@@ -58,19 +58,29 @@ class TokenMaker:
         key = hashlib.sha256(
             (signer.salt + "signer").encode() + force_bytes(signer.key)
         ).digest()
-        self._mac = hmac.new(key, digestmod=hashlib.sha256)
+        self._key = key
         self._second, self._stamp = 0, ""
 
     def __call__(self, client_id: int | list[int]) -> str:
         now = int(time.time())
         if now != self._second:
             self._second, self._stamp = now, signing.b62_encode(now)
-        # Django's JSON serialiser writes ints and lists of ints exactly so.
-        payload = json.dumps(client_id, separators=(",", ":")).encode()
+        payload = _compact_json(client_id).encode()
         value = f"{signing.b64_encode(payload).decode()}:{self._stamp}"
-        mac = self._mac.copy()
-        mac.update(value.encode())
-        return f"{value}:{signing.b64_encode(mac.digest()).decode()}"
+        # One-shot HMAC: a third of the cost of copying a prepared one.
+        mac = hmac.digest(self._key, value.encode(), "sha256")
+        return f"{value}:{signing.b64_encode(mac).decode()}"
+
+
+def _compact_json(value) -> str:
+    """What Django's signing JSON (separators "," and ":") writes for an int or
+    a list of them, without json.dumps building an encoder for every call (a
+    fifth of an ESP batch's per-recipient CPU went there)."""
+    if type(value) is int:  # not bool: JSON writes that `true`
+        return str(value)
+    if type(value) is list:
+        return "[" + ",".join(map(_compact_json, value)) + "]"
+    return json.dumps(value, separators=(",", ":"))
 
 
 def read_token(token: str) -> int | None:

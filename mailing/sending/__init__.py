@@ -13,7 +13,11 @@ mailing.leases) -> SenderPool hands each group to a transport in a sender thread
   error limit; any other backend (an ESP without batches) gets one API call per
   email;
 - `esp.EspBatches`: an Anymail ESP with batch sending, up to the ESP's recipient
-  limit per API call, each recipient's status read from the ESP's answer.
+  limit per API call, each recipient's status read from the ESP's answer. Its
+  connections are the configured backend made by `anymail_batch`, which builds
+  the payload from our validated addresses and values without Anymail parsing
+  each again (and sends Mailgun's form as multipart); the only module that leans
+  on how Anymail builds payloads.
 
 `mime` is the one MIME builder: every header of a mailing email (`mailing_headers`)
 and the envelope sender (`envelope_sender`) are chosen there; Django's undocumented

@@ -74,6 +74,8 @@ class Capabilities:
     batch_message_id: bool = False
     # Takes emails already written as bytes (sending.mime), pipelined where it can.
     accepts_bytes: bool = False
+    # The class of the backend's payloads, for sending.anymail_batch (batch only).
+    payload: type | None = None
 
     def tags(self, tags: list[str]) -> list[str]:
         return tags if self.max_tags is None else tags[: self.max_tags]
@@ -116,7 +118,10 @@ def capabilities_of(backend_path: str) -> Capabilities:
     batch = syntax if syntax and _accepts_batch(backend, syntax) else None
     message_id = bool(batch) and _accepts_batch(backend, syntax, "Message-ID")
     metadata = _accepts(backend, metadata={"a": "1"})
-    return Capabilities(esp, max_tags, metadata, batch, message_id)
+    payload = None
+    if batch:  # for sending.anymail_batch
+        payload = type(backend.build_message_payload(_probe_message(), {}))
+    return Capabilities(esp, max_tags, metadata, batch, message_id, payload=payload)
 
 
 def _probe_message(**attributes) -> AnymailMessage:

@@ -13,10 +13,12 @@ import re
 from dataclasses import dataclass, field
 
 from anymail.message import AnymailMessage
+from django.conf import settings
+from django.utils.module_loading import import_string
 
 from .. import tokens
 from ..rendering import single_line
-from . import policy
+from . import anymail_batch, policy
 from .capabilities import BatchSyntax, Capabilities
 from .outcome import Outcome
 
@@ -162,6 +164,14 @@ class EspBatches:
             html_safe_links(job),
         )
 
+    def connect(self):
+        """A connection of the configured backend, building its payloads from
+        our validated addresses and values as they are (sending.anymail_batch)."""
+        backend_class = anymail_batch.batch_backend_class(
+            import_string(settings.EMAIL_BACKEND), self.capabilities.payload
+        )
+        return backend_class(fail_silently=False)
+
     def __call__(self, backend, rows, owner_id, limiter, build=None) -> list[Outcome]:
         outcomes = []
         for batch in self._batches(rows):
@@ -202,7 +212,7 @@ class EspBatches:
             subject=template.subject,
             body=template.text,
             from_email=job.from_email,
-            to=[job.recipient(row[4], row[3]) for row in rows],
+            to=[anymail_batch.recipient(row[4], row[3]) for row in rows],
             reply_to=[job.reply_to] if job.reply_to else None,
         )
         message.attach_alternative(template.html, "text/html")

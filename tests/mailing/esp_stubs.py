@@ -34,8 +34,21 @@ def _answer(status: int, body, content_type: str = JSON, headers=None):
 # --- batch ESPs: (recipients in the call, answer) ----------------------------------
 
 
+def form_fields(body: bytes) -> dict[str, list[str]]:
+    """A form's fields, url-encoded or multipart/form-data (Mailgun takes both)."""
+    if not body.startswith(b"--"):
+        return parse_qs(body.decode())
+    fields = {}
+    boundary = body.split(b"\r\n", 1)[0]
+    for part in body.split(boundary)[1:-1]:
+        headers, _blank, value = part[2:-2].partition(b"\r\n\r\n")
+        name = re.search(rb'name="([^"]*)"', headers).group(1).decode()
+        fields.setdefault(name, []).append(value.decode())
+    return fields
+
+
 def mailgun(body: bytes, _json):
-    form = parse_qs(body.decode())  # form-encoded when there is no attachment
+    form = form_fields(body)
     emails = [_addr(to) for to in form["to"]]
     return emails, _answer(
         200, {"id": f"<{_id()}@stub>", "message": "Queued. Thank you."}
@@ -192,6 +205,8 @@ def amazon_ses(_body, data):
 
 def _readable(body: bytes, data) -> bytes:
     """What the test looks into: form fields decoded, SES's raw MIME decoded."""
+    if data is None and body.startswith(b"--"):
+        return body  # multipart: as it is
     if data is None:
         return unquote_plus(body.decode()).encode()
     raw = (
