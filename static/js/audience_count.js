@@ -14,7 +14,13 @@
     output.setAttribute("aria-live", "polite");
     everyone.closest(".w-field__wrapper, .w-field, p, div").appendChild(output);
 
+    // Only the latest request may write: answers can come back out of order (a
+    // slow first count arriving after the one for the box just ticked left the
+    // stale number on the form).
+    var latest = 0;
+
     function refresh() {
+      var ticket = ++latest;
       var params = new URLSearchParams();
       form.querySelectorAll("input[name=lists]:checked").forEach(function (box) {
         params.append("lists", box.value);
@@ -28,7 +34,9 @@
         headers: { Accept: "application/json" },
       })
         .then(function (response) { return response.ok ? response.json() : null; })
-        .then(function (data) { if (data) output.textContent = data.text; });
+        .then(function (data) {
+          if (data && ticket === latest) output.textContent = data.text;
+        });
     }
 
     form.addEventListener("change", function (event) {

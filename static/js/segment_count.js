@@ -13,8 +13,11 @@
     output.setAttribute("aria-live", "polite");
     rules.closest(".w-field__wrapper, .w-field, div").appendChild(output);
     var timer = null;
+    // Only the latest request may write: answers can come back out of order.
+    var latest = 0;
 
     function refresh() {
+      var ticket = ++latest;
       var params = new URLSearchParams();
       new FormData(form).forEach(function (value, name) {
         if (name === "match" || name.indexOf("rules-") === 0) params.append(name, value);
@@ -25,8 +28,10 @@
         headers: { Accept: "application/json" },
       })
         .then(function (response) { return response.json(); })
-        .then(function (data) { output.textContent = data.text || data.error || ""; })
-        .catch(function () { output.textContent = ""; });
+        .then(function (data) {
+          if (ticket === latest) output.textContent = data.text || data.error || "";
+        })
+        .catch(function () { if (ticket === latest) output.textContent = ""; });
     }
 
     function later() {
