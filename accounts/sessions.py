@@ -13,8 +13,10 @@ and may try again), never with the row gone and the copy left.
 """
 
 import redis
+from django.conf import settings
 from django.contrib.sessions.backends.cached_db import SessionStore as CachedDBStore
 from django.contrib.sessions.backends.db import SessionStore as DBStore
+from django.core.cache import caches
 from django_redis.exceptions import ConnectionInterrupted
 
 REDIS_ERRORS = (ConnectionInterrupted, redis.RedisError)
@@ -38,7 +40,7 @@ class SessionStore(CachedDBStore):
         key = session_key or self.session_key
         if key is not None:
             try:
-                self._cache.delete(self.cache_key_prefix + key)
+                caches[settings.SESSION_CACHE_ALIAS].delete(self.cache_key_prefix + key)
             except REDIS_ERRORS:
                 # The key replaced at sign-in (cycle_key) may keep a copy: the
                 # session in use must not (a sign-out).
