@@ -58,35 +58,43 @@ def sqlite_add(row: str, delta: int) -> str:
         DO UPDATE SET members = members + ({delta});"""  # nosec B608 - fixed
 
 
-def sqlite_statements() -> list[str]:
-    return [
-        f"""CREATE TRIGGER IF NOT EXISTS mailing_list_counts_insert
+# A subscription deleted after its list (a flush empties table after table, in no
+# fixed order) counts for nothing: its list's counts are gone with the list, and a
+# new list that reuses the id (SQLite reuses ids) must start from zero.
+OLD_LIST_EXISTS = f"WHEN EXISTS (SELECT 1 FROM {LISTS} WHERE id = OLD.mailing_list_id)"
+
+
+def sqlite_triggers() -> dict[str, str]:
+    """Name -> CREATE TRIGGER statement."""
+    return {
+        "mailing_list_counts_insert": f"""CREATE TRIGGER mailing_list_counts_insert
         AFTER INSERT ON {SUBSCRIPTIONS}
         BEGIN {sqlite_add("NEW", 1)} END""",
-        f"""CREATE TRIGGER IF NOT EXISTS mailing_list_counts_delete
-        AFTER DELETE ON {SUBSCRIPTIONS}
+        "mailing_list_counts_delete": f"""CREATE TRIGGER mailing_list_counts_delete
+        AFTER DELETE ON {SUBSCRIPTIONS} {OLD_LIST_EXISTS}
         BEGIN {sqlite_add("OLD", -1)} END""",
-        f"""CREATE TRIGGER IF NOT EXISTS mailing_list_counts_update
+        "mailing_list_counts_update": f"""CREATE TRIGGER mailing_list_counts_update
         AFTER UPDATE OF status, mailing_list_id ON {SUBSCRIPTIONS}
         BEGIN {sqlite_add("OLD", -1)} {sqlite_add("NEW", 1)} END""",
-        f"""CREATE TRIGGER IF NOT EXISTS mailing_list_counts_drop
+        "mailing_list_counts_drop": f"""CREATE TRIGGER mailing_list_counts_drop
         AFTER DELETE ON {LISTS}
         BEGIN DELETE FROM {COUNTS} WHERE mailing_list_id = OLD.id; END""",  # nosec
-    ]
+    }
 
 
-SQLITE_TRIGGERS = [
-    "mailing_list_counts_insert",
-    "mailing_list_counts_delete",
-    "mailing_list_counts_update",
-    "mailing_list_counts_drop",
-]
+def sqlite_statements() -> list[str]:
+    return list(sqlite_triggers().values())
+
+
+def _same_sql(one: str, other: str) -> bool:
+    return one.split() == other.split()
 
 
 def ensure_sqlite_triggers(sender=None, using="default", **kwargs) -> bool:
     """post_migrate: on SQLite, forget the counts of lists that are gone, create
-    the triggers a table rebuild dropped and recount (changes made meanwhile were
-    not counted). True if any trigger was missing."""
+    the triggers a table rebuild dropped (or an older version of this module
+    made) and recount (changes made meanwhile were not counted). True if any
+    trigger was missing or stale."""
     from django.db import connections
 
     from .list_counts import rebuild_counts
@@ -106,11 +114,17 @@ def ensure_sqlite_triggers(sender=None, using="default", **kwargs) -> bool:
             f"DELETE FROM {COUNTS} WHERE mailing_list_id NOT IN "  # nosec B608
             f"(SELECT id FROM {LISTS})"
         )
-        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-        present = {name for (name,) in cursor.fetchall()}
-        if present.issuperset(SQLITE_TRIGGERS):
-            return False
-        for statement in sqlite_statements():
+        cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+        present = dict(cursor.fetchall())
+        stale = {
+            name: statement
+            for name, statement in sqlite_triggers().items()
+            if not _same_sql(present.get(name) or "", statement)
+        }
+        for name, statement in stale.items():
+            cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
             cursor.execute(statement)
+    if not stale:
+        return False
     rebuild_counts()
     return True

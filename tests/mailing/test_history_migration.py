@@ -5,6 +5,8 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
+from mailing.list_count_triggers import ensure_sqlite_triggers
+
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 BEFORE = [("mailing", "0007_default_layouts_and_permissions")]
@@ -26,10 +28,14 @@ def migrate(targets):
 
 @pytest.fixture(autouse=True)
 def latest_schema_afterwards():
-    """Later tests need every migration, not the state this test stopped at."""
+    """Later tests need every migration, not the state this test stopped at, and
+    the SQLite triggers that `migrate` puts back after the tables it rebuilt (its
+    post_migrate; the executor alone sends none): without them every later test of
+    that worker counted lists' members as 0."""
     yield
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())
+    ensure_sqlite_triggers()
 
 
 def test_entries_of_owned_objects_move_with_their_owner_and_others_stay():
