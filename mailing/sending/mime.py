@@ -123,12 +123,18 @@ def header_value(name: str, value: str) -> str:
     return encoded_header(name, value).replace("\n", "\r\n")
 
 
-def _part_head(subtype: str, body: bytes) -> bytes:
-    transfer = "7bit" if body.isascii() else "8bit"
+def _part_head(subtype: str, transfer: str) -> bytes:
     return (
         f'Content-Type: text/{subtype}; charset="utf-8"\r\n'
         f"MIME-Version: 1.0\r\nContent-Transfer-Encoding: {transfer}\r\n\r\n"
     ).encode("ascii")
+
+
+# Each part's head, written once: (7bit, 8bit), chosen by the part's bytes.
+_PART_HEADS = {
+    subtype: (_part_head(subtype, "7bit"), _part_head(subtype, "8bit"))
+    for subtype in ("plain", "html")
+}
 
 
 def mailing_headers(list_id: str, unsubscribe="", message_id="") -> dict[str, str]:
@@ -222,21 +228,25 @@ class RunWire:
         )
         for name, value in headers.items():
             head += f"{name}: {header_value(name, value)}\r\n"
-        if not head.isascii() or not _fits(head.encode("ascii")):
+        if not head.isascii():
+            return None
+        head_bytes = head.encode("ascii")
+        if not _fits(head_bytes):
             return None
         marker = self.marker
+        plain_heads, html_heads = _PART_HEADS["plain"], _PART_HEADS["html"]
         return b"".join(
             (
-                head.encode("ascii"),
+                head_bytes,
                 b"\r\n--",
                 marker,
                 b"\r\n",
-                _part_head("plain", text),
+                plain_heads[not text.isascii()],
                 text,
                 b"\r\n--",
                 marker,
                 b"\r\n",
-                _part_head("html", html),
+                html_heads[not html.isascii()],
                 html,
                 b"\r\n--",
                 marker,
