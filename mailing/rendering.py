@@ -193,6 +193,13 @@ class PreparedMessage:
             object.__setattr__(self, f"_{part}", pieces(compiled))
         object.__setattr__(self, "merge_tags", tuple(tags))
 
+    def literal_extent(self, part: str) -> tuple[int, int]:
+        """(bytes of the part's own text, its longest line with every field empty),
+        UTF-8: what every recipient's copy of the part shares (see mime.RunWire)."""
+        literal = "".join(text for text, _field in getattr(self, f"_{part}"))
+        encoded = literal.encode()
+        return len(encoded), max(map(len, encoded.split(b"\r\n")))
+
     @property
     def uses_attributes(self) -> bool:
         """Whether a recipient's attributes are needed to fill this email."""

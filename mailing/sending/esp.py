@@ -11,6 +11,7 @@ alone. Used only where capabilities.py found batch sending and the syntax table.
 import html
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from anymail.message import AnymailMessage
 from django.conf import settings
@@ -134,6 +135,15 @@ def html_safe_links(job) -> frozenset[str]:
     return frozenset(safe)
 
 
+@lru_cache(maxsize=64)
+def _value_plan(keys: tuple[str, ...]) -> tuple[tuple[str, str, bool], ...]:
+    """(merge key, the plain value it shows, HTML-escaped): read once per batch
+    template, not once per key of every recipient."""
+    return tuple(
+        (key, key.removesuffix("_html"), key.endswith("_html")) for key in keys
+    )
+
+
 def merge_values(full_name: str, email: str, links, keys=KEYS) -> dict[str, str]:
     """A recipient's value for each of `keys` (BatchTemplate.keys)."""
     plain = {
@@ -144,9 +154,10 @@ def merge_values(full_name: str, email: str, links, keys=KEYS) -> dict[str, str]
         "list": links.list_url,
         "tracking": links.tracking,
     }
+    escape = html.escape
     return {
-        key: html.escape(plain[key[:-5]]) if key.endswith("_html") else plain[key]
-        for key in keys
+        key: escape(plain[source]) if escaped else plain[source]
+        for key, source, escaped in _value_plan(tuple(keys))
     }
 
 
