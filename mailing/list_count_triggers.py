@@ -87,15 +87,11 @@ def ensure_sqlite_triggers(sender=None, using="default", **kwargs) -> bool:
     """post_migrate: on SQLite, forget the counts of lists that are gone, create
     the triggers a table rebuild dropped and recount (changes made meanwhile were
     not counted). True if any trigger was missing."""
-    from django.db import connections
-
     from .list_counts import rebuild_counts
+    from .sqlite_triggers import restore_triggers, sqlite_holding
 
-    connection = connections[using]
-    if (
-        connection.vendor != "sqlite"
-        or COUNTS not in connection.introspection.table_names()
-    ):
+    connection = sqlite_holding(COUNTS, using)
+    if connection is None:
         return False
     with connection.cursor() as cursor:
         # A flush (post_migrate follows it) empties table after table: the
@@ -106,11 +102,7 @@ def ensure_sqlite_triggers(sender=None, using="default", **kwargs) -> bool:
             f"DELETE FROM {COUNTS} WHERE mailing_list_id NOT IN "  # nosec B608
             f"(SELECT id FROM {LISTS})"
         )
-        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-        present = {name for (name,) in cursor.fetchall()}
-        if present.issuperset(SQLITE_TRIGGERS):
+        if not restore_triggers(cursor, SQLITE_TRIGGERS, sqlite_statements()):
             return False
-        for statement in sqlite_statements():
-            cursor.execute(statement)
     rebuild_counts()
     return True
