@@ -193,3 +193,18 @@ def test_concurrent_imports_and_deletes_of_the_same_addresses_count_right():
     assert_stored_equals_recount()
     assert stored_count() == 300
     assert set(stored_holders().values()) == {2}
+
+
+def test_the_appended_count_rows_fold_into_one_with_the_same_sum():
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite updates one row; PostgreSQL appends and folds")
+    for n in range(5):
+        make_client(make_user("mailing_user"), email=f"f{n}@example.org")
+    make_client(make_user("mailing_user"), email="F0@example.org")  # held already
+    ServiceAddressCount.objects.create(addresses=0)
+    before = ServiceAddressCount.objects.count()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT mailing_client_addresses_fold()")
+    assert before > 1
+    assert list(ServiceAddressCount.objects.values_list("addresses", flat=True)) == [5]
+    assert_stored_equals_recount()
