@@ -3,7 +3,8 @@
     BENCH_ATTEMPTS=10000000 python benchmarks/reports.py [--keep]
 
 For each scale (BENCH_BASE attempts, default 10,000, then BENCH_ATTEMPTS, default
-1,000,000) a database of its own, vestnik_bench_reports_<n> on the server of
+1,000,000) a database of its own, <BENCH_DB_PREFIX>_<n> (default
+vestnik_bench_reports_<n>; runs side by side pick their own) on the server of
 DATABASE_URL, is migrated and bulk-loaded with COPY: one big owner with n attempts
 (100 runs over 20 mailings in the last 60 days) and n/10 events, their rollups,
 plus a small owner beside (1,000 attempts). `--keep` reuses a database already
@@ -45,6 +46,7 @@ REPEAT = int(os.environ.get("BENCH_REPEAT", "9"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 RUNS, MAILINGS, SMALL = 100, 20, 1000
 GOAL_MS = 300
+DB_PREFIX = os.environ.get("BENCH_DB_PREFIX", "vestnik_bench_reports")
 # Outcomes of the big owner's attempts, as shares of 1,000.
 STATUSES = [("success", 930), ("delivered", 30), ("failure", 20), ("bounced", 10),
             ("complained", 2), ("cancelled", 8)]  # fmt: skip
@@ -56,7 +58,7 @@ VERDICTS = ["human", "human", "apple_mpp", "proxy", "scanner"]
 
 def scale_url(n: int) -> str:
     parts = urlsplit(os.environ["DATABASE_URL"])
-    return urlunsplit(parts._replace(path=f"/vestnik_bench_reports_{n}"))
+    return urlunsplit(parts._replace(path=f"/{DB_PREFIX}_{n}"))
 
 
 def main() -> None:
@@ -164,6 +166,7 @@ def create_database() -> None:
 def load(n: int) -> None:
     from django.db import connection
 
+    from mailing.address_counts import rebuild_addresses
     from mailing.counters import rebuild_counters
     from tests.factories import make_user
 
@@ -188,6 +191,7 @@ def load(n: int) -> None:
                 [f"mailing_{table}"],
             )
     rebuild_counters()
+    rebuild_addresses()  # the replica role skipped the clients' triggers
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
     print(f"loaded {n:,} in {time.perf_counter() - started:.0f} s", file=sys.stderr)

@@ -31,6 +31,7 @@ class MailingConfig(AppConfig):
             signals,  # noqa: F401 - connects the Anymail receivers
             webhooks,  # noqa: F401 - registers the webhook routes' check
         )
+        from .address_count_triggers import ensure_sqlite_triggers as addresses
         from .client_attributes import forget_field
         from .control import lock_runs_of_client, lock_runs_of_mailing
         from .list_count_triggers import ensure_sqlite_triggers
@@ -74,4 +75,7 @@ class MailingConfig(AppConfig):
         # SQLite drops a table's triggers when a migration rebuilds it.
         post_migrate.connect(
             ensure_sqlite_triggers, sender=self, dispatch_uid="mailing.list_counts"
+        )
+        post_migrate.connect(
+            addresses, sender=self, dispatch_uid="mailing.address_counts"
         )

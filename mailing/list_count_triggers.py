@@ -95,15 +95,11 @@ def ensure_sqlite_triggers(sender=None, using="default", **kwargs) -> bool:
     the triggers a table rebuild dropped (or an older version of this module
     made) and recount (changes made meanwhile were not counted). True if any
     trigger was missing or stale."""
-    from django.db import connections
-
     from .list_counts import rebuild_counts
+    from .sqlite_triggers import sqlite_holding
 
-    connection = connections[using]
-    if (
-        connection.vendor != "sqlite"
-        or COUNTS not in connection.introspection.table_names()
-    ):
+    connection = sqlite_holding(COUNTS, using)
+    if connection is None:
         return False
     with connection.cursor() as cursor:
         # A flush (post_migrate follows it) empties table after table: the

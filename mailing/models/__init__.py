@@ -7,7 +7,7 @@ from .audiences import (
     Subscription,
     SubscriptionQuerySet,
 )
-from .clients import UNDELIVERABLE, Client
+from .clients import UNDELIVERABLE, Client, ServiceAddress, ServiceAddressCount
 from .events import Event, EventQuerySet, RunDayCounts, RunHourCounts, TrackedLink
 from .history import OwnedLogEntry
 from .imports import ImportJob, ImportRejection
@@ -55,6 +55,8 @@ __all__ = [
     "RunDayCounts",
     "RunHourCounts",
     "Segment",
+    "ServiceAddress",
+    "ServiceAddressCount",
     "SenderIdentity",
     "SenderIdentityQuerySet",
     "Subscription",
