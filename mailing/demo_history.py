@@ -59,6 +59,9 @@ def seed_history(mailing: Mailing, now=None) -> int:
             started_at=slot,
             finished_at=slot + timedelta(minutes=1),
         )
+        # Made at its slot, as the scheduler would have: "the last 30 days" count
+        # runs by when they were made (auto_now_add would say today for them all).
+        MailingRun.objects.filter(pk=run.pk).update(created_at=slot)
         Attempt.objects.bulk_create(
             Attempt(
                 run=run,
