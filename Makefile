@@ -30,7 +30,7 @@ run: venv
 	@trap 'kill 0' INT TERM; \
 	$(BIN)/python manage.py run_huey --workers 1 & \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT) & \
-	(sleep 5; $(BIN)/python manage.py dev_banner) & \
+	$(BIN)/python manage.py dev_banner --wait 300 & \
 	wait
 
 # Two worker processes (pytest-xdist), each with its own test database and Redis

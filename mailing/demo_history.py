@@ -1,7 +1,8 @@
 """A few months of sending history for the demo, so reports have something to show.
 
 Runs and their attempts are written straight into the tables, as the pipeline
-would have left them: nothing is sent, no transport is called. Deterministic (seeded
+would have left them, with what recipients did next (mailing.demo_engagement): nothing
+is sent, no transport is called. Deterministic (seeded
 by the mailing) and idempotent: a mailing with past runs is left as it is.
 """
 
@@ -12,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .audiences import audience
+from .demo_engagement import seed_engagement
 from .models import Attempt, Mailing, MailingRun
 
 HISTORY_DAYS = 90
@@ -41,7 +43,7 @@ def seed_history(mailing: Mailing, now=None) -> int:
     if not clients or mailing.runs.filter(slot__lt=now).exists():
         return 0
     rng = random.Random(mailing.pk)  # nosec B311 - demo data, not a secret
-    made = 0
+    run_ids = []
     for days_ago in range(HISTORY_DAYS, 0, -EVERY_DAYS):
         slot = now - timedelta(days=days_ago)
         statuses = [_outcome(rng) for _ in clients]
@@ -57,6 +59,9 @@ def seed_history(mailing: Mailing, now=None) -> int:
             started_at=slot,
             finished_at=slot + timedelta(minutes=1),
         )
+        # Made at its slot, as the scheduler would have: "the last 30 days" count
+        # runs by when they were made (auto_now_add would say today for them all).
+        MailingRun.objects.filter(pk=run.pk).update(created_at=slot)
         Attempt.objects.bulk_create(
             Attempt(
                 run=run,
@@ -73,5 +78,6 @@ def seed_history(mailing: Mailing, now=None) -> int:
                 zip(clients, statuses, strict=True)
             )
         )
-        made += 1
-    return made
+        run_ids.append(run.pk)
+    seed_engagement(run_ids, rng)
+    return len(run_ids)

@@ -8,7 +8,7 @@ register_snippet; then the hooks. Ownership is decided by mailing.permissions
 import django_filters
 from django import forms
 from django.apps import apps
-from django.urls import path
+from django.urls import path, reverse_lazy
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.filters import WagtailFilterSet
@@ -167,6 +167,13 @@ class OwnedSnippetViewSet(SnippetViewSet):
     copy_view_enabled = False
     search_backend_name = None  # plain ORM search: no search index to keep in sync
     list_per_page = 50
+
+    @property
+    def breadcrumbs_items(self):
+        # Wagtail 8's SnippetViewSet labels "Home" with an eager gettext when the
+        # admin URLs load, in LANGUAGE_CODE: English users read "Главная" on every
+        # page of these viewsets. A lazy label follows each user's language.
+        return [{"url": reverse_lazy("wagtailadmin_home"), "label": _("Home")}]
 
 
 class ClientViewSet(OwnedSnippetViewSet):

@@ -141,3 +141,37 @@ def test_a_foreign_user_still_gets_no_page(client, world):
         response = client.get(reverse(f"mailing_mailing:{name}", args=[mailing.pk]))
         assert response.status_code in (302, 403, 404), name
         assert b"Autumn letter" not in response.content
+
+
+@pytest.mark.parametrize("language", ["ru", "en"])
+def test_mailing_listings_and_objects_start_their_trail_in_the_users_language(
+    client, world, language
+):
+    """Wagtail's snippet views put a "Home" fixed in LANGUAGE_CODE at the head of
+    the trail; English users read "Главная" on every mailing listing."""
+    owner, mailing = world["owner"], world["mailing"]
+    UserProfile.objects.update_or_create(
+        user=owner, defaults={"preferred_language": language}
+    )
+    client.force_login(owner)
+    with translation.override(language):
+        home = _("Home")
+    for url in (
+        reverse("mailing_client:list"),
+        reverse("mailing_mailing:list"),
+        reverse("mailing_attempt:list"),
+        reverse("mailing_mailing:edit", args=[mailing.pk]),
+        reverse("mailing_mailing:inspect", args=[mailing.pk]),
+    ):
+        crumbs = header(client.get(url).content.decode())["crumbs"]
+        first = re.search(r"<li.*?</li>", crumbs, re.S)
+        assert first and visible_text(first.group(0)) == home, (url, crumbs[-300:])
+
+
+def test_the_home_crumb_is_translated_when_shown_not_when_the_urls_load():
+    from mailing.wagtail_hooks import MailingViewSet
+
+    with translation.override("ru"):
+        items = MailingViewSet().breadcrumbs_items  # as when the admin URLs load
+    with translation.override("en"):
+        assert str(items[0]["label"]) == "Home"

@@ -3,14 +3,26 @@ chart, and nothing is sent to make it."""
 
 import io
 import re
+from datetime import timedelta
 
 import pytest
 from django.core import mail
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import User
-from mailing.models import Attempt, Mailing, MailingRun
+from mailing import rollups, timeline
+from mailing.counters import rebuild_counters
+from mailing.models import (
+    Attempt,
+    Event,
+    Mailing,
+    MailingRun,
+    RunDayCounts,
+    Subscription,
+    Suppression,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -39,3 +51,46 @@ def test_seed_demo_writes_history_without_sending_and_only_once(client):
         for h in re.findall(r'height="(\d+)" fill="#1f7e3a"', report.content.decode())
     ]
     assert any(heights), "the first report's chart is empty"
+
+
+def test_seed_demo_history_has_what_recipients_did_and_leaves_them_subscribed(client):
+    """The report's figures after sending, its human/raw split and its 48-hour
+    timeline are not empty on a newcomer's first visit, and agree with a rebuild."""
+    call_command("seed_demo", stdout=io.StringIO())
+    owner = User.objects.get(email="user@vestnik.example")
+    mailing = Mailing.objects.filter(owner=owner).first()
+    figures = rollups.mailing_figures(mailing)
+
+    assert figures["delivered"] and figures["hard_bounces"]
+    assert 0 < figures["human_opens"] < figures["opens"]
+    assert 0 < figures["human_clicks"] < figures["clicks"]
+    verdicts = set(Event.objects.values_list("verdict", flat=True))
+    assert {
+        Event.Verdict.HUMAN,
+        Event.Verdict.APPLE_MPP,
+        Event.Verdict.SCANNER,
+    } <= verdicts
+    hours = timeline.run_hours(timeline.timeline_run(mailing))
+    assert sum(h["sends"] for h in hours) and sum(h["opens"] for h in hours)
+    # Only history: nobody is suppressed or unsubscribed by it.
+    assert not Suppression.objects.exists()
+    assert not Subscription.objects.exclude(
+        status=Subscription.Status.SUBSCRIBED
+    ).exists()
+
+    def counts():
+        rows = RunDayCounts.objects.order_by("run", "day").values()
+        return [{k: v for k, v in row.items() if k != "id"} for row in rows]
+
+    before = counts()
+    rebuild_counters()
+    assert counts() == before
+
+    # The dashboard's last 30 days are a third of the 90 days of history.
+    since = timezone.localdate() - timedelta(days=29)
+    recent = rollups.recent_figures(Mailing.objects.filter(pk=mailing.pk), since)
+    assert 0 < recent["sent"] < figures["sent"] / 2
+
+    client.force_login(owner)
+    report = client.get(reverse("mailing_mailing:report", args=[mailing.pk]))
+    assert report.status_code == 200

@@ -3,8 +3,10 @@ last thing `make run` prints is where to go, where emails go and how to sign in.
 
 import json
 import os
+import socket
 import subprocess
 import sys
+import time
 
 from django.conf import settings
 
@@ -79,3 +81,32 @@ def test_the_banner_says_where_to_go_where_emails_go_and_the_logins():
     assert "manager@vestnik.example" in result.stdout
     assert "vestnik-demo" in result.stdout
     assert "System check" not in result.stdout + result.stderr
+
+
+def test_the_banner_waits_for_the_server_so_it_comes_after_its_start_up_lines():
+    """`make run` printed the banner on a 5-second timer; on a busy machine the
+    development server's own lines came after it. It now waits for the port."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    environment = {k: v for k, v in os.environ.items() if k != "BASE_URL"}
+    environment.update(
+        DJANGO_SETTINGS_MODULE="site_config.settings.dev", PORT=str(port)
+    )
+    banner = subprocess.Popen(
+        [sys.executable, "manage.py", "dev_banner", "--wait", "60"],
+        cwd=settings.BASE_DIR,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(8)  # longer than the old timer, and than the command's start
+        assert banner.poll() is None, banner.communicate()
+        with socket.create_server(("127.0.0.1", port)):
+            out, err = banner.communicate(timeout=30)
+    finally:
+        banner.kill()
+    assert banner.returncode == 0, err
+    assert f"http://127.0.0.1:{port}/" in out

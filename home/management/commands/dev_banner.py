@@ -1,5 +1,9 @@
 """What `make run` prints last, after the start-up noise: where to go and how in."""
 
+import socket
+import time
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
@@ -17,11 +21,34 @@ def where_emails_go() -> str:
     return f"sent through {settings.EMAIL_BACKEND}"
 
 
+def wait_for_server(seconds: float) -> None:
+    """Until the development server answers at BASE_URL, or `seconds` pass: on a
+    busy machine its start-up lines came after a banner printed on a timer."""
+    address = urlsplit(settings.BASE_URL)
+    port = address.port or (443 if address.scheme == "https" else 80)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((address.hostname, port), 1):
+                return
+        except OSError:
+            time.sleep(0.5)
+
+
 class Command(BaseCommand):
     help = "Print the site's address, where its emails go and the demo logins."
     requires_system_checks = []  # printed last: no check output after it
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--wait",
+            type=float,
+            default=0,
+            help="seconds to wait for the server at BASE_URL before printing",
+        )
+
+    def handle(self, *args, wait=0, **options):
+        wait_for_server(wait)
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(f"Vestnik is ready: {settings.BASE_URL}/"))
         self.stdout.write(f"  Admin: {settings.BASE_URL}/admin/")
