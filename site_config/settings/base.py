@@ -430,6 +430,9 @@ STORAGES = {
 # --- Wagtail ----------------------------------------------------------------------
 
 WAGTAIL_SITE_NAME = "Vestnik"
+# No avatars from gravatar.com: each admin page would send a hash of the user's
+# address to a third party (and show broken images offline). Initials instead.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
 # Draftail, refusing malformed content with a 400 instead of failing with a 500.
 WAGTAILADMIN_RICH_TEXT_EDITORS = {
     "default": {"WIDGET": "site_config.rich_text.CheckedDraftailRichTextArea"}

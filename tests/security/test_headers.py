@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 import pytest
 from django.conf import settings
 
+from tests.factories import make_user
 from tests.security.access import outcome
 from tests.security.urlwalk import walk
 
@@ -171,3 +172,13 @@ def test_production_sets_hsts_and_secure_cookies():
     assert (subdomains, session, csrf, httponly, redirect, debug) == (
         "True", "True", "True", "True", "True", "False"
     )  # fmt: skip
+
+
+def test_admin_pages_send_nothing_of_the_user_to_gravatar(client):
+    """Wagtail fetches avatars from gravatar.com by default: a hash of each
+    admin user's address, sent to a third party on every page."""
+    client.force_login(make_user("editor", email="avatar@example.com"))
+
+    page = client.get("/admin/").content.decode()
+
+    assert "gravatar" not in page.lower()
