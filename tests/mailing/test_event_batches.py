@@ -127,3 +127,21 @@ def test_events_have_one_index_leading_with_their_attempt():
         if (c["index"] or c["unique"]) and c["columns"][:1] == ["attempt_id"]
     }
     assert leading == {(("attempt_id", "dedupe_key"), True)}
+
+
+@pytest.mark.postgres  # the embedded SQLite looks the stored events up first
+def test_a_batch_finds_its_duplicates_in_the_insert_not_a_lookup():
+    """ON CONFLICT DO NOTHING tells new events from stored ones in the INSERT
+    itself: no query reads mailing_event first, and a retried batch adds nothing."""
+    ids = make_sent_attempts(3)
+    batch = [event("delivery", pk, f"d-{pk}") for pk in ids]
+    for _ in range(2):
+        with CaptureQueriesContext(connection) as captured:
+            post(batch)
+        reads = [
+            q["sql"] for q in captured
+            if q["sql"].startswith("SELECT") and "mailing_event" in q["sql"]
+        ]  # fmt: skip
+        assert reads == []
+    assert Event.objects.filter(attempt_id__in=ids).count() == 3
+    assert counts()[0]["delivered"] == 3
