@@ -145,3 +145,36 @@ def test_a_batch_finds_its_duplicates_in_the_insert_not_a_lookup():
         assert reads == []
     assert Event.objects.filter(attempt_id__in=ids).count() == 3
     assert counts()[0]["delivered"] == 3
+
+
+def test_a_batch_stores_each_field_as_given():
+    """The rows travel to PostgreSQL as one JSON document: quotes, backslashes,
+    newlines, any script, an address and the exact instant come back unchanged."""
+    from datetime import UTC, datetime
+
+    from mailing.event_batches import record_events
+    from mailing.events import Happening
+
+    a, b = make_sent_attempts(2)
+    at = datetime(2026, 3, 29, 1, 30, 5, 123456, tzinfo=UTC)
+    odd = 'he said "no" \\ back\nslash — Привет 😀 \t%s {}'
+    batch = [
+        Happening(
+            kind="opened",
+            source="sparkpost",
+            at=at,
+            esp_event_id=f"o-{pk}",
+            description=odd,
+            url='https://пример.рф/?q=1&r="2"',
+            user_agent=odd,
+            ip="2001:db8::1",
+            verdict="human",
+            verdict_reason=odd,
+        )  # fmt: skip
+        for pk in (a, b)
+    ]
+    assert record_events(list(zip((a, b), batch, strict=True))) == 2
+    stored = Event.objects.get(attempt_id=b)
+    assert (stored.at, stored.description, stored.user_agent) == (at, odd, odd)
+    assert (stored.url, stored.ip) == ('https://пример.рф/?q=1&r="2"', "2001:db8::1")
+    assert stored.verdict_reason == odd
