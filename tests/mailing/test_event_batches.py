@@ -127,3 +127,54 @@ def test_events_have_one_index_leading_with_their_attempt():
         if (c["index"] or c["unique"]) and c["columns"][:1] == ["attempt_id"]
     }
     assert leading == {(("attempt_id", "dedupe_key"), True)}
+
+
+@pytest.mark.postgres  # the embedded SQLite looks the stored events up first
+def test_a_batch_finds_its_duplicates_in_the_insert_not_a_lookup():
+    """ON CONFLICT DO NOTHING tells new events from stored ones in the INSERT
+    itself: no query reads mailing_event first, and a retried batch adds nothing."""
+    ids = make_sent_attempts(3)
+    batch = [event("delivery", pk, f"d-{pk}") for pk in ids]
+    for _ in range(2):
+        with CaptureQueriesContext(connection) as captured:
+            post(batch)
+        reads = [
+            q["sql"] for q in captured
+            if q["sql"].startswith("SELECT") and "mailing_event" in q["sql"]
+        ]  # fmt: skip
+        assert reads == []
+    assert Event.objects.filter(attempt_id__in=ids).count() == 3
+    assert counts()[0]["delivered"] == 3
+
+
+def test_a_batch_stores_each_field_as_given():
+    """The rows travel to PostgreSQL as one JSON document: quotes, backslashes,
+    newlines, any script, an address and the exact instant come back unchanged."""
+    from datetime import UTC, datetime
+
+    from mailing.event_batches import record_events
+    from mailing.events import Happening
+
+    a, b = make_sent_attempts(2)
+    at = datetime(2026, 3, 29, 1, 30, 5, 123456, tzinfo=UTC)
+    odd = 'he said "no" \\ back\nslash — Привет 😀 \t%s {}'
+    batch = [
+        Happening(
+            kind="opened",
+            source="sparkpost",
+            at=at,
+            esp_event_id=f"o-{pk}",
+            description=odd,
+            url='https://пример.рф/?q=1&r="2"',
+            user_agent=odd,
+            ip="2001:db8::1",
+            verdict="human",
+            verdict_reason=odd,
+        )  # fmt: skip
+        for pk in (a, b)
+    ]
+    assert record_events(list(zip((a, b), batch, strict=True))) == 2
+    stored = Event.objects.get(attempt_id=b)
+    assert (stored.at, stored.description, stored.user_agent) == (at, odd, odd)
+    assert (stored.url, stored.ip) == ('https://пример.рф/?q=1&r="2"', "2001:db8::1")
+    assert stored.verdict_reason == odd
