@@ -20,7 +20,7 @@ from tests.factories import make_mailing, make_user
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
 GROUP = 100
-# Enough rows for the plans of a real run (on a few hundred a scan of all is right).
+# Enough rows for the claim to be planned as in a real run (indexes, not a scan).
 RECIPIENTS = 3000
 
 
