@@ -495,7 +495,7 @@ def main():
     if args.memory_only:
         report_memory(port)
         return
-    esps = args.esps.split(",")
+    esps = [esp for esp in args.esps.split(",") if esp]
     if args.esp:
         esp_case(count, connections, esps)
         if sink is not None:
@@ -503,7 +503,7 @@ def main():
         return
     mailing = make_mailing(count)
     best = {"smtplib": [], "one": [], "threads": [], "default": []}
-    queries = {}
+    queries, cpu = {}, {"one": [], "threads": []}
     try:
         pipeline(mailing, concurrency=1)  # opens a run whose emails are measured
         emails = prepared_emails(mailing)
@@ -513,12 +513,18 @@ def main():
         del emails
         # Interleaved and repeated: the machine is shared, keep the best of each.
         for _round in range(ROUNDS):
+            used = cpu_used()
             seconds, queries["one"] = pipeline(mailing, concurrency=1)
+            cpu["one"].append([b - a for a, b in zip(used, cpu_used(), strict=True)])
             best["one"].append(seconds)
             emails = prepared_emails(mailing)
             best["smtplib"].append(plain_smtplib(emails, port))
             del emails
+            used = cpu_used()
             seconds, queries["threads"] = pipeline(mailing, connections)
+            cpu["threads"].append(
+                [b - a for a, b in zip(used, cpu_used(), strict=True)]
+            )
             best["threads"].append(seconds)
             seconds, queries["default"] = pipeline_processes(
                 mailing, processes, connections
@@ -551,7 +557,16 @@ def main():
             f"database queries per recipient ({labels[key]}): "
             f"{queries[key] / count:.4f}"
         )
-    esp_case(count, connections, esps)
+    for key in ("one", "threads"):
+        python, database = (
+            min(each) * 1e6 / count for each in zip(*cpu[key], strict=True)
+        )
+        print(
+            f"CPU per email ({labels[key]}): consumer {python:.0f} us, "
+            f"PostgreSQL {database:.0f} us (open_run's INSERT included)"
+        )
+    if args.esps:
+        esp_case(count, connections, esps)
     if not (args.quick or args.skip_memory):
         report_memory(port)
     if sink is not None:

@@ -166,9 +166,21 @@ def _exchange_skip_locked(
     batch of 25). The hand-over's check is MATERIALIZED for the same reason: as a
     subquery it was inlined, its sendable test run once per reference to `go`
     and its id list searched again for every row. Rows are updated by
-    `id = ANY(array)`, never joined to a CTE: before the table is analysed after
+    `id = ANY(array)` or joined to the results' own unnest (a literal array, its
+    row count exact), never joined to a CTE: before the table is analysed after
     open_run, the planner takes such a CTE for one row and rescans it for every
     row of the run (4,000 x 1,000 comparisons, 3.7 s, for one 1,000-row group).
+    The group is picked from attempt_unsettled in (run, id) order, which the
+    primary key cannot give: with `run_id = X ORDER BY id` the planner, whose
+    statistics say every row of the run is pending (analysed at its start),
+    walked the primary key from the run's first row, stepping over every row
+    sent before (5,200 rows for a group of 100 half way through 10,000). The
+    `= ANY` keeps the run out of the planner's constants, so `run_id` stays in
+    the order asked. The settle finds its rows by id from the results' array:
+    with the status equality indexable it walked the status index's
+    `sending` entries (dead ones included), which the same statistics count as
+    none; `status || ''` keeps that index out. Measured on 10,000 rows: claim
+    100-166 -> 56-60 us and settle 68-73 -> 55-57 us of PostgreSQL CPU per email.
     All parts see one snapshot: rows being settled or handed over
     are not `pending` there, so none of them is claimed again here.
 
@@ -201,10 +213,11 @@ def _exchange_skip_locked(
                 AND {mine} RETURNING a.id),
         picked AS MATERIALIZED (
             SELECT a.id FROM {t["attempt"]} a
-            WHERE a.run_id = (SELECT id FROM locked WHERE status IN (%s, %s))
+            WHERE a.run_id = ANY(%s::bigint[]) AND EXISTS (
+                    SELECT FROM locked WHERE status IN (%s, %s))
                 AND a.status = %s AND (a.retry_at IS NULL OR a.retry_at <= %s)
                 AND {sendable_sql()} AND ({_LEASE_ALIVE})
-            ORDER BY a.id LIMIT %s FOR UPDATE OF a SKIP LOCKED),
+            ORDER BY a.run_id, a.id LIMIT %s FOR UPDATE OF a SKIP LOCKED),
         claimed AS (
             UPDATE {t["attempt"]} AS a SET status = %s, lease = %s, claimed_at = %s,
                 tries = a.tries + 1
@@ -224,7 +237,7 @@ def _exchange_skip_locked(
         *(*OPEN_RUN, *alive, hand_over),
         *(status.SENDING, status.CLAIMED, lease),
         *(status.PENDING, status.CLAIMED, lease),
-        *(*OPEN_RUN, status.PENDING, now, *alive, size),
+        *([run_id], *OPEN_RUN, status.PENDING, now, *alive, size),
         *(first, lease, now, status.PENDING),
     ]
     with connection.cursor() as cursor:
@@ -260,7 +273,7 @@ def _settle_sql(run_id: int, lease: int | None, settle: list[Outcome], now: date
                 retry_at = v.retry_at
             FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[],
                 %s::timestamptz[]) AS v(id, status, response, esp_id, retry_at)
-            WHERE a.id = v.id AND a.id = ANY(%s::bigint[]) AND a.status = %s
+            WHERE a.id = v.id AND a.status || '' = %s
                 AND a.lease IS NOT DISTINCT FROM %s::bigint
                 AND a.run_id = (SELECT id FROM locked)
             RETURNING a.id, a.status),
@@ -273,7 +286,7 @@ def _settle_sql(run_id: int, lease: int | None, settle: list[Outcome], now: date
                 heartbeat_at = %s
             WHERE id = (SELECT id FROM locked) RETURNING id)"""  # nosec B608
     success, failure = Attempt.Status.SUCCESS, Attempt.Status.FAILURE
-    params = [run_id, now, *columns, columns[0], Attempt.Status.SENDING, lease]
+    params = [run_id, now, *columns, Attempt.Status.SENDING, lease]
     return sql, params + [success, failure, now]
 
 

@@ -1,0 +1,111 @@
+"""The exchange's plans on PostgreSQL (mailing.outbox): each group costs the rows
+it claims and settles, not the run's rows already sent.
+
+Measured on a 10,000-recipient run (benchmarks): the claim walked the table's
+primary key from its first row, filtering out every row sent before (quadratic
+in the run), and the settle found its rows through the status index; PostgreSQL
+CPU per email claim + settle 170-235 us -> 115 us.
+"""
+
+import pytest
+from django.db import connection, transaction
+from django.utils import timezone
+
+from mailing import leases, services
+from mailing.models import Client, MailingRun
+from mailing.outbox import exchange
+from mailing.sending.outcome import Outcome
+from tests.factories import make_mailing, make_user
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+
+GROUP = 100
+# Enough rows for the claim to be planned as in a real run (indexes, not a scan).
+RECIPIENTS = 3000
+
+
+def explained(plans: list):
+    """An execute wrapper that first runs the exchange under EXPLAIN ANALYZE in a
+    savepoint rolled back, then for real."""
+
+    def wrapper(execute, sql, params, many, context):
+        if "picked AS MATERIALIZED" in sql and not sql.startswith("EXPLAIN"):
+            with transaction.atomic():
+                context["cursor"].execute(
+                    "EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params
+                )
+                plans.append(context["cursor"].fetchone()[0][0]["Plan"])
+                transaction.set_rollback(True)
+        return execute(sql, params, many, context)
+
+    return wrapper
+
+
+def attempt_scans(plan: dict, cte: str) -> list[dict]:
+    """The scans of mailing_attempt inside the CTE named `cte`."""
+    found = []
+
+    def walk(node: dict, inside: bool):
+        inside = inside or node.get("Subplan Name") == f"CTE {cte}"
+        if inside and node.get("Relation Name") == "mailing_attempt":
+            if "Scan" in node["Node Type"]:
+                found.append(node)
+        for child in node.get("Plans", []):
+            walk(child, inside)
+
+    walk(plan, False)
+    return found
+
+
+def sent(rows) -> list[Outcome]:
+    return [Outcome(row[0], row[1], True, response="250 ok") for row in rows]
+
+
+@pytest.fixture
+def half_sent_run():
+    """A run with four groups sent and one on the wire, analysed at its start
+    (mailing.outbox.analyse_if_stale) as a new install's first run is."""
+    owner = make_user()
+    Client.objects.bulk_create(
+        Client(owner=owner, email=f"r{n}@example.org") for n in range(RECIPIENTS)
+    )
+    mailing = make_mailing(owner, all_clients=True)
+    run = services.open_run(mailing, MailingRun.Kind.MANUAL, timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE mailing_attempt")
+    lease = leases.acquire(timezone.now())
+    wire = []
+    for _group in range(5):
+        exchange(run.pk, lease, timezone.now(), sent(wire))
+        wire = exchange(run.pk, lease, timezone.now(), size=GROUP, to_wire=True)
+        wire = wire.claimed
+    return run, lease, wire
+
+
+def test_a_group_is_claimed_without_walking_the_rows_sent_before(half_sent_run):
+    run, lease, wire = half_sent_run
+    plans = []
+    with connection.execute_wrapper(explained(plans)):
+        swap = exchange(
+            run.pk, lease, timezone.now(), sent(wire), size=GROUP, to_wire=True
+        )
+
+    assert len(swap.claimed) == GROUP
+    (scan,) = attempt_scans(plans[0], "picked")
+    # At most the group on the wire is stepped over, never the 400 rows sent.
+    assert scan.get("Rows Removed by Filter", 0) <= GROUP, scan
+
+
+def test_a_groups_results_find_their_rows_by_id(half_sent_run):
+    run, lease, wire = half_sent_run
+    plans = []
+    with connection.execute_wrapper(explained(plans)):
+        exchange(run.pk, lease, timezone.now(), sent(wire))
+
+    (scan,) = attempt_scans(plans[0], "settled")
+    # By the ids settled (or, on a small table, a scan of it), not by walking
+    # the status index's entries: the planner's figures for a status in flight
+    # are always stale (analysed before the run, all rows pending).
+    assert "status" not in scan.get("Index Cond", ""), scan
+    run.refresh_from_db()
+    assert run.sent_count == 5 * GROUP
