@@ -1,3 +1,5 @@
+from functools import cache
+
 from django.core.paginator import Paginator
 from django.db import models
 from django.http import Http404
@@ -132,27 +134,46 @@ class BlogPage(SeoMixin, CachedPageMixin, Page):
 
     objects = PageManager.from_queryset(BlogPageQuerySet)()
     counts_views = True
+    # Read with the post when it is first routed (home.routing): its image in the
+    # same query, as the post is rendered with it.
+    route_select_related = ("main_image",)
 
     @cached_property
     def display_image(self):
-        """The main image with all seven renditions the page shows, in two queries.
+        """The main image with all seven renditions the page shows: one query for
+        the renditions (the image came with the routed post; else one more).
 
         Profiled: a rendition cache round trip per picture tag was a third of an
         uncached render. Read only when the meta tags or the article are rendered,
         not when they come from the fragment cache.
         """
-        if not self.main_image_id:
+        image = self.main_image
+        if image is None:
             return None
-        images = get_image_model().objects.prefetch_renditions(
-            *expand_spec(MAIN_IMAGE_SPEC), OG_IMAGE_SPEC
+        specs = [*expand_spec(MAIN_IMAGE_SPEC), OG_IMAGE_SPEC]
+        renditions = image.get_rendition_model().objects.filter(filter_spec__in=specs)
+        # What Wagtail's prefetch_renditions does for a queryset, for one image.
+        models.prefetch_related_objects(
+            [image], models.Prefetch("renditions", queryset=renditions)
         )
-        return images.get(pk=self.main_image_id)
+        return image
 
-    def get_context(self, request, *args, parent=None, **kwargs):
+    def keep_from(self, previous: "BlogPage") -> None:
+        """Called by home.routing when it reads this post again after a publish:
+        the image it showed, with its renditions, stays unless the post now shows
+        another (a publish leaves an image as it was; the kept route holding it
+        lives no longer than the page's cached copies)."""
+        kept = previous.__dict__.get("display_image")
+        if kept is not None and kept.pk == self.main_image_id:
+            self.display_image = kept
+
+    def get_context(self, request, *args, parent=None, parent_url=None, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        # The index the post links back to: given by the routing (home.routing), or
-        # read only if a fragment that shows it is rendered.
-        context["index"] = parent or self.get_parent
+        # The address of the index the post links back to: given by the routing
+        # (home.routing), or found only if a fragment that shows it is rendered.
+        context["index_url"] = parent_url or cache(
+            lambda: (parent or self.get_parent()).get_url(request)
+        )
         return context
 
     parent_page_types = ["blog.BlogIndexPage"]

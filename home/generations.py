@@ -9,7 +9,10 @@ change drops only what can show it:
   menu, moves, slugs: anything every page of that language shows);
 - listing: one language's lists of pages (home, blog index: any post's publish);
 - page: one address (a post, and each of its translations, whose switchers link to
-  it).
+  it);
+- translations: what one address's language switcher shows, its translations'
+  addresses: bumped when a translation of its page is published or unpublished,
+  not when the page itself is (it names only its translations).
 
 And one more that no cached copy records: views, the view counts as stored (blog's
 flush bumps it). Only a page kept in a process to be routed (home.routing) shows
@@ -48,6 +51,11 @@ def path_generation(path: str) -> str:
     return f"pagecache:path:{digest}"
 
 
+def translations_generation(path: str) -> str:
+    digest = hashlib.blake2b(path.encode(), digest_size=16).hexdigest()
+    return f"pagecache:translations:{digest}"
+
+
 def request_generation_names(path: str, language: str) -> dict[str, str]:
     """{role: generation name} for a request of `path` in `language`."""
     return {
@@ -55,6 +63,7 @@ def request_generation_names(path: str, language: str) -> dict[str, str]:
         "language": language_generation(language),
         "listing": listing_generation(language),
         "page": path_generation(path),
+        "translations": translations_generation(path),
     }
 
 

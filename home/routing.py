@@ -12,6 +12,9 @@ from . import generations, page_cache, page_store
 KEPT_LIMIT = 500
 # (site root id, path components) -> (generations, kept until, RouteResult)
 _kept: dict[tuple, tuple[tuple, float, RouteResult]] = {}
+# Of the route generations: those that decide which page an address is (the rest
+# decide what the page holds).
+ADDRESS_GENERATIONS = 2
 
 
 def _routes_children_by_slug(page: Page) -> bool:
@@ -28,9 +31,9 @@ class DirectRouteMixin:
     last one's specific object is loaded. A page on the way that routes its children
     itself (a custom `route`) is handed the rest of the path, as Wagtail would.
 
-    The page found gets its parent, read on the way, as the `parent` keyword of its
-    serve() and get_context() (Wagtail's RouteResult kwargs): a post links to its
-    index without a query.
+    The page found gets its parent, read on the way, and the parent's address as
+    the `parent` and `parent_url` keywords of its serve() and get_context()
+    (Wagtail's RouteResult kwargs): a post links to its index without a query.
 
     A page found by slug is kept in this process, like home.sites keeps the Site:
     profiled, its two queries were half an uncached post's time. It is served again
@@ -39,6 +42,12 @@ class DirectRouteMixin:
     the view counts' (a post shows its count as read), for at most the page's
     page_cache_seconds (what Wagtail does not signal). Without Redis nothing is
     kept.
+
+    A publish of the page itself changes what it holds, not which page its address
+    is (a new slug or a move bumps the language): while the site and language
+    generations stand, a kept page whose own generation moved is read again by its
+    id alone, one query (profiled on the first visitor after a publish, the walk
+    and the specific read were a third of the render).
     """
 
     def route(self, request, path_components):
@@ -47,8 +56,14 @@ class DirectRouteMixin:
         generations = _route_generations(request)
         key = (self.pk, tuple(path_components))
         kept = _kept.get(key)
-        if kept is not None and kept[0] == generations and kept[1] > monotonic():
-            return kept[2]
+        if kept is not None and generations is not None and kept[1] > monotonic():
+            if kept[0] == generations:
+                return kept[2]
+            if kept[0][:ADDRESS_GENERATIONS] == generations[:ADDRESS_GENERATIONS]:
+                result = _read_again(kept[2])
+                if result is not None:
+                    _keep(key, generations, result, until=kept[1])
+                    return result
         result, by_slug = self._route_by_url_path(request, path_components)
         if by_slug and generations is not None:
             _keep(key, generations, result)
@@ -74,7 +89,13 @@ class DirectRouteMixin:
                 # What Page.route answers for the page itself, with its parent.
                 if not page.live:
                     raise Http404
-                return RouteResult(page.specific, kwargs={"parent": parent}), True
+                related = getattr(page.specific_class, "route_select_related", ())
+                specific = _read_specific(page, related) or page.specific
+                # Its parent's address with it: a post links to its index, and
+                # finding an address asks Wagtail's cache for the site's roots.
+                parent_url = parent.get_url(request)
+                kwargs = {"parent": parent, "parent_url": parent_url}
+                return RouteResult(specific, kwargs=kwargs), True
             if last or not _routes_children_by_slug(page):
                 rest = path_components[depth + 1 :]
                 return page.specific.route(request, rest), False
@@ -97,12 +118,44 @@ def _route_generations(request) -> tuple | None:
     return found["site"], found["language"], found["page"], found["views"]
 
 
-def _keep(key, generations, result: RouteResult) -> None:
+def _read_specific(page: Page, related=(), **filters) -> Page | None:
+    """The page as its own class in one query, with the relations `related`, or
+    None where `filters` exclude it or its class is gone."""
+    model = page.specific_class
+    if model is None:
+        return None
+    # Unordered: one row, and ordering by path was a tenth of the query's making.
+    pages = model._default_manager.filter(pk=page.pk, **filters).order_by()
+    if related:
+        pages = pages.select_related(*related)
+    return next(iter(pages), None)
+
+
+def _read_again(kept: RouteResult) -> RouteResult | None:
+    """The kept route with its page read again (None when it is no longer live:
+    the walk decides then). Its view restrictions stand with the site generation,
+    and the page keeps what it says a publish of it leaves (keep_from)."""
+    previous = kept.page
+    page = _read_specific(previous, live=True)
+    if page is None:
+        return None
+    restrictions = getattr(previous, "kept_view_restrictions", None)
+    if restrictions is not None:
+        page.kept_view_restrictions = restrictions
+    if hasattr(page, "keep_from"):
+        page.keep_from(previous)
+    return RouteResult(page, args=kept.args, kwargs=kept.kwargs)
+
+
+def _keep(key, generations, result: RouteResult, until: float | None = None) -> None:
+    """Keep `result` until the page's page_cache_seconds from now, or `until`: a
+    page read again by its id keeps its address no longer than it was first found."""
     if len(_kept) >= KEPT_LIMIT:
         _kept.clear()
-    seconds = getattr(result.page, "page_cache_seconds", 0)
+    if until is None:
+        until = monotonic() + getattr(result.page, "page_cache_seconds", 0)
     page_cache.keep_view_restrictions(result.page)
-    _kept[key] = (generations, monotonic() + seconds, result)
+    _kept[key] = (generations, until, result)
 
 
 def forget_routes() -> None:

@@ -31,8 +31,8 @@ def all_languages() -> list[str]:
 
 def changed_page_generations(page: Page) -> list[str]:
     """What may show `page`: its own addresses and its translations' (their
-    switchers link to it) and its language's lists, or its languages whole for a
-    page at the top of a tree. One query."""
+    switchers link to it: their translations too) and its language's lists, or its
+    languages whole for a page at the top of a tree. One query."""
     group = list(page.get_translations(inclusive=True).select_related("locale"))
     languages = {member.locale.language_code for member in group}
     if page.depth <= SITE_ROOT_DEPTH:  # home.sites keeps the root page
@@ -43,8 +43,11 @@ def changed_page_generations(page: Page) -> list[str]:
     names = [generations.listing_generation(own.locale.language_code)]
     for member in group:
         parts = member.get_url_parts()
-        if parts is not None:
-            names.append(generations.path_generation(parts[2]))
+        if parts is None:
+            continue
+        names.append(generations.path_generation(parts[2]))
+        if member.pk != page.pk:
+            names.append(generations.translations_generation(parts[2]))
     return names
 
 

@@ -20,14 +20,16 @@ def alternates(request, page: Page | None, current: str, base_url: str) -> list[
             for code, name in settings.LANGUAGES
         ]
     # Read once per request (the switcher and the meta tags both show them), kept
-    # while this address is: a translation's publish bumps its translations' too.
+    # while this address's translations stand: a publish of the page itself leaves
+    # them (profiled, reading them again was a fifth of the render that follows
+    # it); a translation's publish, a new slug or a move does not.
     urls = getattr(request, "page_alternates", None)
     if urls is None:
         urls = request.page_alternates = kept_values.kept(
             request,
             kept_values.ALTERNATES,
             lambda: page_urls(request, page),
-            ("site", "language", "page"),
+            ("site", "language", "translations"),
         )
     return [
         _entry(code, name, current, base_url, *urls[code])

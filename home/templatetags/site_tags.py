@@ -4,6 +4,8 @@ Built from BASE_URL, not from the request's Host, so a cached page is the same
 whoever asked first.
 """
 
+from functools import lru_cache
+
 from django import template
 from django.conf import settings
 from django.utils.translation import get_language
@@ -80,6 +82,54 @@ def _menu_entries(site, request) -> list[dict]:
         .live()
         .in_menu()
     ]
+
+
+@lru_cache(maxsize=64)
+def _filters(spec: str) -> tuple:
+    """Wagtail's Filters for `spec` (braces expanded), made once per process.
+
+    Wagtail's image tags make new ones on every render, and a Filter parses its
+    operations (with inspect) the first time it is asked for a rendition:
+    profiled, half of an uncached post's main picture.
+    """
+    from wagtail.images.models import Filter
+
+    return tuple(Filter(spec=each) for each in Filter.expand_spec(spec))
+
+
+@register.simple_tag
+def rendition(image, spec: str):
+    """`image`'s rendition for one filter spec, as `{% image ... as name %}` gives it,
+    through Wagtail's get_renditions: a rendition prefetched with the image is used
+    as it is, where the image tag writes it to the rendition cache again on every
+    render (a pickled Redis write per uncached post, profiled)."""
+    from wagtail.images.shortcuts import get_renditions_or_not_found
+
+    (only,) = _filters(spec)
+    return get_renditions_or_not_found(image, [only])[only.spec]
+
+
+@register.simple_tag
+def picture(image, spec: str, **attrs):
+    """Wagtail's `{% picture %}` (one <picture>, a source per format) with the
+    Filters of `spec` made once (_filters): `spec` is one string, as in a rendition
+    spec with braces.
+
+    Made once per image object too: a post read again after its publish keeps
+    the image object it showed (BlogPage.keep_from), and profiled, the markup of
+    its six renditions was a tenth of that render.
+    """
+    from wagtail.images.models import Picture
+    from wagtail.images.shortcuts import get_renditions_or_not_found
+
+    if not image:
+        return ""
+    made = image.__dict__.setdefault("pictures_made", {})
+    key = (spec, tuple(sorted(attrs.items())))
+    if key not in made:
+        renditions = get_renditions_or_not_found(image, _filters(spec))
+        made[key] = Picture(renditions, attrs).__html__()
+    return made[key]
 
 
 @register.simple_tag(takes_context=True)

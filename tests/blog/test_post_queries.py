@@ -17,12 +17,12 @@ pytestmark = [pytest.mark.django_db, pytest.mark.redis]
 FROM_FRAGMENTS = 1
 # With nothing cached (the generations start again, so nothing kept matches): the
 # session, the active locale (Wagtail's Page.localized, on the way to the request's
-# tree), the pages on the path, the post itself, the site and its root page,
-# whether any page is private, the menu (the root's translations, their children),
-# the site root paths and their translations (Wagtail's own cache), the post's
-# translations and the home pages' (the language switcher: this post has none), the
-# main image, its renditions, the tags.
-COLD = 16
+# tree), the pages on the path, the post itself with its main image, the site and
+# its root page, whether any page is private, the menu (the root's translations,
+# their children), the site root paths and their translations (Wagtail's own
+# cache), the post's translations and the home pages' (the language switcher: this
+# post has none), the image's renditions, the tags.
+COLD = 15
 
 
 def get_with_a_session_cookie(client, url: str):
@@ -97,6 +97,25 @@ def test_a_post_from_fragments_is_four_redis_round_trips(client, monkeypatch):
     # addresses, the two fragments (the routed post kept its view restrictions; the
     # test client sends no user agent: a bot, whose view is not counted).
     assert commands == ["GET", "MGET", "GET", "GET"]
+
+
+def test_the_first_visitor_after_a_publish_costs_two_queries(client, monkeypatch):
+    """A page cache miss rendered whole: the post read again by its id (its
+    address, image, renditions, switcher and menu stand), its tags; in Redis the
+    lookup, the generations with what the page shows around the post, the entry
+    stored (the test client sends no user agent: no view is counted)."""
+    post = make_full_post(make_blog_index(), "republished", 2)
+    client.get(post.url)
+    post.intro = "Changed intro"
+    post.save_revision().publish()
+    commands = redis_round_trips(monkeypatch)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(post.url)
+
+    assert response[HEADER] == "miss" and "Changed intro" in response.content.decode()
+    assert len(queries) == 2
+    assert commands == ["EVALSHA", "MGET", "SET"]
 
 
 def test_a_fragment_never_outlives_a_publish(client):

@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from home import routing
-from tests.factories import home_page, make_blog_index, make_post, translate
+from tests.factories import home_page, make_blog_index, make_image, make_post, translate
 
 pytestmark = [pytest.mark.django_db, pytest.mark.redis]
 
@@ -46,6 +46,39 @@ def test_a_publish_takes_effect_at_once(client, post):
     post.title = "Second title"
     post.save_revision().publish()
     assert "Second title" in session_get(client, "/blog/kept/").content.decode()
+
+
+def test_a_published_page_is_read_again_by_its_id_alone(client, post):
+    """Its address still leads to it: no walk down the path, and its switcher's
+    addresses (its translations') stand."""
+    session_get(client, "/blog/kept/")
+    post.title = "Second title"
+    post.save_revision().publish()
+
+    with CaptureQueriesContext(connection) as queries:
+        content = session_get(client, "/blog/kept/").content.decode()
+
+    assert "Second title" in content and "First title" not in content
+    pages = [q["sql"] for q in queries if "wagtailcore_page" in q["sql"]]
+    assert len(pages) == 1 and "url_path" not in pages[0].split("WHERE")[1]
+
+
+def renditions_of(image) -> str:
+    # A rendition's file is named after its image's: "test-7.2e16d0ba.fill-...".
+    return "/" + image.file.name.rsplit("/", 1)[-1].rsplit(".", 1)[0] + "."
+
+
+def test_a_page_read_again_shows_the_image_it_shows_now(client, post):
+    first, second = make_image("first"), make_image("second")
+    post.main_image = first
+    post.save_revision().publish()
+    assert renditions_of(first) in session_get(client, "/blog/kept/").content.decode()
+
+    post.main_image = second
+    post.save_revision().publish()
+
+    content = session_get(client, "/blog/kept/").content.decode()
+    assert renditions_of(second) in content and renditions_of(first) not in content
 
 
 def test_an_unpublished_page_is_gone_at_once(client, post):

@@ -4,6 +4,8 @@ page's translation, or to the other language's home where there is none."""
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from tests.factories import home_page, make_blog_index, make_post, translate
 
@@ -102,3 +104,26 @@ def test_a_first_translation_drops_the_other_languages_switchers(client):
     translate(post, slug="translated", title="Translated post")
 
     assert links(client, "/blog/perevod/")[0]["en"] == "/en/blog/translated/"
+
+
+@pytest.mark.redis
+def test_a_posts_own_publish_keeps_its_switcher_a_translations_unpublish_not(
+    client, posts
+):
+    """The switcher names a post's translations: the post's own publish leaves them
+    as they were (not read again), its translation's unpublish does not."""
+    translated, _alone = posts
+    assert links(client, "/blog/perevod/")[0]["en"] == "/en/blog/translated/"
+
+    translated.title = "Переведённый пост, правка"
+    translated.save_revision().publish()
+    with CaptureQueriesContext(connection) as queries:
+        switch, hreflang = links(client, "/blog/perevod/")
+    assert switch["en"] == "/en/blog/translated/" and set(hreflang) == {"ru", "en"}
+    wheres = [q["sql"].split("WHERE")[-1] for q in queries]
+    assert not [where for where in wheres if "translation_key" in where]
+
+    translated.get_translation(home_page("en").locale).unpublish()
+
+    switch, hreflang = links(client, "/blog/perevod/")
+    assert switch["en"] == "/en/" and set(hreflang) == {"ru"}

@@ -26,9 +26,11 @@ def routed(root, path: str, walk: bool):
     except Http404:
         return 404
     kwargs = dict(kwargs)
-    parent = kwargs.pop("parent", None)  # DirectRouteMixin hands over the parent
+    # DirectRouteMixin hands over the parent and its address
+    parent, parent_url = kwargs.pop("parent", None), kwargs.pop("parent_url", None)
     if parent is not None:
         assert parent.pk == page.get_parent().pk
+        assert parent_url == page.get_parent().get_url(request)
     return page.pk, tuple(args), kwargs
 
 
