@@ -23,12 +23,14 @@ venv: $(VENV)/.installed
 
 # One task worker: on the embedded SQLite two of them indexed the same demo page for
 # search at once and one failed on the index's unique key (a traceback at every start).
+# The system checks run once, in runserver: migrate, seed_demo and run_huey printed
+# the same check messages again each (a webhook routes note three or four times).
 run: venv
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py migrate --noinput --skip-checks
+	$(BIN)/python manage.py seed_demo --skip-checks
 	@echo "Vestnik on http://127.0.0.1:$(PORT)/ (Ctrl-C stops the web server and the task consumer)"
 	@trap 'kill 0' INT TERM; \
-	$(BIN)/python manage.py run_huey --workers 1 & \
+	$(BIN)/python manage.py run_huey --workers 1 --skip-checks & \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT) & \
 	$(BIN)/python manage.py dev_banner --wait 300 & \
 	wait

@@ -1,14 +1,18 @@
 """Issue 16, development polish: links follow PORT, task logs are quiet, and the
 last thing `make run` prints is where to go, where emails go and how to sign in."""
 
+import io
 import json
+import logging
 import os
 import socket
 import subprocess
 import sys
 import time
 
+import pytest
 from django.conf import settings
+from django.core.management import call_command
 
 PROBE = """
 import json, logging, django
@@ -110,3 +114,15 @@ def test_the_banner_waits_for_the_server_so_it_comes_after_its_start_up_lines():
         banner.kill()
     assert banner.returncode == 0, err
     assert f"http://127.0.0.1:{port}/" in out
+
+
+@pytest.mark.django_db
+def test_seed_demo_does_not_print_a_line_per_page_wagtail_made(caplog):
+    """A first `make run` printed some thirty "Page created/edited/published"
+    lines of Wagtail's between migrate's and the banner."""
+    caplog.set_level(logging.INFO)
+
+    call_command("seed_demo", stdout=io.StringIO())
+
+    assert not [r for r in caplog.records if r.name.startswith("wagtail")]
+    assert logging.getLogger("wagtail").level != logging.WARNING  # as it was
