@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.ui.components import Component
 from wagtail.models import ModelLogEntry
@@ -20,11 +21,19 @@ from .admin_reports import FiguresPanel, may_view_mailings, outcomes
 from .control import OPEN_RUN
 from .models import Mailing, MailingRun, sees_every_owner
 from .moderation import BLOCK_ACTION
-from .rollups import recent_figures
+from .rollups import DAY_FIGURES, figures_by_day, recent_figures
 from .services import run_percent
+from .timeline import bar_chart
 
 DAYS = 30
 LISTED = 5
+TICK_EVERY = 10  # days between the dates under the chart
+DAY_SERIES = [
+    ("sent", _("Sent"), "#5c6bc0"),
+    ("failed", _("Failed to send"), "#b3261e"),
+    ("human_opens", _("Opens by people"), "#1f7e3a"),
+    ("human_clicks", _("Clicks by people"), "#c26a00"),
+]
 
 
 class DashboardPanel(Component):
@@ -90,6 +99,22 @@ def last_days_figures(user, days: int = DAYS) -> dict:
     }
 
 
+def last_days_chart(user, days: int = DAYS) -> dict:
+    """The same last days, day by day, as rows of bars (mailing.timeline)."""
+    since = timezone.localdate() - timedelta(days=days - 1)
+    found = figures_by_day(Mailing.objects.for_user(user), since)
+    points = []
+    for offset in range(days):
+        day = since + timedelta(days=offset)
+        empty = dict.fromkeys(DAY_FIGURES, 0)
+        points.append({**found.get(day, empty), "at": day, "offset": offset})
+    ticks = [
+        (n, date_format(since + timedelta(days=n), "SHORT_DATE_FORMAT"))
+        for n in range(0, days, TICK_EVERY)
+    ]
+    return {"days": points, "chart": bar_chart(points, DAY_SERIES, ticks)}
+
+
 class LastDaysPanel(DashboardPanel):
     name = "mailing_last_days"
     order = 80
@@ -102,7 +127,11 @@ class LastDaysPanel(DashboardPanel):
         return _("Last 30 days")
 
     def get_context_data(self, parent_context=None):
-        return {**super().get_context_data(), "figures": last_days_figures(self.user)}
+        return {
+            **super().get_context_data(),
+            "figures": last_days_figures(self.user),
+            "by_day": last_days_chart(self.user),
+        }
 
 
 class BlockedUsersPanel(DashboardPanel):

@@ -8,10 +8,11 @@ thousand attempts as at ten million.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
 
 from .counters import COLUMNS
 from .models import MailingRun, RunDayCounts
@@ -124,3 +125,31 @@ def sends_by_day(mailing, today: date, days: int) -> dict[date, dict[str, int]]:
         .order_by()
     )
     return {row["day"]: row for row in rows if row["day"] >= since}
+
+
+DAY_FIGURES = ["sent", "failed", "human_opens", "human_clicks"]
+
+
+def figures_by_day(mailings: QuerySet, since: date) -> dict[date, dict[str, int]]:
+    """Sent and failed per day a run was made (as recent_figures counts them) and
+    people's opens and clicks per day, of these mailings since `since`."""
+    found: dict[date, dict[str, int]] = {}
+    # From the day's first instant, not created_at::date: a range the planner can use.
+    start = timezone.make_aware(datetime.combine(since, time.min))
+    sends = (
+        MailingRun.objects.filter(mailing__in=mailings, created_at__gte=start)
+        .annotate(day=TruncDate("created_at"))
+        .values("day")
+        .annotate(sent=Sum("sent_count"), failed=Sum("failed_count"))
+        .order_by()
+    )
+    events = (
+        RunDayCounts.objects.filter(run__mailing__in=mailings, day__gte=since)
+        .values("day")
+        .annotate(human_opens=Sum("human_opens"), human_clicks=Sum("human_clicks"))
+        .order_by()
+    )
+    for row in [*sends, *events]:
+        day = found.setdefault(row.pop("day"), dict.fromkeys(DAY_FIGURES, 0))
+        day.update(row)
+    return found

@@ -46,39 +46,43 @@ def run_hours(run: MailingRun) -> list[dict]:
     ]  # fmt: skip
 
 
-def chart(hours: list[dict]) -> dict:
-    """Rows of bars, one row per series, each scaled to its own busiest hour (sends
-    outnumber clicks a hundredfold: one scale would flatten the clicks)."""
+def bar_chart(points: list[dict], series: list, ticks: list[tuple[int, str]]) -> dict:
+    """Rows of bars, one row per series, each scaled to its own busiest point (sends
+    outnumber clicks a hundredfold: one scale would flatten the clicks). A point has
+    its `offset` (the bar's place), `at` (its hour or day) and a figure per series."""
     rows = []
-    for index, (name, label, colour) in enumerate(SERIES):
-        peak = max([hour[name] for hour in hours] + [1])
+    for index, (name, label, colour) in enumerate(series):
+        peak = max([point[name] for point in points] + [1])
         top = index * (ROW_HEIGHT + 20) + 16
         bars = []
-        for hour in hours:
-            height = (ROW_HEIGHT * hour[name]) // peak
-            if height == 0 and hour[name]:
+        for point in points:
+            height = (ROW_HEIGHT * point[name]) // peak
+            if height == 0 and point[name]:
                 height = 1
             bars.append(
-                {"x": hour["offset"] * (BAR + GAP), "y": top + ROW_HEIGHT - height,
-                 "height": height, "value": hour[name], "hour": hour["hour"]}
+                {"x": point["offset"] * (BAR + GAP), "y": top + ROW_HEIGHT - height,
+                 "height": height, "value": point[name], "at": point["at"]}
             )  # fmt: skip
         rows.append(
             {"name": name, "label": label, "colour": colour, "peak": peak,
              "top": top, "label_y": top - 4, "bars": bars}
         )  # fmt: skip
-    height = len(SERIES) * (ROW_HEIGHT + 20)
-    ticks = [
-        {"x": n * (BAR + GAP), "label": gettext("+%(hours)d h") % {"hours": n}}
-        for n in range(0, HOURS, TICK_EVERY)
-    ]
+    height = len(series) * (ROW_HEIGHT + 20)
     return {
         "rows": rows,
-        "width": HOURS * (BAR + GAP),
+        "width": len(points) * (BAR + GAP),
         "height": height + 14,
         "tick_y": height + 10,
-        "ticks": ticks,
+        "ticks": [{"x": n * (BAR + GAP), "label": label} for n, label in ticks],
         "bar": BAR,
     }
+
+
+def chart(hours: list[dict]) -> dict:
+    ticks = [
+        (n, gettext("+%(hours)d h") % {"hours": n}) for n in range(0, HOURS, TICK_EVERY)
+    ]
+    return bar_chart([{**hour, "at": hour["hour"]} for hour in hours], SERIES, ticks)
 
 
 def mailing_timeline(mailing) -> dict | None:
