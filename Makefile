@@ -58,6 +58,7 @@ bench: venv
 	$(BIN)/python benchmarks/events.py
 	$(BIN)/python benchmarks/webhooks.py
 	$(BIN)/python benchmarks/reports.py --keep
+	$(BIN)/python benchmarks/manager_wide.py --keep
 	$(BIN)/python benchmarks/api.py
 	$(BIN)/python benchmarks/audience.py
 

@@ -19,7 +19,8 @@ the manager's dashboard, reports and listing, in BENCH_ROUNDS rounds alternating
 the scales. Prints each page at both scales and the ratio, and each page's own
 cost (CPU time of the process plus the database's time, which a loaded machine
 inflates least). Goal: under 300 ms at ten million and within 2x of the small scale.
-The webhook rate is benchmarks/events.py.
+The webhook rate is benchmarks/events.py; the manager's pages over many users,
+mailings and runs (here 3, 22 and 102), benchmarks/manager_wide.py.
 """
 
 import argparse

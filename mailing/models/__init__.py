@@ -23,6 +23,7 @@ from .ownership import (
     owned_by,
     owner_id_of,
     sees_every_owner,
+    sees_whole_tables,
 )
 from .runs import Attempt, MailingRun
 from .segments import ClientField, Segment
@@ -72,4 +73,5 @@ __all__ = [
     "owned_by",
     "owner_id_of",
     "sees_every_owner",
+    "sees_whole_tables",
 ]

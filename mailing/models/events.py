@@ -143,6 +143,8 @@ class RunDayCounts(SendingRecord, models.Model):
         constraints = [
             models.UniqueConstraint(fields=["run", "day"], name="mailing_counts_once"),
         ]
+        # The service's last 30 days of events, not every run's every day.
+        indexes = [models.Index(fields=["day"], name="counts_day")]
 
     def __str__(self):
         return f"{self.run_id} @ {self.day}"

@@ -141,6 +141,14 @@ class Mailing(models.Model):
         indexes = [
             models.Index(fields=["status", "is_enabled", "next_send_at"]),
             models.Index(fields=["owner", "created_at"]),
+            # The manager's pages: the newest mailings of the service, the latest
+            # disabled ones; without these, a sort of every mailing.
+            models.Index(fields=["created_at"], name="mailing_created"),
+            models.Index(
+                fields=["updated_at"],
+                condition=Q(is_enabled=False),
+                name="mailing_disabled_recent",
+            ),
         ]
         constraints = [
             # A window is two different times, or none at all.
