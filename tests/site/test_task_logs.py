@@ -14,6 +14,9 @@ from django.conf import settings
 # Ctrl-C does. An in-memory Huey: the test needs no Redis and touches no queue.
 CONSUMER = """
 import os, signal, time, django
+# An ignored SIGINT is inherited (in the whole run something left the test worker
+# ignoring it): Ctrl-C, as the task below sends it, must stop the consumer.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 django.setup()
 from huey import MemoryHuey
 from huey.contrib import djhuey
