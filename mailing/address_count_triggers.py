@@ -133,9 +133,9 @@ def sqlite_remove(row: str) -> str:
     # deleted after the count rows were emptied must not leave a negative count
     # for the next test (there is a count row whenever an address is held).
     emptied = (
-        f"EXISTS (SELECT 1 FROM {ADDRESSES} WHERE {this} AND holders <= 0) "
-        f"AND EXISTS (SELECT 1 FROM {COUNTS})"
-    )  # nosec B608 - fixed names
+        f"EXISTS (SELECT 1 FROM {ADDRESSES} WHERE {this} AND holders <= 0) "  # nosec B608
+        f"AND EXISTS (SELECT 1 FROM {COUNTS})"  # nosec B608 - fixed names
+    )
     return f"""UPDATE {ADDRESSES} SET holders = holders - 1 WHERE {this};
         {_sqlite_count(-1, emptied)}
         DELETE FROM {ADDRESSES} WHERE {this} AND holders <= 0;"""  # nosec B608

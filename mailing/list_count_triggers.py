@@ -61,7 +61,7 @@ def sqlite_add(row: str, delta: int) -> str:
 # A subscription deleted after its list (a flush empties table after table, in no
 # fixed order) counts for nothing: its list's counts are gone with the list, and a
 # new list that reuses the id (SQLite reuses ids) must start from zero.
-OLD_LIST_EXISTS = f"WHEN EXISTS (SELECT 1 FROM {LISTS} WHERE id = OLD.mailing_list_id)"
+OLD_LIST_EXISTS = f"WHEN EXISTS (SELECT 1 FROM {LISTS} WHERE id = OLD.mailing_list_id)"  # nosec B608
 
 
 def sqlite_triggers() -> dict[str, str]:
