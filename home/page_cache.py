@@ -16,6 +16,7 @@ other pages (home, blog index) also names its language's listing generation.
 Entries are bytes of our own format (a JSON head, a newline, the body): no pickle.
 A view of a cached post is counted by the lookup itself, in its one round trip,
 only when it serves the entry (blog's `view_counter`); a rendered post's view is
+counted by the store of its entry, in that round trip, or where none is stored
 announced (`page_viewed`) after the response. Nothing is counted early or taken
 back.
 """
@@ -351,12 +352,13 @@ class PageCacheMiddleware:
         info: PageCacheInfo | None = getattr(response, "page_cache", None)
         if info is None:
             return response
-        if info.counts_views and response.status_code == 200:
-            _announce_view(request, info.page_id)
+        counted = False
         if key is not None and self._storable(request, response):
             entry = _entry(request, response, info)
             if entry is not None:
-                page_store.write(key, entry.encode(), info.seconds)
+                counted = _store(request, key, entry, info.seconds)
+        if info.counts_views and response.status_code == 200 and not counted:
+            _announce_view(request, info.page_id)
         response[HEADER] = state
         return response
 
@@ -433,6 +435,19 @@ def _entry(request, response, info: PageCacheInfo) -> Entry | None:
         page_id=info.page_id,
         counts_views=info.counts_views,
     )
+
+
+def _store(request, key: str, entry: Entry, seconds: int) -> bool:
+    """Store the entry; a view of a post stored for a visitor is counted with it,
+    in the same round trip. Returns whether its view was dealt with there."""
+    if not entry.counts_views or view_counter is None or request.method != "GET":
+        return page_store.write(key, entry.encode(), seconds)
+    mark = view_counter.mark_prefix(request)
+    if mark is None:  # a bot: no view to count
+        page_store.write(key, entry.encode(), seconds)
+        return True
+    view = (view_counter.pending_key(), mark, entry.page_id, view_counter.window)
+    return page_store.write(key, entry.encode(), seconds, view)
 
 
 def _announce_view(request, page_id: int) -> None:

@@ -71,6 +71,20 @@ end
 return {entry, counted}
 """
 
+# A miss's store of its entry (KEYS[1], ARGV[1] for ARGV[2] seconds) with a
+# visitor's view of a post (ARGV[3], the visitor's mark prefix) counted as the
+# lookup counts one (KEYS[2], the pending counts; ARGV[4] the page, ARGV[5] the
+# window): one round trip where a SET and the view's own script were two. Replies 1
+# when the view was counted.
+STORE_LUA = """
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+if redis.call('SET', ARGV[3] .. ARGV[4], 1, 'NX', 'EX', ARGV[5]) then
+  redis.call('HINCRBY', KEYS[2], ARGV[4], 1)
+  return 1
+end
+return 0
+"""
+
 _local = threading.local()
 
 
@@ -161,14 +175,24 @@ def cache_key(name: str) -> str:
     return caches["default"].make_key(name) if available() else name
 
 
-def write(name: str, value: bytes, seconds: int) -> None:
+def write(name: str, value: bytes, seconds: int, view=None) -> bool:
+    """Store `value` under `name`; with `view` (pending key, mark prefix, page id,
+    window), count that view as the lookup would, in the same round trip. Returns
+    whether the view was dealt with: counted, or already counted within the window
+    (False without Redis or when Redis failed: the caller counts it itself)."""
     if not available():
         cache.set(name, value, seconds)
-        return
+        return False
     try:
-        client().set(cache.make_key(name), value, ex=seconds)
+        if view is None:
+            client().set(cache.make_key(name), value, ex=seconds)
+            return False
+        pending, mark, page_id, window = view
+        keys = [cache.make_key(name), pending]
+        run_script(STORE_LUA, keys, [value, seconds, mark, page_id, window])
+        return True
     except redis.RedisError:
-        pass  # not stored: the next request renders again
+        return False  # not stored: the next request renders again
 
 
 def bump(names: list[str]) -> None:

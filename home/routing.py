@@ -131,12 +131,37 @@ def _read_specific(page: Page, related=(), **filters) -> Page | None:
     return next(iter(pages), None)
 
 
+def _read_live(page: Page) -> Page | None:
+    """The page as its own class if it is still live, or None: one handwritten
+    query over its tables (Page's and each subclass's, joined on the id).
+
+    Profiled on the first visitor after a publish: Django building the SQL of the
+    equal queryset (_read_specific) was 0.7 of its 1.8 ms of CPU.
+    """
+    model = page.specific_class
+    if model is None:
+        return None
+    page_table = Page._meta.db_table
+    joins = "".join(
+        f" JOIN {parent._meta.db_table} ON {parent._meta.db_table}."
+        f"{parent._meta.pk.column} = {page_table}.id"
+        for parent in [model, *model._meta.get_parent_list()]
+        if parent is not Page and issubclass(parent, Page)
+    )
+    # Table and column names from the models' own metadata; the id is a parameter.
+    sql = (
+        f"SELECT * FROM {page_table}{joins}"
+        f" WHERE {page_table}.id = %s AND {page_table}.live"
+    )
+    return next(iter(model._default_manager.raw(sql, [page.pk])), None)
+
+
 def _read_again(kept: RouteResult) -> RouteResult | None:
     """The kept route with its page read again (None when it is no longer live:
     the walk decides then). Its view restrictions stand with the site generation,
     and the page keeps what it says a publish of it leaves (keep_from)."""
     previous = kept.page
-    page = _read_specific(previous, live=True)
+    page = _read_live(previous)
     if page is None:
         return None
     restrictions = getattr(previous, "kept_view_restrictions", None)

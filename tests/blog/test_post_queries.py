@@ -141,3 +141,47 @@ def test_a_preview_neither_stores_nor_reads_the_fragments(client):
         assert "Live title" in content and "Draft title" not in content
     # And with the live fragments cached, a preview still shows the draft.
     assert "<h1>Draft title</h1>" in draft.make_preview_request().content.decode()
+
+
+def test_a_miss_counts_the_view_as_it_stores_the_entry(client, monkeypatch):
+    """A reader (a browser's agent: counted) on a miss: the entry is stored and the
+    view counted in one script, not a SET then a count of its own."""
+    from blog.services import PENDING_KEY, redis_client
+
+    post = make_full_post(make_blog_index(), "counted-on-store", 1)
+    client.get(post.url)
+    post.save_revision().publish()
+    commands = redis_round_trips(monkeypatch)
+
+    agent = "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"
+    response = client.get(post.url, HTTP_USER_AGENT=agent)
+
+    assert response[HEADER] == "miss"
+    assert commands == ["EVALSHA", "MGET", "EVALSHA"]
+    assert int(redis_client().hget(PENDING_KEY, post.pk)) == 1
+    # The same reader again, from the entry stored: not counted twice.
+    assert client.get(post.url, HTTP_USER_AGENT=agent)[HEADER] == "hit"
+    assert int(redis_client().hget(PENDING_KEY, post.pk)) == 1
+
+
+def test_a_publish_that_changes_the_tags_shows_them_at_once(client):
+    post = make_full_post(make_blog_index(), "retagged", 1)
+    assert "tag-retagged-0" in client.get(post.url).content.decode()
+
+    post.tags.set(["zebra", "apple"])
+    post.save_revision().publish()
+
+    content = client.get(post.url).content.decode()
+    assert "tag-retagged-0" not in content
+    # In the order they were given (taggit's: by the tagged item), as before.
+    assert content.index(">zebra<") < content.index(">apple<")
+
+
+def test_a_preview_shows_the_tags_being_edited(client):
+    post = make_full_post(make_blog_index(), "previewed-tags", 1)
+    post.tags.set(["draft-tag"])
+    draft = post.save_revision().as_object()
+
+    content = draft.make_preview_request().content.decode()
+    assert ">draft-tag<" in content and "tag-previewed-tags-0" not in content
+    assert ">tag-previewed-tags-0<" in client.get(post.url).content.decode()
