@@ -39,6 +39,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
+from redis import Redis
 from redis.exceptions import RedisError
 
 from .event_batches import record_events
@@ -59,6 +60,7 @@ APPEND_AND_KICK = """
 redis.call("XADD", KEYS[1], "*", "items", ARGV[1])
 return redis.call("SET", KEYS[2], 1, "NX", "EX", ARGV[2]) and 1 or 0
 """
+_THREAD = threading.local()
 _SCRIPTS: dict = {}  # source -> redis Script, see _append_and_kick
 DATES = ("at", "received_at")
 FIELDS = dataclasses.fields(Happening)
@@ -156,7 +158,16 @@ def _client():
         return None
     from django_redis import get_redis_connection
 
-    return get_redis_connection("default")
+    # Each thread keeps one connection of the cache's pool for the queue: taking
+    # it from the pool and giving it back cost each one-event request about a
+    # fifth of its CPU (redis-py's locks, pid checks and metrics). A fork or a
+    # new pool (tests changing settings) gets a client of its own.
+    pool = get_redis_connection("default").connection_pool
+    key = (os.getpid(), pool)
+    if getattr(_THREAD, "key", None) != key:
+        _THREAD.client = Redis(connection_pool=pool, single_connection_client=True)
+        _THREAD.key = key
+    return _THREAD.client
 
 
 def _append_and_kick(client):

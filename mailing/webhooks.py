@@ -15,6 +15,10 @@
   reason instead of Anymail's uncaught exception (a 500, which ESPs retry for
   days). What goes wrong after parsing (the receivers, the database) is not
   touched: a 5xx there is the ESP's cue to retry.
+- Each view instance is built once (per settings) and copied for each request:
+  Anymail's views read their settings and walk their classes in __init__, and
+  wrap dispatch in csrf_exempt on every call; that was about a tenth of a
+  one-event webhook request's CPU (issue 17).
 """
 
 from __future__ import annotations
@@ -29,10 +33,12 @@ from email.errors import MessageError
 import requests
 from django.conf import settings
 from django.core import checks
+from django.core.signals import setting_changed
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.http.multipartparser import MultiPartParserError
 from django.urls import URLPattern
 from django.utils.regex_helper import normalize
+from django.views.generic import View
 
 logger = logging.getLogger(__name__)
 security_logger = logging.getLogger("django.security.AnymailWebhookValidationFailure")
@@ -125,10 +131,55 @@ def _guarded(pattern: URLPattern) -> URLPattern:
     )
     return URLPattern(
         pattern.pattern,
-        guarded_class.as_view(**view.view_initkwargs),
+        view_of(guarded_class, view.view_initkwargs, marks_of(view)),
         pattern.default_args,
         pattern.name,
     )
+
+
+# --- One view instance per route, copied per request ------------------------------
+
+_PROTOTYPES: dict = {}  # view class -> the instance each request copies
+
+
+def view_of(view_class, initkwargs: dict, marks: dict):
+    """What View.as_view() returns, but the instance Django's would build on each
+    request is built once and each request gets a shallow copy: every attribute
+    an Anymail view's __init__ sets is configuration, read-only afterwards."""
+
+    def view(request, *args, **kwargs):
+        return _serve(view_class, initkwargs, request, *args, **kwargs)
+
+    view.__name__ = view.__qualname__ = view_class.__name__
+    view.__module__, view.__doc__ = view_class.__module__, view_class.__doc__
+    view.__dict__.update(marks, view_class=view_class, view_initkwargs=initkwargs)
+    return view
+
+
+def marks_of(view) -> dict:
+    """The marks Anymail's decorators put on its view function (csrf_exempt,
+    login_not_required), which Django's middlewares read from the callback."""
+    return {k: v for k, v in vars(view).items() if k not in VIEW_ATTRIBUTES}
+
+
+VIEW_ATTRIBUTES = {"view_class", "view_initkwargs", "__wrapped__"}
+
+
+def _serve(view_class, initkwargs, request, *args, **kwargs):
+    prototype = _PROTOTYPES.get(view_class)
+    if prototype is None:
+        prototype = _PROTOTYPES.setdefault(view_class, view_class(**initkwargs))
+    self = view_class.__new__(view_class)
+    self.__dict__.update(prototype.__dict__)
+    self.setup(request, *args, **kwargs)
+    return self.dispatch(request, *args, **kwargs)
+
+
+def _forget_views(**kwargs) -> None:
+    _PROTOTYPES.clear()  # tests that change ANYMAIL settings get fresh instances
+
+
+setting_changed.connect(_forget_views)
 
 
 # --- 400 with a reason, never 500 --------------------------------------------------
@@ -145,6 +196,11 @@ class UpstreamFailure(Exception):
 
 class AnswersUnreadableInputWith400:
     """Mixed in before an Anymail webhook view (see _guarded)."""
+
+    def dispatch(self, request, *args, **kwargs):
+        # Anymail's dispatch only applies csrf_exempt and login_not_required, anew
+        # on each call; the view function carries their marks (view_of).
+        return View.dispatch(self, request, *args, **kwargs)
 
     def post(self, request, *args, **kwargs):
         from anymail.exceptions import AnymailWebhookValidationFailure

@@ -252,3 +252,22 @@ def shown_by_command(*args) -> str:
     out = io.StringIO()
     call_command("queued_events", *args, stdout=out, no_color=True)
     return out.getvalue()
+
+
+def test_a_thread_queues_over_one_connection_it_keeps(empty_stream, monkeypatch):
+    """No connection is taken from the pool per request, and one Redis closed
+    under the thread is reopened: the next event is queued, not lost."""
+    a, b, c = make_sent_attempts(3)
+    no_recorder_woken(empty_stream)
+    deliver_all([a])
+    pool = empty_stream.connection_pool
+    taken = []
+    take = pool.get_connection
+    monkeypatch.setattr(pool, "get_connection", lambda: taken.append(1) or take())
+    deliver_all([b])
+    assert taken == []
+    own = event_queue._client()
+    own.client_kill_filter(_id=own.client_id())  # as if Redis had dropped it
+    deliver_all([c])
+    assert event_queue.pending_count() == 3
+    assert event_queue.drain() == 3

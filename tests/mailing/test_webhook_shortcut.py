@@ -7,6 +7,7 @@ import json
 
 import pytest
 from django.test import Client as Browser
+from django.urls import resolve
 
 from mailing.models import Attempt
 from mailing.tokens import attempt_token
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.django_db
 AUTH = "Basic " + base64.b64encode(b"test:webhook-secret").decode()
 
 
-def post(path: str, attempt_id: int):
+def post(path: str, attempt_id: int, auth: str = AUTH):
     body = {
         "RecordType": "Delivery",
         "MessageID": f"pm-{attempt_id}",
@@ -26,7 +27,7 @@ def post(path: str, attempt_id: int):
     }
     return Browser().post(
         path, json.dumps(body), content_type="application/json",
-        HTTP_AUTHORIZATION=AUTH, HTTP_ACCEPT_LANGUAGE="ru",
+        HTTP_AUTHORIZATION=auth, HTTP_ACCEPT_LANGUAGE="ru",
     )  # fmt: skip
 
 
@@ -59,3 +60,43 @@ def test_an_address_that_is_no_webhook_goes_through_the_whole_chain():
     assert response["Content-Language"] == "ru"  # LocaleMiddleware ran
     assert hasattr(response.wsgi_request, "user")
     assert Attempt.objects.get(pk=a).status == Attempt.Status.SUCCESS
+
+
+def test_each_request_copies_a_view_built_once_per_settings(monkeypatch, settings):
+    view_class = resolve("/anymail/postmark/tracking/").func.view_class
+    built, init = [], view_class.__init__
+
+    def counted_init(self, **kwargs):
+        built.append(self)
+        init(self, **kwargs)
+
+    monkeypatch.setattr(view_class, "__init__", counted_init)
+    # A settings change drops the built views: the new secret is in force at once.
+    settings.ANYMAIL = {**settings.ANYMAIL, "WEBHOOK_SECRET": "other:secret"}
+    other = "Basic " + base64.b64encode(b"other:secret").decode()
+    attempts = make_sent_attempts(3)
+    for a in attempts:
+        assert post("/anymail/postmark/tracking/", a, other).status_code == 200
+    assert len(built) == 1
+    assert post("/anymail/postmark/tracking/", attempts[0]).status_code == 400
+    delivered = Attempt.objects.filter(pk__in=attempts, status=Attempt.Status.DELIVERED)
+    assert delivered.count() == 3
+
+
+def test_webhook_views_keep_anymails_marks_and_only_skip_its_trivial_dispatch():
+    """Our view functions carry the marks Anymail's dispatch decorators give
+    (CSRF exempt, no login), and skip that dispatch: this fails when an Anymail
+    view gains a dispatch of its own, whose work would then be skipped."""
+    from anymail.urls import urlpatterns as anymail_patterns
+    from anymail.webhooks.base import AnymailCoreWebhookView
+    from django.views.generic import View
+
+    from mailing.webhooks import AnswersUnreadableInputWith400, _guarded
+
+    for pattern in anymail_patterns:
+        ours = _guarded(pattern).callback
+        assert ours.csrf_exempt is True and ours.login_required is False
+        mro = ours.view_class.__mro__
+        between = mro[mro.index(AnswersUnreadableInputWith400) + 1 : mro.index(View)]
+        defining = [c for c in between if "dispatch" in vars(c)]
+        assert defining == [AnymailCoreWebhookView], (pattern.name, defining)
