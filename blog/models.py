@@ -172,7 +172,7 @@ class BlogPage(SeoMixin, CachedPageMixin, Page):
         tag_model = BlogPageTag.tag_model()
         # Table names from the models' own metadata; the id is a parameter.
         sql = (
-            f"SELECT tag.* FROM {tag_model._meta.db_table} tag"
+            f"SELECT tag.* FROM {tag_model._meta.db_table} tag"  # nosec B608
             f" JOIN {BlogPageTag._meta.db_table} item ON item.tag_id = tag.id"
             " WHERE item.content_object_id = %s ORDER BY item.id"
         )

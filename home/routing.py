@@ -150,7 +150,7 @@ def _read_live(page: Page) -> Page | None:
     )
     # Table and column names from the models' own metadata; the id is a parameter.
     sql = (
-        f"SELECT * FROM {page_table}{joins}"
+        f"SELECT * FROM {page_table}{joins}"  # nosec B608 - names from models
         f" WHERE {page_table}.id = %s AND {page_table}.live"
     )
     return next(iter(model._default_manager.raw(sql, [page.pk])), None)
