@@ -10,9 +10,10 @@ import redis
 from django.core.cache import cache
 from django.test import Client
 
-from blog.services import COUNT_ONCE_LUA, flush_view_counts
+from blog.services import flush_view_counts
 from home import page_store
 from home.page_cache import HEADER
+from home.page_store import LOOKUP_LUA, STORE_LUA
 from tests.factories import make_blog_index, make_post
 from tests.faults.test_redis_down import redis_cache  # noqa: F401 - fixture
 
@@ -49,9 +50,13 @@ def test_a_redis_restart_mid_traffic_costs_no_page_and_no_view(redis_cache):  # 
     # connection is made anew and the counting script loaded again.
     assert [r[HEADER] for r in after][-2:] == ["hit", "hit"]
     assert views_of(post) == 4 + 3 + 4
+    # The scripts that count (a miss's store, a hit's lookup) were loaded again.
     raw = redis.Redis.from_url(redis_cache.url)
-    sha = hashlib.sha1(COUNT_ONCE_LUA.encode()).hexdigest()  # noqa: S324 - Redis' own
-    assert raw.script_exists(sha) == [True]
+    shas = [
+        hashlib.sha1(lua.encode()).hexdigest()  # noqa: S324 - Redis' own
+        for lua in (STORE_LUA, LOOKUP_LUA)
+    ]
+    assert raw.script_exists(*shas) == [True, True]
 
 
 def test_threads_never_share_a_connection():
