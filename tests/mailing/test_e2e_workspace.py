@@ -48,6 +48,11 @@ def test_user_builds_mailing_manager_sees_but_cannot_edit(live_server, browser):
     page.check("input[name=all_clients]")
     page.fill("input[name=first_send_at]", "2031-01-01 10:00")
     page.click("input[name=name]")  # closes the date picker, which covers Save
+    # On a busy machine the picker can open after that click: wait until none shows.
+    page.wait_for_function(
+        "![...document.querySelectorAll('.xdsoft_datetimepicker')]"
+        ".some(picker => picker.offsetParent !== null)"
+    )
     page.click("button.action-save")
     page.wait_for_url(re.compile(r".*/mailing/mailings/$"))
     mailing = Mailing.objects.get(name="Browser mailing")
