@@ -141,28 +141,29 @@ def sqlite_remove(row: str) -> str:
         DELETE FROM {ADDRESSES} WHERE {this} AND holders <= 0;"""  # nosec B608
 
 
-def sqlite_statements() -> list[str]:
-    return [
-        f"""CREATE TRIGGER IF NOT EXISTS mailing_client_addresses_insert
+def sqlite_triggers() -> dict[str, str]:
+    """Name -> CREATE TRIGGER statement."""
+    return {
+        "mailing_client_addresses_insert": f"""CREATE TRIGGER
+        mailing_client_addresses_insert
         AFTER INSERT ON {CLIENTS} BEGIN {sqlite_add("NEW")} END""",
-        f"""CREATE TRIGGER IF NOT EXISTS mailing_client_addresses_delete
+        "mailing_client_addresses_delete": f"""CREATE TRIGGER
+        mailing_client_addresses_delete
         AFTER DELETE ON {CLIENTS} BEGIN {sqlite_remove("OLD")} END""",
-        f"""CREATE TRIGGER IF NOT EXISTS mailing_client_addresses_update
+        "mailing_client_addresses_update": f"""CREATE TRIGGER
+        mailing_client_addresses_update
         AFTER UPDATE OF email ON {CLIENTS}
         WHEN lower(OLD.email) IS NOT lower(NEW.email)
         BEGIN {sqlite_remove("OLD")} {sqlite_add("NEW")} END""",
-    ]
+    }
 
 
-SQLITE_TRIGGERS = [
-    "mailing_client_addresses_insert",
-    "mailing_client_addresses_delete",
-    "mailing_client_addresses_update",
-]
+def sqlite_statements() -> list[str]:
+    return list(sqlite_triggers().values())
 
 
 def sqlite_drop_statements() -> list[str]:
-    return [f"DROP TRIGGER IF EXISTS {name}" for name in SQLITE_TRIGGERS]
+    return [f"DROP TRIGGER IF EXISTS {name}" for name in sqlite_triggers()]
 
 
 def ensure_sqlite_triggers(sender=None, using="default", **kwargs) -> bool:
@@ -177,7 +178,7 @@ def ensure_sqlite_triggers(sender=None, using="default", **kwargs) -> bool:
     if connection is None:
         return False
     with connection.cursor() as cursor:
-        missing = restore_triggers(cursor, SQLITE_TRIGGERS, sqlite_statements())
+        missing = restore_triggers(cursor, sqlite_triggers())
     if missing or stored_count(using) != recounted(using):
         rebuild_addresses(using)
         return True

@@ -86,41 +86,25 @@ def sqlite_statements() -> list[str]:
     return list(sqlite_triggers().values())
 
 
-def _same_sql(one: str, other: str) -> bool:
-    return one.split() == other.split()
-
-
 def ensure_sqlite_triggers(sender=None, using="default", **kwargs) -> bool:
     """post_migrate: on SQLite, forget the counts of lists that are gone, create
     the triggers a table rebuild dropped (or an older version of this module
     made) and recount (changes made meanwhile were not counted). True if any
     trigger was missing or stale."""
     from .list_counts import rebuild_counts
-    from .sqlite_triggers import sqlite_holding
+    from .sqlite_triggers import restore_triggers, sqlite_holding
 
     connection = sqlite_holding(COUNTS, using)
     if connection is None:
         return False
     with connection.cursor() as cursor:
-        # A flush (post_migrate follows it) empties table after table: the
-        # subscriptions deleted after their lists leave negative counts of lists
-        # that are gone, and a new list that reuses the id (SQLite reuses ids)
-        # started from them (an empty audience in the next transactional test).
+        # Counts of lists that are gone, left by a database whose delete trigger
+        # predates OLD_LIST_EXISTS: a new list reusing the id would start from them.
         cursor.execute(
             f"DELETE FROM {COUNTS} WHERE mailing_list_id NOT IN "  # nosec B608
             f"(SELECT id FROM {LISTS})"
         )
-        cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
-        present = dict(cursor.fetchall())
-        stale = {
-            name: statement
-            for name, statement in sqlite_triggers().items()
-            if not _same_sql(present.get(name) or "", statement)
-        }
-        for name, statement in stale.items():
-            cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
-            cursor.execute(statement)
-    if not stale:
-        return False
+        if not restore_triggers(cursor, sqlite_triggers()):
+            return False
     rebuild_counts()
     return True

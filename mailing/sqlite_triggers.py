@@ -13,12 +13,17 @@ def sqlite_holding(table: str, using: str = "default"):
     return connection if table in connection.introspection.table_names() else None
 
 
-def restore_triggers(cursor, names: list[str], statements: list[str]) -> bool:
-    """Create the triggers when any of these names is missing; True if so."""
-    cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-    present = {name for (name,) in cursor.fetchall()}
-    if present.issuperset(names):
-        return False
-    for statement in statements:
+def restore_triggers(cursor, triggers: dict[str, str]) -> bool:
+    """Create each trigger (name -> CREATE TRIGGER) that is missing or differs from
+    its statement (an older version); True if any was."""
+    cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+    present = dict(cursor.fetchall())
+    stale = {
+        name: statement
+        for name, statement in triggers.items()
+        if (present.get(name) or "").split() != statement.split()
+    }
+    for name, statement in stale.items():
+        cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
         cursor.execute(statement)
-    return True
+    return bool(stale)
