@@ -229,3 +229,37 @@ def test_any_of_is_one_array_parameter_and_an_empty_list_matches_nothing():
     assert "= ANY(%s::bigint[])" in sql and len(params) == 1
     assert sorted(query.values_list("client_id", flat=True)) == sorted(ids[:2])
     assert not Attempt.objects.filter(client_id__any_of=[]).exists()
+
+
+def test_the_managers_reports_index_names_owners_without_joining_them_to_the_sums(
+    client,
+):
+    ann = make_user(email="ann@example.com")
+    bob = make_user(email="bob@example.com")
+    sent_run(make_mailing(ann, name="Ann's"), [make_client(ann)])
+    sent_run(make_mailing(bob, name="Bob's"), [make_client(bob)])
+    client.force_login(make_user("manager", language="en"))
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get(reverse("mailing_reports:index")).content.decode()
+    assert "ann@example.com" in html and "bob@example.com" in html
+    sums = [q["sql"] for q in queries if 'SUM("mailing_mailingrun"' in q["sql"]]
+    # Joined there, the owners went into the GROUP BY: the whole user table hashed.
+    assert len(sums) == 1 and '"accounts_user"' not in sums[0]
+    owners = [
+        q["sql"]
+        for q in queries
+        if q["sql"].startswith(
+            'SELECT "accounts_user"."id", "accounts_user"."email" FROM'
+        )
+    ]
+    assert owners, "the owners are read by their ids"
+
+
+def test_an_owners_reports_index_reads_no_owner_beside_the_sums(client):
+    owner = make_user()
+    sent_run(make_mailing(owner), [make_client(owner)])
+    client.force_login(owner)
+    with CaptureQueriesContext(connection) as queries:
+        client.get(reverse("mailing_reports:index"))
+    sums = [q["sql"] for q in queries if 'SUM("mailing_mailingrun"' in q["sql"]]
+    assert len(sums) == 1 and '"accounts_user"' not in sums[0]
