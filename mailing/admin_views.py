@@ -212,15 +212,19 @@ class AttemptIndexView(OwnedIndexView):
         user = self.request.user
         if sees_every_owner(user):
             return super().get_base_queryset()
+        return self.model._default_manager.filter(
+            mailing_id__any_of=self.own_mailings
+        ).select_related(*self.select_related)
+
+    @cached_property
+    def own_mailings(self) -> list[int]:
+        """The owner's mailings as a list of ids, not a join: the planner then
+        weighs each mailing's rows (a small owner beside a big one reads its own
+        index range instead of walking the big owner's rows newest first)."""
         from .models import Mailing
 
-        # The owner's mailings as a list of ids, not a join: the planner then
-        # weighs each mailing's rows (a small owner beside a big one reads its own
-        # index range instead of walking the big owner's rows newest first).
-        mailings = list(Mailing.objects.for_user(user).values_list("pk", flat=True))
-        return self.model._default_manager.filter(
-            mailing_id__any_of=mailings
-        ).select_related(*self.select_related)
+        mailings = Mailing.objects.for_user(self.request.user)
+        return list(mailings.values_list("pk", flat=True))
 
     def get_valid_orderings(self):
         return []
@@ -277,7 +281,7 @@ class AttemptIndexView(OwnedIndexView):
     def paginate_queryset(self, queryset, page_size):
         from .keyset import Key, KeysetPaginator
 
-        paginator = KeysetPaginator(queryset, page_size)
+        paginator = KeysetPaginator(queryset, page_size, self.get_base_queryset())
         page = paginator.page(
             after=Key.parse(self.request.GET.get("after")),
             before=Key.parse(self.request.GET.get("before")),

@@ -106,14 +106,21 @@ def key_of(row) -> Key:
 
 
 class KeysetPaginator:
-    """Stands where Wagtail expects a paginator; counts nothing."""
+    """Stands where Wagtail expects a paginator; counts nothing.
+
+    `scope`, the rows the listing may show before its filters (default: the
+    queryset), loads a page's rows by id and tells whether any row is untried:
+    the filters are then planned once a page, not three times. A search's
+    thousands of client ids (11,111 for "reader4" at ten million attempts) took
+    longer to plan each time than the page took to read."""
 
     count = None
     num_pages = None
 
-    def __init__(self, queryset: QuerySet, per_page: int):
+    def __init__(self, queryset: QuerySet, per_page: int, scope: QuerySet = None):
         self.queryset = queryset
         self.per_page = per_page
+        self.scope = self.queryset if scope is None else scope
 
     def get_elided_page_range(self, *args):
         return []
@@ -136,7 +143,8 @@ class KeysetPaginator:
         keys = []
         if after is None or after.at is None:
             untried = UNTRIED & Q(id__lt=after.pk) if after else UNTRIED
-            keys = self._keys(untried, UNTRIED_NEWEST, self.per_page + 1)
+            if self.scope.filter(untried).exists():
+                keys = self._keys(untried, UNTRIED_NEWEST, self.per_page + 1)
             tried = Q(attempted_at__isnull=False)
         else:
             tried = tried_before(after)
@@ -160,7 +168,7 @@ class KeysetPaginator:
         return list(keyed.values_list("pk", flat=True)[:limit])
 
     def _rows(self, ids: list[int]) -> list:
-        found = self.queryset.order_by().in_bulk(ids)
+        found = self.scope.order_by().in_bulk(ids)
         return [found[pk] for pk in ids if pk in found]
 
 
