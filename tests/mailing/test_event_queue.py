@@ -125,6 +125,26 @@ def test_a_queued_delivery_costs_its_request_no_database_query(empty_stream):
     assert event_queue.pending_count() == 1
 
 
+def test_an_entry_names_only_the_fields_set_and_old_entries_still_record(
+    empty_stream,
+):
+    a, b = make_sent_attempts(2)
+    no_recorder_woken(empty_stream)
+    deliver_all([a])
+    ((_id, fields),) = empty_stream.xrange(event_queue.stream_key())
+    ((attempt_id, queued),) = json.loads(fields[b"items"])
+    # Writing every empty field was a quarter of a batch request's CPU.
+    assert (attempt_id, sorted(queued)) == (a, ["at", "kind", "received_at", "source"])
+    # As queued before this shape: every field, the empty dates as null.
+    old = dict.fromkeys(["esp_event_id", "description", "reject_reason", "url"], "")
+    old.update(kind="delivered", source="postmark", at=None, received_at=None)
+    empty_stream.xadd(event_queue.stream_key(), {"items": json.dumps([[b, old]])})
+
+    assert event_queue.drain() == 2
+    statuses = set(Attempt.objects.filter(pk__in=[a, b]).values_list("status"))
+    assert statuses == {(Attempt.Status.DELIVERED,)}
+
+
 def test_the_request_wakes_a_recorder():
     (a,) = make_sent_attempts(1)
     deliver_all([a])  # tasks run inline in the suite (HUEY immediate)
