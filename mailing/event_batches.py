@@ -184,8 +184,10 @@ def _set_statuses(events: list[Event]) -> None:
             continue
         # The rows as one JSON document, which json.dumps writes in C: as two
         # arrays, psycopg quoted each element in Python, a third of the
-        # recorder's time on a batch of deliveries (py-spy, issue 17).
-        rows = [{"id": pk, "response": r[:2000]} for pk, r in by_kind[kind].items()]
+        # recorder's time on a batch of deliveries (py-spy, issue 17). In id
+        # order: two recorders (event_queue.help_drain) lock rows in one order.
+        changes = sorted(by_kind[kind].items())
+        rows = [{"id": pk, "response": r[:2000]} for pk, r in changes]
         with connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {ATTEMPTS} AS a SET status = %s, server_response = v.response "  # nosec B608 - the model's table name

@@ -175,6 +175,27 @@ def test_events_posted_during_a_drain_wake_nobody_and_are_taken_by_it(
     assert woken == [0, 1]
 
 
+def test_a_backed_up_stream_wakes_one_helper_which_lets_go_when_done(
+    empty_stream, monkeypatch
+):
+    ids = make_sent_attempts(5)
+    monkeypatch.setattr(event_queue, "BATCH_ENTRIES", 2)
+    woken = []
+    monkeypatch.setattr(event_queue, "_wake", lambda helper=False: woken.append(helper))
+    no_recorder_woken(empty_stream)
+    deliver_all(ids[:3])
+
+    # Full batches: one helper called, not one per batch (it has not run yet).
+    assert event_queue.drain() == 3
+    assert woken == [True]
+    deliver_all(ids[3:])
+    assert event_queue.help_drain() == 2
+    assert not empty_stream.exists(f"{event_queue.stream_key()}:helper")
+    assert event_queue.pending_count() == 0
+    statuses = set(Attempt.objects.filter(pk__in=ids).values_list("status"))
+    assert statuses == {(Attempt.Status.DELIVERED,)}
+
+
 def test_without_the_queue_each_event_is_recorded_in_its_request(settings):
     settings.WEBHOOK_EVENT_QUEUE = False
     (a,) = make_sent_attempts(1)
