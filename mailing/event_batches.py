@@ -24,6 +24,7 @@ from django.utils import timezone
 from .classification import classify
 from .counters import bump_many
 from .events import (
+    COUNTED_ONLY,
     TRANSITIONS,
     Happening,
     Kind,
@@ -62,13 +63,13 @@ def record_events(items: list[tuple[int, Happening]]) -> int:
 
 def _attempts(ids: set[int]) -> dict[int, tuple[int, int, object]]:
     if connection.vendor == "postgresql":
-        # One array parameter here and in _insert_new: `__in` binds one per
-        # value, and Django's lookup and psycopg's quoting of those thousands
-        # were ~18% of the recorder's samples on SparkPost batches (py-spy).
+        # One parameter here and in _insert_new: `__in` binds one per value,
+        # and Django's lookup and psycopg's quoting of those thousands were
+        # ~18% of the recorder's samples on SparkPost batches (py-spy).
         values = _select(
             f"SELECT id, client_id, run_id, attempted_at FROM {ATTEMPTS} "  # nosec B608 - the model's table name
             "WHERE id = ANY(%s::bigint[])",
-            [list(ids)],
+            [array_literal(ids)],
         )
     else:
         values = Attempt.objects.filter(pk__in=ids).values_list(
@@ -158,7 +159,8 @@ def _store(events: list, found) -> int:
         events = Event.objects.bulk_create(events)
     _set_statuses(events)
     for event in events:
-        apply_to_client(event, found[event.attempt_id][0])  # rare: one by one
+        if event.kind not in COUNTED_ONLY:  # rare: one by one
+            apply_to_client(event, found[event.attempt_id][0])
     bump_many([(found[event.attempt_id][1], event) for event in events])
     return len(events)
 
@@ -180,16 +182,22 @@ def _set_statuses(events: list[Event]) -> None:
                     status=status, server_response=response[:2000]
                 )
             continue
-        ids, responses = zip(*by_kind[kind].items(), strict=True)
+        # The rows as one JSON document, which json.dumps writes in C: as two
+        # arrays, psycopg quoted each element in Python, a third of the
+        # recorder's time on a batch of deliveries (py-spy, issue 17). In id
+        # order: two recorders (event_queue.help_drain) lock rows in one order.
+        changes = sorted(by_kind[kind].items())
+        rows = [{"id": pk, "response": r[:2000]} for pk, r in changes]
         with connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {ATTEMPTS} AS a SET status = %s, server_response = v.response "  # nosec B608 - the model's table name
-                "FROM unnest(%s::bigint[], %s::text[]) AS v(id, response) "
-                "WHERE a.id = v.id AND a.status = ANY(%s)",
-                [
-                    str(status),
-                    list(ids),
-                    [r[:2000] for r in responses],
-                    [str(s) for s in replaces],
-                ],
+                "FROM json_to_recordset(%s) AS v(id bigint, response text) "
+                "WHERE a.id = v.id AND a.status = ANY(%s::varchar[])",
+                [str(status), json.dumps(rows), array_literal(replaces)],
             )
+
+
+def array_literal(values) -> str:
+    """A PostgreSQL array's text ("{1,2}") of ids or plain words, which psycopg
+    passes as one string instead of quoting each element in Python."""
+    return "{" + ",".join(map(str, values)) + "}"

@@ -92,5 +92,8 @@ def import_clients_job(job_id: int):
 
 # Woken by the webhook view (mailing.event_queue); what fails stays queued.
 @db_task()
-def record_queued_events():
-    event_queue.drain()
+def record_queued_events(helper=False):
+    if helper:
+        event_queue.help_drain()
+    else:
+        event_queue.drain()
