@@ -260,7 +260,11 @@ class PreparedMessage:
             **builtins, **self.merged(builtins, attributes, single_line)
         )
 
-    def text_for(
+    def text_for(self, *recipient, **values) -> str:
+        """The text part for one recipient (text_values' arguments)."""
+        return fill(self._text, self.text_values(*recipient, **values))
+
+    def text_values(
         self,
         full_name: str,
         email: str,
@@ -268,25 +272,27 @@ class PreparedMessage:
         web_version_url="",
         attributes=None,
         list_url: str = "",
-    ) -> str:
+    ) -> dict[str, str]:
+        """Each field's value in the text part (text_for fills them in)."""
         link = self.web_link[2] + web_version_url if web_version_url else ""
         builtins = {
             "full_name": full_name,
             "email": email,
             "unsubscribe_url": unsubscribe_url,
         }
-        return fill(
-            self._text,
-            {
-                **builtins,
-                "web_version_link": link,
-                "list_link": self.list_link[2] + list_url if list_url else "",
-                "tracking": "",
-                **self.merged(builtins, attributes),
-            },
-        )
+        return {
+            **builtins,
+            "web_version_link": link,
+            "list_link": self.list_link[2] + list_url if list_url else "",
+            "tracking": "",
+            **self.merged(builtins, attributes),
+        }
 
-    def html_for(
+    def html_for(self, *recipient, **values) -> str:
+        """The HTML part for one recipient (html_values' arguments)."""
+        return fill(self._html, self.html_values(*recipient, **values))
+
+    def html_values(
         self,
         full_name: str,
         email: str,
@@ -295,25 +301,77 @@ class PreparedMessage:
         tracking: str = "",
         attributes=None,
         list_url: str = "",
-    ) -> str:
-        link = around(self.web_link, web_version_url)
+    ) -> dict[str, str]:
+        """Each field's value in the HTML part, escaped (html_for fills them in)."""
         builtins = {
             "full_name": full_name,
             "email": email,
             "unsubscribe_url": unsubscribe_url,
         }
-        return fill(
-            self._html,
-            {
-                "full_name": html.escape(full_name),
-                "email": html.escape(email),
-                "unsubscribe_url": html.escape(unsubscribe_url),
-                "web_version_link": link,
-                "list_link": around(self.list_link, list_url),
-                "tracking": tracking,  # the attempt token (tracking.py)
-                **self.merged(builtins, attributes, html.escape),
-            },
-        )
+        return {
+            "full_name": html.escape(full_name),
+            "email": html.escape(email),
+            "unsubscribe_url": html.escape(unsubscribe_url),
+            "web_version_link": around(self.web_link, web_version_url),
+            "list_link": around(self.list_link, list_url),
+            "tracking": tracking,  # the attempt token (tracking.py)
+            **self.merged(builtins, attributes, html.escape),
+        }
+
+    def filled(self, part: str, values: dict[str, str]) -> str:
+        """The part ("text" or "html") with its fields' values (text_values,
+        html_values) in place."""
+        return fill(getattr(self, f"_{part}"), values)
+
+    def field_lines(self, part: str) -> "FieldLines":
+        """The part's lines as UTF-8 bytes of its own text and the fields on each,
+        what bounds every recipient's line lengths (see mime.RunWire)."""
+        return FieldLines.of(getattr(self, f"_{part}"))
+
+
+@dataclass(frozen=True)
+class FieldLines:
+    """A template's lines (split at its CRLFs): the longest without a field, and
+    (bytes of its own text, its fields) for each line with one.
+
+    A line of the filled part is at most its template line's text plus the
+    values' bytes on it: a value's own line breaks only split it further (no
+    template CRLF has a field inside it).
+    """
+
+    longest_fixed: int
+    with_fields: tuple[tuple[int, tuple[str, ...]], ...]
+
+    @classmethod
+    def of(cls, parts: list[tuple[str, str | None]]) -> "FieldLines":
+        fixed, with_fields = [0], []
+        size, fields = 0, []
+        for literal, field in parts:
+            first, *rest = literal.split("\r\n")
+            size += len(first.encode())
+            for segment in rest:
+                if fields:
+                    with_fields.append((size, tuple(fields)))
+                else:
+                    fixed.append(size)
+                size, fields = len(segment.encode()), []
+            if field:
+                fields.append(field)
+        if fields:
+            with_fields.append((size, tuple(fields)))
+        else:
+            fixed.append(size)
+        return cls(max(fixed), tuple(with_fields))
+
+    def longest(self, values: dict[str, str]) -> int:
+        """The most bytes a line of the part filled with `values` can have."""
+        longest = self.longest_fixed
+        for size, fields in self.with_fields:
+            for field in fields:
+                value = values[field]
+                size += len(value) if value.isascii() else len(value.encode())
+            longest = max(longest, size)
+        return longest
 
 
 def around(link: tuple[str, str, str], url: str) -> str:
