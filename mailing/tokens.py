@@ -17,6 +17,8 @@ from functools import lru_cache
 
 from django.conf import settings
 
+from .keyed_hash import KeyedSha256
+
 SALT = b"mailing.tokens.attempt"
 MAC_CHARS = 24  # 96 bits of HMAC-SHA256, hex: safe in a Message-ID's local part
 TOKEN = re.compile(rf"(\d{{1,19}})\.([0-9a-f]{{{MAC_CHARS}}})")
@@ -24,13 +26,12 @@ MESSAGE_ID = re.compile(rf"attempt\.{TOKEN.pattern}@")
 
 
 @lru_cache(maxsize=4)
-def _key(secret: str) -> bytes:
-    return hashlib.sha256(SALT + secret.encode()).digest()
+def _key(secret: str) -> KeyedSha256:
+    return KeyedSha256(hashlib.sha256(SALT + secret.encode()).digest())
 
 
 def _mac(attempt_id: int) -> str:
-    # The one-shot digest: no HMAC object per email (two tokens an email).
-    digest = hmac.digest(_key(settings.SECRET_KEY), str(attempt_id).encode(), "sha256")
+    digest = _key(settings.SECRET_KEY).digest(str(attempt_id).encode())
     return digest.hex()[:MAC_CHARS]
 
 

@@ -7,8 +7,8 @@ The same token unsubscribes by link (views.py) and by mail to the List-Unsubscri
 mailto (unsubscribe_by_mail, fed by Anymail's inbound webhook).
 """
 
+import binascii
 import hashlib
-import hmac
 import json
 import logging
 import re
@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.html import strip_tags
 
+from .keyed_hash import KeyedSha256
 from .models import Client
 
 logger = logging.getLogger(__name__)
@@ -58,7 +59,7 @@ class TokenMaker:
         key = hashlib.sha256(
             (signer.salt + "signer").encode() + force_bytes(signer.key)
         ).digest()
-        self._key = key
+        self._mac = KeyedSha256(key)
         self._second, self._stamp = 0, ""
 
     def __call__(self, client_id: int | list[int]) -> str:
@@ -66,10 +67,19 @@ class TokenMaker:
         if now != self._second:
             self._second, self._stamp = now, signing.b62_encode(now)
         payload = _compact_json(client_id).encode()
-        value = f"{signing.b64_encode(payload).decode()}:{self._stamp}"
-        # One-shot HMAC: a third of the cost of copying a prepared one.
-        mac = hmac.digest(self._key, value.encode(), "sha256")
-        return f"{value}:{signing.b64_encode(mac).decode()}"
+        value = f"{_b64(payload)}:{self._stamp}"
+        mac = self._mac.digest(value.encode())
+        return f"{value}:{_b64(mac)}"
+
+
+# What signing.b64_encode writes, in one C call each (base64.urlsafe_b64encode
+# wraps two Python functions around them: half of a token's CPU).
+_URL_SAFE = bytes.maketrans(b"+/", b"-_")
+
+
+def _b64(data: bytes) -> str:
+    encoded = binascii.b2a_base64(data, newline=False)
+    return encoded.translate(_URL_SAFE).rstrip(b"=").decode("ascii")
 
 
 def _compact_json(value) -> str:

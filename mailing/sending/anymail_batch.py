@@ -32,6 +32,16 @@ class _KnownAddress(EmailAddress):
     prints itself, which is that Address's own str().
     """
 
+    def __init__(self, display_name: str, *, username: str, domain: str):
+        super().__init__(display_name, username=username, domain=domain)
+        # Address works it out (quoting the local part if needed) on every read:
+        # each recipient's is read several times per batch.
+        self._addr_spec = Address.addr_spec.fget(self)
+
+    @property
+    def addr_spec(self) -> str:
+        return self._addr_spec
+
     def format(self, *, use_rfc2047=False, idna_encode=None):
         name = self.display_name
         if (

@@ -9,6 +9,7 @@ import pytest
 from django.core import signing
 
 from mailing.rendering import PreparedMessage
+from mailing.sending import mime
 from mailing.sending.mime import RunWire, mailing_headers, to_header
 from mailing.unsubscribe import SALT, TokenMaker, read_token
 
@@ -82,6 +83,39 @@ def test_odd_shapes_fall_back_to_djangos_generator():
     run = wire()
     clash = run.boundary + " in the body"
     assert run.build(clash, "a@example.org", URL, EXTRA) is None
+
+
+def test_line_lengths_are_bounded_per_template_line():
+    """FieldLines: each line's own bytes plus the values on it, exactly the
+    longest line of the filled part when values have no line breaks."""
+    html = "<p>" + "a" * 600 + "</p>\r\n<p>{{ full_name }} {{ email }}</p>\r\n" * 3
+    prepared = PreparedMessage("S", "T", html)
+    lines = prepared.field_lines("html")
+    values = prepared.html_values("Ж" * 100, "a@example.org", URL)
+    filled = prepared.filled("html", values).encode()
+
+    assert lines.longest_fixed == len("<p>" + "a" * 600 + "</p>")
+    assert lines.longest(values) == max(map(len, filled.split(b"\r\n")))
+    assert filled == prepared.html_for("Ж" * 100, "a@example.org", URL).encode()
+
+
+def test_a_long_part_is_not_split_into_lines_when_its_lines_fit(monkeypatch):
+    """Long template lines and a long part: the per-line bound decides without
+    splitting the part (a sixth of a build); a line over 998 bytes still falls
+    back."""
+    html = ("<p>" + "a" * 900 + "</p>\r\n<p>{{ full_name }}</p>\r\n") * 4
+    run = wire(html=html)
+
+    fits = mime._fits
+
+    def split_lines(body):
+        assert len(body) < 3000, "the HTML part was split into lines"
+        return fits(body)  # the head's few lines
+
+    monkeypatch.setattr(mime, "_fits", split_lines)
+    assert run.build("Reader " * 20, "a@example.org", URL, EXTRA) is not None
+    monkeypatch.undo()
+    assert run.build("Ж" * 500, "a@example.org", URL, EXTRA) is None
 
 
 def test_to_header_encodes_only_what_needs_it():

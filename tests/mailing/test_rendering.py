@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from mailing.models import Message
-from mailing.rendering import render_email
+from mailing.rendering import Filler, compile_template, pieces, render_email
 from tests.factories import make_message, make_user
 
 UNSUBSCRIBE = "https://vestnik.example/unsubscribe/token/"
@@ -155,3 +155,26 @@ def test_a_fallback_with_an_ampersand_is_escaped_once_in_html():
     assert ">Кошки &amp; собаки / A &amp; B</p>" in rendered.html
     assert "&amp;amp;" not in rendered.html
     assert "Кошки & собаки / A & B" in rendered.text
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "",
+        "{{ full_name }}",
+        "{{ full_name }}{{ email }}",
+        "a {b} {{ email }} c {{d}} {{ full_name }} e",
+        "<style>p {color: red} a {x: y}</style>\r\n<p>{{ email }}</p>{{ full_name }}",
+    ],
+)
+def test_the_filler_joins_literals_and_values_in_order(template):
+    """rendering.Filler (runs of literals joined, a slot per field) writes what
+    joining each piece's literal and value writes."""
+    parts = pieces(compile_template(template))
+    values = {"full_name": "Ann {x}", "email": "a@example.org"}
+
+    expected = "".join(
+        literal + values.get(field or "", "") for literal, field in parts
+    )
+    assert Filler(parts)(values) == expected
+    assert len(Filler(parts).flat) <= 2 * template.count("{{ ") + 1
