@@ -147,8 +147,25 @@ def pipeline(mailing, concurrency: int) -> tuple[float, int]:
         services.send_run(run.pk)
     elapsed = time.perf_counter() - started
     run.refresh_from_db()
-    assert run.sent_count == run.total == audience(mailing).count(), run
+    assert run.sent_count == run.total == audience(mailing).count(), counts(run)
     return elapsed, counter.count
+
+
+def counts(run) -> dict:
+    """What a run's rows came to, for an assertion's message: which way a run
+    that did not send everything went."""
+    from django.db.models import Count
+
+    from mailing.models import Attempt
+
+    fields = ("status", "total", "sent_count", "failed_count", "unknown_count")
+    left = run.attempts.exclude(status=Attempt.Status.SUCCESS)
+    statuses = dict(
+        left.values("status").annotate(n=Count("pk")).values_list("status", "n")
+    )
+    responses = list(left.values_list("server_response", flat=True).distinct()[:3])
+    figures = {name: getattr(run, name) for name in fields}
+    return {**figures, **statuses, "why": responses}
 
 
 def _consumer(run_id: int, concurrency: int, results) -> None:
@@ -199,7 +216,7 @@ def pipeline_processes(mailing, processes: int, concurrency: int) -> tuple[float
         assert child.exitcode == 0, child.exitcode
     elapsed = time.perf_counter() - started
     run.refresh_from_db()
-    assert run.sent_count == run.total == audience(mailing).count(), run
+    assert run.sent_count == run.total == audience(mailing).count(), counts(run)
     assert run.status == MailingRun.Status.FINISHED, run.status
     return elapsed, queries
 

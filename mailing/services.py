@@ -524,10 +524,11 @@ def _pump(job: RunJob, pool: SenderPool, lease: leases.Lease) -> bool:
     running: set[Future] = set()
     finished: list = []
     exhausted = False
+    after = 0  # the claim cursor: the last id this consumer claimed
     while lease.beat():
         if not exhausted and len(running) < pool.size:
-            sent, exhausted = _next_group(job, pool, lease.id, group, finished)
-            running |= sent
+            sent, after = _next_group(job, pool, lease.id, group, finished, after)
+            running, exhausted = running | sent, not after
             continue
         if running:
             beat = settings.SENDING_LEASE_HEARTBEAT
@@ -546,19 +547,27 @@ def _pump(job: RunJob, pool: SenderPool, lease: leases.Lease) -> bool:
 
 
 def _next_group(
-    job: RunJob, pool: SenderPool, lease_id: int, size: int, finished: list
-) -> tuple[set[Future], bool]:
-    """Record `finished` and send the next group on a free connection: (its
-    future, or none; whether the run had no row left to claim). Rows that cannot
-    be sent join `finished`, settled with the next exchange."""
+    job: RunJob, pool: SenderPool, lease_id: int, size: int, finished: list, after: int
+) -> tuple[set[Future], int]:
+    """Record `finished` and send the next group, claimed after the cursor
+    `after`, on a free connection: (its future, or none; the new cursor, 0 when
+    the run had no row left to claim). Rows that cannot be sent join `finished`,
+    settled with the next exchange."""
     settle = list(finished)
     finished.clear()
     now = timezone.now()
-    swap = exchange(job.run_id, lease_id, now, settle, size=size, to_wire=True)
+    swap = exchange(
+        job.run_id, lease_id, now, settle, size=size, to_wire=True, after=after
+    )
+    if after and not swap.claimed:
+        # Nothing past the cursor; rows before it may be pending again (a retry
+        # due, a lapsed lease's rows returned, a chunk committed late).
+        swap = exchange(job.run_id, lease_id, now, size=size, to_wire=True)
     rows, refused = job.screen(swap.claimed)
     finished += refused
     # The sending thread builds the emails itself (see delivery.deliver).
-    return ({pool.send(rows, job.build)} if rows else set()), not swap.claimed
+    sent = {pool.send(rows, job.build)} if rows else set()
+    return sent, max((row[0] for row in swap.claimed), default=0)
 
 
 def _settle(run_id: int, lease_id: int, finished: list) -> None:
