@@ -35,6 +35,7 @@ from . import (
     dashboard,
     moderation,
 )
+from .admin_values import YesNoColumn
 from .api import token_admin
 from .api.permissions import may_use_api
 from .forms import (
@@ -520,7 +521,11 @@ class MailingViewSet(OwnedSnippetViewSet):
         "status",
         "periodicity",
         "is_enabled",
-        "track_engagement",
+        # The field's own label ("Track opens and clicks") is too long for a
+        # header: in Russian it squeezed the name and its buttons to a sliver.
+        YesNoColumn(
+            "track_engagement", label=_("Tracking"), sort_key="track_engagement"
+        ),
         "next_send_at",
         "owner",
     ]
