@@ -49,3 +49,17 @@ def test_mailing_inspect_shows_no_python_values_in_russian():
     shown = cells(page.content.decode())
     assert "Нет" in shown and "—" in shown
     assert not {"True", "False", "None"} & set(shown)
+
+
+@pytest.mark.parametrize(
+    ("listing", "label"),
+    [
+        ("mailing_mailing:list", "Добавить рассылку"),
+        ("mailing_client:list", "Добавить клиента"),
+        ("mailing_senderidentity:list", "Добавить отправителя"),
+    ],
+)
+def test_the_add_button_is_grammatical_in_russian(listing, label):
+    """Wagtail's "Add %(model_name)s" put the nominative in: "Добавить рассылка"."""
+    page = signed_in_russian(make_user()).get(reverse(listing))
+    assert label in page.content.decode()
