@@ -15,9 +15,11 @@ from django.db.models.functions import Lower
 from django.http import FileResponse
 from django.utils import timezone
 from django.utils.functional import cached_property
+from wagtail.admin.ui.tables import Column
 from wagtail.admin.widgets import ListingButton
 from wagtail.snippets.views import chooser, snippets
 
+from .admin_values import YesNoColumn, is_boolean_field, readable
 from .models import sees_every_owner
 from .permissions import policy_for
 
@@ -73,6 +75,11 @@ class OwnedIndexView(snippets.IndexView):
         queryset = self.model._default_manager.for_user(self.request.user)
         return queryset.select_related(*self.select_related)
 
+    def _get_custom_column(self, field_name, column_class=Column, **kwargs):
+        if column_class is Column and is_boolean_field(self.model, field_name):
+            column_class = YesNoColumn
+        return super()._get_custom_column(field_name, column_class, **kwargs)
+
     @cached_property
     def columns(self):
         # The owner column means something only to those who see every owner.
@@ -116,6 +123,9 @@ class OwnedDeleteView(OwnedObjectMixin, snippets.DeleteView):
 
 class OwnedInspectView(OwnedObjectMixin, snippets.InspectView):
     object_action = "view"
+
+    def get_field_display_value(self, field_name, field):
+        return readable(super().get_field_display_value(field_name, field))
 
     def get_edit_url(self):
         if policy_for(self.model).user_has_permission_for_instance(

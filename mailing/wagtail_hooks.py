@@ -35,6 +35,7 @@ from . import (
     dashboard,
     moderation,
 )
+from .admin_values import YesNoColumn
 from .api import token_admin
 from .api.permissions import may_use_api
 from .forms import (
@@ -167,6 +168,14 @@ class OwnedSnippetViewSet(SnippetViewSet):
     copy_view_enabled = False
     search_backend_name = None  # plain ORM search: no search index to keep in sync
     list_per_page = 50
+    # Wagtail's "Add %(model_name)s" puts the name in the nominative, which
+    # Russian declines: "Добавить рассылка". A viewset names its own button.
+    add_item_label = None
+
+    def get_index_view_kwargs(self, **kwargs):
+        if self.add_item_label:
+            kwargs.setdefault("add_item_label", self.add_item_label)
+        return super().get_index_view_kwargs(**kwargs)
 
     @property
     def breadcrumbs_items(self):
@@ -181,6 +190,7 @@ class ClientViewSet(OwnedSnippetViewSet):
     index_view_class = admin_imports.ClientIndexView
     inspect_view_class = admin_subscribe.ClientInspectView
     admin_url_namespace = "mailing_client"
+    add_item_label = _("Add client")
     base_url_path = "mailing/clients"
     icon = "user"
     menu_label = _("Clients")
@@ -463,6 +473,7 @@ class EmailLayoutViewSet(OwnedSnippetViewSet):
 class SenderIdentityViewSet(OwnedSnippetViewSet):
     model = SenderIdentity
     admin_url_namespace = "mailing_senderidentity"
+    add_item_label = _("Add sender identity")
     base_url_path = "mailing/senders"
     icon = "user"
     menu_label = _("Sender identities")
@@ -507,6 +518,7 @@ class SenderIdentityViewSet(OwnedSnippetViewSet):
 class MailingViewSet(OwnedSnippetViewSet):
     model = Mailing
     admin_url_namespace = "mailing_mailing"
+    add_item_label = _("Add mailing")
     base_url_path = "mailing/mailings"
     icon = "mail"
     menu_label = _("Mailings")
@@ -520,7 +532,11 @@ class MailingViewSet(OwnedSnippetViewSet):
         "status",
         "periodicity",
         "is_enabled",
-        "track_engagement",
+        # The field's own label ("Track opens and clicks") is too long for a
+        # header: in Russian it squeezed the name and its buttons to a sliver.
+        YesNoColumn(
+            "track_engagement", label=_("Tracking"), sort_key="track_engagement"
+        ),
         "next_send_at",
         "owner",
     ]

@@ -5,10 +5,13 @@ Django's 400 page shows no reason on purpose: an exception's text may carry secr
 (a malformed field, say), so the page shows it.
 """
 
-from django.core.exceptions import BadRequest
+from django.conf import settings
+from django.core.exceptions import BadRequest, RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
+from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 
 class Refused(BadRequest):
@@ -22,8 +25,18 @@ class Refused(BadRequest):
         self.language = translation.get_language()
 
 
+def too_large_reason() -> str:
+    """Why a body over Django's upload limit was refused: no typo to look for."""
+    limit = filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+    return _("The request is too large: send at most %(limit)s at once.") % {
+        "limit": limit
+    }
+
+
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     reason = str(exception) if isinstance(exception, Refused) else ""
+    if isinstance(exception, RequestDataTooBig):
+        reason = too_large_reason()
     language = getattr(exception, "language", None) or translation.get_language()
     with translation.override(language):
         body = render_to_string("400.html", {"reason": reason}, request=request)

@@ -1,11 +1,13 @@
 """Every API error as JSON: a stable `code`, a human `message` in the request's
 language and, for validation errors, `fields` naming each field's problems."""
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.views import exception_handler
+
+from site_config.errors import too_large_reason
 
 
 def _first_code(codes) -> str:
@@ -28,6 +30,11 @@ def _messages(detail) -> list[str] | dict:
     return [str(detail)]
 
 
+class TooLarge(exceptions.APIException):
+    status_code = 413
+    default_code = "too_large"
+
+
 def handle_exception(exc, context):
     # DRF's handler turns Http404 and PermissionDenied into its own exceptions and
     # sets WWW-Authenticate and Retry-After: keep its response, reshape its body.
@@ -35,6 +42,9 @@ def handle_exception(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        # Django's own 400 page is HTML with no reason, to a client reading JSON.
+        exc = TooLarge(too_large_reason())
     response = exception_handler(exc, context)
     if response is None:
         return None

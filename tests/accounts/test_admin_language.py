@@ -47,3 +47,26 @@ def test_a_sign_in_costs_no_language_query(django_assert_num_queries):
 
     with django_assert_num_queries(1):  # the UPDATE of last_login alone
         user.save(update_fields=["last_login"])
+
+
+def test_a_refusal_in_the_admin_is_told_in_the_persons_language(client):
+    """Wagtail writes "Sorry, you do not have permission..." after the view has
+    left its language override, in the browser's language: an English manager
+    who opened a mailing's edit page read the refusal in Russian."""
+    from django.contrib.messages import get_messages
+    from django.urls import reverse
+
+    from tests.factories import make_mailing
+
+    mailing = make_mailing(make_user())
+    manager = make_user("manager", language="en")
+    client.force_login(manager)
+
+    refused = client.get(
+        reverse("mailing_mailing:edit", args=[mailing.pk]),
+        headers={"accept-language": "ru"},
+    )
+    assert refused.status_code == 302
+    assert [str(m).strip() for m in get_messages(refused.wsgi_request)] == [
+        "Sorry, you do not have permission to access this area."
+    ]

@@ -227,3 +227,20 @@ def test_a_mailing_needs_an_audience(owner, token_for):
 
     assert refused.status_code == 400 and "lists" in refused.json()["fields"]
     assert made.status_code == 201, made.content
+
+
+def test_a_body_over_the_upload_limit_is_refused_as_json(owner, token_for, settings):
+    """Django's RequestDataTooBig escaped the API's handler: an HTML 400 page
+    with no reason, to a client that reads JSON."""
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    api = token_for(owner)
+    body = {"subject": "Big", "body": "x" * 2000}
+    refused = api.post(
+        "/api/v1/messages/", body, format="json", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert refused.status_code == 413
+    assert refused["Content-Type"] == "application/json"
+    assert refused.json() == {
+        "code": "too_large",
+        "message": "The request is too large: send at most 1000\xa0bytes at once.",
+    }
