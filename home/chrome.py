@@ -16,14 +16,17 @@ token. Without Redis nothing is kept.
 """
 
 from django.utils.translation import get_language
+from wagtail.models import Page
 
 KEPT_LIMIT = 2_000
 _kept: dict[tuple, str] = {}
 
 
-def kept(request, name: str, render) -> str:
-    """render(), or what it gave for this address while its generations stand."""
-    key = _key(request, name)
+def kept(request, page, name: str, render) -> str:
+    """render(), or what it gave for this page at this address while its
+    generations stand. Without a page (an error page, a view) nothing is kept: a
+    page published at that address later bumps none of them."""
+    key = _key(request, page, name)
     if key is None:
         return render()
     found = _kept.get(key)
@@ -34,8 +37,10 @@ def kept(request, name: str, render) -> str:
     return found
 
 
-def _key(request, name: str) -> tuple | None:
+def _key(request, page, name: str) -> tuple | None:
     if request is None or not getattr(request, "page_cache_stores", False):
+        return None
+    if not isinstance(page, Page) or page.pk is None:
         return None
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:  # never stored: their own navbar
@@ -45,6 +50,7 @@ def _key(request, name: str) -> tuple | None:
         return None
     return (
         name,
+        page.pk,
         request.get_host(),
         request.get_port(),
         request.get_full_path(),

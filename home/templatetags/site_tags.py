@@ -145,8 +145,9 @@ class ChromeNode(template.Node):
         self.nodelist = nodelist
 
     def render(self, context):
+        request, page = context.get("request"), context.get("page")
         return chrome.kept(
-            context.get("request"), self.name, lambda: self.nodelist.render(context)
+            request, page, self.name, lambda: self.nodelist.render(context)
         )
 
 

@@ -54,3 +54,15 @@ def test_a_visitor_the_page_cache_does_not_store_keeps_nothing(client, post):
     client.cookies["sessionid"] = "no-such-session"
     assert client.get("/blog/chrome/")[HEADER] == "bypass"
     assert chrome._kept == {}
+
+
+def test_an_address_that_was_not_found_gets_its_pages_chrome(client, post):
+    """A 404 there keeps nothing: publishing a page at that address later bumps
+    none of the generations the chrome names."""
+    assert client.get("/blog/later/").status_code == 404
+    assert chrome._kept == {}
+
+    make_post(post.get_parent(), slug="later", title="Later")
+    content = client.get("/blog/later/").content.decode()
+
+    assert 'class="nav-link active" aria-current="page"' in content
