@@ -4,7 +4,7 @@ from django.core.paginator import Paginator
 from django.db import models
 from django.http import Http404
 from django.utils import timezone
-from django.utils.functional import cached_property
+from django.utils.functional import SimpleLazyObject, cached_property
 from django.utils.translation import gettext_lazy as _
 from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey
@@ -15,6 +15,7 @@ from wagtail.images import get_image_model
 from wagtail.models import Page, PageManager, PageQuerySet
 from wagtail.search import index
 
+from home import page_rows
 from home.page_cache import CachedPageMixin, any_view_restrictions
 from home.pagination import page_or_404
 from home.seo import SeoMixin
@@ -170,13 +171,14 @@ class BlogPage(SeoMixin, CachedPageMixin, Page):
         if getattr(request, "is_preview", False):
             return self.tags.all()
         tag_model = BlogPageTag.tag_model()
+        columns = page_rows.select_list(tag_model, alias="tag")
         # Table names from the models' own metadata; the id is a parameter.
         sql = (
-            f"SELECT tag.* FROM {tag_model._meta.db_table} tag"  # nosec B608
+            f"SELECT {columns} FROM {tag_model._meta.db_table} tag"  # nosec B608
             f" JOIN {BlogPageTag._meta.db_table} item ON item.tag_id = tag.id"
             " WHERE item.content_object_id = %s ORDER BY item.id"
         )
-        return tag_model.objects.raw(sql, [self.pk])
+        return SimpleLazyObject(lambda: page_rows.read(tag_model, sql, [self.pk]))
 
     def keep_from(self, previous: "BlogPage") -> None:
         """Called by home.routing when it reads this post again after a publish:

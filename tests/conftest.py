@@ -140,6 +140,7 @@ def page(browser):
 def _forget_known_sites():
     """Each test's Sites and pages are its own: a test's transaction is rolled
     back, so the commit that would bump their generations never comes."""
+    from home.chrome import forget_chrome
     from home.routing import forget_routes
     from home.signals import forget_deletes
     from home.sites import forget_sites
@@ -147,7 +148,9 @@ def _forget_known_sites():
     forget_sites()
     forget_routes()
     forget_deletes()
+    forget_chrome()
     yield
     forget_sites()
     forget_routes()
     forget_deletes()
+    forget_chrome()

@@ -10,7 +10,7 @@ from django import template
 from django.conf import settings
 from django.utils.translation import get_language
 
-from home import kept_values, page_cache, translations
+from home import chrome, kept_values, page_cache, translations
 
 register = template.Library()
 
@@ -137,3 +137,28 @@ def page_generation(context) -> str:
     """For fragment cache keys: a change to this page, its language's tree or the
     sites makes new ones."""
     return page_cache.page_generation(context["request"])
+
+
+class ChromeNode(template.Node):
+    def __init__(self, name: str, nodelist):
+        self.name = name
+        self.nodelist = nodelist
+
+    def render(self, context):
+        request, page = context.get("request"), context.get("page")
+        return chrome.kept(
+            request, page, self.name, lambda: self.nodelist.render(context)
+        )
+
+
+@register.tag("chrome")
+def do_chrome(parser, token):
+    """{% chrome "name" %}...{% endchrome %}: a piece of the page chrome, kept per
+    address while the generations it shows stand (home.chrome). Only what shows
+    no page's own content goes inside."""
+    bits = token.split_contents()
+    if len(bits) != 2 or bits[1][0] not in "\"'" or bits[1][0] != bits[1][-1]:
+        raise template.TemplateSyntaxError("{% chrome %} takes one quoted name")
+    nodelist = parser.parse(("endchrome",))
+    parser.delete_first_token()
+    return ChromeNode(bits[1][1:-1], nodelist)
