@@ -3,11 +3,11 @@ kept by the database's triggers) and as recounted from the clients: the owner's
 figures read the stored number, one indexed sum instead of counting up to a
 hundred thousand clients on every page."""
 
-from django.db import connections, transaction
 from django.db.models import Count, Sum
 
+from .client_count_triggers import refill
 from .models import Client, OwnerClientCount
-from .owner_count_triggers import CLIENTS, EMPTY, FILL
+from .owner_count_triggers import EMPTY, FILL
 
 
 def stored_clients(owner_id: int, using: str = "default") -> int:
@@ -41,11 +41,4 @@ def recounted(using: str = "default") -> dict[int, int]:
 def rebuild_owner_counts(using: str = "default") -> bool:
     """Recount every owner's clients; True if a stored number was wrong.
     Writers of clients wait meanwhile."""
-    connection = connections[using]
-    with transaction.atomic(using=using), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(f"LOCK TABLE {CLIENTS} IN SHARE MODE")  # nosec B608
-        was = stored_counts(using)
-        for statement in EMPTY + FILL:
-            cursor.execute(statement)
-        return stored_counts(using) != was
+    return refill(EMPTY + FILL, stored_counts, using)

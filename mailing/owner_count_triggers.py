@@ -9,8 +9,11 @@ one row); an owner's change by a row-level trigger that fires only when the
 owner changes. TRUNCATE empties. SQLite has row-level triggers only, and keeps
 one row per owner."""
 
+from .client_count_triggers import CLIENTS, pg_triggers, pg_truncate_statements
+from .client_count_triggers import ensure_sqlite_triggers as ensure
+from .client_count_triggers import pg_drop_statements as drop_statements
+
 COUNTS = "mailing_ownerclientcount"
-CLIENTS = "mailing_client"
 # How often (1 in N statements) an owner's appended rows are folded into one:
 # the sum the owner's pages read stays a few rows.
 FOLD_EVERY = 16
@@ -33,13 +36,6 @@ BEGIN
     END IF;
     RETURN NULL;
 END"""  # nosec B608 - fixed names
-PG_STATEMENT_TRIGGERS = {
-    "insert": ("INSERT", "NEW TABLE AS changed", "1"),
-    "delete": ("DELETE", "OLD TABLE AS changed", "-1"),
-}
-PG_UPDATE_CHANGES = (
-    "SELECT NEW.owner_id AS owner_id, 1 AS delta UNION ALL SELECT OLD.owner_id, -1"
-)
 # The owners' rows folded into one each (none when the sum is 0); rows another
 # transaction folds (locked) are left to it, so two folds never wait.
 PG_FOLD = f"""CREATE FUNCTION mailing_client_owners_fold(owners bigint[])
@@ -54,47 +50,20 @@ PG_FOLD = f"""CREATE FUNCTION mailing_client_owners_fold(owners bigint[])
     GROUP BY owner_id HAVING sum(clients) <> 0 $$"""  # nosec B608
 
 
-def _pg_function(name: str, changes: str) -> str:
-    return f"""CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
-        {PG_APPLY.format(changes=changes)} $$"""
-
-
 def pg_statements() -> list[str]:
-    statements = [PG_FOLD]
-    for event, (verb, table, delta) in PG_STATEMENT_TRIGGERS.items():
-        name = f"mailing_client_owners_{event}"
-        changes = f"SELECT owner_id, {delta} AS delta FROM changed"  # nosec B608
-        statements += [
-            _pg_function(name, changes),
-            f"""CREATE TRIGGER {name} AFTER {verb} ON {CLIENTS}
-            REFERENCING {table} FOR EACH STATEMENT EXECUTE FUNCTION {name}()""",
-        ]
-    return statements + [
-        _pg_function("mailing_client_owners_update", PG_UPDATE_CHANGES),
-        f"""CREATE TRIGGER mailing_client_owners_update
-        AFTER UPDATE OF owner_id ON {CLIENTS} FOR EACH ROW
-        WHEN (OLD.owner_id IS DISTINCT FROM NEW.owner_id)
-        EXECUTE FUNCTION mailing_client_owners_update()""",
-        f"""CREATE FUNCTION mailing_client_owners_truncate() RETURNS trigger
-        LANGUAGE plpgsql AS $$ BEGIN {"; ".join(EMPTY)}; RETURN NULL; END $$""",
-        f"""CREATE TRIGGER mailing_client_owners_truncate AFTER TRUNCATE
-        ON {CLIENTS} FOR EACH STATEMENT
-        EXECUTE FUNCTION mailing_client_owners_truncate()""",
+    return [
+        PG_FOLD,
+        *pg_triggers(
+            "mailing_client_owners", PG_APPLY, "{row}owner_id", "owner_id", "owner_id"
+        ),
+        *pg_truncate_statements("mailing_client_owners", EMPTY),
     ]
 
 
-PG_TRIGGERS = ["insert", "delete", "update", "truncate"]
-
-
 def pg_drop_statements() -> list[str]:
-    return [
-        statement
-        for event in PG_TRIGGERS
-        for statement in (
-            f"DROP TRIGGER IF EXISTS mailing_client_owners_{event} ON {CLIENTS}",
-            f"DROP FUNCTION IF EXISTS mailing_client_owners_{event}()",
-        )
-    ] + ["DROP FUNCTION IF EXISTS mailing_client_owners_fold(bigint[])"]
+    return drop_statements(
+        "mailing_client_owners", "mailing_client_owners_fold(bigint[])"
+    )
 
 
 def sqlite_add(row: str) -> str:
@@ -130,26 +99,15 @@ def sqlite_triggers() -> dict[str, str]:
     }
 
 
-def sqlite_statements() -> list[str]:
-    return list(sqlite_triggers().values())
-
-
-def sqlite_drop_statements() -> list[str]:
-    return [f"DROP TRIGGER IF EXISTS {name}" for name in sqlite_triggers()]
-
-
 def ensure_sqlite_triggers(sender=None, using="default", **kwargs) -> bool:
     """post_migrate: on SQLite, create the triggers a table rebuild dropped and
-    recount when they were missing or a count drifted. True if it recounted."""
+    recount when they were missing or the count drifted (a flush empties the
+    tables one by one; changes made while the triggers were gone were not
+    counted). True if it recounted."""
     from .owner_client_counts import rebuild_owner_counts, recounted, stored_counts
-    from .sqlite_triggers import restore_triggers, sqlite_holding
 
-    connection = sqlite_holding(COUNTS, using)
-    if connection is None:
-        return False
-    with connection.cursor() as cursor:
-        missing = restore_triggers(cursor, sqlite_triggers())
-    if missing or stored_counts(using) != recounted(using):
-        rebuild_owner_counts(using)
-        return True
-    return False
+    def drifted(using):
+        return stored_counts(using) != recounted(using)
+
+    triggers = sqlite_triggers()
+    return ensure(COUNTS, triggers, drifted, rebuild_owner_counts, using)

@@ -7,29 +7,8 @@ index and dashboard read it instead of counting the owner's clients."""
 
 from django.db import migrations, models
 
-from mailing.owner_count_triggers import (
-    FILL,
-    pg_drop_statements,
-    pg_statements,
-    sqlite_drop_statements,
-    sqlite_statements,
-)
-
-
-def add_triggers(apps, schema_editor):
-    postgres = schema_editor.connection.vendor == "postgresql"
-    for statement in pg_statements() if postgres else sqlite_statements():
-        schema_editor.execute(statement)
-    # After the triggers: on PostgreSQL, creating them waited for and now
-    # blocks writers of clients until this transaction ends.
-    for statement in FILL:
-        schema_editor.execute(statement)
-
-
-def drop_triggers(apps, schema_editor):
-    postgres = schema_editor.connection.vendor == "postgresql"
-    for statement in pg_drop_statements() if postgres else sqlite_drop_statements():
-        schema_editor.execute(statement)
+from mailing import owner_count_triggers
+from mailing.client_count_triggers import install
 
 
 class Migration(migrations.Migration):
@@ -63,5 +42,5 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
-        migrations.RunPython(add_triggers, drop_triggers),
+        install(owner_count_triggers),
     ]
