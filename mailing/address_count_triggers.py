@@ -10,9 +10,12 @@ deadlocking); an email's change by a row-level trigger that fires only when the
 lower-cased address changes (a bulk update of names costs nothing). TRUNCATE
 empties both tables. SQLite has row-level triggers only."""
 
+from .client_count_triggers import CLIENTS, pg_triggers, pg_truncate_statements
+from .client_count_triggers import ensure_sqlite_triggers as ensure
+from .client_count_triggers import pg_drop_statements as drop_statements
+
 ADDRESSES = "mailing_serviceaddress"
 COUNTS = "mailing_serviceaddresscount"
-CLIENTS = "mailing_client"
 # How often (1 in N statements that change the number) the appended count rows
 # are folded into one: the sum read by the pages stays a few rows.
 FOLD_EVERY = 64
@@ -47,21 +50,6 @@ BEGIN
     RETURN NULL;
 END"""  # nosec B608 - fixed names
 EMPTY = [f"DELETE FROM {ADDRESSES}", f"DELETE FROM {COUNTS}"]  # nosec B608
-PG_STATEMENT_TRIGGERS = {
-    "insert": ("INSERT", "NEW TABLE AS changed", "1"),
-    "delete": ("DELETE", "OLD TABLE AS changed", "-1"),
-}
-PG_UPDATE_CHANGES = (
-    "SELECT lower(NEW.email) AS address, 1 AS delta "
-    "UNION ALL SELECT lower(OLD.email), -1"
-)
-
-
-def _pg_function(name: str, changes: str) -> str:
-    return f"""CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
-        {PG_APPLY.format(changes=changes)} $$"""
-
-
 # The count rows folded into one; rows another transaction folds (locked) are
 # left to it, so two folds never wait for each other.
 PG_FOLD = f"""CREATE FUNCTION mailing_client_addresses_fold() RETURNS void
@@ -75,41 +63,23 @@ PG_FOLD = f"""CREATE FUNCTION mailing_client_addresses_fold() RETURNS void
 
 
 def pg_statements() -> list[str]:
-    statements = [PG_FOLD]
-    for event, (verb, table, delta) in PG_STATEMENT_TRIGGERS.items():
-        name = f"mailing_client_addresses_{event}"
-        changes = f"SELECT lower(email) AS address, {delta} AS delta FROM changed"  # nosec B608
-        statements += [
-            _pg_function(name, changes),
-            f"""CREATE TRIGGER {name} AFTER {verb} ON {CLIENTS}
-            REFERENCING {table} FOR EACH STATEMENT EXECUTE FUNCTION {name}()""",
-        ]
-    return statements + [
-        _pg_function("mailing_client_addresses_update", PG_UPDATE_CHANGES),
-        f"""CREATE TRIGGER mailing_client_addresses_update
-        AFTER UPDATE OF email ON {CLIENTS} FOR EACH ROW
-        WHEN (lower(OLD.email) IS DISTINCT FROM lower(NEW.email))
-        EXECUTE FUNCTION mailing_client_addresses_update()""",
-        f"""CREATE FUNCTION mailing_client_addresses_truncate() RETURNS trigger
-        LANGUAGE plpgsql AS $$ BEGIN {"; ".join(EMPTY)}; RETURN NULL; END $$""",
-        f"""CREATE TRIGGER mailing_client_addresses_truncate AFTER TRUNCATE
-        ON {CLIENTS} FOR EACH STATEMENT
-        EXECUTE FUNCTION mailing_client_addresses_truncate()""",
+    return [
+        PG_FOLD,
+        *pg_triggers(
+            "mailing_client_addresses",
+            PG_APPLY,
+            "lower({row}email)",
+            "address",
+            "email",
+        ),
+        *pg_truncate_statements("mailing_client_addresses", EMPTY),
     ]
 
 
-PG_TRIGGERS = ["insert", "delete", "update", "truncate"]
-
-
 def pg_drop_statements() -> list[str]:
-    return [
-        statement
-        for event in PG_TRIGGERS
-        for statement in (
-            f"DROP TRIGGER IF EXISTS mailing_client_addresses_{event} ON {CLIENTS}",
-            f"DROP FUNCTION IF EXISTS mailing_client_addresses_{event}()",
-        )
-    ] + ["DROP FUNCTION IF EXISTS mailing_client_addresses_fold()"]
+    return drop_statements(
+        "mailing_client_addresses", "mailing_client_addresses_fold()"
+    )
 
 
 def _sqlite_count(delta: int, condition: str) -> str:
@@ -158,28 +128,15 @@ def sqlite_triggers() -> dict[str, str]:
     }
 
 
-def sqlite_statements() -> list[str]:
-    return list(sqlite_triggers().values())
-
-
-def sqlite_drop_statements() -> list[str]:
-    return [f"DROP TRIGGER IF EXISTS {name}" for name in sqlite_triggers()]
-
-
 def ensure_sqlite_triggers(sender=None, using="default", **kwargs) -> bool:
     """post_migrate: on SQLite, create the triggers a table rebuild dropped and
     recount when they were missing or the count drifted (a flush empties the
     tables one by one; changes made while the triggers were gone were not
     counted). True if it recounted."""
     from .address_counts import rebuild_addresses, recounted, stored_count
-    from .sqlite_triggers import restore_triggers, sqlite_holding
 
-    connection = sqlite_holding(COUNTS, using)
-    if connection is None:
-        return False
-    with connection.cursor() as cursor:
-        missing = restore_triggers(cursor, sqlite_triggers())
-    if missing or stored_count(using) != recounted(using):
-        rebuild_addresses(using)
-        return True
-    return False
+    def drifted(using):
+        return stored_count(using) != recounted(using)
+
+    triggers = sqlite_triggers()
+    return ensure(COUNTS, triggers, drifted, rebuild_addresses, using)

@@ -3,11 +3,11 @@ and ServiceAddressCount, kept by the database's triggers) and as recounted from
 the clients: the manager's figures and the public home page read the stored
 number, one indexed sum instead of a sort of every client's address."""
 
-from django.db import connections, transaction
 from django.db.models import Count, Sum
 from django.db.models.functions import Lower
 
-from .address_count_triggers import CLIENTS, EMPTY, FILL
+from .address_count_triggers import EMPTY, FILL
+from .client_count_triggers import refill
 from .models import Client, ServiceAddress, ServiceAddressCount
 
 
@@ -40,11 +40,4 @@ def recounted_holders(using: str = "default") -> dict[str, int]:
 def rebuild_addresses(using: str = "default") -> bool:
     """Recount the addresses and their number from the clients; True if the
     stored number was wrong. Writers of clients wait meanwhile."""
-    connection = connections[using]
-    with transaction.atomic(using=using), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(f"LOCK TABLE {CLIENTS} IN SHARE MODE")  # nosec B608
-        was = stored_count(using)
-        for statement in EMPTY + FILL:
-            cursor.execute(statement)
-        return stored_count(using) != was
+    return refill(EMPTY + FILL, stored_count, using)

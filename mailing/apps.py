@@ -36,6 +36,7 @@ class MailingConfig(AppConfig):
         from .control import lock_runs_of_client, lock_runs_of_mailing
         from .list_count_triggers import ensure_sqlite_triggers
         from .models import Client, ClientField, Mailing, SubscribeForm
+        from .owner_count_triggers import ensure_sqlite_triggers as owner_counts
         from .scheduling import on_profile_saved
         from .sending import checks  # noqa: F401 - registers the sending checks
         from .subscribe_page_cache import drop_pages_of_form
@@ -78,4 +79,7 @@ class MailingConfig(AppConfig):
         )
         post_migrate.connect(
             addresses, sender=self, dispatch_uid="mailing.address_counts"
+        )
+        post_migrate.connect(
+            owner_counts, sender=self, dispatch_uid="mailing.owner_counts"
         )

@@ -3,7 +3,8 @@
 from django.db.models import Count, Q
 
 from .address_counts import stored_count
-from .models import Client, Mailing, sees_every_owner
+from .models import Mailing, sees_any_rows, sees_every_owner
+from .owner_client_counts import stored_clients
 
 
 def service_figures(user=None) -> dict[str, int]:
@@ -17,9 +18,9 @@ def service_figures(user=None) -> dict[str, int]:
         total=Count("id"), running=Count("id", filter=Q(status=Mailing.Status.RUNNING))
     )
     if user is not None and not sees_every_owner(user):
-        # One owner's addresses are unique already (client_owner_address):
-        # a count over that index, not a sort of every address.
-        unique_clients = Client.objects.for_user(user).count()
+        # One owner's addresses are unique already (client_owner_address), so
+        # their number is the owner's client count the triggers keep.
+        unique_clients = stored_clients(user.pk) if sees_any_rows(user) else 0
     else:
         # Across owners: the number the triggers keep (mailing.address_counts).
         unique_clients = stored_count()

@@ -8,59 +8,50 @@ DISTINCT LOWER(email) over every client."""
 
 from django.db import migrations, models
 
-from mailing.address_count_triggers import (
-    FILL,
-    pg_drop_statements,
-    pg_statements,
-    sqlite_drop_statements,
-    sqlite_statements,
-)
-
-
-def add_triggers(apps, schema_editor):
-    postgres = schema_editor.connection.vendor == "postgresql"
-    for statement in pg_statements() if postgres else sqlite_statements():
-        schema_editor.execute(statement)
-    # After the triggers: on PostgreSQL, creating them waited for and now
-    # blocks writers of clients until this transaction ends.
-    for statement in FILL:
-        schema_editor.execute(statement)
-
-
-def drop_triggers(apps, schema_editor):
-    postgres = schema_editor.connection.vendor == "postgresql"
-    for statement in pg_drop_statements() if postgres else sqlite_drop_statements():
-        schema_editor.execute(statement)
+from mailing import address_count_triggers
+from mailing.client_count_triggers import install
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('mailing', '0036_runopen_unsettled_attempt_index'),
+        ("mailing", "0036_runopen_unsettled_attempt_index"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ServiceAddress',
+            name="ServiceAddress",
             fields=[
-                ('address', models.TextField(primary_key=True, serialize=False, verbose_name='address')),
-                ('holders', models.BigIntegerField(default=0, verbose_name='holders')),
+                (
+                    "address",
+                    models.TextField(
+                        primary_key=True, serialize=False, verbose_name="address"
+                    ),
+                ),
+                ("holders", models.BigIntegerField(default=0, verbose_name="holders")),
             ],
             options={
-                'verbose_name': 'service address',
-                'verbose_name_plural': 'service addresses',
+                "verbose_name": "service address",
+                "verbose_name_plural": "service addresses",
             },
         ),
         migrations.CreateModel(
-            name='ServiceAddressCount',
+            name="ServiceAddressCount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('addresses', models.BigIntegerField(verbose_name='addresses')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("addresses", models.BigIntegerField(verbose_name="addresses")),
             ],
             options={
-                'verbose_name': 'service address count',
-                'verbose_name_plural': 'service address counts',
+                "verbose_name": "service address count",
+                "verbose_name_plural": "service address counts",
             },
         ),
-        migrations.RunPython(add_triggers, drop_triggers),
+        install(address_count_triggers),
     ]

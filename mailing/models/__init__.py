@@ -7,7 +7,13 @@ from .audiences import (
     Subscription,
     SubscriptionQuerySet,
 )
-from .clients import UNDELIVERABLE, Client, ServiceAddress, ServiceAddressCount
+from .clients import (
+    UNDELIVERABLE,
+    Client,
+    OwnerClientCount,
+    ServiceAddress,
+    ServiceAddressCount,
+)
 from .events import Event, EventQuerySet, RunDayCounts, RunHourCounts, TrackedLink
 from .history import OwnedLogEntry
 from .imports import ImportJob, ImportRejection
@@ -22,6 +28,7 @@ from .ownership import (
     no_line_breaks,
     owned_by,
     owner_id_of,
+    sees_any_rows,
     sees_every_owner,
     sees_whole_tables,
 )
@@ -56,6 +63,7 @@ __all__ = [
     "RunDayCounts",
     "RunHourCounts",
     "Segment",
+    "OwnerClientCount",
     "ServiceAddress",
     "ServiceAddressCount",
     "SenderIdentity",
@@ -72,6 +80,7 @@ __all__ = [
     "no_line_breaks",
     "owned_by",
     "owner_id_of",
+    "sees_any_rows",
     "sees_every_owner",
     "sees_whole_tables",
 ]

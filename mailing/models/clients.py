@@ -167,3 +167,29 @@ class ServiceAddressCount(models.Model):
 
     def __str__(self):
         return str(self.addresses)
+
+
+class OwnerClientCount(models.Model):
+    """A change of how many clients one owner has; the sum of an owner's rows is
+    the number, what the owner's figures read instead of counting their clients.
+
+    Kept by the database in the transaction of each client change (triggers on
+    the clients table, mailing.owner_count_triggers). Rows are appended, so two
+    imports of one owner do not queue on one row; the triggers fold them now and
+    then. No foreign key: the triggers count a deleted owner's clients out after
+    Django's cascade, and a flush empties tables in any order."""
+
+    wagtail_reference_index_ignore = True
+
+    owner_id = models.BigIntegerField(_("owner"))
+    clients = models.BigIntegerField(_("clients"))
+
+    class Meta:
+        verbose_name = _("owner's client count")
+        verbose_name_plural = _("owners' client counts")
+        indexes = [
+            models.Index(fields=["owner_id", "clients"], name="owner_client_count")
+        ]
+
+    def __str__(self):
+        return f"{self.owner_id}: {self.clients}"

@@ -15,22 +15,22 @@ def sees_every_owner(user) -> bool:
     return user.is_superuser or user.has_perm("mailing.view_all_owners")
 
 
+def sees_any_rows(user) -> bool:
+    """Whether `user` may see rows at all (their own at least)."""
+    return user.is_authenticated and user.is_active and not user.is_blocked
+
+
 def sees_whole_tables(user) -> bool:
     """Whether `user` may see every row of each owned table: a query for them
     needs no filter (nor join) by owner."""
-    return (
-        user.is_authenticated
-        and user.is_active
-        and not user.is_blocked
-        and sees_every_owner(user)
-    )
+    return sees_any_rows(user) and sees_every_owner(user)
 
 
 def owned_by(queryset, user, owner_lookup: str = "owner"):
     """The one ownership rule: what `user` may see. Managers see every owner."""
     if sees_whole_tables(user):
         return queryset
-    if not user.is_authenticated or not user.is_active or user.is_blocked:
+    if not sees_any_rows(user):
         return queryset.none()
     return queryset.filter(**{owner_lookup: user})
 

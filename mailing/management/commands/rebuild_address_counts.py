@@ -1,10 +1,14 @@
 from django.core.management.base import BaseCommand
 
 from mailing.address_counts import rebuild_addresses
+from mailing.owner_client_counts import rebuild_owner_counts
 
 
 class Command(BaseCommand):
-    help = "Recount the service's unique client addresses from the clients."
+    help = (
+        "Recount the service's unique client addresses and each owner's "
+        "clients from the clients."
+    )
 
     def handle(self, *args, **options):
         wrong = rebuild_addresses()
@@ -12,4 +16,10 @@ class Command(BaseCommand):
             "The stored address count was wrong; corrected."
             if wrong
             else "The stored address count was right."
+        )
+        wrong = rebuild_owner_counts()
+        self.stdout.write(
+            "The stored owners' client counts were wrong; corrected."
+            if wrong
+            else "The stored owners' client counts were right."
         )
