@@ -13,6 +13,7 @@ empties both tables. SQLite has row-level triggers only."""
 from .client_count_triggers import CLIENTS, pg_triggers, pg_truncate_statements
 from .client_count_triggers import ensure_sqlite_triggers as ensure
 from .client_count_triggers import pg_drop_statements as drop_statements
+from .client_count_triggers import sqlite_triggers as row_triggers
 
 ADDRESSES = "mailing_serviceaddress"
 COUNTS = "mailing_serviceaddresscount"
@@ -113,19 +114,13 @@ def sqlite_remove(row: str) -> str:
 
 def sqlite_triggers() -> dict[str, str]:
     """Name -> CREATE TRIGGER statement."""
-    return {
-        "mailing_client_addresses_insert": f"""CREATE TRIGGER
-        mailing_client_addresses_insert
-        AFTER INSERT ON {CLIENTS} BEGIN {sqlite_add("NEW")} END""",
-        "mailing_client_addresses_delete": f"""CREATE TRIGGER
-        mailing_client_addresses_delete
-        AFTER DELETE ON {CLIENTS} BEGIN {sqlite_remove("OLD")} END""",
-        "mailing_client_addresses_update": f"""CREATE TRIGGER
-        mailing_client_addresses_update
-        AFTER UPDATE OF email ON {CLIENTS}
-        WHEN lower(OLD.email) IS NOT lower(NEW.email)
-        BEGIN {sqlite_remove("OLD")} {sqlite_add("NEW")} END""",
-    }
+    return row_triggers(
+        "mailing_client_addresses",
+        "email",
+        "lower(OLD.email) IS NOT lower(NEW.email)",
+        sqlite_add,
+        sqlite_remove,
+    )
 
 
 def ensure_sqlite_triggers(sender=None, using="default", **kwargs) -> bool:

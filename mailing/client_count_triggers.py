@@ -107,6 +107,21 @@ def refill(statements: list[str], stored, using: str = "default") -> bool:
         return stored(using) != was
 
 
+def sqlite_triggers(prefix: str, column: str, changed: str, add, remove) -> dict:
+    """Name -> CREATE TRIGGER statement of SQLite's row-level triggers: `add(row)`
+    and `remove(row)` are the statements counting a client in or out; an update
+    of `column` counts only when `changed` (a condition on OLD and NEW) holds."""
+    return {
+        f"{prefix}_insert": f"""CREATE TRIGGER {prefix}_insert
+        AFTER INSERT ON {CLIENTS} BEGIN {add("NEW")} END""",
+        f"{prefix}_delete": f"""CREATE TRIGGER {prefix}_delete
+        AFTER DELETE ON {CLIENTS} BEGIN {remove("OLD")} END""",
+        f"{prefix}_update": f"""CREATE TRIGGER {prefix}_update
+        AFTER UPDATE OF {column} ON {CLIENTS} WHEN {changed}
+        BEGIN {remove("OLD")} {add("NEW")} END""",
+    }
+
+
 def ensure_sqlite_triggers(table, triggers: dict[str, str], drifted, rebuild, using):
     """On SQLite, create the `triggers` a table rebuild dropped, and `rebuild`
     the counts in `table` when any was missing or `drifted(using)`. True if it

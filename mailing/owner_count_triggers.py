@@ -12,6 +12,7 @@ one row per owner."""
 from .client_count_triggers import CLIENTS, pg_triggers, pg_truncate_statements
 from .client_count_triggers import ensure_sqlite_triggers as ensure
 from .client_count_triggers import pg_drop_statements as drop_statements
+from .client_count_triggers import sqlite_triggers as row_triggers
 
 COUNTS = "mailing_ownerclientcount"
 # How often (1 in N statements) an owner's appended rows are folded into one:
@@ -84,19 +85,13 @@ def sqlite_remove(row: str) -> str:
 
 def sqlite_triggers() -> dict[str, str]:
     """Name -> CREATE TRIGGER statement."""
-    return {
-        "mailing_client_owners_insert": f"""CREATE TRIGGER
-        mailing_client_owners_insert
-        AFTER INSERT ON {CLIENTS} BEGIN {sqlite_add("NEW")} END""",
-        "mailing_client_owners_delete": f"""CREATE TRIGGER
-        mailing_client_owners_delete
-        AFTER DELETE ON {CLIENTS} BEGIN {sqlite_remove("OLD")} END""",
-        "mailing_client_owners_update": f"""CREATE TRIGGER
-        mailing_client_owners_update
-        AFTER UPDATE OF owner_id ON {CLIENTS}
-        WHEN OLD.owner_id IS NOT NEW.owner_id
-        BEGIN {sqlite_remove("OLD")} {sqlite_add("NEW")} END""",
-    }
+    return row_triggers(
+        "mailing_client_owners",
+        "owner_id",
+        "OLD.owner_id IS NOT NEW.owner_id",
+        sqlite_add,
+        sqlite_remove,
+    )
 
 
 def ensure_sqlite_triggers(sender=None, using="default", **kwargs) -> bool:
