@@ -1,0 +1,41 @@
+"""The admin dashboard offers "Search all pages" only to those who may explore pages."""
+
+from pathlib import Path
+
+import pytest
+import wagtail
+from django.conf import settings
+from django.urls import reverse
+
+from tests.factories import make_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    ("role", "shown"),
+    [("editor", True), ("mailing_user", False), ("manager", False)],
+)
+def test_page_search_box_only_for_page_explorers(client, role, shown):
+    client.force_login(make_user(role))
+    response = client.get(reverse("wagtailadmin_home"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    explore_root = reverse("wagtailadmin_explore_root")
+    assert (f'action="{explore_root}' in html or 'role="search"' in html) is shown
+
+
+def content_block(source: str) -> str:
+    start = source.index("{% block content %}")
+    return source[start : source.index("\n{% endblock %}", start)]
+
+
+def test_our_dashboard_block_is_upstreams_apart_from_the_gate():
+    upstream = Path(wagtail.__file__).parent / "admin/templates/wagtailadmin/home.html"
+    ours = Path(settings.BASE_DIR) / "templates/wagtailadmin/home.html"
+    ungated = (
+        ours.read_text()
+        .replace("                {% if root_page %}\n", "", 1)
+        .replace("</form>\n                {% endif %}", "</form>", 1)
+    )
+    assert content_block(ungated) == content_block(upstream.read_text())
