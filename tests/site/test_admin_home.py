@@ -39,3 +39,10 @@ def test_our_dashboard_block_is_upstreams_apart_from_the_gate():
         .replace("</form>\n                {% endif %}", "</form>", 1)
     )
     assert content_block(ungated) == content_block(upstream.read_text())
+
+
+def test_admin_pages_carry_the_products_mark_and_title(client):
+    client.force_login(make_user("mailing_user"))
+    html = client.get(reverse("wagtailadmin_home")).content.decode()
+    assert "- Vestnik</title>" in html
+    assert 'aria-label="Vestnik"' in html
