@@ -773,10 +773,23 @@ CONTENT_MENU_ITEMS = {"explorer", "images", "documents", "snippets"}
 
 @hooks.register("construct_main_menu")
 def hide_content_menus_from_mailing_roles(request, menu_items):
-    user = request.user
-    if user.is_superuser or not user.has_perm("mailing.view_mailing"):
-        return
-    menu_items[:] = [item for item in menu_items if item.name not in CONTENT_MENU_ITEMS]
+    if works_only_with_mailings(request.user):
+        menu_items[:] = [
+            item for item in menu_items if item.name not in CONTENT_MENU_ITEMS
+        ]
+
+
+def works_only_with_mailings(user) -> bool:
+    return not user.is_superuser and user.has_perm("mailing.view_mailing")
+
+
+@hooks.register("construct_help_menu")
+def hide_wagtail_guides_from_mailing_roles(request, menu_items):
+    """Wagtail's release notes and editor guide are about pages, not mailings."""
+    if works_only_with_mailings(request.user):
+        menu_items[:] = [
+            item for item in menu_items if item.name == "keyboard-shortcuts-trigger"
+        ]
 
 
 @hooks.register("construct_homepage_panels")

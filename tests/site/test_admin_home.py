@@ -46,3 +46,15 @@ def test_admin_pages_carry_the_products_mark_and_title(client):
     html = client.get(reverse("wagtailadmin_home")).content.decode()
     assert "- Vestnik</title>" in html
     assert 'aria-label="Vestnik"' in html
+
+
+@pytest.mark.parametrize(
+    ("role", "shown"),
+    [("editor", True), ("mailing_user", False), ("manager", False)],
+)
+def test_wagtails_own_guides_only_in_page_editors_help_menu(client, role, shown):
+    client.force_login(make_user(role))
+    html = client.get(reverse("wagtailadmin_home")).content.decode()
+    assert ("editor-guide" in html) is shown
+    assert ("whats-new-in-wagtail" in html) is shown
+    assert "keyboard-shortcuts-trigger" in html
