@@ -28,7 +28,7 @@ def _reader(request) -> tuple[str, str]:
 
 def sample_email(prepared: PreparedMessage, full_name: str, email: str) -> bytes:
     """The email as a recipient gets it (headers included), for the spam check."""
-    from .services import build_message
+    from .sending.pipeline import build_message
 
     rendered = prepared.render(full_name, email, unsubscribe_url("preview"))
     message = build_message(

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from mailing import services
 from mailing.models import Attempt, MailingRun
+from mailing.sending import pipeline
 from tests.factories import make_client, make_mailing, make_user
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +45,7 @@ def test_an_unexpected_error_per_email_fails_rows_as_transient(monkeypatch):
     monkeypatch.setattr(AnymailTestBackend, "send_messages", refuse)
     run = run_of(4)
 
-    services.send_run(run.pk)
+    pipeline.send_run(run.pk)
 
     assert_every_row_failed_with(run, "AnymailUnsupportedFeature: multiple tags")
 
@@ -61,6 +62,6 @@ def test_an_unexpected_error_in_a_batch_fails_its_rows_as_transient(monkeypatch)
     monkeypatch.setattr(MailgunBackend, "post_to_esp", broken)
     run = run_of(5)
 
-    services.send_run(run.pk)
+    pipeline.send_run(run.pk)
 
     assert_every_row_failed_with(run, "KeyError")

@@ -2,14 +2,14 @@
 
 States (issue 18): pending -> sending (a free connection's group, claimed under
 the consumer's lease and committed right before the mail server is called; see
-services._pump) -> success / failure, or back to pending with a retry time
+pipeline._pump) -> success / failure, or back to pending with a retry time
 (committed after). `exchange` can also claim a group ahead (`claimed`, under the
 lease) and hand it over later: two writes of every index of the row where the
 pump's one claim (`to_wire`) is one. Several consumers share a run: on PostgreSQL
 rows are claimed with SELECT ... FOR UPDATE SKIP LOCKED, elsewhere with one
 conditional UPDATE.
 
-Lease rules (mailing.leases): every claim, hand-over and result is fenced by the
+Lease rules (mailing.sending.leases): every claim, hand-over and result is fenced by the
 consumer's lease id (the rows must still carry it) and a claim or hand-over needs
 the lease alive. When a lease lapses, its `claimed` rows go back to `pending`
 (never on the wire) and only its `sending` rows become `unknown`; a consumer woken
@@ -39,11 +39,10 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q
 
-from .bounces import record_send_bounces
-from .control import OPEN_RUN
-from .counters import bump_sends
-from .delivery import Outcome
-from .models import (
+from ..bounces import record_send_bounces
+from ..control import OPEN_RUN
+from ..counters import bump_sends
+from ..models import (
     Attempt,
     Client,
     ConsumerLease,
@@ -51,6 +50,7 @@ from .models import (
     MailingRun,
     Subscription,
 )
+from .delivery import Outcome
 
 
 def _tables() -> dict[str, str]:
@@ -121,7 +121,7 @@ def exchange(
     `to_wire`: the rows claimed go straight to `sending` (a group taken for a free
     connection), with one write per row instead of a claim and a hand-over.
     `after`: claim only rows with a greater id (the consumer's claim cursor, see
-    services._next_group).
+    pipeline._next_group).
 
     Results land only on rows still `sending` under this lease; rows are handed
     over only while still `claimed` under it, the lease alive and the row sendable
