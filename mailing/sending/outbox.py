@@ -33,9 +33,8 @@ waits for a claim, or a claim for a delete, but never each for the other.
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q
 
@@ -50,6 +49,7 @@ from ..models import (
     MailingRun,
     Subscription,
 )
+from . import policy
 from .delivery import Outcome
 
 
@@ -450,8 +450,8 @@ def result_rows(outcomes: list[Outcome], now: datetime) -> tuple[list[tuple], in
         retry_at = None
         if outcome.ok:
             status, sent = Attempt.Status.SUCCESS, sent + 1
-        elif outcome.transient and outcome.tries < settings.SENDING_MAX_TRIES:
-            status, retry_at = Attempt.Status.PENDING, now + retry_delay(outcome.tries)
+        elif (retry_at := policy.retry_at(outcome, now)) is not None:
+            status = Attempt.Status.PENDING
         else:
             status, failed = Attempt.Status.FAILURE, failed + 1
         response, esp_id = outcome.response[:2000], outcome.esp_message_id[:255]
@@ -488,8 +488,3 @@ def record_outcomes(
             heartbeat_at=now,
         )
     return written
-
-
-def retry_delay(tries: int) -> timedelta:
-    """Exponential backoff: base, 2 x base, 4 x base, ..."""
-    return timedelta(seconds=settings.SENDING_RETRY_BACKOFF * 2 ** max(tries - 1, 0))

@@ -27,7 +27,7 @@
    answer or exception into an Outcome per row; nothing there touches the database.
 6. Settle: the Outcomes return to the main thread and go out with the next
    exchange (or _settle): outbox.result_rows writes the Attempt row as `success`,
-   `failure`, or `pending` again with retry_at from outbox.retry_delay, bumps the
+   `failure`, or `pending` again with retry_at from policy.retry_at, bumps the
    run's counts and records hard bounces, all fenced by the lease.
 7. _rest_of_run, when nothing is left to claim here: drop_unsendable cancels rows
    that may no longer go out, _seconds_to_next_retry waits for a near retry or
@@ -65,7 +65,7 @@ from ..unsubscribe import (
 from . import capabilities, leases
 from .delivery import Outbound, Outcome, SenderPool
 from .esp import EspBatches
-from .mime import RunWire, envelope_sender, mailing_headers
+from .mime import RunWire, envelope_sender, list_id, mailing_headers
 from .outbox import analyse_if_stale, drop_unsendable, exchange
 
 TOKEN_MARK = "TOKEN-MARK"
@@ -246,12 +246,6 @@ class RecipientLinks:
     header: str  # List-Unsubscribe
     tracking: str  # the attempt token in tracked links, or ""
     list_url: str = ""  # leave the mailing's lists only (list_unsubscribe)
-
-
-def list_id(mailing_id: int, domain: str) -> str:
-    """RFC 2919 List-Id: one list per mailing (SpamAssassin scores a
-    List-Unsubscribe without it)."""
-    return f"<mailing-{mailing_id}.{domain}>"
 
 
 def build_message(

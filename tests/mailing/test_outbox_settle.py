@@ -16,8 +16,9 @@ from django.utils import timezone
 from mailing import services
 from mailing.models import Attempt, MailingRun
 from mailing.sending import leases
-from mailing.sending.outbox import exchange, retry_delay
+from mailing.sending.outbox import exchange
 from mailing.sending.outcome import Outcome
+from mailing.sending.policy import retry_delay
 from tests.factories import make_client, make_mailing, make_user
 
 pytestmark = pytest.mark.django_db
