@@ -192,7 +192,7 @@ def open_run_over(mailing) -> tuple[float, int, int, float]:
     from django.utils import timezone
 
     from mailing.models import MailingRun
-    from mailing.outbox_writing import write_outbox
+    from mailing.sending.outbox_writing import write_outbox
     from mailing.services import open_run
 
     with CaptureQueriesContext(connection) as queries:

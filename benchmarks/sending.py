@@ -138,13 +138,14 @@ def pipeline(mailing, concurrency: int) -> tuple[float, int]:
     from mailing import services
     from mailing.audiences import audience
     from mailing.models import MailingRun
+    from mailing.sending import pipeline
 
     settings.SENDING_CONCURRENCY = concurrency
     counter = QueryCounter()
     started = time.perf_counter()
     with connection.execute_wrapper(counter):
         run = services.open_run(mailing, MailingRun.Kind.MANUAL, timezone.now())
-        services.send_run(run.pk)
+        pipeline.send_run(run.pk)
     elapsed = time.perf_counter() - started
     run.refresh_from_db()
     assert run.sent_count == run.total == audience(mailing).count(), counts(run)
@@ -173,12 +174,12 @@ def _consumer(run_id: int, concurrency: int, results) -> None:
     from django.conf import settings
     from django.db import connection
 
-    from mailing import services
+    from mailing.sending import pipeline
 
     settings.SENDING_CONCURRENCY = concurrency
     counter = QueryCounter()
     with connection.execute_wrapper(counter):
-        services.send_run(run_id)
+        pipeline.send_run(run_id)
     connection.close()
     results.put(counter.count)
 
@@ -225,7 +226,7 @@ def prepared_emails(mailing) -> list[tuple[str, str, bytes]]:
     """The same emails as the pipeline builds, as bytes, built before the clock."""
     from django.conf import settings
 
-    from mailing.services import RunJob
+    from mailing.sending.pipeline import RunJob
 
     run = mailing.runs.order_by("-pk").first()
     job = RunJob(run)
@@ -445,7 +446,7 @@ def esp_alone(mailing, limit: int, concurrency: int) -> float:
     from django.core.mail import get_connection
 
     from mailing.sending.esp import EspBatches
-    from mailing.services import RunJob
+    from mailing.sending.pipeline import RunJob
 
     run = mailing.runs.order_by("-pk").first()
     job = RunJob(run)

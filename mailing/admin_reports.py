@@ -15,7 +15,6 @@ from accounts.models import User
 from .admin_pages import AdminPageMixin, mailing_crumbs
 from .admin_views import RoleGatedMixin
 from .control import LIVE_RUN, OPEN_RUN
-from .leases import waiting_for_lapse
 from .models import Attempt, Mailing, MailingRun, sees_every_owner
 from .permissions import policy_for
 from .resend import unresolved_unknown
@@ -27,6 +26,7 @@ from .rollups import (
     sends_by_day,
     sends_by_mailing,
 )
+from .sending.leases import waiting_for_lapse
 from .stats import service_figures
 from .timeline import mailing_timeline
 

@@ -42,7 +42,8 @@ class MailingConfig(AppConfig):
         from .subscribe_page_cache import drop_pages_of_form
         from .suppression import born_suppressed
 
-        # Deleting while a run sends: one lock order with the claim (mailing.outbox).
+        # Deleting while a run sends: one lock order with the claim
+        # (mailing.sending.outbox).
         pre_delete.connect(
             lock_runs_of_mailing, sender=Mailing, dispatch_uid="mailing.lock_runs"
         )

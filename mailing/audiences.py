@@ -5,7 +5,7 @@ of its owner ("all my clients"), narrowed by its segment when it has one (the
 segment's rules are part of the same query, mailing.segments). Its recipients are
 the audience minus unsubscribed and suppressed clients. Nobody passes through
 Python or a form: a run's outbox is one INSERT ... SELECT per range of client ids
-(mailing.outbox_writing), and forms show counts, never the people.
+(mailing.sending.outbox_writing), and forms show counts, never the people.
 """
 
 from collections.abc import Iterable

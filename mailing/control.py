@@ -2,7 +2,7 @@
 
 Owners act on their mailing or on one run of it; moderation (mailing.moderation)
 cancels through the same functions. Each action writes the run's row first, then
-its rows: the lock order of the claim (mailing.outbox), so neither waits for the
+its rows: the lock order of the claim (mailing.sending.outbox), so neither waits for the
 other in a cycle. The claim re-checks every state written here in its own
 statement, so an action takes effect within the groups already claimed.
 """

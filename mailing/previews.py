@@ -10,7 +10,8 @@ from django.utils import translation
 
 from . import spam
 from .rendering import PreparedMessage, prepare_message
-from .unsubscribe import unsubscribe_mailto, unsubscribe_url
+from .sending.mime import list_id, mailing_headers
+from .unsubscribe import sender_domain, unsubscribe_mailto, unsubscribe_url
 
 PREVIEW_UNSUBSCRIBE_URL = "#unsubscribe-preview"
 # The email is shown as it is: no script runs, images load from anywhere (BASE_URL
@@ -27,19 +28,17 @@ def _reader(request) -> tuple[str, str]:
 
 
 def sample_email(prepared: PreparedMessage, full_name: str, email: str) -> bytes:
-    """The email as a recipient gets it (headers included), for the spam check."""
-    from .services import build_message
+    """The email as a recipient gets it, with the headers a mailing's email has
+    (sending.mime), for the spam check: a draft has no mailing yet."""
+    from .sending.pipeline import build_message
 
     rendered = prepared.render(full_name, email, unsubscribe_url("preview"))
     message = build_message(
         rendered, prepared.from_email, formataddr((full_name, email)), prepared.reply_to
     )
+    unsubscribe = f"<{unsubscribe_url('preview')}>, <{unsubscribe_mailto('preview')}>"
     message.extra_headers.update(
-        {
-            "List-Unsubscribe": f"<{unsubscribe_url('preview')}>, "
-            f"<{unsubscribe_mailto('preview')}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        }
+        mailing_headers(list_id("preview", sender_domain()), unsubscribe)
     )
     return message.message().as_bytes()
 

@@ -21,6 +21,7 @@ from . import (
     subscribe_emails,
 )
 from .api import idempotency
+from .sending import pipeline
 
 
 @db_periodic_task(crontab(minute="*"))
@@ -57,7 +58,7 @@ def sweep_idempotency_keys():
 # Retries cover a database hiccup; rows already claimed are settled by the sweeper.
 @db_task(retries=3, retry_delay=30)
 def send_run(run_id: int):
-    services.send_run(run_id)
+    pipeline.send_run(run_id)
 
 
 # The rest of an outbox whose writer died (the sweeper's call); chunks are fenced.

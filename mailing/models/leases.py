@@ -3,7 +3,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class ConsumerLease(models.Model):
-    """One sending consumer while it sends a run (mailing.leases): its heartbeat.
+    """One sending consumer while it sends a run (mailing.sending.leases): its
+    heartbeat.
 
     Its id is the fencing token on the rows it claims: ids are never reused, so a
     consumer that wakes up after its lease was taken owns none of the rows again.

@@ -65,8 +65,9 @@ class MailingRun(SendingRecord, models.Model):
     # when it opens: its web version and archive copy never change after.
     content = models.JSONField(_("email as sent"), default=dict, blank=True)
     # While the outbox is still being written, chunk by chunk of client ids
-    # (mailing.outbox_writing): the last client id it covers. Null once complete;
-    # until then the run is not finished, and a dead writer's run is resumed here.
+    # (mailing.sending.outbox_writing): the last client id it covers. Null once
+    # complete; until then the run is not finished, and a dead writer's run is
+    # resumed here.
     outbox_through = models.BigIntegerField(
         _("outbox written through client"), null=True, blank=True, editable=False
     )
@@ -123,7 +124,7 @@ class Attempt(SendingRecord, models.Model):
     It moves pending -> claimed (by a consumer's lease) -> sending (committed right
     before the mail server is called) -> success / failure (committed after);
     `unknown` marks a send whose consumer died mid-call, which is flagged rather
-    than silently re-sent (mailing.outbox).
+    than silently re-sent (mailing.sending.outbox).
     """
 
     class Status(models.TextChoices):

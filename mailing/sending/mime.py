@@ -142,6 +142,12 @@ _PART_HEADS = {
 }
 
 
+def list_id(mailing: int | str, domain: str) -> str:
+    """RFC 2919 List-Id: one list per mailing (SpamAssassin scores a
+    List-Unsubscribe without it)."""
+    return f"<mailing-{mailing}.{domain}>"
+
+
 def mailing_headers(list_id: str, unsubscribe="", message_id="") -> dict[str, str]:
     """A mailing email's own headers, for every transport: written by RunWire,
     given to Django's EmailMessage, or to an ESP (an ESP batch gives the

@@ -1,5 +1,6 @@
 """One place that turns what a send gave (an answer or an exception) into a row's
-result: sent, failed for good, or failed for now (retried by the outbox's backoff).
+result: sent, failed for good, or failed for now, and when a row failed for now is
+tried again (retry_at: exponential backoff up to SENDING_MAX_TRIES).
 
 A failure of our own making (a bug, a refused Anymail feature) must never leave a
 row `sending`: the sweeper would flag it `unknown` and the run would show nothing
@@ -9,8 +10,10 @@ sent and nothing failed. It fails the row as transient, with the error's text.
 import logging
 import smtplib
 import socket
+from datetime import datetime, timedelta
 
 from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
+from django.conf import settings
 
 from .outcome import Outcome
 
@@ -100,3 +103,16 @@ def recipient_outcome(attempt_id: int, tries: int, status) -> Outcome:
         f"refused by the ESP: {status.status}",
         esp_id,
     )
+
+
+def retry_at(outcome: Outcome, now: datetime) -> datetime | None:
+    """When a failed row is tried again; None: it failed for good (permanent, or
+    its tries are spent)."""
+    if outcome.transient and outcome.tries < settings.SENDING_MAX_TRIES:
+        return now + retry_delay(outcome.tries)
+    return None
+
+
+def retry_delay(tries: int) -> timedelta:
+    """Exponential backoff: base, 2 x base, 4 x base, ..."""
+    return timedelta(seconds=settings.SENDING_RETRY_BACKOFF * 2 ** max(tries - 1, 0))

@@ -336,7 +336,7 @@ SENDING_RETRY_WAIT_MAX = env.float("SENDING_RETRY_WAIT_MAX", default=5.0)
 # Messages per second, per owner and for the whole service (0 = no limit).
 SENDING_RATE_PER_OWNER = env.int("SENDING_RATE_PER_OWNER", default=50)
 SENDING_RATE_GLOBAL = env.int("SENDING_RATE_GLOBAL", default=200)
-# A consumer's lease (mailing.leases) lapses this many seconds after its last
+# A consumer's lease (mailing.sending.leases) lapses this many seconds after its last
 # heartbeat: its claimed rows go back to pending, its rows on the wire are unknown.
 SENDING_LEASE_SECONDS = env.int("SENDING_LEASE_SECONDS", default=30)
 # Seconds between heartbeats; a few fit in a lease, so one late beat is harmless.
@@ -346,8 +346,9 @@ SENDING_LEASE_HEARTBEAT = env.float("SENDING_LEASE_HEARTBEAT", default=5.0)
 SENDING_UNKNOWN_AFTER = env.int("SENDING_UNKNOWN_AFTER", default=600)
 # A run without activity for this many seconds is re-enqueued by the sweeper.
 SENDING_STALLED_AFTER = env.int("SENDING_STALLED_AFTER", default=120)
-# Client ids per statement when a run's outbox is written (mailing.outbox_writing):
-# each chunk is committed, so sending starts before the last one is in.
+# Client ids per statement when a run's outbox is written
+# (mailing.sending.outbox_writing): each chunk is committed, so sending starts
+# before the last one is in.
 OUTBOX_CHUNK_IDS = env.int("OUTBOX_CHUNK_IDS", default=50_000)
 # VERP return path of mailings sent over SMTP: bounces+<signed attempt token>@this
 # domain, whose delivery status notifications come back through the inbound route

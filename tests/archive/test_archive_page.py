@@ -12,6 +12,7 @@ from mailing import services
 from mailing.issues import snapshot
 from mailing.models import MailingRun
 from mailing.rendering import prepare_message
+from mailing.sending import pipeline
 from tests.factories import (
     home_page,
     make_client,
@@ -49,7 +50,7 @@ def sent_mailing(owner, name, *, opted_in, subject="Issue for {{ full_name }}"):
         owner, name=name, message=message, clients=[client], public_archive=opted_in
     )
     run = services.open_run(mailing, "manual", timezone.now())
-    services.send_run(run.pk)
+    pipeline.send_run(run.pk)
     run.refresh_from_db()
     assert run.status == MailingRun.Status.FINISHED and mail.outbox
     return mailing, run

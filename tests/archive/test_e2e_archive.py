@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from archive.models import ArchivePage
 from mailing import services
+from mailing.sending import pipeline
 from tests.factories import (
     home_page,
     make_client,
@@ -48,7 +49,7 @@ def issue(language, base_url):
         mailing.public_archive = True
         mailing.save()
         run = services.open_run(mailing, "manual", timezone.now())
-        services.send_run(run.pk)
+        pipeline.send_run(run.pk)
     return mailing, run
 
 

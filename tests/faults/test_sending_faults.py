@@ -1,6 +1,6 @@
 """The mail server fails during a run: down, refusing, slow or hanging.
 
-Each test runs the real sending engine (services.send_run, its sender threads and
+Each test runs the real sending engine (pipeline.send_run, its sender threads and
 Vestnik's SMTP backend) against an aiosmtpd server on loopback that misbehaves on
 purpose, then checks every Attempt row against what the server received: every
 attempt recorded with its tries, transient refusals retried, nothing lost, nothing
@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from mailing import services
 from mailing.models import Attempt, Client, Mailing, MailingRun
+from mailing.sending import pipeline
 from tests.factories import make_message, make_user, set_recipients
 from tests.mailing.smtp_servers import controller_for, free_port, smtp_settings
 
@@ -138,7 +139,7 @@ def test_refusal_mix_retries_only_transient_answers_and_records_every_try(pipeli
         smtp_server_for(sink, pipelining) as port,
         override_settings(**smtp_settings(port), **SENDING, SENDING_MAX_TRIES=3),
     ):
-        services.send_run(run.pk)
+        pipeline.send_run(run.pk)
     run.refresh_from_db()
     recorded, counts = rows(run), tally(run, sink)
     print(
@@ -186,7 +187,7 @@ def test_a_slow_server_and_stalled_answers_cost_retries_not_recipients(pipelinin
             **smtp_settings(port), **SENDING, SENDING_MAX_TRIES=3, EMAIL_TIMEOUT=1
         ),
     ):
-        services.send_run(run.pk)
+        pipeline.send_run(run.pk)
     elapsed = time.monotonic() - started
     run.refresh_from_db()
     recorded, counts = rows(run), tally(run, sink)
@@ -225,7 +226,7 @@ def test_a_server_that_dies_mid_run_and_returns_loses_nothing(pipelining):
         SENDING_MAX_TRIES=6,
         SENDING_RETRY_BACKOFF=0.25,
     ):
-        services.send_run(run.pk)
+        pipeline.send_run(run.pk)
     outage.join()
     server.stop()
     run.refresh_from_db()
@@ -252,7 +253,7 @@ def test_a_server_down_for_a_whole_run_fails_it_loudly_and_the_next_run_delivers
     dead_port = free_port()
     started = time.monotonic()
     with override_settings(**smtp_settings(dead_port), **SENDING, SENDING_MAX_TRIES=3):
-        services.send_run(run.pk)
+        pipeline.send_run(run.pk)
     elapsed = time.monotonic() - started
     run.refresh_from_db()
     recorded = rows(run)
@@ -266,7 +267,7 @@ def test_a_server_down_for_a_whole_run_fails_it_loudly_and_the_next_run_delivers
     sink = FaultySink()
     again = services.open_run(run.mailing, MailingRun.Kind.MANUAL, timezone.now())
     with smtp_server_for(sink) as port, override_settings(**smtp_settings(port)):
-        services.send_run(again.pk)
+        pipeline.send_run(again.pk)
     again.refresh_from_db()
     counts = tally(again, sink)
     print(

@@ -39,9 +39,10 @@ def main(mode: str, run_id: str, port: str) -> None:
     from django.utils import timezone
 
     from mailing import services
+    from mailing.sending import pipeline
 
     if mode == "send":
-        services.send_run(int(run_id))
+        pipeline.send_run(int(run_id))
     elif mode == "sweep":
         later = timedelta(seconds=settings.SENDING_UNKNOWN_AFTER + 1)
         print(services.sweep_stalled_runs(timezone.now() + later))

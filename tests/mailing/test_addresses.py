@@ -21,6 +21,7 @@ from mailing.addresses import (
     screen,
 )
 from mailing.models import Attempt, Client, MailingRun
+from mailing.sending import pipeline
 from tests.factories import import_file, make_mailing, make_user, rejected_lines
 
 from .smtp_servers import RecordingHandler, smtp_server, smtp_settings
@@ -204,7 +205,7 @@ def test_unsendable_rows_fail_alone_and_the_group_is_sent(backend):
         override_settings(**{**smtp_settings(port), "EMAIL_BACKEND": backend}),
     ):
         run = services.open_run(mailing, MailingRun.Kind.MANUAL, timezone.now())
-        services.send_run(run.pk)
+        pipeline.send_run(run.pk)
     run.refresh_from_db()
 
     delivered = [rcpt for rcpts, _content in handler.envelopes for rcpt in rcpts]

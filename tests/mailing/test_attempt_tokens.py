@@ -12,6 +12,7 @@ from django.test import override_settings
 
 from mailing import services, tokens
 from mailing.models import Attempt, Client, Event, MailingRun
+from mailing.sending import pipeline
 from tests.factories import make_client, make_mailing, make_user
 
 pytestmark = pytest.mark.django_db
@@ -115,7 +116,7 @@ def test_sent_emails_carry_the_token_in_message_id_and_metadata():
     mailing = make_mailing(owner, clients=[make_client(owner), make_client(owner)])
     run = services.open_run(mailing, MailingRun.Kind.MANUAL, mailing.first_send_at)
 
-    services.send_run(run.pk)
+    pipeline.send_run(run.pk)
 
     assert len(mail.outbox) == 2
     for message in mail.outbox:

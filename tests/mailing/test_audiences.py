@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from mailing import audiences, services
 from mailing.models import Attempt, Client, Mailing, MailingRun, Subscription
-from mailing.outbox import claim_batch, drop_unsendable
+from mailing.sending.outbox import claim_batch, drop_unsendable
 from tests.factories import (
     english,
     make_client,

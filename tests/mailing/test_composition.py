@@ -14,6 +14,7 @@ from mailing import services
 from mailing.email_text import html_to_text
 from mailing.models import EmailLayout
 from mailing.rendering import prepare_message
+from mailing.sending import pipeline
 from tests.factories import (
     make_blog_index,
     make_client,
@@ -279,7 +280,7 @@ def test_every_link_and_image_of_a_sent_email_is_absolute():
     )
 
     run = services.open_run(mailing, "manual", timezone.now())
-    services.send_run(run.pk)
+    pipeline.send_run(run.pk)
     sent = mail.outbox[-1]
     found = links(html_part(sent))
 

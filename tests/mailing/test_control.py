@@ -11,10 +11,11 @@ from django.core import mail
 from django.utils import timezone
 
 from mailing import control, moderation, services
-from mailing.delivery import Outcome
 from mailing.events import suppress
 from mailing.models import Attempt, Mailing, MailingRun
-from mailing.outbox import claim_batch, drop_unsendable
+from mailing.sending import pipeline
+from mailing.sending.delivery import Outcome
+from mailing.sending.outbox import claim_batch, drop_unsendable
 from mailing.unsubscribe import unsubscribe_client
 from tests.factories import make_client, make_mailing, make_user, remove_recipients
 
@@ -66,11 +67,11 @@ def test_pause_stops_the_claim_keeps_rows_and_resume_sends_them(
 def test_a_paused_run_is_left_by_its_consumer_and_sent_after_resume():
     run = opened(4)
     control.pause_run(run)
-    services.send_run(run.pk)
+    pipeline.send_run(run.pk)
     assert mail.outbox == [] and statuses(run) == {ROW.PENDING: 4}
 
     control.resume_run(run)
-    services.send_run(run.pk)
+    pipeline.send_run(run.pk)
     run.refresh_from_db()
     assert len(mail.outbox) == 4 and run.status == RUN.FINISHED
     assert (run.sent_count, run.cancelled_count) == (4, 0)
@@ -164,7 +165,7 @@ def test_a_run_finishes_with_unsubscribed_rows_cancelled_and_counted():
     run = opened(4)
     gone = run.attempts.order_by("pk").last()
     unsubscribe_client(gone.client_id)
-    services.send_run(run.pk)
+    pipeline.send_run(run.pk)
     run.refresh_from_db()
     gone.refresh_from_db()
     assert gone.status == ROW.CANCELLED and len(mail.outbox) == 3

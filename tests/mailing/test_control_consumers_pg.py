@@ -37,7 +37,7 @@ MESSAGE_ID = re.compile(rb"^Message-ID: <attempt\.(\d+)\.", re.M | re.I)
 
 def bound() -> int:
     """Emails that may still leave after an action: one group per connection
-    (services._pump's group size, with the consumers' settings)."""
+    (pipeline._pump's group size, with the consumers' settings)."""
     group = -(-BATCH_SIZE // (2 * CONCURRENCY))
     return CONSUMERS * CONCURRENCY * group
 

@@ -13,7 +13,8 @@ from wagtail.users.models import UserProfile
 
 from mailing import services
 from mailing.models import Attempt, Client, Mailing, MailingRun
-from mailing.outbox import claim_batch
+from mailing.sending import pipeline
+from mailing.sending.outbox import claim_batch
 from mailing.windows import is_open, next_opening
 from tests.factories import make_client, make_mailing, make_user
 
@@ -107,7 +108,7 @@ def send_at(moment: datetime, run: MailingRun) -> list[str]:
     """Send what may go at `moment`; the addresses that went."""
     before = len(mail.outbox)
     with time_machine.travel(moment, tick=False):
-        services.send_run(run.pk)
+        pipeline.send_run(run.pk)
     return sorted(
         message.to[0].split("<")[-1].strip(">") for message in mail.outbox[before:]
     )

@@ -13,6 +13,7 @@ from django.utils import timezone
 from blog.models import BlogPage
 from mailing import services
 from mailing.models import MailingRun
+from mailing.sending import pipeline
 from tests.factories import (
     make_blog_index,
     make_client,
@@ -63,7 +64,7 @@ def digest(owner, created_at):
 def run_at(mailing, when) -> MailingRun:
     with override_settings(BASE_URL=BASE):
         run = services.open_run(mailing, "manual", when)
-        services.send_run(run.pk)
+        pipeline.send_run(run.pk)
     run.refresh_from_db()
     return run
 

@@ -24,7 +24,8 @@ from django.utils import timezone
 
 from mailing import dsn, return_path
 from mailing.models import Attempt, Client, Event, MailingRun, RunDayCounts
-from mailing.services import open_run, send_run
+from mailing.sending.pipeline import send_run
+from mailing.services import open_run
 from mailing.tokens import attempt_token, message_id
 from tests.factories import make_client, make_mailing, make_user
 

@@ -10,9 +10,10 @@ from django.urls import reverse
 from django.utils import timezone
 from wagtail.users.models import UserProfile
 
-from mailing import leases, services
+from mailing import services
 from mailing.models import ConsumerLease, MailingRun
-from mailing.outbox import exchange
+from mailing.sending import leases
+from mailing.sending.outbox import exchange
 from tests.factories import make_client, make_mailing, make_user
 from tests.mailing.test_e2e_schedule import shoot
 from tests.mailing.test_e2e_workspace import sign_in

@@ -17,6 +17,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from mailing import services
+from mailing.sending import pipeline
 from tests.factories import (
     make_client,
     make_image,
@@ -87,7 +88,7 @@ def send_one(owner, message, track_engagement=False) -> object:
         track_engagement=track_engagement,
     )
     run = services.open_run(mailing, "manual", timezone.now())
-    services.send_run(run.pk)
+    pipeline.send_run(run.pk)
     return mail.outbox[-1]
 
 

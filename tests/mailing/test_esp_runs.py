@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from mailing import services, tokens
 from mailing.models import Attempt, MailingRun
+from mailing.sending import pipeline
 from mailing.sending.capabilities import BATCH_SYNTAX, capabilities_of
 from mailing.tokens import attempt_token
 from mailing.unsubscribe import make_token
@@ -109,7 +110,7 @@ def esp_run(request, db):
         ):
             warnings.simplefilter("ignore")  # SendGrid's "support dropped" notice
             run = services.open_run(mailing, MailingRun.Kind.MANUAL, timezone.now())
-            services.send_run(run.pk)
+            pipeline.send_run(run.pk)
             capabilities = capabilities_of(backend)
         return run, stub, capabilities
 

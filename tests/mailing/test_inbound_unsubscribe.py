@@ -19,7 +19,8 @@ from django.test import Client as Browser
 from django.utils import timezone
 
 from mailing.models import Client, MailingRun
-from mailing.services import open_run, send_run
+from mailing.sending.pipeline import send_run
+from mailing.services import open_run
 from mailing.unsubscribe import make_token, unsubscribe_by_mail
 from tests.factories import make_client, make_mailing, make_user
 

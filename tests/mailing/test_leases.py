@@ -12,8 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from wagtail.users.models import UserProfile
 
-from mailing import control, leases, services
-from mailing.delivery import Outcome
+from mailing import control, services
 from mailing.models import (
     Attempt,
     ConsumerLease,
@@ -22,7 +21,9 @@ from mailing.models import (
     RunHourCounts,
     Suppression,
 )
-from mailing.outbox import exchange
+from mailing.sending import leases, pipeline
+from mailing.sending.delivery import Outcome
+from mailing.sending.outbox import exchange
 from tests.factories import make_client, make_mailing, make_user
 
 from .smtp_servers import smtp_server
@@ -77,7 +78,7 @@ def test_rows_are_claimed_ahead_and_sending_only_once_handed_over():
 
 
 def test_a_group_for_a_free_connection_goes_straight_to_sending_in_one_exchange():
-    """services._pump's claim: one write per row before its send (no claim ahead
+    """pipeline._pump's claim: one write per row before its send (no claim ahead
     and hand-over), the last group's results recorded in the same statement."""
     run = opened(6)
     lease = leases.acquire(timezone.now())
@@ -274,7 +275,7 @@ def test_a_slow_mail_server_does_not_cost_a_live_consumer_its_lease(settings):
     server = SlowServer(seconds=1.5)
     with smtp_server(server) as port:
         settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-        services.send_run(run.pk)
+        pipeline.send_run(run.pk)
 
     run.refresh_from_db()
     assert server.received == 2

@@ -25,7 +25,7 @@ pytestmark = [
 
 RECIPIENTS = 3000
 LEASE_SECONDS = 5
-# A connection's group on the wire (services._pump), per consumer: what a kill may
+# A connection's group on the wire (pipeline._pump), per consumer: what a kill may
 # leave `unknown`.
 ON_THE_WIRE = CONCURRENCY * -(-BATCH_SIZE // (2 * CONCURRENCY))
 

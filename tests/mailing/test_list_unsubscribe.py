@@ -14,6 +14,7 @@ from mailing import services
 from mailing.list_unsubscribe import make_token
 from mailing.models import Subscription
 from mailing.rendering import prepare_message
+from mailing.sending import pipeline
 from mailing.sending.capabilities import BATCH_SYNTAX
 from mailing.sending.esp import batch_template
 from tests.factories import make_client, make_list, make_mailing, make_user
@@ -30,7 +31,7 @@ Status = Subscription.Status
 def send(mailing) -> list:
     handler = RecordingHandler()
     with smtp_server(handler) as port, override_settings(**smtp_settings(port)):
-        services.send_run(services.open_run(mailing, "manual", timezone.now()).pk)
+        pipeline.send_run(services.open_run(mailing, "manual", timezone.now()).pk)
     return handler.messages
 
 

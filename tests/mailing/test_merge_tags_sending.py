@@ -12,6 +12,7 @@ from django.utils import timezone
 from mailing import services
 from mailing.models import ClientField, MailingRun
 from mailing.rendering import PreparedMessage
+from mailing.sending import pipeline
 from mailing.sending.mime import RunWire
 from tests.factories import make_client, make_mailing, make_message, make_user
 
@@ -30,7 +31,7 @@ def test_each_recipient_gets_their_attribute_or_the_fallback():
     mailing = make_mailing(owner, clients=[ann, bob], message=message)
     run = services.open_run(mailing, MailingRun.Kind.MANUAL, timezone.now())
 
-    services.send_run(run.pk)
+    pipeline.send_run(run.pk)
 
     by_address = {m.to[0].split("<")[-1].rstrip(">"): m for m in mail.outbox}
     assert by_address["ann@example.org"].subject == "Привет, Аня!"

@@ -1,6 +1,7 @@
 """Writing: the editor's preview (email, text part, spam score) and its test send."""
 
 import shutil
+from email import message_from_bytes, policy
 
 import pytest
 from django.core import mail
@@ -10,6 +11,8 @@ from wagtail.admin.panels import get_edit_handler
 
 from mailing import spam
 from mailing.models import Message
+from mailing.previews import sample_email
+from mailing.rendering import prepare_message
 from tests.factories import make_letter, make_sender, make_user
 
 from .email_parts import html_part
@@ -91,6 +94,19 @@ def test_the_spam_check_lists_the_score_and_the_rules_that_fired(client):
 
     assert 'data-testid="spam-score"' in page
     assert 'data-testid="spam-rule"' in page
+
+
+def test_the_spam_check_scores_the_headers_a_mailing_email_has():
+    """SpamAssassin scores a List-Unsubscribe without List-Id: the sample it checks
+    carries the same list headers as a sent email (sending.mime.mailing_headers)."""
+    message = make_letter(make_user(language="en"), "en")
+
+    sample = sample_email(prepare_message(message), "Anna", "anna@example.org")
+
+    headers = message_from_bytes(sample, policy=policy.default)
+    assert headers["List-Id"].startswith("<mailing-preview.")
+    assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert headers["List-Unsubscribe"].count("<") == 2  # the URL and the mailto
 
 
 @override_settings(SPAMASSASSIN_COMMAND="/nonexistent/spamassassin")

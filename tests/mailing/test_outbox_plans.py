@@ -1,5 +1,5 @@
-"""The exchange's plans on PostgreSQL (mailing.outbox): each group costs the rows
-it claims and settles, not the run's rows already sent.
+"""The exchange's plans on PostgreSQL (mailing.sending.outbox): each group costs
+the rows it claims and settles, not the run's rows already sent.
 
 Measured on a 10,000-recipient run (benchmarks): the claim walked the table's
 primary key from its first row, filtering out every row sent before (quadratic
@@ -11,9 +11,10 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from mailing import leases, services
+from mailing import services
 from mailing.models import Client, MailingRun
-from mailing.outbox import exchange
+from mailing.sending import leases
+from mailing.sending.outbox import exchange
 from mailing.sending.outcome import Outcome
 from tests.factories import make_mailing, make_user
 
@@ -64,7 +65,7 @@ def sent(rows) -> list[Outcome]:
 @pytest.fixture
 def half_sent_run():
     """A run with four groups sent and one on the wire, analysed at its start
-    (mailing.outbox.analyse_if_stale) as a new install's first run is."""
+    (mailing.sending.outbox.analyse_if_stale) as a new install's first run is."""
     owner = make_user()
     Client.objects.bulk_create(
         Client(owner=owner, email=f"r{n}@example.org") for n in range(RECIPIENTS)

@@ -1,4 +1,4 @@
-"""The settle's values arrive unchanged (mailing.outbox, issue 13).
+"""The settle's values arrive unchanged (mailing.sending.outbox, issue 13).
 
 On PostgreSQL the results travel as one JSON document read by json_to_recordset
 (psycopg quoting five arrays in Python was 41% of the consumer's time with an
@@ -13,10 +13,12 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from mailing import leases, services
+from mailing import services
 from mailing.models import Attempt, MailingRun
-from mailing.outbox import exchange, retry_delay
+from mailing.sending import leases
+from mailing.sending.outbox import exchange
 from mailing.sending.outcome import Outcome
+from mailing.sending.policy import retry_delay
 from tests.factories import make_client, make_mailing, make_user
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,4 @@
-"""The exchange's plans rest on the planner's row counts (mailing.outbox): a run
+"""The exchange's plans rest on the planner's row counts (mailing.sending.outbox): a run
 bigger than what the planner knows of the attempts table gets it analysed first."""
 
 import pytest
@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from mailing import services
 from mailing.models import Attempt, MailingRun
-from mailing.outbox import analyse_if_stale
+from mailing.sending.outbox import analyse_if_stale
 from tests.factories import make_client, make_mailing, make_user
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]

@@ -11,9 +11,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from mailing import audiences, outbox_writing, services
+from mailing import audiences, services
 from mailing.models import Attempt, MailingRun, Subscription
-from mailing.outbox import claim_batch
+from mailing.sending import outbox_writing
+from mailing.sending.outbox import claim_batch
 from tests.factories import make_client, make_list, make_mailing, make_user
 
 pytestmark = pytest.mark.django_db

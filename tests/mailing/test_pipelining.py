@@ -6,7 +6,7 @@ reply, for the right email of the group, and the connection must stay usable.
 
 import smtplib
 
-from mailing.delivery import describe_failure
+from mailing.sending.delivery import describe_failure
 from mailing.sending.pipelining import send_pipelined
 
 from .smtp_servers import RecordingHandler, smtp_server

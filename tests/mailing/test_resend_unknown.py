@@ -7,8 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from mailing import resend, services
-from mailing.leases import flag_unknown
 from mailing.models import Attempt, MailingRun
+from mailing.sending.leases import flag_unknown
 from tests.factories import make_client, make_mailing, make_user, recipients_of
 
 pytestmark = pytest.mark.django_db

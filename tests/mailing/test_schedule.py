@@ -10,6 +10,7 @@ from django.test import override_settings
 from mailing import services
 from mailing.models import Mailing, MailingRun
 from mailing.scheduling import next_slot
+from mailing.sending import pipeline
 from tests.factories import make_client, make_mailing, make_user
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -202,7 +203,7 @@ def test_a_once_mailing_finishes_after_its_run():
     mailing.refresh_from_db()
     assert (mailing.status, mailing.next_send_at) == ("running", None)
 
-    services.send_run(run.pk)
+    pipeline.send_run(run.pk)
     mailing.refresh_from_db()
     run.refresh_from_db()
     assert run.status == MailingRun.Status.FINISHED and run.sent_count == 2

@@ -15,6 +15,7 @@ from django.db.migrations.executor import MigrationExecutor
 
 from mailing import services
 from mailing.models import Mailing, MailingRun
+from mailing.sending import pipeline
 from tests.factories import make_client, make_message, make_user, set_recipients
 
 pytestmark = pytest.mark.django_db
@@ -52,7 +53,7 @@ def scheduler_pass(moment: datetime) -> list[MailingRun]:
     with time_machine.travel(moment, tick=False):
         runs = services.open_scheduled_runs(moment)
         for run in runs:
-            services.send_run(run.pk)
+            pipeline.send_run(run.pk)
     return runs
 
 
@@ -121,7 +122,7 @@ def test_send_now_on_a_once_mailing_is_its_send():
 
     with time_machine.travel(at(2026, 5, 30, 12, 0), tick=False):
         run = services.send_now(mailing, requested_by=mailing.owner)
-        services.send_run(run.pk)
+        pipeline.send_run(run.pk)
 
     assert state(mailing) == (Status.FINISHED, None)
     assert scheduler_pass(at(2026, 6, 1, 9, 0, 30)) == []
@@ -133,7 +134,7 @@ def test_send_now_leaves_a_periodic_schedule_alone():
     mailing = created(Periodicity.DAILY)
 
     with time_machine.travel(at(2026, 5, 30, 12, 0), tick=False):
-        services.send_run(services.send_now(mailing, requested_by=mailing.owner).pk)
+        pipeline.send_run(services.send_now(mailing, requested_by=mailing.owner).pk)
 
     assert state(mailing) == (Status.CREATED, at(2026, 6, 1, 9, 0))
     assert len(scheduler_pass(at(2026, 6, 1, 9, 0, 30))) == 1

@@ -11,6 +11,7 @@ from mailing.admin_reports import outcomes
 from mailing.counters import rebuild_counters
 from mailing.models import Attempt, Client, Event, MailingRun, RunDayCounts
 from mailing.rollups import mailing_figures
+from mailing.sending import pipeline
 from mailing.suppression import address_hash
 from tests.factories import make_client, make_mailing, make_user, recipients_of
 
@@ -34,7 +35,7 @@ def test_a_5xx_at_rcpt_is_a_hard_bounce_counted_once(pipelining):
         override_settings(**smtp_settings(port), SENDING_MAX_TRIES=2),
     ):
         run = services.open_run(mailing, MailingRun.Kind.MANUAL, timezone.now())
-        services.send_run(run.pk)
+        pipeline.send_run(run.pk)
     run.refresh_from_db()
     assert (run.sent_count, run.failed_count) == (2, 2)
 

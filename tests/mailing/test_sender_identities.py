@@ -14,6 +14,7 @@ from mailing import services
 from mailing.models import SenderIdentity
 from mailing.rendering import prepare_message
 from mailing.senders import make_confirmation_token
+from mailing.sending import pipeline
 from tests.factories import (
     make_client,
     make_mailing,
@@ -206,7 +207,7 @@ def test_a_confirmed_identity_is_from_and_reply_to_on_the_wire():
 
     with smtp_server(handler) as port, override_settings(**smtp_settings(port)):
         run = services.open_run(mailing, "manual", timezone.now())
-        services.send_run(run.pk)
+        pipeline.send_run(run.pk)
 
     sent = handler.messages[0]
     assert sent["From"].addresses[0].addr_spec == "news@shop.example"
@@ -221,7 +222,7 @@ def test_a_confirmed_identity_is_from_and_reply_to_through_an_esp_backend():
     mailing = make_mailing(owner, message=message, clients=[make_client(owner)])
 
     run = services.open_run(mailing, "manual", timezone.now())
-    services.send_run(run.pk)
+    pipeline.send_run(run.pk)
 
     sent = mail.outbox[-1]
     assert "news@shop.example" in sent.from_email

@@ -13,9 +13,10 @@ from django.test import override_settings
 from django.utils import timezone
 
 from mailing import services
-from mailing.delivery import describe_failure
 from mailing.models import Attempt, Mailing, MailingRun
 from mailing.ratelimit import LocalRateLimiter, RedisRateLimiter
+from mailing.sending import pipeline
+from mailing.sending.delivery import describe_failure
 from mailing.tokens import read_attempt_token
 from tests.factories import make_client, make_mailing, make_user
 
@@ -38,7 +39,7 @@ def test_esp_message_ids_metadata_and_tags_are_recorded():
     mailing = mailing_with(2)
     run = open_manual(mailing)
 
-    services.send_run(run.pk)
+    pipeline.send_run(run.pk)
 
     sent = {read_attempt_token(m.metadata["attempt"]): m for m in mail.outbox}
     for attempt in run.attempts.all():
@@ -100,7 +101,7 @@ def test_esp_429_is_retried_then_recorded_failed():
     anymail_test.EmailBackend.post_to_esp = throttled
     try:
         with override_settings(EMAIL_BACKEND=ANYMAIL_TEST, SENDING_MAX_TRIES=2):
-            services.send_run(run.pk)
+            pipeline.send_run(run.pk)
     finally:
         anymail_test.EmailBackend.post_to_esp = original
 

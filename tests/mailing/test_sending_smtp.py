@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from mailing import services, tokens
 from mailing.models import Attempt, Mailing, MailingRun
+from mailing.sending import pipeline
 from mailing.unsubscribe import read_token
 from tests.factories import make_client, make_mailing, make_user, recipients_of
 
@@ -31,7 +32,7 @@ def mailing_with(count: int, **fields) -> Mailing:
 
 def send(mailing: Mailing) -> MailingRun:
     run = services.open_run(mailing, MailingRun.Kind.MANUAL, timezone.now())
-    services.send_run(run.pk)
+    pipeline.send_run(run.pk)
     run.refresh_from_db()
     return run
 
@@ -116,7 +117,7 @@ def test_a_server_down_for_the_whole_run_loses_no_recipient():
     closed_port = free_port()
     with override_settings(**smtp_settings(closed_port), SENDING_MAX_TRIES=3):
         with_commit = services.open_scheduled_runs(timezone.now())
-        services.send_run(with_commit[0].pk)
+        pipeline.send_run(with_commit[0].pk)
     run = MailingRun.objects.get()
 
     assert run.status == MailingRun.Status.FAILED

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from mailing import services
 from mailing.models import Attempt, Mailing, MailingRun
+from mailing.sending import pipeline
 from tests.factories import make_client, make_mailing, make_user
 
 from .smtp_servers import RecordingHandler, smtp_settings
@@ -29,7 +30,7 @@ def mailing_for(emails: list[str]) -> Mailing:
 
 def send(mailing: Mailing) -> MailingRun:
     run = services.open_run(mailing, MailingRun.Kind.MANUAL, timezone.now())
-    services.send_run(run.pk)
+    pipeline.send_run(run.pk)
     run.refresh_from_db()
     return run
 

@@ -12,6 +12,7 @@ from django.test import override_settings
 
 from mailing import services, tokens
 from mailing.models import Attempt, Event, MailingRun, TrackedLink
+from mailing.sending import pipeline
 from tests.factories import make_client, make_mailing, make_message, make_user
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +33,7 @@ def send(owner=None, recipients=2, **mailing_fields):
     mailing = make_mailing(owner, clients=clients, message=message, **mailing_fields)
     run = services.open_run(mailing, MailingRun.Kind.MANUAL, mailing.first_send_at)
     with override_settings(EMAIL_BACKEND="anymail.backends.test.EmailBackend"):
-        services.send_run(run.pk)
+        pipeline.send_run(run.pk)
     return run, {
         tokens.read_attempt_token(m.metadata["attempt"]): m.alternatives[0][0]
         for m in mail.outbox
@@ -163,7 +164,7 @@ def test_every_tracked_link_of_a_rich_email_redirects_to_the_link_as_written():
             track_engagement=tracked,
         )
         run = services.open_run(mailing, MailingRun.Kind.MANUAL, mailing.first_send_at)
-        services.send_run(run.pk)
+        pipeline.send_run(run.pk)
         found = links(html_part(mail.outbox[-1]))
         hrefs.append([value for tag, attribute, value in found if tag == "a"])
     written, redirects = hrefs

@@ -13,6 +13,7 @@ from django.utils import timezone
 from mailing import services
 from mailing.issues import web_version_token
 from mailing.rendering import prepare_message
+from mailing.sending import pipeline
 from mailing.sending.mime import RunWire
 from mailing.unsubscribe import make_token
 from tests.factories import make_client, make_mailing, make_message, make_user
@@ -27,7 +28,7 @@ WEB_PATH = re.compile(r"/web/([^/]+)/$")
 def send_to(owner, clients, message=None):
     mailing = make_mailing(owner, clients=clients, message=message)
     run = services.open_run(mailing, "manual", timezone.now())
-    services.send_run(run.pk)
+    pipeline.send_run(run.pk)
     return run, {email.to[0]: email for email in mail.outbox}
 
 

@@ -3,6 +3,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mailing import services
+from mailing.sending import pipeline
 
 
 class Command(BaseCommand):
@@ -11,5 +12,5 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         runs = services.open_scheduled_runs(timezone.now())
         for run in runs:
-            services.send_run(run.pk)
+            pipeline.send_run(run.pk)
         self.stdout.write(_("Opened %(count)s runs.") % {"count": len(runs)})

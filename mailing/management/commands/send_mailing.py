@@ -3,6 +3,7 @@ from django.utils.translation import gettext as _
 
 from mailing import services
 from mailing.models import Mailing
+from mailing.sending import pipeline
 
 
 class Command(BaseCommand):
@@ -20,7 +21,7 @@ class Command(BaseCommand):
         except services.SendError as error:
             raise CommandError(str(error)) from error
         # The task may already have run (immediate mode); sending again is a no-op.
-        services.send_run(run.pk)
+        pipeline.send_run(run.pk)
         run.refresh_from_db()
         self.stdout.write(
             _(

@@ -2,14 +2,14 @@
 
 States (issue 18): pending -> sending (a free connection's group, claimed under
 the consumer's lease and committed right before the mail server is called; see
-services._pump) -> success / failure, or back to pending with a retry time
+pipeline._pump) -> success / failure, or back to pending with a retry time
 (committed after). `exchange` can also claim a group ahead (`claimed`, under the
 lease) and hand it over later: two writes of every index of the row where the
 pump's one claim (`to_wire`) is one. Several consumers share a run: on PostgreSQL
 rows are claimed with SELECT ... FOR UPDATE SKIP LOCKED, elsewhere with one
 conditional UPDATE.
 
-Lease rules (mailing.leases): every claim, hand-over and result is fenced by the
+Lease rules (mailing.sending.leases): every claim, hand-over and result is fenced by the
 consumer's lease id (the rows must still carry it) and a claim or hand-over needs
 the lease alive. When a lease lapses, its `claimed` rows go back to `pending`
 (never on the wire) and only its `sending` rows become `unknown`; a consumer woken
@@ -33,17 +33,15 @@ waits for a claim, or a claim for a delete, but never each for the other.
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q
 
-from .bounces import record_send_bounces
-from .control import OPEN_RUN
-from .counters import bump_sends
-from .delivery import Outcome
-from .models import (
+from ..bounces import record_send_bounces
+from ..control import OPEN_RUN
+from ..counters import bump_sends
+from ..models import (
     Attempt,
     Client,
     ConsumerLease,
@@ -51,6 +49,8 @@ from .models import (
     MailingRun,
     Subscription,
 )
+from . import policy
+from .delivery import Outcome
 
 
 def _tables() -> dict[str, str]:
@@ -121,7 +121,7 @@ def exchange(
     `to_wire`: the rows claimed go straight to `sending` (a group taken for a free
     connection), with one write per row instead of a claim and a hand-over.
     `after`: claim only rows with a greater id (the consumer's claim cursor, see
-    services._next_group).
+    pipeline._next_group).
 
     Results land only on rows still `sending` under this lease; rows are handed
     over only while still `claimed` under it, the lease alive and the row sendable
@@ -450,8 +450,8 @@ def result_rows(outcomes: list[Outcome], now: datetime) -> tuple[list[tuple], in
         retry_at = None
         if outcome.ok:
             status, sent = Attempt.Status.SUCCESS, sent + 1
-        elif outcome.transient and outcome.tries < settings.SENDING_MAX_TRIES:
-            status, retry_at = Attempt.Status.PENDING, now + retry_delay(outcome.tries)
+        elif (retry_at := policy.retry_at(outcome, now)) is not None:
+            status = Attempt.Status.PENDING
         else:
             status, failed = Attempt.Status.FAILURE, failed + 1
         response, esp_id = outcome.response[:2000], outcome.esp_message_id[:255]
@@ -488,8 +488,3 @@ def record_outcomes(
             heartbeat_at=now,
         )
     return written
-
-
-def retry_delay(tries: int) -> timedelta:
-    """Exponential backoff: base, 2 x base, 4 x base, ..."""
-    return timedelta(seconds=settings.SENDING_RETRY_BACKOFF * 2 ** max(tries - 1, 0))

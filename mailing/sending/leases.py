@@ -9,7 +9,7 @@ its `sending` rows `unknown` (they may have gone out). Live consumers reap lapse
 leases at each heartbeat and the periodic sweeper does too, so a dead consumer's
 rows wait one lease, not SENDING_UNKNOWN_AFTER.
 
-The lease id is the fencing token on the rows (mailing.outbox): a consumer woken up
+The lease id is the fencing token on the rows (outbox): a consumer woken up
 after its lease was reaped finds no row carrying it, so it records and sends
 nothing more, and renew() tells it to stop.
 """
@@ -25,7 +25,7 @@ from django.db.models import Count, F
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from .models import Attempt, ConsumerLease, MailingRun
+from ..models import Attempt, ConsumerLease, MailingRun
 
 HELD = (Attempt.Status.CLAIMED, Attempt.Status.SENDING)
 
@@ -98,7 +98,7 @@ def reap(
     """Settle a lease's rows and drop it: (rows back to pending, rows unknown, runs
     it held rows of). Those runs lost a consumer: the sweeper enqueues them again
     where rows are left to claim, whether or not this lease had a group claimed
-    ahead (services._pump claims a connection's group straight to `sending`).
+    ahead (pipeline._pump claims a connection's group straight to `sending`).
 
     With `lapsed_before`, only if the lease is still lapsed once locked (it may
     have been renewed meanwhile). Lock order as everywhere: the runs, then rows.

@@ -21,10 +21,10 @@ from django.db import transaction
 from django.db.models import F, Max, Min
 from django.utils import timezone
 
-from .audiences import ClientIds, audience, deliverable, insert_attempts
-from .control import LIVE_RUN
-from .models import UNDELIVERABLE, Client, Mailing, MailingRun
-from .windows import hold_for_windows
+from ..audiences import ClientIds, audience, deliverable, insert_attempts
+from ..control import LIVE_RUN
+from ..models import UNDELIVERABLE, Client, Mailing, MailingRun
+from ..windows import hold_for_windows
 
 
 def write_outbox(run_id: int) -> Iterator[bool]:

@@ -14,9 +14,9 @@ from typing import Any
 from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
 from django.core.mail import get_connection
 
-from .ratelimit import RateLimiter
-from .sending.outcome import Outbound, Outcome
-from .sending.policy import describe_failure, fail_rows, refused_for_good, unexpected
+from ..ratelimit import RateLimiter
+from .outcome import Outbound, Outcome
+from .policy import describe_failure, fail_rows, refused_for_good, unexpected
 
 __all__ = ["Outbound", "Outcome", "describe_failure"]
 
