@@ -8,6 +8,7 @@ from itertools import permutations
 import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from mailing.mailing_count_triggers import ensure_sqlite_triggers
 from mailing.mailing_counts import (
@@ -162,6 +163,16 @@ def test_the_figures_read_the_stored_counts():
     assert service_figures(make_user("manager"))["mailings_total"] == 103
     owner.is_active = False
     assert service_figures(owner)["mailings_total"] == 0
+
+
+def test_the_figures_never_read_the_mailings_table():
+    owner = make_user("mailing_user")
+    make_mailing(owner, status=RUNNING)
+    manager = make_user("manager")
+    with CaptureQueriesContext(connection) as queries:
+        for user in (owner, manager, None):
+            service_figures(user)
+    assert not [q["sql"] for q in queries if '"mailing_mailing"' in q["sql"]]
 
 
 def test_the_sqlite_triggers_come_back_after_a_table_rebuild():
