@@ -169,6 +169,7 @@ def load(n: int) -> None:
 
     from mailing.address_counts import rebuild_addresses
     from mailing.counters import rebuild_counters
+    from mailing.mailing_counts import rebuild_mailing_counts
     from mailing.owner_client_counts import rebuild_owner_counts
     from tests.factories import make_user
 
@@ -193,8 +194,9 @@ def load(n: int) -> None:
                 [f"mailing_{table}"],
             )
     rebuild_counters()
-    rebuild_addresses()  # the replica role skipped the clients' triggers
+    rebuild_addresses()  # the replica role skipped the clients' and mailings' triggers
     rebuild_owner_counts()
+    rebuild_mailing_counts()
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
     print(f"loaded {n:,} in {time.perf_counter() - started:.0f} s", file=sys.stderr)

@@ -69,8 +69,7 @@ def pg_statements() -> list[str]:
         *pg_triggers(
             "mailing_client_addresses",
             PG_APPLY,
-            "lower({row}email)",
-            "address",
+            {"address": "lower({row}email)"},
             "email",
         ),
         *pg_truncate_statements("mailing_client_addresses", EMPTY),

@@ -249,6 +249,7 @@ class AttemptIndexView(OwnedIndexView):
     def search_queryset(self, queryset):
         if not self.is_searching:
             return queryset
+        from .lookups import ids_of
         from .models import Client
 
         address = self.search_query.strip().lower()
@@ -261,8 +262,9 @@ class AttemptIndexView(OwnedIndexView):
         # Matching ids as one constant array (mailing.lookups): walking the
         # attempts newest first then checks each row against a hash (as a join it
         # looked each row's client up by primary key, 50,000 times for a prefix as
-        # short as "reader4" at ten million attempts).
-        ids = list(clients.values_list("pk", flat=True)[: SEARCH_MATCHES + 1])
+        # short as "reader4" at ten million attempts). Read as one array value:
+        # as 11,111 rows, they cost the page more CPU than its other queries.
+        ids = ids_of(clients[: SEARCH_MATCHES + 1])
         if len(ids) > SEARCH_MATCHES:
             return queryset.filter(client__in=clients.values("pk"))
         return queryset.filter(client_id__any_of=ids)

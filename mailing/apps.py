@@ -35,6 +35,7 @@ class MailingConfig(AppConfig):
         from .client_attributes import forget_field
         from .control import lock_runs_of_client, lock_runs_of_mailing
         from .list_count_triggers import ensure_sqlite_triggers
+        from .mailing_count_triggers import ensure_sqlite_triggers as mailing_counts
         from .models import Client, ClientField, Mailing, SubscribeForm
         from .owner_count_triggers import ensure_sqlite_triggers as owner_counts
         from .scheduling import on_profile_saved
@@ -83,4 +84,7 @@ class MailingConfig(AppConfig):
         )
         post_migrate.connect(
             owner_counts, sender=self, dispatch_uid="mailing.owner_counts"
+        )
+        post_migrate.connect(
+            mailing_counts, sender=self, dispatch_uid="mailing.mailing_counts"
         )

@@ -1,12 +1,13 @@
-"""What the counts kept by triggers on the clients table share (the service's
-addresses, mailing.address_count_triggers; each owner's clients,
-mailing.owner_count_triggers): their PostgreSQL triggers' shape, the migration
-step that installs them, SQLite's restore after migrate, and the locked refill.
+"""What the counts kept by triggers share (on the clients table: the service's
+addresses, mailing.address_count_triggers, and each owner's clients,
+mailing.owner_count_triggers; on the mailings table: mailing.mailing_count_triggers):
+their PostgreSQL triggers' shape, the migration step that installs them, SQLite's
+restore after migrate, and the locked refill.
 
-PostgreSQL: inserts and deletes of clients are counted by statement-level
-triggers reading the transition table (a COPY of a million clients fires once);
-a change of the counted key by a row-level trigger that fires only when the key
-changes (a bulk update of names costs nothing). TRUNCATE empties the counts."""
+PostgreSQL: inserts and deletes of rows are counted by statement-level triggers
+reading the transition table (a COPY of a million clients fires once); a change
+of the counted key by a row-level trigger that fires only when the key changes (a
+bulk update of names costs nothing). TRUNCATE empties the counts."""
 
 from django.db import connections, migrations, transaction
 
@@ -18,54 +19,56 @@ PG_TRANSITIONS = {
 }
 
 
-def pg_triggers(prefix: str, body: str, key: str, alias: str, column: str):
-    """The triggers `prefix`_<event> and their functions. `body`: the PL/pgSQL
-    body given `{changes}`, a query of rows (`alias`, delta); `key`: the counted
-    expression of a client row `{row}` (of `column`)."""
+def pg_triggers(prefix: str, body: str, keys: dict, columns: str, table=CLIENTS):
+    """The triggers `prefix`_<event> on `table` and their functions. `body`: the
+    PL/pgSQL body given `{changes}`, a query of rows (the `keys`' names, delta);
+    `keys`: name -> the counted expression of a row `{row}` (of `columns`)."""
 
     def function(name: str, changes: str) -> str:
         return f"""CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
         {body.format(changes=changes)} $$"""
 
+    def named(row: str) -> str:
+        return ", ".join(f"{key.format(row=row)} AS {n}" for n, key in keys.items())
+
     statements = []
-    for event, (verb, table, delta) in PG_TRANSITIONS.items():
+    for event, (verb, transition, delta) in PG_TRANSITIONS.items():
         name = f"{prefix}_{event}"
-        changes = (
-            f"SELECT {key.format(row='')} AS {alias}, {delta} AS delta FROM changed"  # nosec B608
-        )
+        changes = f"SELECT {named('')}, {delta} AS delta FROM changed"  # nosec B608
         statements += [
             function(name, changes),
-            f"""CREATE TRIGGER {name} AFTER {verb} ON {CLIENTS}
-            REFERENCING {table} FOR EACH STATEMENT EXECUTE FUNCTION {name}()""",
+            f"""CREATE TRIGGER {name} AFTER {verb} ON {table}
+            REFERENCING {transition} FOR EACH STATEMENT EXECUTE FUNCTION {name}()""",
         ]
-    old, new = key.format(row="OLD."), key.format(row="NEW.")
-    changes = f"SELECT {new} AS {alias}, 1 AS delta UNION ALL SELECT {old}, -1"
+    old = ", ".join(key.format(row="OLD.") for key in keys.values())
+    new = ", ".join(key.format(row="NEW.") for key in keys.values())
+    changes = f"SELECT {named('NEW.')}, 1 AS delta UNION ALL SELECT {old}, -1"
     return statements + [
         function(f"{prefix}_update", changes),
-        f"""CREATE TRIGGER {prefix}_update AFTER UPDATE OF {column} ON {CLIENTS}
-        FOR EACH ROW WHEN ({old} IS DISTINCT FROM {new})
+        f"""CREATE TRIGGER {prefix}_update AFTER UPDATE OF {columns} ON {table}
+        FOR EACH ROW WHEN (({old}) IS DISTINCT FROM ({new}))
         EXECUTE FUNCTION {prefix}_update()""",
     ]
 
 
-def pg_truncate_statements(prefix: str, empty: list[str]) -> list[str]:
-    """A TRUNCATE of the clients empties the counts (`empty`)."""
+def pg_truncate_statements(prefix: str, empty: list[str], table=CLIENTS) -> list[str]:
+    """A TRUNCATE of `table` empties the counts (`empty`)."""
     return [
         f"""CREATE FUNCTION {prefix}_truncate() RETURNS trigger
         LANGUAGE plpgsql AS $$ BEGIN {"; ".join(empty)}; RETURN NULL; END $$""",
         f"""CREATE TRIGGER {prefix}_truncate AFTER TRUNCATE
-        ON {CLIENTS} FOR EACH STATEMENT EXECUTE FUNCTION {prefix}_truncate()""",
+        ON {table} FOR EACH STATEMENT EXECUTE FUNCTION {prefix}_truncate()""",
     ]
 
 
-def pg_drop_statements(prefix: str, fold: str) -> list[str]:
+def pg_drop_statements(prefix: str, fold: str, table=CLIENTS) -> list[str]:
     """Drop the triggers named `prefix`_<event> and their functions, and `fold`
     (the fold function's signature)."""
     return [
         statement
         for event in PG_EVENTS
         for statement in (
-            f"DROP TRIGGER IF EXISTS {prefix}_{event} ON {CLIENTS}",
+            f"DROP TRIGGER IF EXISTS {prefix}_{event} ON {table}",
             f"DROP FUNCTION IF EXISTS {prefix}_{event}()",
         )
     ] + [f"DROP FUNCTION IF EXISTS {fold}"]
@@ -94,30 +97,31 @@ def install(triggers) -> migrations.RunPython:
     return migrations.RunPython(add, drop)
 
 
-def refill(statements: list[str], stored, using: str = "default") -> bool:
-    """Empty and fill the counts (`statements`) while writers of clients wait;
+def refill(statements: list[str], stored, using="default", table=CLIENTS) -> bool:
+    """Empty and fill the counts (`statements`) while writers of `table` wait;
     True if what `stored(using)` reads was wrong."""
     connection = connections[using]
     with transaction.atomic(using=using), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(f"LOCK TABLE {CLIENTS} IN SHARE MODE")  # nosec B608
+            cursor.execute(f"LOCK TABLE {table} IN SHARE MODE")  # nosec B608
         was = stored(using)
         for statement in statements:
             cursor.execute(statement)
         return stored(using) != was
 
 
-def sqlite_triggers(prefix: str, column: str, changed: str, add, remove) -> dict:
-    """Name -> CREATE TRIGGER statement of SQLite's row-level triggers: `add(row)`
-    and `remove(row)` are the statements counting a client in or out; an update
-    of `column` counts only when `changed` (a condition on OLD and NEW) holds."""
+def sqlite_triggers(prefix, column, changed, add, remove, table=CLIENTS) -> dict:
+    """Name -> CREATE TRIGGER statement of SQLite's row-level triggers on `table`:
+    `add(row)` and `remove(row)` are the statements counting a row in or out; an
+    update of `column` counts only when `changed` (a condition on OLD and NEW)
+    holds."""
     return {
         f"{prefix}_insert": f"""CREATE TRIGGER {prefix}_insert
-        AFTER INSERT ON {CLIENTS} BEGIN {add("NEW")} END""",
+        AFTER INSERT ON {table} BEGIN {add("NEW")} END""",
         f"{prefix}_delete": f"""CREATE TRIGGER {prefix}_delete
-        AFTER DELETE ON {CLIENTS} BEGIN {remove("OLD")} END""",
+        AFTER DELETE ON {table} BEGIN {remove("OLD")} END""",
         f"{prefix}_update": f"""CREATE TRIGGER {prefix}_update
-        AFTER UPDATE OF {column} ON {CLIENTS} WHEN {changed}
+        AFTER UPDATE OF {column} ON {table} WHEN {changed}
         BEGIN {remove("OLD")} {add("NEW")} END""",
     }
 

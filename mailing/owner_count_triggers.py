@@ -55,7 +55,7 @@ def pg_statements() -> list[str]:
     return [
         PG_FOLD,
         *pg_triggers(
-            "mailing_client_owners", PG_APPLY, "{row}owner_id", "owner_id", "owner_id"
+            "mailing_client_owners", PG_APPLY, {"owner_id": "{row}owner_id"}, "owner_id"
         ),
         *pg_truncate_statements("mailing_client_owners", EMPTY),
     ]

@@ -19,7 +19,7 @@ from .history import OwnedLogEntry
 from .imports import ImportJob, ImportRejection
 from .layouts import EmailLayout, EmailLayoutQuerySet
 from .leases import ConsumerLease
-from .mailings import Mailing, MailingQuerySet
+from .mailings import Mailing, MailingCount, MailingQuerySet
 from .messages import Message
 from .ownership import (
     MailingOwnedQuerySet,
@@ -54,6 +54,7 @@ __all__ = [
     "EventQuerySet",
     "Mailing",
     "MailingOwnedQuerySet",
+    "MailingCount",
     "MailingQuerySet",
     "MailingList",
     "MailingRun",

@@ -195,3 +195,32 @@ class Mailing(models.Model):
     @property
     def has_window(self) -> bool:
         return self.window_start is not None and self.window_end is not None
+
+
+class MailingCount(models.Model):
+    """A change of how many mailings one owner has in one status, or (no owner)
+    the whole service has; the sum of the rows is the number, what the figures
+    (reports, dashboards, the home page) read instead of counting the mailings.
+
+    Kept by the database in the transaction of each mailing change (triggers on
+    the mailings table, mailing.mailing_count_triggers), as the owners' client
+    counts are: rows are appended and folded now and then, and no foreign key."""
+
+    wagtail_reference_index_ignore = True
+
+    # None: the whole service.
+    owner_id = models.BigIntegerField(_("owner"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=16)
+    mailings = models.BigIntegerField(_("mailings"))
+
+    class Meta:
+        verbose_name = _("mailing count")
+        verbose_name_plural = _("mailing counts")
+        indexes = [
+            models.Index(
+                fields=["owner_id", "status", "mailings"], name="mailing_count"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.owner_id}/{self.status}: {self.mailings}"

@@ -16,7 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from mailing.events import Happening, record_event
-from mailing.models import Attempt, MailingRun
+from mailing.lookups import IdArray, ids_of
+from mailing.models import Attempt, Client, MailingRun
 from tests.factories import make_client, make_mailing, make_user
 
 pytestmark = pytest.mark.django_db
@@ -165,8 +166,10 @@ def test_a_search_sends_its_recipients_ids_once_a_page(client):
     client.force_login(owner)
     with CaptureQueriesContext(connection) as queries:
         response = client.get(LISTING, {"q": "reader"})
-    shown = sorted(a.client.email for a in response.context["object_list"])
-    assert shown == [c.email for c in readers]
+    shown = [a.pk for a in response.context["object_list"]]
+    # The listing's order: newest first, then by id (the rows share a time).
+    mine = Attempt.objects.filter(client__in=readers).order_by("-attempted_at", "-id")
+    assert shown == list(mine.values_list("pk", flat=True))
     # Thousands of ids take longer to plan than the page to read: the untried
     # rows are looked for without them (none here), the rows loaded by id.
     listed = ('"client_id" = ANY', '"client_id" IN (')
@@ -246,6 +249,25 @@ def test_any_of_is_one_array_parameter_and_an_empty_list_matches_nothing():
     assert "= ANY(%s::bigint[])" in sql and len(params) == 1
     assert sorted(query.values_list("client_id", flat=True)) == sorted(ids[:2])
     assert not Attempt.objects.filter(client_id__any_of=[]).exists()
+
+
+def test_ids_of_reads_the_ids_as_one_value_that_any_of_takes():
+    owner = make_user()
+    run = sent_run(make_mailing(owner), [make_client(owner) for _ in range(3)])
+    mine = Client.objects.filter(owner=owner)
+    ids = ids_of(mine)
+    assert len(ids) == 3 and sorted(ids) == sorted(mine.values_list("pk", flat=True))
+    found = Attempt.objects.filter(client_id__any_of=ids)
+    assert sorted(found.values_list("pk", flat=True)) == sorted(
+        run.attempts.values_list("pk", flat=True)
+    )
+    if connection.vendor == "postgresql":
+        # One value from the database, one parameter to it.
+        assert isinstance(ids, IdArray)
+        assert found.query.sql_with_params()[1] == (ids.text,)
+    for none in (Client.objects.none(), Client.objects.filter(owner=make_user())):
+        assert len(ids_of(none)) == 0
+        assert not Attempt.objects.filter(client_id__any_of=ids_of(none)).exists()
 
 
 def test_the_managers_reports_index_names_owners_without_joining_them_to_the_sums(
