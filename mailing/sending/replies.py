@@ -75,16 +75,19 @@ class ReplyReader:
         for line in lines:
             if len(line) >= MAX_LINE:
                 self._too_long()
-            self.lines.append(line[4:].strip(b" \t\r\n"))
+            text = line[4:].strip(b" \t\r\n")
             try:
                 code = int(line[:3])
             except ValueError:
                 code = -1  # getreply() ends the reply at a broken code
             else:
                 if line[3:4] == b"-":
+                    self.lines.append(text)
                     continue
-            self.replies.append((code, b"\n".join(self.lines)))
-            self.lines = []
+            if self.lines:  # the last line of a multi-line reply
+                self.lines.append(text)
+                text, self.lines = b"\n".join(self.lines), []
+            self.replies.append((code, text))
 
     def _too_long(self) -> None:
         self.smtp.close()
