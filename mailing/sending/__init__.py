@@ -18,9 +18,10 @@ The modules, in the order an email meets them:
   transports, which never touch the database:
   - `delivery.deliver`: one email per recipient. Where the backend takes bytes
     (`smtp.EmailBackend`, ours, on smtplib), `mime.RunWire` writes each email and
-    `pipelining` sends them one round trip each, reconnecting before the server's
-    error limit; any other backend (an ESP without batches) gets one API call
-    per email;
+    `pipelining` sends them one round trip each (`replies` reads the server's
+    replies, the only module that leans on smtplib's insides), reconnecting
+    before the server's error limit; any other backend (an ESP without batches)
+    gets one API call per email;
   - `esp.EspBatches`: an Anymail ESP with batch sending, up to the ESP's
     recipient limit per API call, each recipient's status read from the ESP's
     answer. Its connections are the configured backend made by `anymail_batch`,
@@ -34,6 +35,7 @@ address and header encoders it shares are reached only through `django_mail`.
 `capabilities` says what the configured backend accepts (probed once, from
 Anymail itself), so an email never carries a feature the backend refuses; the
 service never asks what class a backend is. `policy` turns each answer or
-exception into the row's result (`outcome`); the outbox records the results with
-the next exchange. `checks` warns at start-up about settings that would lose mail.
+exception into the row's result (`outcome`), its text storable; the outbox records
+the results with the next exchange. `checks` warns at start-up about settings that
+would lose mail.
 """

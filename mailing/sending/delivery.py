@@ -16,7 +16,7 @@ from django.core.mail import get_connection
 
 from ..ratelimit import RateLimiter
 from .outcome import Outbound, Outcome
-from .policy import describe_failure, fail_rows, refused_for_good, unexpected
+from .policy import describe_failure, fail_rows, refused_for_good, sent, unexpected
 
 __all__ = ["Outbound", "Outcome", "describe_failure"]
 
@@ -89,7 +89,7 @@ def send_one(backend, item: Outbound) -> Outcome:
     esp_status = getattr(status, "status", None)
     reply = getattr(backend, "last_reply", "")
     response = ", ".join(sorted(esp_status)) if esp_status else reply
-    return Outcome(item.attempt_id, item.tries, True, False, response, str(esp_id))
+    return sent(item.attempt_id, item.tries, response, str(esp_id))
 
 
 def deliver(
@@ -173,7 +173,7 @@ def failed(item: Outbound, exc: BaseException) -> Outcome:
 def _outcome(item: Outbound, result) -> Outcome:
     if isinstance(result, Exception):
         return failed(item, result)
-    return Outcome(item.attempt_id, item.tries, True, False, result, item.message_id)
+    return sent(item.attempt_id, item.tries, result, item.message_id)
 
 
 class SenderPool:

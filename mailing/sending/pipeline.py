@@ -305,7 +305,7 @@ def _pump(job: RunJob, pool: SenderPool, lease: leases.Lease) -> bool:
     and a hand-over: each write of an Attempt row touches every index of the
     table, and that was the larger part of the database's work per email. The
     main thread only waits for the sender threads, so it renews the lease however
-    slow the server is (mailing.leases).
+    slow the server is (sending.leases).
     Returns False when the run stopped (paused, cancelled), the lease was lost,
     or the rest waits for a later retry (scheduled as a task).
     """

@@ -5,6 +5,11 @@ tried again (retry_at: exponential backoff up to SENDING_MAX_TRIES).
 A failure of our own making (a bug, a refused Anymail feature) must never leave a
 row `sending`: the sweeper would flag it `unknown` and the run would show nothing
 sent and nothing failed. It fails the row as transient, with the error's text.
+
+Every text a row keeps from a server or an ESP goes through stored_text here: a
+reply with a NUL or a lone surrogate made the settle fail and left its group
+`sending` (PostgreSQL's text refuses NUL, its JSON and SQLite's UTF-8 refuse lone
+surrogates).
 """
 
 import logging
@@ -33,8 +38,32 @@ def _text(value) -> str:
     return str(value)
 
 
+def stored_text(text: str) -> str:
+    """The text with NUL and lone surrogates replaced by U+FFFD, which every
+    database stores; a surrogate pair written as two code points becomes its
+    character."""
+    if text.isascii() and "\x00" not in text:
+        return text  # a server's usual reply: no copy
+    if not text.isascii():
+        utf16 = text.encode("utf-16-le", "surrogatepass")
+        text = utf16.decode("utf-16-le", "replace")
+    return text.replace("\x00", "\ufffd")
+
+
+def sent(attempt_id: int, tries: int, response: str, esp_id: str) -> Outcome:
+    """A row's result for an email the server or ESP took, with its words."""
+    return Outcome(
+        attempt_id, tries, True, False, stored_text(response), stored_text(esp_id)
+    )
+
+
 def describe_failure(exc: BaseException, email: str) -> tuple[bool, str]:
-    """(transient?, the server's words) from the exception's own fields."""
+    """(transient?, the server's words as a row stores them) from the exception."""
+    transient, response = _described(exc, email)
+    return transient, stored_text(response)
+
+
+def _described(exc: BaseException, email: str) -> tuple[bool, str]:
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         code, text = exc.recipients.get(email) or next(iter(exc.recipients.values()))
         return 400 <= code < 500, f"{code} {_text(text)}"
@@ -77,7 +106,7 @@ def unexpected(exc: BaseException) -> tuple[bool, str]:
     """Not a mail server's answer: our bug or a refused feature. Transient, so the
     row is retried (and fails for good after SENDING_MAX_TRIES), never lost."""
     logger.error("unexpected error while sending", exc_info=exc)
-    return True, f"{type(exc).__name__}: {exc}"[:2000]
+    return True, stored_text(f"{type(exc).__name__}: {exc}"[:2000])
 
 
 def fail_rows(rows: list, exc: BaseException) -> list[Outcome]:
@@ -92,7 +121,7 @@ def recipient_outcome(attempt_id: int, tries: int, status) -> Outcome:
         return Outcome(
             attempt_id, tries, False, True, "the ESP did not report this recipient"
         )
-    esp_id = "" if status.message_id is None else str(status.message_id)
+    esp_id = "" if status.message_id is None else stored_text(str(status.message_id))
     if status.status in ACCEPTED:
         return Outcome(attempt_id, tries, True, False, status.status, esp_id)
     return Outcome(
