@@ -137,6 +137,20 @@ def page(browser):
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the site's language: a request through the test client
+    leaves its language active in the thread (LocaleMiddleware and the admin's
+    activate and never deactivate), and code that speaks the caller's language
+    (an import's rejection reasons) then answered in the previous test's English."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _forget_known_sites():
     """Each test's Sites and pages are its own: a test's transaction is rolled
     back, so the commit that would bump their generations never comes."""
