@@ -12,6 +12,7 @@ import requests
 from anymail.message import AnymailMessage
 from django.test import override_settings
 from django.utils.module_loading import import_string
+from urllib3.filepost import encode_multipart_formdata
 
 from mailing.sending import anymail_batch
 from mailing.sending.capabilities import BATCH_SYNTAX, capabilities_of
@@ -75,13 +76,19 @@ UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 def readable(params: dict):
     """What goes to the ESP, whichever way a form is encoded."""
     data = params["data"]
-    if isinstance(data, dict):
-        fields = dict(data)
-    else:
-        fields = {"json": json.loads(UUID.sub("(uuid)", data))}
+    if isinstance(data, bytes):  # a form we wrote as multipart/form-data
+        return form_fields(data)
+    if not isinstance(data, dict):
+        return {"json": json.loads(UUID.sub("(uuid)", data))}
+    fields = {name: _values(value) for name, value in data.items()}
     for name, (_filename, value) in params["files"] or []:
-        fields[name] = value
+        fields.setdefault(name, []).append(value)
     return fields
+
+
+def _values(value) -> list[str]:
+    """A form field's values as a form carries them: text, one or several."""
+    return [str(each) for each in (value if isinstance(value, list) else [value])]
 
 
 @pytest.mark.parametrize("esp", BATCH_ESPS)
@@ -114,6 +121,25 @@ def test_mailgun_batches_go_as_multipart_form_data():
     assert len(fields["to"]) == len(RECIPIENTS)
     variables = json.loads(fields["recipient-variables"][0])
     assert variables["ivan@example.org"]["name"] == "N4"
+
+
+def test_mailgun_form_is_the_body_urllib3_writes_for_the_same_fields():
+    fields = {
+        "from": ["Vestnik <news@example.com>"],
+        "to": ["Ann <ann@example.org>", '"Reader, Jr." <jr@example.org>'],
+        "subject": "Новости %recipient.name%",
+        "v:run_id": 7,
+        'h:X-Odd"Name\r\n': "value",
+        "recipient-variables": '{"ann@example.org": {"name": "Ann"}}',
+    }
+    expected = [
+        (name, each) for name, value in fields.items() for each in _values(value)
+    ]
+
+    ours = anymail_batch.multipart_form(fields, "b0undary")
+
+    assert ours == encode_multipart_formdata(expected, boundary="b0undary")[0]
+    assert form_fields(ours)["to"] == fields["to"]
 
 
 def test_addresses_not_made_by_recipient_are_still_parsed_by_anymail():
