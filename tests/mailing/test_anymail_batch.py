@@ -5,6 +5,7 @@ upgrade changes how a payload is built (the module's docstring says what)."""
 
 import json
 import re
+import uuid
 import warnings
 
 import pytest
@@ -153,3 +154,31 @@ def test_addresses_not_made_by_recipient_are_still_parsed_by_anymail():
 
     assert readable(sent) == readable(expected)
     assert "Reader, Jr." in sent["data"]
+
+
+def test_sendgrid_gives_each_recipient_an_id_of_its_own_as_anymail_does():
+    path = "anymail.backends.sendgrid.EmailBackend"
+    with override_settings(ANYMAIL=KEYS), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SendGrid's "support dropped" notice
+        backend = batch_backend(path)
+        parsed = [anymail_batch.recipient(name, e) for _s, name, e in RECIPIENTS]
+        payload = backend.build_message_payload(
+            message("sendgrid", parsed), backend.send_defaults
+        )
+        data = json.loads(payload.serialize_data())
+
+    ids = [p["custom_args"]["anymail_id"] for p in data["personalizations"]]
+    assert len(set(ids)) == len(RECIPIENTS)
+    for each in ids:
+        assert str(uuid.UUID(each)) == each
+        assert uuid.UUID(each).version == 4
+        assert uuid.UUID(each).variant == uuid.RFC_4122
+    # Anymail's per-recipient status reads its message id from here.
+    emails = [p["to"][0]["email"] for p in data["personalizations"]]
+    assert payload.message_ids == dict(zip(emails, ids, strict=True))
+
+
+def test_drawn_uuids_differ_from_one_draw_to_the_next():
+    first, second = anymail_batch.uuid4_strings(500), anymail_batch.uuid4_strings(500)
+
+    assert len(set(first) | set(second)) == 1000
