@@ -177,11 +177,17 @@ class EspBatches:
 
     def connect(self):
         """A connection of the configured backend, building its payloads from
-        our validated addresses and values as they are (sending.anymail_batch)."""
+        our validated addresses and values as they are (sending.anymail_batch).
+
+        Opened here: Anymail's send_messages() on a backend never opened makes a
+        requests Session for the one call and closes it, so each batch paid a
+        new TCP (and, to a real ESP, TLS) connection. SenderPool closes it."""
         backend_class = anymail_batch.batch_backend_class(
             import_string(settings.EMAIL_BACKEND), self.capabilities.payload
         )
-        return backend_class(fail_silently=False)
+        backend = backend_class(fail_silently=False)
+        backend.open()
+        return backend
 
     def __call__(self, backend, rows, owner_id, limiter, build=None) -> list[Outcome]:
         outcomes = []

@@ -231,6 +231,7 @@ class StubESP:
     lock: threading.Lock = field(default_factory=threading.Lock)
     # The benchmark's stub counts calls only: decoding bodies would cost it CPU.
     keep_bodies: bool = True
+    connections: int = 0  # TCP connections the client opened (kept alive)
 
     def handle(self, path: str, body: bytes) -> tuple:
         data = json.loads(body) if body[:1] in (b"{", b"[") else None
@@ -243,11 +244,26 @@ class StubESP:
     def counts(self) -> dict[str, int]:
         with self.lock:
             recipients = sum(len(call.emails) for call in self.calls)
-            return {"calls": len(self.calls), "recipients": recipients}
+            return {
+                "calls": len(self.calls),
+                "recipients": recipients,
+                "connections": self.connections,
+            }
 
 
 def serve(stub: StubESP) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
+        # Keep-alive, as the ESPs' APIs: a client that opens a connection per
+        # call shows in `connections`. The answer's headers and body are two
+        # writes: without TCP_NODELAY the second waits for the delayed ACK.
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
+
+        def setup(self):
+            super().setup()
+            with stub.lock:
+                stub.connections += 1
+
         def do_POST(self):  # noqa: N802 - http.server's name
             body = self.rfile.read(int(self.headers["Content-Length"] or 0))
             status, headers, data = stub.handle(self.path, body)

@@ -5,6 +5,7 @@ upgrade changes how a payload is built (the module's docstring says what)."""
 
 import json
 import re
+import uuid
 import warnings
 
 import pytest
@@ -12,6 +13,7 @@ import requests
 from anymail.message import AnymailMessage
 from django.test import override_settings
 from django.utils.module_loading import import_string
+from urllib3.filepost import encode_multipart_formdata
 
 from mailing.sending import anymail_batch
 from mailing.sending.capabilities import BATCH_SYNTAX, capabilities_of
@@ -75,13 +77,19 @@ UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 def readable(params: dict):
     """What goes to the ESP, whichever way a form is encoded."""
     data = params["data"]
-    if isinstance(data, dict):
-        fields = dict(data)
-    else:
-        fields = {"json": json.loads(UUID.sub("(uuid)", data))}
+    if isinstance(data, bytes):  # a form we wrote as multipart/form-data
+        return form_fields(data)
+    if not isinstance(data, dict):
+        return {"json": json.loads(UUID.sub("(uuid)", data))}
+    fields = {name: _values(value) for name, value in data.items()}
     for name, (_filename, value) in params["files"] or []:
-        fields[name] = value
+        fields.setdefault(name, []).append(value)
     return fields
+
+
+def _values(value) -> list[str]:
+    """A form field's values as a form carries them: text, one or several."""
+    return [str(each) for each in (value if isinstance(value, list) else [value])]
 
 
 @pytest.mark.parametrize("esp", BATCH_ESPS)
@@ -116,6 +124,25 @@ def test_mailgun_batches_go_as_multipart_form_data():
     assert variables["ivan@example.org"]["name"] == "N4"
 
 
+def test_mailgun_form_is_the_body_urllib3_writes_for_the_same_fields():
+    fields = {
+        "from": ["Vestnik <news@example.com>"],
+        "to": ["Ann <ann@example.org>", '"Reader, Jr." <jr@example.org>'],
+        "subject": "Новости %recipient.name%",
+        "v:run_id": 7,
+        'h:X-Odd"Name\r\n': "value",
+        "recipient-variables": '{"ann@example.org": {"name": "Ann"}}',
+    }
+    expected = [
+        (name, each) for name, value in fields.items() for each in _values(value)
+    ]
+
+    ours = anymail_batch.multipart_form(fields, "b0undary")
+
+    assert ours == encode_multipart_formdata(expected, boundary="b0undary")[0]
+    assert form_fields(ours)["to"] == fields["to"]
+
+
 def test_addresses_not_made_by_recipient_are_still_parsed_by_anymail():
     path = "anymail.backends.sparkpost.EmailBackend"
     to = [r[0] for r in RECIPIENTS]
@@ -127,3 +154,31 @@ def test_addresses_not_made_by_recipient_are_still_parsed_by_anymail():
 
     assert readable(sent) == readable(expected)
     assert "Reader, Jr." in sent["data"]
+
+
+def test_sendgrid_gives_each_recipient_an_id_of_its_own_as_anymail_does():
+    path = "anymail.backends.sendgrid.EmailBackend"
+    with override_settings(ANYMAIL=KEYS), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SendGrid's "support dropped" notice
+        backend = batch_backend(path)
+        parsed = [anymail_batch.recipient(name, e) for _s, name, e in RECIPIENTS]
+        payload = backend.build_message_payload(
+            message("sendgrid", parsed), backend.send_defaults
+        )
+        data = json.loads(payload.serialize_data())
+
+    ids = [p["custom_args"]["anymail_id"] for p in data["personalizations"]]
+    assert len(set(ids)) == len(RECIPIENTS)
+    for each in ids:
+        assert str(uuid.UUID(each)) == each
+        assert uuid.UUID(each).version == 4
+        assert uuid.UUID(each).variant == uuid.RFC_4122
+    # Anymail's per-recipient status reads its message id from here.
+    emails = [p["to"][0]["email"] for p in data["personalizations"]]
+    assert payload.message_ids == dict(zip(emails, ids, strict=True))
+
+
+def test_drawn_uuids_differ_from_one_draw_to_the_next():
+    first, second = anymail_batch.uuid4_strings(500), anymail_batch.uuid4_strings(500)
+
+    assert len(set(first) | set(second)) == 1000

@@ -207,6 +207,16 @@ def test_a_batch_personalises_each_recipient_through_merge_data(esp_run):
     assert b"h:List-Id" in body
 
 
+@override_settings(SENDING_CONCURRENCY=1)
+def test_a_sender_keeps_its_connection_to_the_esp_from_batch_to_batch(esp_run):
+    # Mailjet: 50 recipients per call, so three calls.
+    run, stub, capabilities = esp_run("mailjet", 150, rejected=0)
+
+    check_run(run, stub, capabilities, "mailjet", 150, 0)
+    assert len(stub.calls) == 3
+    assert stub.connections == 1
+
+
 @pytest.mark.stress
 @pytest.mark.parametrize("esp", sorted(ESPS))
 def test_a_thousand_recipients_through_each_esp(esp_run, esp):
