@@ -50,7 +50,10 @@ def seed_history(mailing: Mailing, now=None) -> int:
         sent = statuses.count(Attempt.Status.SUCCESS)
         run = MailingRun.objects.create(
             mailing=mailing,
-            kind=MailingRun.Kind.SCHEDULED,
+            # Sent by hand ("Send now"): the demo mailing's schedule starts at its
+            # first send, still ahead, so it is «Создана»; scheduled runs before
+            # that first send would contradict its status and schedule.
+            kind=MailingRun.Kind.MANUAL,
             slot=slot,
             status=MailingRun.Status.FINISHED,
             total=len(clients),

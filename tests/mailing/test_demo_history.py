@@ -47,6 +47,14 @@ def test_seed_demo_writes_history_without_sending_and_only_once(client):
         pk__in=reported, status=Attempt.Status.SUCCESS
     ).exists()
     assert MailingRun.objects.count() == runs  # idempotent
+    # The history agrees with each mailing's schedule and status: nothing ran on
+    # schedule before its first send, and a mailing with runs on schedule is past
+    # «Создана».
+    for seeded in Mailing.objects.all():
+        scheduled = seeded.runs.filter(kind=MailingRun.Kind.SCHEDULED)
+        assert not scheduled.filter(slot__lt=seeded.first_send_at).exists()
+        if scheduled.exists():
+            assert seeded.status != Mailing.Status.CREATED
     assert mail.outbox == []
 
     owner = User.objects.get(email="user@vestnik.example")
