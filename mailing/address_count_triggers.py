@@ -124,13 +124,9 @@ def sqlite_triggers() -> dict[str, str]:
 
 def ensure_sqlite_triggers(sender=None, using="default", **kwargs) -> bool:
     """post_migrate: on SQLite, create the triggers a table rebuild dropped and
-    recount when they were missing or the count drifted (a flush empties the
-    tables one by one; changes made while the triggers were gone were not
-    counted). True if it recounted."""
+    recount when they were missing or the counts drifted. True if it recounted."""
     from .address_counts import rebuild_addresses, recounted, stored_count
 
-    def drifted(using):
-        return stored_count(using) != recounted(using)
-
-    triggers = sqlite_triggers()
-    return ensure(COUNTS, triggers, drifted, rebuild_addresses, using)
+    return ensure(
+        COUNTS, sqlite_triggers(), stored_count, recounted, rebuild_addresses, using
+    )

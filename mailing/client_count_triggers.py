@@ -126,10 +126,13 @@ def sqlite_triggers(prefix, column, changed, add, remove, table=CLIENTS) -> dict
     }
 
 
-def ensure_sqlite_triggers(table, triggers: dict[str, str], drifted, rebuild, using):
+def ensure_sqlite_triggers(
+    table, triggers: dict[str, str], stored, recounted, rebuild, using
+):
     """On SQLite, create the `triggers` a table rebuild dropped, and `rebuild`
-    the counts in `table` when any was missing or `drifted(using)`. True if it
-    rebuilt."""
+    the counts in `table` when any was missing or the `stored` counts differ
+    from the `recounted` ones (a flush empties the tables one by one; changes
+    made while the triggers were gone were not counted). True if it rebuilt."""
     from .sqlite_triggers import restore_triggers, sqlite_holding
 
     connection = sqlite_holding(table, using)
@@ -137,7 +140,7 @@ def ensure_sqlite_triggers(table, triggers: dict[str, str], drifted, rebuild, us
         return False
     with connection.cursor() as cursor:
         missing = restore_triggers(cursor, triggers)
-    if missing or drifted(using):
+    if missing or stored(using) != recounted(using):
         rebuild(using)
         return True
     return False

@@ -116,7 +116,11 @@ def ensure_sqlite_triggers(sender=None, using="default", **kwargs) -> bool:
     recount when they were missing or the counts drifted. True if it recounted."""
     from .mailing_counts import rebuild_mailing_counts, recounted, stored_counts
 
-    def drifted(using):
-        return stored_counts(using) != recounted(using)
-
-    return ensure(COUNTS, sqlite_triggers(), drifted, rebuild_mailing_counts, using)
+    return ensure(
+        COUNTS,
+        sqlite_triggers(),
+        stored_counts,
+        recounted,
+        rebuild_mailing_counts,
+        using,
+    )

@@ -96,13 +96,9 @@ def sqlite_triggers() -> dict[str, str]:
 
 def ensure_sqlite_triggers(sender=None, using="default", **kwargs) -> bool:
     """post_migrate: on SQLite, create the triggers a table rebuild dropped and
-    recount when they were missing or the count drifted (a flush empties the
-    tables one by one; changes made while the triggers were gone were not
-    counted). True if it recounted."""
+    recount when they were missing or the counts drifted. True if it recounted."""
     from .owner_client_counts import rebuild_owner_counts, recounted, stored_counts
 
-    def drifted(using):
-        return stored_counts(using) != recounted(using)
-
-    triggers = sqlite_triggers()
-    return ensure(COUNTS, triggers, drifted, rebuild_owner_counts, using)
+    return ensure(
+        COUNTS, sqlite_triggers(), stored_counts, recounted, rebuild_owner_counts, using
+    )
