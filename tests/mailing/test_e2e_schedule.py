@@ -17,6 +17,7 @@ from mailing import services
 from mailing.models import Mailing, MailingRun
 from tests.factories import make_client, make_message, make_user, set_recipients
 from tests.mailing.test_e2e_workspace import sign_in
+from tests.pickers import close_date_pickers
 
 BERLIN = ZoneInfo("Europe/Berlin")
 TEXTS = {
@@ -63,7 +64,7 @@ def walk_the_screens(page, base: str, owner, language: str) -> None:
     page.fill("input[name=first_send_at]", "2031-01-06 09:00")
     page.fill("input[name=window_start]", opens.strftime("%H:00"))
     page.fill("input[name=window_end]", (opens + timedelta(hours=2)).strftime("%H:00"))
-    page.click("input[name=name]")  # closes the date and time pickers
+    close_date_pickers(page)  # an open picker covers Save
     assert TEXTS[language][0] in page.content()
     assert "Europe/Berlin" in page.content()
     shoot(page, f"mailing-form-{language}")

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from mailing.models import Mailing
 from tests.factories import PASSWORD, make_user
+from tests.pickers import close_date_pickers
 
 
 def sign_in(page, base, email):
@@ -47,12 +48,7 @@ def test_user_builds_mailing_manager_sees_but_cannot_edit(live_server, browser):
     page.select_option("select[name=message]", label="Hello {{ full_name }}")
     page.check("input[name=all_clients]")
     page.fill("input[name=first_send_at]", "2031-01-01 10:00")
-    page.click("input[name=name]")  # closes the date picker, which covers Save
-    # On a busy machine the picker can open after that click: wait until none shows.
-    page.wait_for_function(
-        "![...document.querySelectorAll('.xdsoft_datetimepicker')]"
-        ".some(picker => picker.offsetParent !== null)"
-    )
+    close_date_pickers(page)  # an open picker covers Save
     page.click("button.action-save")
     page.wait_for_url(re.compile(r".*/mailing/mailings/$"))
     mailing = Mailing.objects.get(name="Browser mailing")
