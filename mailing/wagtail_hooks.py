@@ -8,7 +8,9 @@ register_snippet; then the hooks. Ownership is decided by mailing.permissions
 import django_filters
 from django import forms
 from django.apps import apps
+from django.templatetags.static import static
 from django.urls import path, reverse_lazy
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.filters import WagtailFilterSet
@@ -157,6 +159,7 @@ class OwnedSnippetViewSet(SnippetViewSet):
     """Every view of the viewset goes through the ownership rule."""
 
     index_view_class = admin_views.OwnedIndexView
+    index_template_name = "mailing/admin/owned_index.html"
     add_view_class = admin_views.OwnedCreateView
     edit_view_class = admin_views.OwnedEditView
     delete_view_class = admin_views.OwnedDeleteView
@@ -795,6 +798,11 @@ def hide_wagtail_guides_from_mailing_roles(request, menu_items):
 @hooks.register("construct_homepage_panels")
 def add_dashboard_panels(request, panels):
     panels.extend(dashboard.panels_for(request.user))
+
+
+@hooks.register("insert_global_admin_css")
+def admin_css():
+    return format_html('<link rel="stylesheet" href="{}">', static("mailing/admin.css"))
 
 
 @hooks.register("register_log_actions")
