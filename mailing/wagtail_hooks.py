@@ -8,7 +8,9 @@ register_snippet; then the hooks. Ownership is decided by mailing.permissions
 import django_filters
 from django import forms
 from django.apps import apps
+from django.templatetags.static import static
 from django.urls import path, reverse_lazy
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.filters import WagtailFilterSet
@@ -790,6 +792,11 @@ def hide_wagtail_guides_from_mailing_roles(request, menu_items):
         menu_items[:] = [
             item for item in menu_items if item.name == "keyboard-shortcuts-trigger"
         ]
+
+
+@hooks.register("insert_global_admin_css")
+def admin_css():
+    return format_html('<link rel="stylesheet" href="{}">', static("css/admin.css"))
 
 
 @hooks.register("construct_homepage_panels")
