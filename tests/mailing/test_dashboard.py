@@ -127,3 +127,6 @@ def test_the_next_send_reads_as_in_the_mailings_listing(client, service, languag
     listing = client.get(reverse("mailing_mailing:list")).content.decode()
     assert shown in listing
     assert str(timezone.localtime(service["soon"].next_send_at).year) in shown
+    # One mailing a row: the column is «Рассылка», the menu «Рассылки».
+    column = {"ru": "Рассылка", "en": "Mailing"}[language]
+    assert f"<th>{column}</th>" in next_sends
