@@ -1,6 +1,8 @@
-"""An inspect page tells a moment in the viewer's time zone, as the listings do:
-Wagtail prints its values through |localize, which keeps UTC (5:16 beside 8:16)."""
+"""An inspect page tells a moment in the viewer's time zone, as the listings do
+(Wagtail prints its values through |localize, which keeps UTC: 5:16 beside 8:16),
+and a dash where there is nothing to show."""
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -39,5 +41,7 @@ def test_an_attempts_times_read_in_moscow_time_on_its_inspect_page(client):
     assert "Nov. 29, 2026, 8:16 a.m." in inspect
     assert "5:16 a.m." not in inspect
     assert "Digest @ 2026-11-29 08:16" in inspect
+    esp_id = re.search(r"ESP message id</dt>\s*<dd>\s*(.*?)\s*</dd>", inspect, re.S)
+    assert esp_id.group(1) == "—"
     with timezone.override("UTC"):
         assert str(run) == "Digest @ 2026-11-29 05:16"
