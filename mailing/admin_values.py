@@ -13,8 +13,9 @@ EMPTY = "—"
 
 
 def readable(value):
-    """Yes/No for a boolean, a dash for nothing, anything else unchanged."""
-    if value is None:
+    """Yes/No for a boolean, a dash for nothing (None or an empty text: a blank
+    line under a label reads as a page that failed), anything else unchanged."""
+    if value is None or value == "":
         return EMPTY
     if isinstance(value, bool):
         return _("Yes") if value else _("No")

@@ -152,7 +152,12 @@ class OwnedInspectView(OwnedObjectMixin, snippets.InspectView):
     object_action = "view"
 
     def get_field_display_value(self, field_name, field):
-        return readable(super().get_field_display_value(field_name, field))
+        value = super().get_field_display_value(field_name, field)
+        # Wagtail's template prints the value through |localize, which formats
+        # without moving it to the viewer's time zone: 5:16 here, 8:16 in listings.
+        if isinstance(value, datetime) and timezone.is_aware(value):
+            value = timezone.localtime(value)
+        return readable(value)
 
     def get_edit_url(self):
         if policy_for(self.model).user_has_permission_for_instance(

@@ -27,20 +27,29 @@ def _reader(request) -> tuple[str, str]:
     return (user.get_full_name() or user.email, user.email)
 
 
-def sample_email(prepared: PreparedMessage, full_name: str, email: str) -> bytes:
+def sample_message(
+    prepared: PreparedMessage, full_name: str, email: str, token: str, list_key=None
+):
     """The email as a recipient gets it, with the headers a mailing's email has
-    (sending.mime), for the spam check: a draft has no mailing yet."""
+    (sending.mime), though a draft has no mailing or recipients yet: the spam
+    check's sample and the test send. `list_key`: the mailing's id, when there is
+    one, for its List-Id; `token` stands in for a recipient's unsubscribe token."""
     from .sending.pipeline import build_message
 
-    rendered = prepared.render(full_name, email, unsubscribe_url("preview"))
+    rendered = prepared.render(full_name or email, email, unsubscribe_url(token))
     message = build_message(
         rendered, prepared.from_email, formataddr((full_name, email)), prepared.reply_to
     )
-    unsubscribe = f"<{unsubscribe_url('preview')}>, <{unsubscribe_mailto('preview')}>"
+    unsubscribe = f"<{unsubscribe_url(token)}>, <{unsubscribe_mailto(token)}>"
     message.extra_headers.update(
-        mailing_headers(list_id("preview", sender_domain()), unsubscribe)
+        mailing_headers(list_id(list_key or token, sender_domain()), unsubscribe)
     )
-    return message.message().as_bytes()
+    return message
+
+
+def sample_email(prepared: PreparedMessage, full_name: str, email: str) -> bytes:
+    """The spam check's sample, as bytes."""
+    return sample_message(prepared, full_name, email, "preview").message().as_bytes()
 
 
 def editor_language(request) -> str:

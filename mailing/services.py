@@ -8,7 +8,6 @@ server is called, and state is committed before and after every send.
 
 import logging
 from datetime import datetime, timedelta
-from email.utils import formataddr
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -22,6 +21,7 @@ from .control import OPEN_RUN
 from .digest import digest_message, new_posts
 from .issues import snapshot
 from .models import Attempt, Mailing, MailingRun, Message
+from .previews import sample_message
 from .rendering import prepare_message
 from .scheduling import (
     claim_slot,
@@ -33,8 +33,6 @@ from .scheduling import (
 from .sending import leases, outbox_writing
 from .sending.delivery import Outbound, send_one
 from .sending.outbox import claimable
-from .sending.pipeline import build_message
-from .unsubscribe import unsubscribe_url
 from .windows import hold_for_windows, waiting_for_window
 
 logger = logging.getLogger(__name__)
@@ -360,16 +358,16 @@ def _flag_unleased(now: datetime) -> int:
 
 def send_test(mailing: Mailing, to_user) -> None:
     """One rendered email of the mailing to `to_user`; no Attempt is written."""
-    send_test_message(mailing.message, to_user)
+    send_test_message(mailing.message, to_user, mailing.pk)
 
 
-def send_test_message(message: Message, to_user) -> None:
-    """One rendered email of the message to `to_user` (the editor's test send)."""
+def send_test_message(message: Message, to_user, mailing_id=None) -> None:
+    """One rendered email of the message to `to_user` (the editor's test send),
+    with the List-Id and List-Unsubscribe headers every mailing email carries."""
     prepared = prepare_message(message)
-    name = to_user.get_full_name() or to_user.email
-    rendered = prepared.render(name, to_user.email, unsubscribe_url("test"))
-    to = formataddr((to_user.get_full_name(), to_user.email))
-    message = build_message(rendered, prepared.from_email, to, prepared.reply_to)
+    message = sample_message(
+        prepared, to_user.get_full_name(), to_user.email, "test", mailing_id
+    )
     message.tags = ["vestnik-test"]
     backend = get_connection(fail_silently=False)
     outcome = send_one(backend, Outbound(0, 1, to_user.email, message, ""))

@@ -795,6 +795,11 @@ def hide_wagtail_guides_from_mailing_roles(request, menu_items):
         ]
 
 
+@hooks.register("insert_global_admin_css")
+def admin_css():
+    return format_html('<link rel="stylesheet" href="{}">', static("css/admin.css"))
+
+
 @hooks.register("construct_homepage_panels")
 def add_dashboard_panels(request, panels):
     panels.extend(dashboard.panels_for(request.user))

@@ -60,12 +60,19 @@ def site_menu(context) -> dict:
     site = Site.find_for_request(request) if request else None
     if site is None:
         return {"items": [], "request": request}
-    entries = kept_values.kept(
-        request,
-        kept_values.MENU,
-        lambda: _menu_entries(site, request),
-        ("site", "language"),
-    )
+    language = get_language()
+    if language == page_cache.request_language(request):
+        entries = kept_values.kept(
+            request,
+            kept_values.MENU,
+            lambda: _menu_entries(site, request, language),
+            ("site", "language"),
+        )
+    else:
+        # A view outside the language prefixes (unsubscribe, preferences) shown in
+        # the visitor's language: the kept menu is the path's language's, and one
+        # computed here would be kept under it (an English "Blog" on Russian pages).
+        entries = _menu_entries(site, request, language)
     current = getattr(context.get("page"), "path", "")
     items = [
         {**entry, "active": current.startswith(entry["path"])} for entry in entries
@@ -73,11 +80,11 @@ def site_menu(context) -> dict:
     return {"items": items, "request": request}
 
 
-def _menu_entries(site, request) -> list[dict]:
+def _menu_entries(site, request, language: str) -> list[dict]:
     return [
         {"path": page.path, "url": page.get_url(request), "title": page.title}
         # The root page in the request's language: each tree has its own menu.
-        for page in translations.localized_root(site, get_language())
+        for page in translations.localized_root(site, language)
         .get_children()
         .live()
         .in_menu()

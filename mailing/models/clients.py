@@ -118,14 +118,18 @@ class Client(models.Model):
                 setattr(self, name, check(getattr(self, name)))
             except ValidationError as error:
                 errors[name] = error.messages
-        try:
-            self.email = normalise_email(self.email or "")
-        except AddressError as error:
-            errors["email"] = str(error)
-        try:
-            self.full_name = normalise_name(self.full_name or "")
-        except AddressError as error:
-            errors["full_name"] = str(error)
+        # An empty value is the field's own error ("required"), or a form field
+        # that failed already: one message each, not a second "Invalid email: ".
+        if self.email:
+            try:
+                self.email = normalise_email(self.email)
+            except AddressError as error:
+                errors["email"] = str(error)
+        if self.full_name:
+            try:
+                self.full_name = normalise_name(self.full_name)
+            except AddressError as error:
+                errors["full_name"] = str(error)
         if errors:
             raise ValidationError(errors)
 

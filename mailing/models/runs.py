@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -103,7 +104,7 @@ class MailingRun(SendingRecord, models.Model):
         ]
 
     def __str__(self):
-        return f"{self.mailing} @ {self.slot:%Y-%m-%d %H:%M}"
+        return f"{self.mailing} @ {timezone.localtime(self.slot):%Y-%m-%d %H:%M}"
 
     @property
     def duration(self):

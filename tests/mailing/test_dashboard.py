@@ -9,6 +9,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from mailing import moderation
@@ -113,3 +114,19 @@ def test_an_editor_gets_no_mailing_panels(client, service):
     content = client.get("/admin/").content.decode()
     for name in ("mailing_next_sends", "mailing_last_days", "mailing_disabled"):
         assert not panel(content, name), name
+
+
+@pytest.mark.parametrize("language", ["ru", "en"])
+def test_the_next_send_reads_as_in_the_mailings_listing(client, service, language):
+    service["owner"].language = language
+    service["owner"].save()
+    client.force_login(service["owner"])
+    next_sends = panel(client.get("/admin/").content.decode(), "mailing_next_sends")
+    shown = re.search(r"<td>([^<(]+?) \(", next_sends).group(1)
+
+    listing = client.get(reverse("mailing_mailing:list")).content.decode()
+    assert shown in listing
+    assert str(timezone.localtime(service["soon"].next_send_at).year) in shown
+    # One mailing a row: the column is «Рассылка», the menu «Рассылки».
+    column = {"ru": "Рассылка", "en": "Mailing"}[language]
+    assert f"<th>{column}</th>" in next_sends

@@ -166,6 +166,24 @@ def test_send_test_delivers_one_email_and_writes_no_attempt():
     assert not Attempt.objects.exists()
 
 
+def test_send_test_carries_the_list_headers_of_a_real_mailing_email():
+    mailing = mailing_with(1)
+    user = make_user()
+    handler = RecordingHandler()
+    with smtp_server(handler) as port, override_settings(**smtp_settings(port)):
+        services.send_test(mailing, user)
+        services.send_test_message(mailing.message, user)
+
+    for_mailing, for_message = handler.messages
+    assert for_mailing["List-Id"] == f"<mailing-{mailing.pk}.localhost>"
+    assert for_message["List-Id"] == "<mailing-test.localhost>"
+    for message in handler.messages:
+        assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        url, mailto = (p.strip(" <>") for p in message["List-Unsubscribe"].split(","))
+        assert url == "http://testserver/unsubscribe/test/"
+        assert mailto == "mailto:unsubscribe@localhost?subject=unsubscribe%20test"
+
+
 def test_send_test_refused_raises_a_readable_error():
     mailing = mailing_with(1)
     user = make_user()

@@ -58,3 +58,34 @@ def test_wagtails_own_guides_only_in_page_editors_help_menu(client, role, shown)
     assert ("editor-guide" in html) is shown
     assert ("whats-new-in-wagtail" in html) is shown
     assert "keyboard-shortcuts-trigger" in html
+
+
+@pytest.mark.parametrize(
+    ("role", "shown"),
+    [("editor", True), ("mailing_user", False), ("manager", False)],
+)
+def test_account_summary_links_the_editor_guide_only_for_page_editors(
+    client, role, shown
+):
+    client.force_login(make_user(role))
+    html = client.get(reverse("wagtailadmin_home")).content.decode()
+    assert reverse("wagtailadmin_account") in html
+    assert ("guide.wagtail.org" in html) is shown
+
+
+def test_our_account_summary_is_upstreams_apart_from_the_gate():
+    name = "admin/templates/wagtailadmin/home/account_summary.html"
+    upstream = (Path(wagtail.__file__).parent / name).read_text()
+    ours = (
+        Path(settings.BASE_DIR) / "templates/wagtailadmin/home/account_summary.html"
+    ).read_text()
+    comment = ours[ours.index("{% comment %}") : ours.index("{% endcomment %}\n") + 17]
+    gate = "            {% if not user|works_only_with_mailings %}\n"
+    end = "            {% endif %}\n"
+    ungated = (
+        ours.replace(" admin_roles %}", " %}", 1)
+        .replace(comment, "", 1)
+        .replace(gate, "", 1)
+        .replace("            </li>\n" + end, "            </li>\n", 1)
+    )
+    assert ungated == upstream
