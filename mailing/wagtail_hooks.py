@@ -805,11 +805,6 @@ def add_dashboard_panels(request, panels):
     panels.extend(dashboard.panels_for(request.user))
 
 
-@hooks.register("insert_global_admin_css")
-def admin_css():
-    return format_html('<link rel="stylesheet" href="{}">', static("mailing/admin.css"))
-
-
 @hooks.register("register_log_actions")
 def log_owned_models_apart(actions):
     for model in apps.get_app_config("mailing").get_models():

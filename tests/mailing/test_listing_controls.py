@@ -7,24 +7,8 @@ import re
 import pytest
 from django.urls import reverse
 
-from tests.factories import make_client, make_mailing, make_user
-
 CHECKBOX = 'class="bulk-action-checkbox"'
 BULK_BAR = "bulk-actions-choices"
-# How many lines an element's text takes in the browser: the distinct tops of
-# its text's line boxes.
-LINES_OF_TEXT = """element => {
-    const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
-    const tops = new Set();
-    while (walker.nextNode()) {
-        const range = document.createRange();
-        range.selectNodeContents(walker.currentNode);
-        for (const rect of range.getClientRects()) {
-            if (rect.width > 0) tops.add(Math.round(rect.top));
-        }
-    }
-    return tops.size;
-}"""
 
 
 def listing(client, user, name):
@@ -77,28 +61,3 @@ def test_rows_keep_menus_and_buttons_that_add_something(client, world):
     (row,) = rows(listing(client, world["users"]["manager"], "mailing_mailing:list"))
     assert reverse("mailing_mailing:disable", args=[mailing.pk]) in row
     assert reverse("mailing_mailing:report", args=[mailing.pk]) in row
-
-
-@pytest.mark.e2e
-@pytest.mark.django_db(transaction=True)
-def test_a_managers_row_buttons_keep_their_words_whole(live_server, page):
-    """Eight columns left the title column narrow: Chromium broke "Отключить"
-    into three-letter lines until the admin's stylesheet kept each label whole."""
-    from tests.factories import english
-    from tests.mailing.test_e2e_workspace import sign_in
-
-    owner = make_user("mailing_user")
-    make_mailing(owner, name="Еженедельный дайджест", clients=[make_client(owner)])
-    manager = make_user("manager", email="boss@example.com")
-    page.set_viewport_size({"width": 1280, "height": 900})
-    for language in ("ru", "en"):
-        if language == "en":
-            english(manager)
-        sign_in(page, live_server.url, manager.email)
-        page.goto(live_server.url + reverse("mailing_mailing:list"))
-        buttons = page.locator(".listing td.title .actions .button")
-        assert buttons.count() >= 2
-        for button in buttons.all():
-            lines = button.evaluate(LINES_OF_TEXT)
-            assert lines == 1, (language, button.inner_text(), lines)
-        page.context.clear_cookies()
