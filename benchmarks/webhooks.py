@@ -223,9 +223,10 @@ SERVERS = {"gunicorn": _gunicorn, "granian": _granian}
 
 
 def warm_up(port: int, connections: int) -> None:
-    """Each worker imports the URLconf (Anymail's, svix and pydantic for Resend
-    among them) on its first request: seconds of CPU, once per worker, which
-    would otherwise be most of what the first shape measures."""
+    """A worker's first requests cost more than the rest (connections opened;
+    before site_config/wsgi.py imported the URLconf at start, as a --checkout of
+    older code still does, seconds of CPU). wrk may not reach every worker here:
+    py-spy found one importing the URLconf during the measured one-event shape."""
     subprocess.run(  # nosec B603 - fixed argv
         ["wrk", "-t1", f"-c{connections}", "-d3s",
          f"http://127.0.0.1:{port}/anymail/postmark/tracking/"],

@@ -312,3 +312,23 @@ def test_a_thread_queues_over_one_connection_it_keeps(empty_stream, monkeypatch)
     deliver_all([c])
     assert event_queue.pending_count() == 3
     assert event_queue.drain() == 3
+
+
+def test_a_queued_delivery_is_one_redis_command_of_its_thread(
+    empty_stream, monkeypatch
+):
+    """The append and the wake-up check go in one command (APPEND_AND_KICK)."""
+    a, b = make_sent_attempts(2)
+    no_recorder_woken(empty_stream)
+    deliver_all([a])  # the script is loaded on the first
+    connection = event_queue._client().connection
+    sent = []
+    send = connection.send_packed_command
+    monkeypatch.setattr(
+        connection,
+        "send_packed_command",
+        lambda *args, **kwargs: sent.append(1) or send(*args, **kwargs),
+    )
+    deliver_all([b])
+    assert sent == [1]
+    assert event_queue.pending_count() == 2
