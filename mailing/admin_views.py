@@ -111,9 +111,12 @@ class OwnedIndexView(snippets.IndexView):
                 c for c in columns if not isinstance(c, BulkActionsCheckboxColumn)
             ]
         # The owner column means something only to those who see every owner.
-        if sees_every_owner(self.request.user):
-            return columns
-        return [column for column in columns if column.name not in self.owner_columns]
+        if not sees_every_owner(self.request.user):
+            return [c for c in columns if c.name not in self.owner_columns]
+        for column in columns:
+            if column.name in self.owner_columns:
+                column.classname = "owner"  # an address: static/css/admin.css
+        return columns
 
     @cached_property
     def list_export(self):
