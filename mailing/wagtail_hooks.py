@@ -63,6 +63,7 @@ from .models import (
     Suppression,
     is_owned_model,
     sees_every_owner,
+    works_only_with_mailings,
 )
 
 # --- Filter sets ---------------------------------------------------------------------
@@ -780,10 +781,6 @@ def hide_content_menus_from_mailing_roles(request, menu_items):
         menu_items[:] = [
             item for item in menu_items if item.name not in CONTENT_MENU_ITEMS
         ]
-
-
-def works_only_with_mailings(user) -> bool:
-    return not user.is_superuser and user.has_perm("mailing.view_mailing")
 
 
 @hooks.register("construct_help_menu")

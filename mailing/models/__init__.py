@@ -31,6 +31,7 @@ from .ownership import (
     sees_any_rows,
     sees_every_owner,
     sees_whole_tables,
+    works_only_with_mailings,
 )
 from .runs import Attempt, MailingRun
 from .segments import ClientField, Segment
@@ -83,5 +84,6 @@ __all__ = [
     "owner_id_of",
     "sees_any_rows",
     "sees_every_owner",
+    "works_only_with_mailings",
     "sees_whole_tables",
 ]

@@ -15,6 +15,11 @@ def sees_every_owner(user) -> bool:
     return user.is_superuser or user.has_perm("mailing.view_all_owners")
 
 
+def works_only_with_mailings(user) -> bool:
+    """Mailing users and managers: Wagtail's page editing is not theirs."""
+    return not user.is_superuser and user.has_perm("mailing.view_mailing")
+
+
 def sees_any_rows(user) -> bool:
     """Whether `user` may see rows at all (their own at least)."""
     return user.is_authenticated and user.is_active and not user.is_blocked

@@ -1,8 +1,8 @@
-"""Template side of the admin's role rules (the hooks in wagtail_hooks.py)."""
+"""Template side of the admin's role rules (mailing.models.ownership)."""
 
 from django import template
 
-from ..wagtail_hooks import works_only_with_mailings
+from ..models import works_only_with_mailings
 
 register = template.Library()
 
