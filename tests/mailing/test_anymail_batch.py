@@ -156,6 +156,17 @@ def test_addresses_not_made_by_recipient_are_still_parsed_by_anymail():
     assert "Reader, Jr." in sent["data"]
 
 
+@pytest.mark.parametrize(
+    "full_name, email",
+    [("Eve\r\nBcc: all@example.org", "eve@example.org"), ("Eve", "eve\n@example.org")],
+)
+def test_a_line_break_in_an_address_is_refused_as_anymail_refuses_it(full_name, email):
+    # recipient() skips Address's own check for speed, save where the text could
+    # break a header line: there it leaves the address to Address, which refuses it.
+    with pytest.raises(ValueError, match="CR or LF"):
+        anymail_batch.recipient(full_name, email)
+
+
 def test_sendgrid_gives_each_recipient_an_id_of_its_own_as_anymail_does():
     path = "anymail.backends.sendgrid.EmailBackend"
     with override_settings(ANYMAIL=KEYS), warnings.catch_warnings():
