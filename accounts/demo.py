@@ -6,12 +6,13 @@ from django.utils import timezone
 from .models import EDITORS_GROUP, MAILING_USERS_GROUP, MANAGERS_GROUP, User
 
 DEMO_PASSWORD = "vestnik-demo"  # nosec B105 - printed for local demo logins only
+EDITOR_EMAIL = "editor@vestnik.example"
 DEMO_USERS = [
     ("admin@vestnik.example", None, "Администратор"),
     ("user@vestnik.example", MAILING_USERS_GROUP, "Анна Пользователь"),
     ("user2@vestnik.example", MAILING_USERS_GROUP, "Борис Пользователь"),
     ("manager@vestnik.example", MANAGERS_GROUP, "Мария Менеджер"),
-    ("editor@vestnik.example", EDITORS_GROUP, "Егор Редактор"),
+    (EDITOR_EMAIL, EDITORS_GROUP, "Егор Редактор"),
 ]
 
 

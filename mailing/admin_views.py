@@ -19,7 +19,7 @@ from wagtail.admin.ui.tables import BulkActionsCheckboxColumn, Column
 from wagtail.admin.widgets import ListingButton
 from wagtail.snippets.views import chooser, snippets
 
-from .admin_values import YesNoColumn, is_boolean_field, readable
+from .admin_values import AddressColumn, YesNoColumn, is_boolean_field, readable
 from .models import sees_every_owner
 from .permissions import policy_for
 
@@ -113,10 +113,10 @@ class OwnedIndexView(snippets.IndexView):
         # The owner column means something only to those who see every owner.
         if not sees_every_owner(self.request.user):
             return [c for c in columns if c.name not in self.owner_columns]
-        for column in columns:
-            if column.name in self.owner_columns:
-                column.classname = "owner"  # an address: static/css/admin.css
-        return columns
+        return [
+            AddressColumn.replacing(c) if c.name in self.owner_columns else c
+            for c in columns
+        ]
 
     @cached_property
     def list_export(self):

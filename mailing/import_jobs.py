@@ -17,7 +17,7 @@ from itertools import islice
 
 from django.db import connection, transaction
 from django.db.models import Q
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from .client_rows import RowProblem
@@ -38,6 +38,8 @@ from .models import ImportJob, ImportRejection, MailingList
 CHUNK_ROWS = 25_000
 # No chunk takes this long: a job unchanged for longer has lost its consumer.
 STALLED_AFTER = timedelta(minutes=5)
+# A consumer takes a queued job within seconds; a minute without one means none runs.
+NO_WORKER_AFTER = timedelta(minutes=1)
 Status = ImportJob.Status
 Row = tuple[int, list[str]]
 
@@ -239,7 +241,14 @@ def resume_stalled_imports(now: datetime) -> list[int]:
     return stalled
 
 
-def progress(job: ImportJob) -> dict:
+def waits_for_worker(job: ImportJob, now: datetime) -> bool:
+    """Queued for longer than a running consumer would leave it: worth a hint."""
+    return job.status == ImportJob.Status.QUEUED and job.changed_at < (
+        now - NO_WORKER_AFTER
+    )
+
+
+def progress(job: ImportJob, now: datetime | None = None) -> dict:
     """What the progress bar polls."""
     return {
         "status": job.status,
@@ -252,6 +261,7 @@ def progress(job: ImportJob) -> dict:
         "rejected": job.rejected,
         "error": job.error,
         "finished": job.status in ImportJob.FINISHED,
+        "waits_for_worker": waits_for_worker(job, now or timezone.now()),
     }
 
 

@@ -37,6 +37,7 @@ from . import (
     dashboard,
     moderation,
 )
+from .admin_run_filter import RunFilter
 from .admin_values import YesNoColumn
 from .api import token_admin
 from .api.permissions import may_use_api
@@ -55,7 +56,6 @@ from .models import (
     EmailLayout,
     Mailing,
     MailingList,
-    MailingRun,
     Message,
     OwnedLogEntry,
     Segment,
@@ -135,22 +135,15 @@ def visible_mailings(request):
 
 class AttemptFilterSet(OwnerFilterSet):
     owner = OwnerFilterSet.owner_filter("mailing__owner")
-    # Only the viewer's mailings are choices; a run filters by its number (the
-    # report links each run here), foreign runs simply match nothing.
+    # Only the viewer's mailings are choices.
     mailing = django_filters.ModelChoiceFilter(
         label=_("mailing"), queryset=visible_mailings
     )
-    run = django_filters.NumberFilter(label=_("run"), method="filter_run")
+    run = RunFilter(label=_("run"))
 
     class Meta:
         model = Attempt
         fields = ["status"]
-
-    def filter_run(self, queryset, name, value):
-        # With the run's mailing: the rows not tried yet are indexed by mailing
-        # (mailing.keyset), so a run all sent is not walked to find none.
-        mailing = MailingRun.objects.filter(pk=value).values("mailing_id")
-        return queryset.filter(run_id=value, mailing_id__in=mailing)
 
 
 # --- Viewsets ------------------------------------------------------------------------

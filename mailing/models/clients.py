@@ -104,6 +104,14 @@ class Client(models.Model):
     def get_tags_display(self) -> str:
         return ", ".join(self.tags)
 
+    def clean_fields(self, exclude=None):
+        # A given address is checked once, in clean(), by the check the import and
+        # the transport use (addresses.normalise_email), which says what is wrong:
+        # Django's EmailValidator refused the same value with a second message.
+        if self.email:
+            exclude = {*(exclude or ()), "email"}
+        super().clean_fields(exclude)
+
     def clean(self):
         # Any form or full_clean() caller stores what the transport can send.
         from ..addresses import AddressError, normalise_email, normalise_name

@@ -17,6 +17,7 @@
       field("error").textContent = data.error;
       field("error").hidden = !data.error;
       field("rejected_link").hidden = !data.rejected;
+      field("worker_hint").hidden = !data.waits_for_worker;
     }
 
     function poll() {

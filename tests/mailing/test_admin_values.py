@@ -63,3 +63,13 @@ def test_the_add_button_is_grammatical_in_russian(listing, label):
     """Wagtail's "Add %(model_name)s" put the nominative in: "Добавить рассылка"."""
     page = signed_in_russian(make_user()).get(reverse(listing))
     assert label in page.content.decode()
+
+
+def test_an_owners_address_may_break_only_after_its_at():
+    owner = make_user(email="o'brien@example.org")
+    make_mailing(owner, name="Digest")
+    client = signed_in_russian(make_user("manager"))
+    content = client.get(reverse("mailing_mailing:list")).content.decode()
+    # Escaped as any value; the <wbr> is the only markup added.
+    assert 'class="owner"' in content
+    assert "o&#x27;brien@<wbr>example.org" in content

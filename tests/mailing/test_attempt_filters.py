@@ -1,11 +1,15 @@
 """The Attempts listing filters by mailing and by run, within what the viewer sees."""
 
+from datetime import UTC, datetime
+
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from mailing.models import Attempt, MailingRun
-from tests.factories import make_client, make_mailing, make_user
+from tests.factories import english, make_client, make_mailing, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -87,3 +91,47 @@ def test_the_report_links_to_the_filtered_listing(client, two_owners):
     text = page.content.decode()
     assert f"?mailing={mailings['news'].pk}" in text
     assert f"?run={runs['news-1'].pk}" in text and f"?run={runs['news-2'].pk}" in text
+
+
+def run_chip(client, run):
+    response = client.get(reverse("mailing_attempt:list"), {"run": run.pk})
+    assert response.status_code == 200
+    (chip,) = [f for f in response.context["active_filters"] if f.auto_id == "id_run"]
+    return chip.value
+
+
+def test_the_run_chip_names_the_mailing_and_its_start(client, two_owners):
+    """It showed the bare run number ("run: 42")."""
+    owner, _mailings, runs = two_owners
+    run = runs["news-2"]
+    run.started_at = datetime(2026, 3, 5, 14, 30, tzinfo=UTC)
+    run.save(update_fields=["started_at"])
+    client.force_login(owner)
+    # In the user's language and the site's time zone (Moscow, UTC+3).
+    assert run_chip(client, run) == "«News», 5 марта 2026 г. 17:30"
+    client.force_login(english(owner))
+    assert run_chip(client, run) == "News, March 5, 2026, 5:30 p.m."
+
+
+def test_a_foreign_run_chip_keeps_its_number(client, two_owners):
+    owner, _mailings, runs = two_owners
+    client.force_login(owner)
+    assert run_chip(client, runs["foreign"]) == str(runs["foreign"].pk)
+
+
+def test_the_run_chip_costs_the_same_queries_for_many_rows(
+    client, two_owners, django_assert_num_queries
+):
+    owner, mailings, runs = two_owners
+    client.force_login(owner)
+    url = reverse("mailing_attempt:list") + f"?run={runs['promo'].pk}"
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    more = [make_client(owner, email=f"more{i}@example.org") for i in range(5)]
+    for recipient in more:
+        Attempt.objects.create(
+            run=runs["promo"], mailing=mailings["promo"], client=recipient
+        )
+    with django_assert_num_queries(len(few)):
+        assert len(client.get(url).context["object_list"]) == 7

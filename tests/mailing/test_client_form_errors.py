@@ -7,10 +7,19 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import translation
 
+from mailing.import_jobs import run_import, start_import
+from mailing.imports import stash_path
 from mailing.models import Client
 from tests.factories import english, make_user
 
 pytestmark = pytest.mark.django_db
+
+
+def stash(content: bytes, token="b" * 32) -> str:
+    path = stash_path(token)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    return token
 
 
 def test_a_malformed_email_gets_one_message(client):
@@ -32,7 +41,52 @@ def test_an_empty_address_is_required_once():
     assert errors["email"] == errors["full_name"] == ["This field cannot be blank."]
 
 
-def test_a_model_check_still_refuses_what_the_form_field_lets_through():
-    with translation.override("en"), pytest.raises(ValidationError) as raised:
-        Client(owner=make_user(), email="ann@", full_name="Ann").full_clean()
-    assert "Invalid email: ann@" in raised.value.message_dict["email"]
+def full_clean_errors(email: str, language: str) -> list[str]:
+    with translation.override(language), pytest.raises(ValidationError) as raised:
+        Client(owner=make_user(), email=email, full_name="Ann").full_clean()
+        return []
+    return raised.value.message_dict["email"]
+
+
+def import_reasons(email: str, language: str) -> list[str]:
+    with translation.override(language):
+        job = run_import(
+            start_import(
+                make_user(), stash(f"{email},Ann,\n".encode()), file_name="c.csv"
+            ).pk
+        )
+    return list(job.rejections.values_list("reason", flat=True))
+
+
+@pytest.mark.parametrize(
+    ("email", "language", "message"),
+    [
+        ("not an email", "en", "Invalid email: not an email"),
+        ("not an email", "ru", "Неверный адрес: not an email"),
+        ("ann@", "en", "Invalid email: ann@"),
+        ("ann@example..org", "ru", "Неверный адрес: ann@example..org"),
+        # Django's validator passes a long local part; the transport's check does not.
+        ("a" * 65 + "@example.org", "en", "The part before @ is too long"),
+    ],
+)
+def test_a_bad_address_gets_one_message_in_full_clean_and_the_import(
+    email, language, message, settings, tmp_path
+):
+    """full_clean() gave Django's "Enter a valid email address." and the
+    transport's own "Invalid email: ..." for the same fault."""
+    settings.CLIENT_IMPORT_DIR = str(tmp_path)
+    (found,) = full_clean_errors(email, language)
+    assert found.startswith(message)
+    assert import_reasons(email, language) == [found]  # the same words in both
+
+
+def test_an_address_too_long_for_the_column_gets_one_message():
+    # Django's length check said so too, beside the transport's check.
+    (found,) = full_clean_errors("a" * 250 + "@example.org", "en")
+    assert found.startswith("The part before @ is too long")
+
+
+def test_a_good_address_is_stored_as_the_transport_sends_it():
+    client = Client(owner=make_user(), email=" Ann@Example.ORG ", full_name="Ann")
+    client.full_clean()
+    assert client.email == "Ann@example.org"

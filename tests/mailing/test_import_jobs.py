@@ -6,6 +6,7 @@ import io
 import json
 
 import pytest
+from bs4 import BeautifulSoup
 from django.urls import reverse
 from openpyxl import Workbook
 
@@ -14,7 +15,7 @@ from mailing.import_jobs import run_import, start_import
 from mailing.imports import stash_path
 from mailing.models import Client, ImportJob, MailingList, Subscription
 from mailing.suppression import suppress_address
-from tests.factories import make_client, make_user
+from tests.factories import english, make_client, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -261,3 +262,31 @@ def test_the_stored_column_mapping_picks_the_columns(owner):
         "Мария",
         "vip",
     )
+
+
+def worker_hint(client, job):
+    page = client.get(reverse("mailing_client:import_job", args=[job.pk]))
+    hint = BeautifulSoup(page.content, "html.parser").find(
+        attrs={"data-testid": "worker-hint"}
+    )
+    shown = not hint.has_attr("hidden")
+    status = client.get(reverse("mailing_client:import_status", args=[job.pk]))
+    assert json.loads(status.content)["waits_for_worker"] is shown  # the poll agrees
+    return hint.get_text(" ", strip=True) if shown else None
+
+
+def test_a_job_queued_for_over_a_minute_says_to_check_the_worker(client, owner):
+    """With no consumer running, the page said «В очереди» forever, with no hint."""
+    job = queued(owner, rows(3))
+    client.force_login(owner)
+    assert worker_hint(client, job) is None  # a consumer takes it within seconds
+
+    ImportJob.objects.filter(pk=job.pk).update(
+        changed_at=job.changed_at - import_jobs.NO_WORKER_AFTER * 2
+    )
+    assert "запущен manage.py run_huey" in worker_hint(client, job)
+    client.force_login(english(owner))
+    assert "check that manage.py run_huey is running" in worker_hint(client, job)
+
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING)
+    assert worker_hint(client, job) is None  # taken: the hint would mislead
