@@ -11,6 +11,7 @@ an object the viewer may not see is treated like an id that does not exist.
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_list_or_404
 from django.urls import URLPattern
@@ -46,6 +47,18 @@ def visible_pages(user):
     return policy.explorable_instances(user)
 
 
+def valid_pks(model, values) -> list:
+    """The values the model's primary key can take: an id that is no number ("abc",
+    "1e5") is an id of nothing, where the lookup would raise ValueError (a 500)."""
+    field, valid = model._meta.pk, []
+    for value in values:
+        try:
+            valid.append(field.to_python(value))
+        except ValidationError:
+            continue
+    return valid
+
+
 # --- Bulk actions ----------------------------------------------------------------
 
 
@@ -64,7 +77,7 @@ class ScopedBulkActionMixin:
         visible = policy.instances_user_has_any_permission_for(
             self.request.user, self.visible_actions
         )
-        return get_list_or_404(visible.filter(pk__in=list(object_ids)))
+        return get_list_or_404(visible.filter(pk__in=valid_pks(model, object_ids)))
 
 
 class OwnedDeleteBulkAction(ScopedBulkActionMixin, DeleteBulkAction):

@@ -19,6 +19,7 @@ from wagtail.admin.ui.tables import BulkActionsCheckboxColumn, Column
 from wagtail.admin.widgets import ListingButton
 from wagtail.snippets.views import chooser, snippets
 
+from .admin_scoping import valid_pks
 from .admin_values import AddressColumn, YesNoColumn, is_boolean_field, readable
 from .models import sees_every_owner
 from .permissions import policy_for
@@ -371,13 +372,14 @@ class OwnedChooseResultsView(OwnedChooseMixin, chooser.ChooseResultsView):
 
 class OwnedChosenView(chooser.SnippetChosenView):
     def get_object(self, pk):
-        return self.model_class._default_manager.for_user(self.request.user).get(pk=pk)
+        mine = self.model_class._default_manager.for_user(self.request.user)
+        return mine.get(pk__in=valid_pks(self.model_class, [pk]))
 
 
 class OwnedChosenMultipleView(chooser.SnippetChosenMultipleView):
     def get_objects(self, pks):
         return self.model_class._default_manager.for_user(self.request.user).filter(
-            pk__in=pks
+            pk__in=valid_pks(self.model_class, pks)
         )
 
 

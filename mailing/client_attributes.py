@@ -29,6 +29,14 @@ def declared_fields(owner_id: int) -> dict[str, str]:
     )
 
 
+def refuse_nul(text: str) -> str:
+    """The text, unless it holds a NUL: not text to anyone, and PostgreSQL stores
+    it in neither a text nor a jsonb column (the INSERT would fail, a 500)."""
+    if "\x00" in text:
+        raise ValidationError(_("The text contains a NUL character."))
+    return text
+
+
 def clean_tags(value) -> list[str]:
     """Tags as stored: lower case, single-spaced, unique, sorted. Accepts a list or
     a comma-separated string."""
@@ -40,7 +48,7 @@ def clean_tags(value) -> list[str]:
         isinstance(tag, str) for tag in value
     ):
         raise ValidationError(_("Tags must be a list of words."))
-    tags = {" ".join(tag.split()).lower() for tag in value} - {""}
+    tags = {" ".join(refuse_nul(tag).split()).lower() for tag in value} - {""}
     too_long = [tag for tag in tags if len(tag) > MAX_TAG_LENGTH]
     if too_long:
         raise ValidationError(
@@ -87,7 +95,7 @@ def clean_value(kind: str, raw):
 def _text(raw) -> str:
     if isinstance(raw, bool) or not isinstance(raw, str | int | float):
         raise ValidationError(_("Expected text."))
-    text = " ".join(str(raw).split())
+    text = " ".join(refuse_nul(str(raw)).split())
     if len(text) > MAX_TEXT_LENGTH:
         raise ValidationError(
             _("At most %(max)d characters.") % {"max": MAX_TEXT_LENGTH}

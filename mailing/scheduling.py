@@ -15,7 +15,7 @@ found by `Mailing.objects.due`, which falls back to `first_send_at`.
 """
 
 import calendar
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db.models import Q, QuerySet
@@ -32,6 +32,12 @@ SCHEDULE_FIELDS = ("first_send_at", "periodicity", "end_at")
 SCHEDULER_FIELDS = ("next_send_at", "status")
 
 
+# The dates a schedule can hold. Year 1 in the owner's zone is before year 1 in UTC:
+# PostgreSQL stored it as a BC timestamp that psycopg cannot read back, so the
+# mailing's pages and the every-minute scheduler query (for every owner) failed.
+SCHEDULE_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+SCHEDULE_LATEST = datetime(3000, 1, 1, tzinfo=UTC)
+
 # The fields schedule_problems reads, by their names on Mailing.
 SCHEDULE_RULE_FIELDS = ("first_send_at", "end_at", "window_start", "window_end")
 
@@ -42,6 +48,11 @@ def schedule_problems(
     """What is wrong with a mailing's dates and delivery window, by field: the one
     rule the admin form and the API both ask, so they refuse the same input."""
     problems = {}
+    for name, value in (("first_send_at", first_send_at), ("end_at", end_at)):
+        if value and not SCHEDULE_EARLIEST <= value < SCHEDULE_LATEST:
+            problems[name] = _("Give a date in the years 2000 to 2999.")
+    if problems:
+        return problems
     if first_send_at and end_at and end_at <= first_send_at:
         problems["end_at"] = _("The end must come after the first sending.")
     if (window_start is None) != (window_end is None):

@@ -49,7 +49,7 @@ from django.db.models.lookups import (
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .client_attributes import clean_tags, clean_value, declared_fields
+from .client_attributes import clean_tags, clean_value, declared_fields, refuse_nul
 from .models import Client, ClientField, Event, MailingList, Segment, Subscription
 
 MAX_RULES = 30
@@ -117,7 +117,7 @@ def _text_value(rule, limit: int = 255) -> str:
     value = rule.get("value")
     if not isinstance(value, str) or not value.strip():
         raise ValidationError(_("Give a value."))
-    value = " ".join(value.split())
+    value = " ".join(refuse_nul(value).split())
     if len(value) > limit:
         raise ValidationError(_("At most %(max)d characters.") % {"max": limit})
     return value

@@ -3,7 +3,8 @@
 The editor always posts its content as Draftail JSON; Wagtail parses it without a
 guard, so an empty field (a scripted POST of `html_body=""`) or anything not in that
 shape was a 500. Empty means no content, as Draftail's own empty value `null` does;
-anything else that is not Draftail JSON is refused with a reason and saves nothing.
+anything else that is not Draftail JSON, or that holds no text (a lone surrogate),
+is refused with a reason and saves nothing.
 Used for every rich text field through WAGTAILADMIN_RICH_TEXT_EDITORS.
 """
 
@@ -22,7 +23,7 @@ class CheckedDraftailRichTextArea(DraftailRichTextArea):
         if posted is not None and not posted.strip():
             return ""
         try:
-            return super().value_from_datadict(data, files, name)
+            html = super().value_from_datadict(data, files, name)
         except SHAPE_ERRORS as error:
             raise Refused(
                 _(
@@ -30,3 +31,17 @@ class CheckedDraftailRichTextArea(DraftailRichTextArea):
                     "format, so nothing was saved. Reload the page and try again."
                 )
             ) from error
+        try:
+            # JSON may escape a lone surrogate ("\ud800"): no text, and no UTF-8
+            # encoder (the sanitiser's, the database's) takes it: it was a 500.
+            html.encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise Refused(
+                _(
+                    "The formatted text contains a character that is not text "
+                    "(a lone surrogate), so nothing was saved."
+                )
+            ) from error
+        except AttributeError:
+            pass  # not text: Wagtail's own value (None) goes on as before
+        return html

@@ -4,12 +4,14 @@ errors in the request's language and Idempotency-Key on POST."""
 from django.utils import translation
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import authentication, viewsets
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from . import idempotency
 from .errors import handle_exception
 from .paging import KeysetPagination
+from .parsers import TextJSONParser
 from .permissions import ApiAccess, OwnerPolicy
 from .throttling import TokenRateThrottle
 from .tokens import BearerTokenAuthentication
@@ -24,6 +26,7 @@ class ApiViewSet(viewsets.GenericViewSet):
     permission_classes = [ApiAccess, OwnerPolicy]
     throttle_classes = [TokenRateThrottle]
     renderer_classes = [JSONRenderer, BrowsableAPIRenderer]
+    parser_classes = [TextJSONParser, FormParser, MultiPartParser]
     pagination_class = KeysetPagination
     filter_backends = [DjangoFilterBackend]
     policy_model = None

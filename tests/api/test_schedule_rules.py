@@ -17,6 +17,10 @@ BAD = [
     ({"window_start": "09:00"}, "window_end"),
     ({"window_end": "17:00"}, "window_start"),
     ({"window_start": "09:00", "window_end": "09:00"}, "window_end"),
+    # Year 1 in the owner's zone was year 0 in UTC: stored by PostgreSQL as a BC
+    # timestamp nothing could read back, which failed the scheduler for everyone.
+    ({"first_send_at": "0001-01-01T00:00:00+00:00"}, "first_send_at"),
+    ({"end_at": "3001-06-01T00:00:00+00:00"}, "end_at"),
 ]
 
 

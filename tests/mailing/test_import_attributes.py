@@ -86,6 +86,22 @@ def test_a_bad_value_rejects_its_row_with_the_field_and_the_reason(owner):
     assert kept.attributes == {"city": "Омск", "age": 7, "vip": False}
 
 
+def test_a_nul_in_a_tag_or_a_text_field_rejects_its_row(owner):
+    """The plain columns refused a NUL already; tags and custom fields went on to
+    the jsonb columns, where PostgreSQL failed the whole chunk's INSERT (a failed
+    job, the good rows beside it lost with it)."""
+    job = imported(
+        owner,
+        HEADER
+        + "a@example.org;А;Ом\x00ск;;;;\n"
+        + "b@example.org;Б;Омск;;;;ви\x00п\n"
+        + "c@example.org;В;Омск;;;;вип\n",
+    )
+    assert (job.status, job.created, job.rejected) == ("done", 1, 2)
+    assert set(rejected_lines(job)) == {2, 3}
+    assert Client.objects.get(owner=owner).email == "c@example.org"
+
+
 @pytest.mark.parametrize(
     "policy, attributes, tags",
     [

@@ -41,9 +41,20 @@ def test_finding5_message_with_an_empty_html_body_is_saved_without_one():
     assert Message.objects.get(owner=user).html_body == ""
 
 
+# JSON may escape a lone surrogate: the HTML made of it failed the sanitiser's UTF-8
+# encoding, a 500 (found by the outside run).
+LONE_SURROGATE = (
+    '{"blocks": [{"key": "a", "type": "unstyled", "depth": 0, "text": "x\\ud800y",'
+    ' "inlineStyleRanges": [], "entityRanges": []}], "entityMap": {}}'
+)
+
+
 @pytest.mark.parametrize(
     "html_body",
-    ["x", "[]", '"text"', "5", '{"blocks": 5}', '{"blocks": [{"text": 1}]}'],
+    [
+        *("x", "[]", '"text"', "5", '{"blocks": 5}', '{"blocks": [{"text": 1}]}'),
+        LONE_SURROGATE,
+    ],
 )
 def test_finding5_malformed_editor_content_is_a_400_with_a_reason(html_body):
     user = make_user()

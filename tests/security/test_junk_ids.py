@@ -1,0 +1,59 @@
+"""Ids that are no number ("abc", "1e5", "1.0") in the admin's choosers and bulk
+actions: an id of nothing (a 404, or an empty choice), never a 500.
+
+The outside run found each of them a 500 (ValueError from the primary key's
+lookup): Wagtail's bulk-action dispatcher for every model we scope (snippets,
+pages, images, documents), and our choosers' chosen and chosen-multiple views.
+Good ids beside a junk one still count."""
+
+import pytest
+from django.test import Client as HttpClient
+
+from tests.factories import make_client, make_user
+
+pytestmark = pytest.mark.django_db
+
+JUNK = ["abc", "1e5", "1.0", "-"]
+
+
+@pytest.fixture
+def owner():
+    return make_user("mailing_user", email="owner@example.com")
+
+
+@pytest.fixture
+def http(owner):
+    http = HttpClient()
+    http.force_login(owner)
+    return http
+
+
+@pytest.mark.parametrize("junk", JUNK)
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/bulk/mailing/client/delete/?id={}",
+        "/admin/bulk/mailing/mailing/delete/?id={}",
+        "/admin/bulk/wagtailcore/page/delete/?id={}",
+        "/admin/bulk/wagtailimages/image/delete/?id={}",
+        "/admin/bulk/wagtaildocs/document/delete/?id={}",
+        "/admin/snippets/choose/mailing/client/chosen/{}/",
+        "/admin/snippets/choose/mailing/client/chosen-multiple/?id={}",
+    ],
+)
+def test_a_junk_id_is_an_id_of_nothing(http, path, junk):
+    nothing = http.get(path.format("987654321")).status_code
+    assert nothing in (200, 404)  # chosen-multiple: an empty choice
+    assert http.get(path.format(junk)).status_code == nothing
+
+
+def test_good_ids_beside_a_junk_one_still_count(http, owner):
+    mine = make_client(owner, email="mine@example.org")
+    confirm = http.get(f"/admin/bulk/mailing/client/delete/?id=abc&id={mine.pk}")
+    assert confirm.status_code == 200
+    assert "mine@example.org" in confirm.content.decode()
+    chosen = http.get(
+        f"/admin/snippets/choose/mailing/client/chosen-multiple/?id=x&id={mine.pk}"
+    )
+    assert chosen.status_code == 200
+    assert "mine@example.org" in chosen.content.decode()
