@@ -192,8 +192,20 @@ def _csv_rows(stream, delimiter: str) -> Iterator[tuple[int, list[str]]]:
     except csv.Error as error:
         raise ImportFileError(
             _("The CSV file is broken at line %(line)d: %(error)s")
-            % {"line": reader.line_num, "error": error}
+            % {"line": reader.line_num, "error": csv_error_reason(error)}
         ) from error
+
+
+def csv_error_reason(error: csv.Error) -> str:
+    """The csv module's reason, in the reader's language where we know it. A
+    reader that is not strict, over a stream opened with newline="", raises one
+    error a file can cause, an oversized field; its message is English."""
+    text = str(error)
+    if text.startswith("field larger than field limit"):
+        return _("a field is longer than %(limit)d characters") % {
+            "limit": csv.field_size_limit()
+        }
+    return text
 
 
 # --- Uploads waiting between preview and confirm ----------------------------------

@@ -1,6 +1,8 @@
 """Keyset pagination: a page of attempts costs the same at row 1 and at row 1M, and
 no listing counts its table."""
 
+from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 
 
@@ -9,3 +11,17 @@ class KeysetPagination(CursorPagination):
     page_size = 100
     page_size_query_param = "limit"
     max_page_size = 1000
+    invalid_cursor_message = _(
+        "The cursor is not valid: follow the next and previous links of a page."
+    )
+
+    def decode_cursor(self, request):
+        # A cursor is the client's input, so a bad one is a 400 naming the
+        # parameter (DRF answers 404, as if the listing were gone, and its Russian
+        # catalogue misspells the message).
+        try:
+            return super().decode_cursor(request)
+        except NotFound as error:
+            raise ValidationError(
+                {self.cursor_query_param: [self.invalid_cursor_message]}, "invalid"
+            ) from error

@@ -1,5 +1,6 @@
 """Clients CSV import: the service and the upload -> preview -> confirm pages."""
 
+import io
 import os
 import time
 import tracemalloc
@@ -290,3 +291,20 @@ def test_an_oversized_file_is_refused_before_it_is_stashed(
     assert response.status_code == 200
     assert "1000" in response.context["form"].errors["file"][0]
     assert not list(tmp_path.iterdir())
+
+
+def test_an_oversized_csv_field_is_explained_in_the_readers_language():
+    from django.utils import translation
+
+    from mailing.imports import _csv_rows
+
+    content = "a@example.org," + "x" * 140_000 + "\n"
+    for language, words in (
+        ("en", "a field is longer than 131072 characters"),
+        ("ru", "поле длиннее 131072 символов"),
+    ):
+        with translation.override(language):
+            with pytest.raises(ImportFileError) as refused:
+                list(_csv_rows(io.StringIO(content, newline=""), ","))
+        assert words in str(refused.value)
+        assert "field limit" not in str(refused.value)
