@@ -27,9 +27,11 @@ class RowProblem(ValueError):
 def clean_client(values: dict[str, str]) -> dict[str, str]:
     """The row's fields as stored (email always; the others if given), or
     RowProblem."""
-    if any("\x00" in value for value in values.values()):
-        # Not text, and PostgreSQL cannot store it: refused here, not at the INSERT.
-        raise RowProblem("email", _("The row contains a NUL character."))
+    # Not text, and PostgreSQL cannot store it: refused here, not at the INSERT,
+    # under the field that holds it.
+    for field, value in values.items():
+        if "\x00" in value:
+            raise RowProblem(field, _("The row contains a NUL character."))
     email = values.get("email", "").strip()
     if len(email) > MAX_EMAIL:
         raise RowProblem("email", _("The email is too long."))

@@ -72,3 +72,13 @@ def test_json_nested_past_the_recursion_limit_is_a_400(api, path):
     answer = api.post(f"/api/v1/{path}", deep, content_type="application/json")
     assert answer.status_code == 400, answer.content[:300]
     assert {"code", "message"} <= set(answer.json())
+
+
+@pytest.mark.parametrize("field", ["email", "full_name", "comment", "time_zone"])
+def test_a_nul_in_a_bulk_row_is_reported_under_its_field(api, field):
+    row = {"email": "t@example.org", field: "a\u0000b"}
+    answer = api.post("/api/v1/clients/bulk/", {"clients": [row]}, format="json")
+    assert answer.status_code == 200, answer.content[:300]
+    (error,) = answer.json()["errors"]
+    assert error["field"] == field, error
+    assert not Client.objects.exists()
