@@ -23,6 +23,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import warnings
@@ -267,6 +268,12 @@ def _classified():
         raise UnreadablePayload(str(error).splitlines()[0][:200]) from error
     except (ValueError, LookupError, TypeError, AttributeError) as error:
         raise UnreadablePayload(describe(error)) from error
+    except (OverflowError, OSError) as error:
+        # A time no datetime can hold: fromtimestamp raises OverflowError past
+        # time_t, OSError (EOVERFLOW) below it. Any other OSError is no payload's.
+        if isinstance(error, OSError) and error.errno != errno.EOVERFLOW:
+            raise
+        raise UnreadablePayload(describe(error)) from error
     except (AssertionError, RecursionError, MessageError) as error:
         # Anymail asserts the shape of some payloads (Unisender Go).
         raise UnreadablePayload(describe(error)) from error
@@ -296,6 +303,8 @@ def describe(error: Exception) -> str:
         )
     if isinstance(error, RecursionError):
         return "nested too deeply"
+    if isinstance(error, (OverflowError, OSError)):
+        return "a time out of range"
     return f"cannot be read ({type(error).__name__})"
 
 
