@@ -37,6 +37,13 @@ class TextJSONParser(JSONParser):
             data = super().parse(stream, media_type, parser_context)
         except RecursionError:
             raise ParseError(_("The JSON is nested too deeply.")) from None
+        except ParseError as error:
+            # DRF's message is English whatever the request's language; the
+            # decoder's own reason (where in the body) is kept after ours.
+            reason = error.__context__ or error.detail
+            raise ParseError(
+                _("The body is not valid JSON: %(reason)s") % {"reason": reason}
+            ) from None
         if has_lone_surrogate(data):
             raise ParseError(
                 _("The JSON contains a lone surrogate (\\ud800-\\udfff): not text.")

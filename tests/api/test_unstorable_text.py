@@ -82,3 +82,22 @@ def test_a_nul_in_a_bulk_row_is_reported_under_its_field(api, field):
     (error,) = answer.json()["errors"]
     assert error["field"] == field, error
     assert not Client.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("en", "The body is not valid JSON: "), ("ru", "Тело запроса — не JSON: ")],
+)
+def test_a_body_that_is_no_json_is_a_400_in_the_clients_language(api, language, words):
+    answer = api.post(
+        "/api/v1/clients/",
+        b'{"email": "t@example.org",',
+        content_type="application/json",
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+    assert answer.status_code == 400
+    body = answer.json()
+    assert body["code"] == "parse_error"
+    # Ours first, then the decoder's reason saying where the body broke.
+    assert body["message"].startswith(words), body
+    assert "char 26" in body["message"], body
