@@ -1,9 +1,12 @@
 """Every API error as JSON: a stable `code`, a human `message` in the request's
 language and, for validation errors, `fields` naming each field's problems."""
 
+import math
+
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from rest_framework import exceptions
 from rest_framework.views import exception_handler
 
@@ -30,6 +33,15 @@ def _messages(detail) -> list[str] | dict:
     return [str(detail)]
 
 
+def throttled_reason(wait: float) -> str:
+    seconds = max(1, math.ceil(wait))
+    return ngettext(
+        "Too many requests: try again in %(seconds)d second.",
+        "Too many requests: try again in %(seconds)d seconds.",
+        seconds,
+    ) % {"seconds": seconds}
+
+
 class TooLarge(exceptions.APIException):
     status_code = 413
     default_code = "too_large"
@@ -45,6 +57,9 @@ def handle_exception(exc, context):
     elif isinstance(exc, RequestDataTooBig):
         # Django's own 400 page is HTML with no reason, to a client reading JSON.
         exc = TooLarge(too_large_reason())
+    elif isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+        # DRF's "Expected available in N seconds." has no Russian in its catalogue.
+        exc = exceptions.Throttled(exc.wait, detail=throttled_reason(exc.wait))
     response = exception_handler(exc, context)
     if response is None:
         return None

@@ -20,6 +20,12 @@ def test_each_token_has_its_own_rate_limit(owner, token_for, monkeypatch):
     assert refused.status_code == 429
     assert 0 < int(refused["Retry-After"]) <= 60
     assert refused.json()["code"] == "throttled"
+    wait = int(refused["Retry-After"])
+    english = first.get("/api/v1/clients/", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert english["message"].startswith("Too many requests: try again in")
+    russian = first.get("/api/v1/clients/", HTTP_ACCEPT_LANGUAGE="ru").json()
+    assert russian["message"].startswith("Слишком много запросов: повторите через")
+    assert str(wait) in russian["message"] or str(wait - 1) in russian["message"]
     assert second.get("/api/v1/clients/").status_code == 200
 
 
