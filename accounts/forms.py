@@ -117,7 +117,16 @@ class SignupForm(BootstrapMixin, forms.Form):
     )
 
     def clean_email(self):
-        return normalize_email(self.cleaned_data["email"])
+        email = self.cleaned_data["email"]
+        if email.rstrip().endswith("]"):
+            # Django's validator takes a domain literal (user@[192.0.2.1]): the
+            # verification email would go to whatever host the address names,
+            # our own network's included. A real mailbox has a domain name.
+            raise ValidationError(
+                _("Enter an address with a domain name, not an IP address."),
+                code="domain_literal",
+            )
+        return normalize_email(email)
 
 
 class EmailForm(BootstrapMixin, forms.Form):

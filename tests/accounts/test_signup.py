@@ -149,3 +149,16 @@ def test_forgot_password_before_the_first_one_sends_the_sign_up_link(client):
     (message,) = mail.outbox
     assert "/accounts/verify/" in path_in(message)
     assert finish_sign_up(client, path_in(message)).status_code == 302
+
+
+@pytest.mark.parametrize("address", ["a@[127.0.0.1]", "a@[::1]", "a@[10.0.0.5] "])
+@pytest.mark.parametrize(
+    ("prefix", "words"),
+    [("", "не IP-адрес"), ("/en", "not an IP address")],
+)
+def test_sign_up_refuses_an_ip_literal_address(client, address, prefix, words):
+    response = sign_up(client, address, language_prefix=prefix)
+    assert response.status_code == 200
+    assert words in response.content.decode()
+    assert not User.objects.exists()
+    assert mail.outbox == []
