@@ -103,6 +103,17 @@ class LoginForm(BootstrapMixin, auth_forms.AuthenticationForm):
             raise ValidationError(self.error_messages["unverified"], code="unverified")
 
 
+def refuse_domain_literal(email: str) -> None:
+    """Django's validator takes a domain literal (user@[192.0.2.1]): a
+    verification email would go to whatever host the address names, our own
+    network's included. A real mailbox has a domain name."""
+    if email.rstrip().endswith("]"):
+        raise ValidationError(
+            _("Enter an address with a domain name, not an IP address."),
+            code="domain_literal",
+        )
+
+
 class SignupForm(BootstrapMixin, forms.Form):
     """Only the address: the password is chosen behind the emailed link."""
 
@@ -114,19 +125,11 @@ class SignupForm(BootstrapMixin, forms.Form):
             "finish signing up."
         ),
         widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+        validators=[refuse_domain_literal],
     )
 
     def clean_email(self):
-        email = self.cleaned_data["email"]
-        if email.rstrip().endswith("]"):
-            # Django's validator takes a domain literal (user@[192.0.2.1]): the
-            # verification email would go to whatever host the address names,
-            # our own network's included. A real mailbox has a domain name.
-            raise ValidationError(
-                _("Enter an address with a domain name, not an IP address."),
-                code="domain_literal",
-            )
-        return normalize_email(email)
+        return normalize_email(self.cleaned_data["email"])
 
 
 class EmailForm(BootstrapMixin, forms.Form):
@@ -171,7 +174,9 @@ class ProfileForm(BootstrapMixin, forms.ModelForm):
 
 
 class EmailChangeForm(BootstrapMixin, forms.Form):
-    new_email = forms.EmailField(label=_("New email"), max_length=254)
+    new_email = forms.EmailField(
+        label=_("New email"), max_length=254, validators=[refuse_domain_literal]
+    )
     password = forms.CharField(
         label=_("Your current password"),
         strip=False,

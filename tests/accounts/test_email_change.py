@@ -116,3 +116,15 @@ def test_the_notice_is_in_the_account_language_and_names_no_support_address(clie
         "Адрес электронной почты вашей учётной записи в Vestnik изменён"
     )
     assert "администратор" in notice.body and "n***@example.com" in notice.body
+
+
+def test_the_new_address_cannot_be_an_ip_literal(user_client):
+    response = user_client.post(
+        "/en/accounts/profile/email/",
+        {"new_email": "me@[127.0.0.1]", "password": PASSWORD},
+    )
+
+    assert "not an IP address" in response.content.decode()
+    assert not mail.outbox
+    user_client.user.refresh_from_db()
+    assert user_client.user.email == "old@example.com"
