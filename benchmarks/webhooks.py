@@ -4,9 +4,8 @@
 
 Serves the project with gunicorn as README's production command does (4 workers
 of 4 threads each, --workers and --threads; --threads 1 is gunicorn's sync
-worker; `--server granian` serves the same workers with granian, which is
-not a requirement: `pip install granian` first, into the venv or a directory
-on PYTHONPATH) on the production settings, with a Huey consumer beside it
+worker; `--server granian` serves the same workers with granian, README's server for
+the webhook ingress) on the production settings, with a Huey consumer beside it
 (`run_huey -n`: the recorder of the event queue), and posts with wrk:
 
   one event a request   a Postmark delivery per POST (Postmark, and most ESPs)
@@ -290,7 +289,8 @@ def measure(name: str, bodies: Path, run_id: int, port: int, args, processes) ->
     web = (_cpu_seconds(workers) - cpu[0]) / events * 1000
     task = (_cpu_seconds([recorder.pid]) - cpu[1]) / events * 1000
     print(
-        f"  CPU per event: gunicorn workers {web:.3f} ms, Huey recorder {task:.3f} ms"
+        f"  CPU per event: {args.server} workers {web:.3f} ms, "
+        f"Huey recorder {task:.3f} ms"
     )
 
 
