@@ -36,6 +36,8 @@ SPLIT_WORDS = """function splitWords(cell) {
     return found;
 }"""
 
+LONG_ADDRESS = "reader3cbe83fa7b274542891c4cb706e26614@mail.vestnik.example"
+
 
 @pytest.mark.e2e
 @pytest.mark.slow
@@ -48,6 +50,8 @@ def test_a_managers_mailings_listing_keeps_buttons_whole(
     for n in (1, 2):
         owner = make_user(email=f"owner{n}@vestnik.example")
         make_mailing(owner, name="Еженедельный дайджест")
+    # An address longer than its column: it may break anywhere, never spill out.
+    make_mailing(make_user(email=LONG_ADDRESS), name="Long")
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     sign_in(page, live_server.url, manager.email)
     page.goto(live_server.url + reverse("mailing_mailing:list"))
@@ -61,5 +65,5 @@ def test_a_managers_mailings_listing_keeps_buttons_whole(
     assert found["right"] <= 1280
     # The title took 305 px and each owner's address broke into three lines; then
     # Wagtail's word-break split a word of the title instead.
-    assert not found["split"]
+    assert not [word for word in found["split"] if word not in LONG_ADDRESS]
     assert found["title"] <= 260
