@@ -147,7 +147,7 @@ class ScopedPageChosenMultipleView(chooser.ChosenMultipleView):
     """Answers with the titles of the chosen ids: only of visible pages."""
 
     def get(self, request):
-        ids = [pk for pk in request.GET.getlist("id") if pk.isdigit()]
+        ids = valid_pks(Page, request.GET.getlist("id"))
         visible = visible_pages(request.user).filter(pk__in=ids)
         request.GET = request.GET.copy()
         request.GET.setlist(

@@ -39,6 +39,7 @@ def http(owner):
         "/admin/bulk/wagtaildocs/document/delete/?id={}",
         "/admin/snippets/choose/mailing/client/chosen/{}/",
         "/admin/snippets/choose/mailing/client/chosen-multiple/?id={}",
+        "/admin/choose-page/chosen-multiple/?id={}",
     ],
 )
 def test_a_junk_id_is_an_id_of_nothing(http, path, junk):
