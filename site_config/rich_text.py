@@ -31,17 +31,16 @@ class CheckedDraftailRichTextArea(DraftailRichTextArea):
                     "format, so nothing was saved. Reload the page and try again."
                 )
             ) from error
-        try:
-            # JSON may escape a lone surrogate ("\ud800"): no text, and no UTF-8
-            # encoder (the sanitiser's, the database's) takes it: it was a 500.
-            html.encode("utf-8")
-        except UnicodeEncodeError as error:
-            raise Refused(
-                _(
-                    "The formatted text contains a character that is not text "
-                    "(a lone surrogate), so nothing was saved."
-                )
-            ) from error
-        except AttributeError:
-            pass  # not text: Wagtail's own value (None) goes on as before
+        if isinstance(html, str) and not html.isascii():
+            try:
+                # JSON may escape a lone surrogate ("\ud800"): no text, and no UTF-8
+                # encoder (the sanitiser's, the database's) takes it: it was a 500.
+                html.encode("utf-8")
+            except UnicodeEncodeError as error:
+                raise Refused(
+                    _(
+                        "The formatted text contains a character that is not text "
+                        "(a lone surrogate), so nothing was saved."
+                    )
+                ) from error
         return html
