@@ -167,7 +167,7 @@ def _exchange_skip_locked(
     after: int = 0,
 ) -> tuple[list[int], list[tuple], list[int]]:
     """PostgreSQL: write the results, hand over, then lock, mark and read the next
-    group, in one statement: one round trip per connection's group.
+    group, in one statement made of only the parts this exchange carries.
 
     Rows another consumer holds are skipped, never waited for; the status check
     keeps a row that changed meanwhile out. The locked ids are a MATERIALIZED CTE,
@@ -211,55 +211,27 @@ def _exchange_skip_locked(
     so without that order two consumers deadlock: each holding the other's rows,
     one waiting for the run's row.
     """
-    t = _tables()
-    settled_sql, settled_params = _settle_sql(run_id, lease, settle, now)
-    go = f"""(SELECT status FROM locked) IN (%s, %s) AND {sendable_sql()}
-        AND ({_LEASE_ALIVE})"""  # nosec B608 - literals only, values are parameters
-    mine = "a.status = %s AND a.lease = %s AND a.run_id = (SELECT id FROM locked)"
-    sql = f"""
-        WITH {settled_sql},
-        checked AS MATERIALIZED (
-            SELECT a.id, {go} AS go FROM {t["attempt"]} a
-            WHERE a.id = ANY(%s::bigint[])),
-        handed AS (
-            UPDATE {t["attempt"]} AS a SET status = %s
-            WHERE a.id = ANY(ARRAY(SELECT id FROM checked WHERE go))
-                AND {mine} RETURNING a.id),
-        returned AS (
-            UPDATE {t["attempt"]} AS a SET status = %s, tries = a.tries - 1
-            WHERE a.id = ANY(ARRAY(SELECT id FROM checked WHERE NOT go))
-                AND {mine} RETURNING a.id),
-        picked AS MATERIALIZED (
-            SELECT a.id FROM {t["attempt"]} a
-            WHERE a.run_id = ANY(%s::bigint[]) AND a.id > %s AND EXISTS (
-                    SELECT FROM locked WHERE status IN (%s, %s))
-                AND a.status = %s AND (a.retry_at IS NULL OR a.retry_at <= %s)
-                AND {sendable_sql()} AND ({_LEASE_ALIVE})
-            ORDER BY a.run_id, a.id LIMIT %s FOR UPDATE OF a SKIP LOCKED),
-        claimed AS (
-            UPDATE {t["attempt"]} AS a SET status = %s, lease = %s, claimed_at = %s,
-                tries = a.tries + 1
-            WHERE a.id = ANY(ARRAY(SELECT id FROM picked)) AND a.status = %s
-            RETURNING a.id, a.tries, a.client_id)
-        SELECT 'c', claimed.id, claimed.tries, claimed.client_id, c.email,
-            c.full_name
-        FROM claimed JOIN {t["client"]} c ON c.id = claimed.client_id
-        UNION ALL SELECT 'h', id, NULL, NULL, NULL, NULL FROM handed
-        UNION ALL SELECT 's', id, NULL, NULL, NULL, NULL FROM settled
-        ORDER BY 2
-    """  # nosec B608 - table names from the models, values are parameters
-    status = Attempt.Status
-    first = _first_status(lease, to_wire)
-    alive = [lease, lease, now]
-    params = [
-        *(*OPEN_RUN, *alive, hand_over),
-        *(status.SENDING, status.CLAIMED, lease),
-        *(status.PENDING, status.CLAIMED, lease),
-        *([run_id], after, *OPEN_RUN, status.PENDING, now, *alive, size),
-        *(first, lease, now, status.PENDING),
-    ]
+    parts, params, selects = [_LOCKED], [run_id], []
+    if settle:
+        sql, more = _settle_sql(lease, settle, now)
+        parts, params = parts + [sql], params + more
+        selects.append("SELECT 's', id, NULL, NULL, NULL, NULL FROM settled")
+    if hand_over:
+        sql, more = _hand_over_sql(lease, hand_over, now)
+        parts, params = parts + [sql], params + more
+        selects.append("SELECT 'h', id, NULL, NULL, NULL, NULL FROM handed")
+    if size:
+        sql, more = _claim_sql(run_id, lease, now, size, to_wire, after)
+        parts, params = parts + [sql], params + more
+        selects.insert(0, _CLAIMED_ROWS.format(**_tables()))
+    if not selects:
+        return [], [], []
+    # Only the parts this exchange carries: PostgreSQL plans every part, used or
+    # not (a settle of 100 rows with an empty claim and hand-over: 2.0 ms of
+    # planning, 0.2-0.4 ms without them; 112 -> 84 us of its CPU per email).
+    sql = f"WITH {', '.join(parts)} {' UNION ALL '.join(selects)} ORDER BY 2"
     with connection.cursor() as cursor:
-        cursor.execute(sql, settled_params + params)
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
     by_kind = {"c": [], "h": [], "s": []}
     for kind, *row in rows:
@@ -273,9 +245,14 @@ _LEASE_ALIVE = f"""CAST(%s AS bigint) IS NULL OR EXISTS (
     WHERE l.id = %s AND l.expires_at >= %s)"""  # nosec B608 - a model's table
 
 
-def _settle_sql(run_id: int, lease: int | None, settle: list[Outcome], now: datetime):
-    """Three CTEs: the run's row locked, the results onto rows, the counts (of the
-    rows actually settled: fenced ones are not counted) and heartbeat onto the run.
+# The run's row, locked first (see _exchange_skip_locked); every part reads it.
+_LOCKED = f"""locked AS (
+    SELECT id, status FROM {MailingRun._meta.db_table} WHERE id = %s FOR UPDATE)"""  # nosec B608
+
+
+def _settle_sql(lease: int | None, settle: list[Outcome], now: datetime):
+    """Two CTEs: the results onto rows, the counts (of the rows actually settled:
+    fenced ones are not counted) and heartbeat onto the run.
 
     The results go as one JSON document, not a VALUES list (or bulk_update's slow
     CASE): the statement's text is the same for every group. Not as five arrays
@@ -285,9 +262,7 @@ def _settle_sql(run_id: int, lease: int | None, settle: list[Outcome], now: date
     """
     table, run_table = Attempt._meta.db_table, MailingRun._meta.db_table
     rows, _sent, _failed = result_rows(settle, now)
-    sql = f"""locked AS (
-            SELECT id, status FROM {run_table} WHERE id = %s FOR UPDATE),
-        settled AS (
+    sql = f"""settled AS (
             UPDATE {table} AS a SET status = v.status, attempted_at = %s,
                 server_response = v.response, esp_message_id = v.esp_id,
                 retry_at = v.retry_at
@@ -306,8 +281,63 @@ def _settle_sql(run_id: int, lease: int | None, settle: list[Outcome], now: date
                 heartbeat_at = %s
             WHERE id = (SELECT id FROM locked) RETURNING id)"""  # nosec B608
     success, failure = Attempt.Status.SUCCESS, Attempt.Status.FAILURE
-    params = [run_id, now, results_document(rows), Attempt.Status.SENDING, lease]
+    params = [now, results_document(rows), Attempt.Status.SENDING, lease]
     return sql, params + [success, failure, now]
+
+
+def _hand_over_sql(lease: int | None, hand_over: list[int], now: datetime):
+    """Three CTEs: which claimed rows may still go (run open, row sendable, lease
+    alive), those handed to the wire, the others returned to `pending`."""
+    t = _tables()
+    go = f"""(SELECT status FROM locked) IN (%s, %s) AND {sendable_sql()}
+        AND ({_LEASE_ALIVE})"""  # nosec B608 - literals only, values are parameters
+    mine = "a.status = %s AND a.lease = %s AND a.run_id = (SELECT id FROM locked)"
+    sql = f"""checked AS MATERIALIZED (
+            SELECT a.id, {go} AS go FROM {t["attempt"]} a
+            WHERE a.id = ANY(%s::bigint[])),
+        handed AS (
+            UPDATE {t["attempt"]} AS a SET status = %s
+            WHERE a.id = ANY(ARRAY(SELECT id FROM checked WHERE go))
+                AND {mine} RETURNING a.id),
+        returned AS (
+            UPDATE {t["attempt"]} AS a SET status = %s, tries = a.tries - 1
+            WHERE a.id = ANY(ARRAY(SELECT id FROM checked WHERE NOT go))
+                AND {mine} RETURNING a.id)"""  # nosec B608 - literals, parameters
+    status = Attempt.Status
+    return sql, [
+        *(*OPEN_RUN, lease, lease, now, hand_over),
+        *(status.SENDING, status.CLAIMED, lease),
+        *(status.PENDING, status.CLAIMED, lease),
+    ]
+
+
+def _claim_sql(
+    run_id: int, lease: int | None, now: datetime, size: int, to_wire: bool, after: int
+):
+    """Two CTEs: up to `size` pending rows past `after`, sendable and due, locked
+    (skipping those another consumer holds), then marked as this lease's."""
+    t = _tables()
+    sql = f"""picked AS MATERIALIZED (
+            SELECT a.id FROM {t["attempt"]} a
+            WHERE a.run_id = ANY(%s::bigint[]) AND a.id > %s AND EXISTS (
+                    SELECT FROM locked WHERE status IN (%s, %s))
+                AND a.status = %s AND (a.retry_at IS NULL OR a.retry_at <= %s)
+                AND {sendable_sql()} AND ({_LEASE_ALIVE})
+            ORDER BY a.run_id, a.id LIMIT %s FOR UPDATE OF a SKIP LOCKED),
+        claimed AS (
+            UPDATE {t["attempt"]} AS a SET status = %s, lease = %s, claimed_at = %s,
+                tries = a.tries + 1
+            WHERE a.id = ANY(ARRAY(SELECT id FROM picked)) AND a.status = %s
+            RETURNING a.id, a.tries, a.client_id)"""  # nosec B608 - literals, parameters
+    pending = Attempt.Status.PENDING
+    return sql, [
+        *([run_id], after, *OPEN_RUN, pending, now, lease, lease, now, size),
+        *(_first_status(lease, to_wire), lease, now, pending),
+    ]
+
+
+_CLAIMED_ROWS = """SELECT 'c', claimed.id, claimed.tries, claimed.client_id, c.email,
+        c.full_name FROM claimed JOIN {client} c ON c.id = claimed.client_id"""
 
 
 def results_document(rows: list[tuple]) -> str:
