@@ -18,6 +18,7 @@ from django.http import Http404
 from django.shortcuts import get_list_or_404
 from django.urls import URLPattern, URLResolver
 from django.utils.functional import classproperty
+from django.views.decorators.cache import never_cache
 from wagtail.admin.auth import require_admin_access
 from wagtail.admin.views import chooser, editing_sessions
 from wagtail.admin.views.pages.bulk_actions.delete import (
@@ -227,9 +228,9 @@ def admin_urlpatterns(patterns) -> list:
 
     Those views take no hook for the page they are opened at or the ids they are
     given, so the patterns keep their address and name and get the scoped view,
-    behind Wagtail's own admin-access check; a viewset's view keeps the viewset's
-    arguments. A name Wagtail no longer has fails loudly here rather than leaving
-    its view unscoped."""
+    behind Wagtail's own admin-access check and, as every admin view, uncached; a
+    viewset's view keeps the viewset's arguments. A name Wagtail no longer has
+    fails loudly here rather than leaving its view unscoped."""
     replaced: set[str] = set()
     scoped = _scoped_patterns(patterns, "", replaced)
     if missing := set(SCOPED_ADMIN_VIEWS) - replaced:
@@ -246,7 +247,9 @@ def _scoped_patterns(patterns, namespace: str, replaced: set[str]) -> list:
             replaced.add(name)
             pattern = URLPattern(
                 pattern.pattern,
-                require_admin_access(_as_view(SCOPED_ADMIN_VIEWS[name], pattern)),
+                never_cache(
+                    require_admin_access(_as_view(SCOPED_ADMIN_VIEWS[name], pattern))
+                ),
                 pattern.default_args,
                 pattern.name,
             )

@@ -92,3 +92,20 @@ def test_a_good_image_id_beside_a_junk_one_still_counts():
     one = http.get(f"/admin/images/chooser/chosen/{image.pk}/")
     assert one.status_code == 200
     assert "Sunrise over the bay" in one.content.decode()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/choose-page/",
+        "/admin/choose-page/chosen-multiple/?id=1",
+        "/admin/images/chooser/chosen-multiple/?id=1",
+        "/admin/documents/chooser/chosen-multiple/?id=1",
+    ],
+)
+def test_the_replaced_admin_views_stay_uncached_as_wagtails_own(http, path):
+    """Wagtail marks every admin view never_cache; the views scoped in their
+    place (mailing.admin_scoping.admin_urlpatterns) are no exception."""
+    answer = http.get(path)
+    assert answer.status_code == 200
+    assert "no-store" in answer.headers["Cache-Control"]
