@@ -7,7 +7,7 @@ from django.core.validators import MaxLengthValidator, RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from . import tasks
-from .models import User, normalize_email
+from .models import User, normalize_email, refuse_domain_literal
 from .services import queue_email, resend_verification
 from .throttling import LOGIN_FAILURES, Attempt, release, reserve
 
@@ -101,17 +101,6 @@ class LoginForm(BootstrapMixin, auth_forms.AuthenticationForm):
         if user.email_verified_at is None:
             self.unverified_email = user.email
             raise ValidationError(self.error_messages["unverified"], code="unverified")
-
-
-def refuse_domain_literal(email: str) -> None:
-    """Django's validator takes a domain literal (user@[192.0.2.1]): a
-    verification email would go to whatever host the address names, our own
-    network's included. A real mailbox has a domain name."""
-    if email.rstrip().endswith("]"):
-        raise ValidationError(
-            _("Enter an address with a domain name, not an IP address."),
-            code="domain_literal",
-        )
 
 
 class SignupForm(BootstrapMixin, forms.Form):

@@ -3,6 +3,7 @@ import unicodedata
 from django.conf import settings
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models.functions import Lower
@@ -20,6 +21,18 @@ def normalize_email(email: str) -> str:
     long s), then lower case.
     """
     return unicodedata.normalize("NFKC", email or "").strip().lower()
+
+
+def refuse_domain_literal(email: str) -> None:
+    """Django's EmailValidator takes a domain literal (user@[192.0.2.1]): mail to
+    it would go to whatever host the address names, our own network's included.
+    A real mailbox has a domain name. The one rule for every address the service
+    mails: accounts' and clients' (mailing.addresses)."""
+    if email.rstrip().endswith("]"):
+        raise ValidationError(
+            _("Enter an address with a domain name, not an IP address."),
+            code="domain_literal",
+        )
 
 
 class UserManager(BaseUserManager):

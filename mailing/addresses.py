@@ -2,7 +2,8 @@
 
 Normalised at input (the client form, Client.clean, the CSV import): an IDN
 domain becomes its IDNA (punycode) form, which every SMTP server and ESP accepts,
-control characters leave names, and the RFC 5321 length limits hold. Rows that
+control characters leave names, the RFC 5321 length limits hold, and a domain
+literal (user@[192.0.2.1]) is refused as the account forms refuse it. Rows that
 reached the database some other way (shell, a data migration) are screened again
 right before sending: what can be repaired the same way is, and a row that still
 cannot be sent fails alone with its reason instead of taking its group down.
@@ -15,6 +16,8 @@ import idna
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
+
+from accounts.models import refuse_domain_literal
 
 MAX_LOCAL, MAX_DOMAIN, MAX_ADDRESS = 64, 253, 254  # RFC 5321, 4.5.3.1
 MAX_NAME = 255  # Client.full_name
@@ -80,6 +83,10 @@ def normalise_email(email: str) -> str:
             % {"max": MAX_DOMAIN}
         )
     address = f"{local}@{domain}"
+    try:
+        refuse_domain_literal(address)
+    except ValidationError as error:
+        raise AddressError(error.messages[0]) from None
     if len(address) > MAX_ADDRESS:
         raise AddressError(
             _("The email is too long (at most %(max)d characters).")

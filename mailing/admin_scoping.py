@@ -11,13 +11,16 @@ an object the viewer may not see is treated like an id that does not exist.
 
 from __future__ import annotations
 
+from django.apps import apps
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_list_or_404
-from django.urls import URLPattern
+from django.urls import URLPattern, URLResolver
 from django.utils.functional import classproperty
+from django.views.decorators.cache import never_cache
 from wagtail.admin.auth import require_admin_access
-from wagtail.admin.views import chooser
+from wagtail.admin.views import chooser, editing_sessions
 from wagtail.admin.views.pages.bulk_actions.delete import (
     DeleteBulkAction as PageDeleteBulkAction,
 )
@@ -25,7 +28,9 @@ from wagtail.admin.views.pages.bulk_actions.move import MoveBulkAction
 from wagtail.admin.views.pages.bulk_actions.publish import PublishBulkAction
 from wagtail.admin.views.pages.bulk_actions.unpublish import UnpublishBulkAction
 from wagtail.documents.views import bulk_actions as document_actions
+from wagtail.documents.views import chooser as document_chooser
 from wagtail.images.views import bulk_actions as image_actions
+from wagtail.images.views import chooser as image_chooser
 from wagtail.models import Page
 from wagtail.permission_policies.pages import PagePermissionPolicy
 from wagtail.permissions import policy_registry
@@ -156,32 +161,119 @@ class ScopedPageChosenMultipleView(chooser.ChosenMultipleView):
         return super().get(request)
 
 
+# --- Image and document choosers, editing sessions -----------------------------------
+
+
+class KnownIdsChosenMixin:
+    """Wagtail's chosen views of images and documents, for ids the model's key can
+    take: any other is an id of nothing (Wagtail's own lookup raised ValueError)."""
+
+    def get_object(self, pk):
+        if not valid_pks(self.model_class, [pk]):
+            raise self.model_class.DoesNotExist
+        return super().get_object(pk)
+
+    def get_objects(self, pks):
+        return super().get_objects(valid_pks(self.model_class, pks))
+
+
+class KnownIdsImageChosenView(KnownIdsChosenMixin, image_chooser.ImageChosenView):
+    pass
+
+
+class KnownIdsImageChosenMultipleView(
+    KnownIdsChosenMixin, image_chooser.ImageChosenMultipleView
+):
+    pass
+
+
+class KnownIdsDocumentChosenView(
+    KnownIdsChosenMixin, document_chooser.DocumentChosenView
+):
+    pass
+
+
+class KnownIdsDocumentChosenMultipleView(
+    KnownIdsChosenMixin, document_chooser.DocumentChosenMultipleView
+):
+    pass
+
+
+def ping_known_object(request, app_label, model_name, object_id, session_id):
+    """Wagtail's editing-session ping, for an object id the model's key can take."""
+    try:
+        model = apps.get_model(app_label, model_name)
+    except LookupError as e:
+        raise Http404 from e
+    if not valid_pks(model, [unquote(object_id)]):
+        raise Http404
+    return editing_sessions.ping(request, app_label, model_name, object_id, session_id)
+
+
+# Wagtail's admin views replaced, by URL name ("namespace:name" inside an include).
 SCOPED_ADMIN_VIEWS = {
     "wagtailadmin_choose_page": ScopedPageBrowseView,
     "wagtailadmin_choose_page_child": ScopedPageBrowseView,
     "wagtailadmin_choose_page_chosen_multiple": ScopedPageChosenMultipleView,
+    "wagtailimages_chooser:chosen": KnownIdsImageChosenView,
+    "wagtailimages_chooser:chosen_multiple": KnownIdsImageChosenMultipleView,
+    "wagtaildocs_chooser:chosen": KnownIdsDocumentChosenView,
+    "wagtaildocs_chooser:chosen_multiple": KnownIdsDocumentChosenMultipleView,
+    "wagtailadmin_editing_sessions:ping": ping_known_object,
 }
 
 
 def admin_urlpatterns(patterns) -> list:
-    """Wagtail's admin URL patterns with the page chooser's views scoped.
+    """Wagtail's admin URL patterns with the views of SCOPED_ADMIN_VIEWS replaced.
 
     Those views take no hook for the page they are opened at or the ids they are
     given, so the patterns keep their address and name and get the scoped view,
-    behind Wagtail's own admin-access check. A name Wagtail no longer has fails
-    loudly here rather than leaving its view unscoped."""
-    scoped, replaced = [], set()
+    behind Wagtail's own admin-access check and, as every admin view, uncached; a
+    viewset's view keeps the viewset's arguments. A name Wagtail no longer has
+    fails loudly here rather than leaving its view unscoped."""
+    replaced: set[str] = set()
+    scoped = _scoped_patterns(patterns, "", replaced)
+    if missing := set(SCOPED_ADMIN_VIEWS) - replaced:
+        raise LookupError(f"Wagtail's admin has no URL named {sorted(missing)}")
+    return scoped
+
+
+def _scoped_patterns(patterns, namespace: str, replaced: set[str]) -> list:
+    scoped = []
     for pattern in patterns:
-        view = SCOPED_ADMIN_VIEWS.get(getattr(pattern, "name", None))
-        if isinstance(pattern, URLPattern) and view is not None:
-            replaced.add(pattern.name)
+        if isinstance(pattern, URLResolver):
+            pattern = _scoped_include(pattern, namespace, replaced)
+        elif (name := f"{namespace}{pattern.name}") in SCOPED_ADMIN_VIEWS:
+            replaced.add(name)
             pattern = URLPattern(
                 pattern.pattern,
-                require_admin_access(view.as_view()),
+                never_cache(
+                    require_admin_access(_as_view(SCOPED_ADMIN_VIEWS[name], pattern))
+                ),
                 pattern.default_args,
                 pattern.name,
             )
         scoped.append(pattern)
-    if missing := set(SCOPED_ADMIN_VIEWS) - replaced:
-        raise LookupError(f"Wagtail's admin has no URL named {sorted(missing)}")
     return scoped
+
+
+def _scoped_include(resolver: URLResolver, namespace: str, replaced: set[str]):
+    if resolver.namespace:
+        namespace = f"{namespace}{resolver.namespace}:"
+    before = len(replaced)
+    inner = _scoped_patterns(resolver.url_patterns, namespace, replaced)
+    if len(replaced) == before:
+        return resolver
+    return URLResolver(
+        resolver.pattern,
+        inner,
+        resolver.default_kwargs,
+        resolver.app_name,
+        resolver.namespace,
+    )
+
+
+def _as_view(view, pattern: URLPattern):
+    if not isinstance(view, type):
+        return view
+    return view.as_view(**getattr(pattern.callback, "view_initkwargs", {}))

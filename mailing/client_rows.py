@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from .addresses import AddressError, normalise_email, normalise_name
+from .client_attributes import refuse_nul
 from .zones import validate_time_zone
 
 FIELDS = ("email", "full_name", "comment", "time_zone")
@@ -27,11 +28,9 @@ class RowProblem(ValueError):
 def clean_client(values: dict[str, str]) -> dict[str, str]:
     """The row's fields as stored (email always; the others if given), or
     RowProblem."""
-    # Not text, and PostgreSQL cannot store it: refused here, not at the INSERT,
-    # under the field that holds it.
+    # PostgreSQL stores no NUL: refused here, not at the INSERT, under its field.
     for field, value in values.items():
-        if "\x00" in value:
-            raise RowProblem(field, _("The row contains a NUL character."))
+        _checked(field, refuse_nul, value)
     email = values.get("email", "").strip()
     if len(email) > MAX_EMAIL:
         raise RowProblem("email", _("The email is too long."))
@@ -49,11 +48,13 @@ def clean_client(values: dict[str, str]) -> dict[str, str]:
     return cleaned
 
 
-def _checked(field: str, normalise, value: str) -> str:
+def _checked(field: str, check, value: str) -> str:
     try:
-        return normalise(value.strip())
+        return check(value.strip())
     except AddressError as error:
         raise RowProblem(field, str(error)) from error
+    except ValidationError as error:
+        raise RowProblem(field, " ".join(error.messages)) from error
 
 
 def _time_zone(name: str) -> str:

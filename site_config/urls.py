@@ -23,7 +23,8 @@ urlpatterns = [
     # Wagtail's own login and reset lead to the accounts pages: no second door.
     path("admin/login/", admin_login, name="admin_login_redirect"),
     path("admin/password_reset/", admin_password_reset),
-    # Wagtail's admin, its page chooser scoped to the pages the viewer may see.
+    # Wagtail's admin, its page chooser scoped to the pages the viewer may see and
+    # its choosers and editing-session ping ignoring ids that are no number.
     path("admin/", include(admin_urlpatterns(wagtailadmin_urls.urlpatterns))),
     path("documents/", include(wagtaildocs_urls)),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -9,7 +9,7 @@ import pytest
 from django.core.validators import validate_email
 from django.test import override_settings
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from mailing import services
 from mailing.addresses import (
@@ -227,3 +227,15 @@ def test_unsendable_rows_fail_alone_and_the_group_is_sent(backend):
     )
     named = [m for m in handler.messages if "ctl@" in str(m["To"])]
     assert named[0]["To"].addresses[0].display_name == "Tab Form Feed"
+
+
+def test_a_domain_literal_that_reached_the_database_is_not_sent():
+    """Rows written before the input checks refused them (or by a shell) fail
+    alone at sending, with the same words as the forms."""
+    rows = [(1, 1, 10, "ok@example.org", "Ok"), (2, 1, 11, "a@[10.0.0.5]", "Lit")]
+    with translation.override("en"):
+        sendable, refused = screen(rows, email_at=3, name_at=4)
+    assert sendable == [rows[0]]
+    assert [(row[0], reason) for row, reason in refused] == [
+        (2, "Enter an address with a domain name, not an IP address.")
+    ]

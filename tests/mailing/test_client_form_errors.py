@@ -6,10 +6,14 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import translation
+from wagtail.users.models import UserProfile
 
+from accounts.models import ApiToken
+from mailing.api.tokens import issue_token
 from mailing.import_jobs import run_import, start_import
 from mailing.imports import stash_path
 from mailing.models import Client
+from tests.api.conftest import bearer
 from tests.factories import english, make_user
 
 pytestmark = pytest.mark.django_db
@@ -90,3 +94,58 @@ def test_a_good_address_is_stored_as_the_transport_sends_it():
     client = Client(owner=make_user(), email=" Ann@Example.ORG ", full_name="Ann")
     client.full_clean()
     assert client.email == "Ann@example.org"
+
+
+# --- A domain literal (user@[192.0.2.1]): refused wherever a client address enters --
+
+LITERAL = "ann@[127.0.0.1]"
+NOT_AN_IP = {
+    "en": "Enter an address with a domain name, not an IP address.",
+    "ru": "Введите адрес с доменным именем, а не IP-адрес.",
+}
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_the_client_form_refuses_a_domain_literal(client, language):
+    user = make_user()
+    UserProfile.objects.update_or_create(
+        user=user, defaults={"preferred_language": language}
+    )
+    client.force_login(user)
+    response = client.post(
+        reverse("mailing_client:add"),
+        {"email": LITERAL, "full_name": "Ann", "comment": "", "time_zone": ""},
+    )
+    assert response.context["form"].errors["email"] == [NOT_AN_IP[language]]
+    assert not Client.objects.exists()
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+@pytest.mark.parametrize("address", [LITERAL, "ann@[IPv6:::1]", "ann@[10.0.0.5]."])
+def test_the_import_refuses_a_domain_literal(address, language, settings, tmp_path):
+    settings.CLIENT_IMPORT_DIR = str(tmp_path)
+    assert import_reasons(address, language) == [NOT_AN_IP[language]]
+    assert full_clean_errors(address, language) == [NOT_AN_IP[language]]
+    assert not Client.objects.exists()
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_the_api_refuses_a_domain_literal(language):
+    _token, raw = issue_token(make_user(), "test", ApiToken.Scope.READ_WRITE)
+    api = bearer(raw)
+    one = api.post(
+        "/api/v1/clients/",
+        {"email": LITERAL, "full_name": "Ann"},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+    assert one.status_code == 400, one.content
+    assert one.json()["fields"]["email"] == [NOT_AN_IP[language]]
+    bulk = api.post(
+        "/api/v1/clients/bulk/",
+        {"clients": [{"email": LITERAL, "full_name": "Ann"}]},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+    assert NOT_AN_IP[language] in bulk.content.decode(), bulk.content
+    assert not Client.objects.exists()

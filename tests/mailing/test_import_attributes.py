@@ -5,6 +5,7 @@ bad value a rejected row that says which field and why, Cyrillic kept exactly.""
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import translation
 
 from mailing.import_jobs import run_import, start_import
 from mailing.import_mapping import guess_mapping, owner_fields, targets_for
@@ -142,3 +143,23 @@ def test_the_mapping_screen_offers_the_owners_fields_only(owner, client):
     assert 'value="attribute:birthday" selected' in html
     assert 'value="tags" selected' in html
     assert "Чужое поле" not in html
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("en", "The text contains a NUL character."), ("ru", "В тексте есть символ NUL.")],
+)
+def test_a_nul_has_the_same_words_in_every_column(owner, language, words):
+    """The plain columns said "The row contains...", tags and custom fields "The
+    text contains...": one check now, one message."""
+    with translation.override(language):
+        job = imported(
+            owner,
+            HEADER
+            + "a@example.org;А\x00;Омск;;;;\n"
+            + "b@example.org;Б;Ом\x00ск;;;;\n"
+            + "c@example.org;В;Омск;;;;ви\x00п\n",
+        )
+    reasons = rejected_lines(job)
+    assert set(reasons) == {2, 3, 4}
+    assert all(words in reason for reason in reasons.values()), reasons
