@@ -9,6 +9,7 @@ from django.http import FileResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.formats import number_format
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views import View
@@ -39,10 +40,10 @@ class ListMembershipFilters(WagtailFilterSet):
     no list is chosen). Both apply together, in one EXISTS."""
 
     mailing_list = django_filters.ModelChoiceFilter(
-        label=_("list"), queryset=visible_lists, method="by_membership"
+        label=capfirst(_("list")), queryset=visible_lists, method="by_membership"
     )
     list_status = django_filters.ChoiceFilter(
-        label=_("subscription status"),
+        label=capfirst(_("subscription status")),
         choices=Status.choices,
         method="by_membership",
     )

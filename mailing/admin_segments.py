@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.formats import number_format
 from django.utils.functional import cached_property
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views import View
@@ -125,7 +126,7 @@ def tags_column() -> Column:
 class TagFilter(WagtailFilterSet):
     """On the clients listing: clients with this tag (the GIN index answers)."""
 
-    tag = django_filters.CharFilter(label=_("tag"), method="by_tag")
+    tag = django_filters.CharFilter(label=capfirst(_("tag")), method="by_tag")
 
     def by_tag(self, queryset, name, value):
         try:

@@ -11,6 +11,7 @@ from django.apps import apps
 from django.templatetags.static import static
 from django.urls import path, reverse_lazy
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.filters import WagtailFilterSet
@@ -83,7 +84,7 @@ class OwnerFilterSet(WagtailFilterSet):
     def owner_filter(cls, field_name="owner"):
         return django_filters.ModelChoiceFilter(
             field_name=field_name,
-            label=_("owner"),
+            label=capfirst(_("owner")),
             queryset=User.objects.filter(is_superuser=False).order_by("email"),
         )
 
@@ -137,9 +138,9 @@ class AttemptFilterSet(OwnerFilterSet):
     owner = OwnerFilterSet.owner_filter("mailing__owner")
     # Only the viewer's mailings are choices.
     mailing = django_filters.ModelChoiceFilter(
-        label=_("mailing"), queryset=visible_mailings
+        label=capfirst(_("mailing")), queryset=visible_mailings
     )
-    run = RunFilter(label=_("run"))
+    run = RunFilter(label=capfirst(_("run")))
 
     class Meta:
         model = Attempt

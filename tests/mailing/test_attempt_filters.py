@@ -135,3 +135,17 @@ def test_the_run_chip_costs_the_same_queries_for_many_rows(
         )
     with django_assert_num_queries(len(few)):
         assert len(client.get(url).context["object_list"]) == 7
+
+
+@pytest.mark.parametrize("language", ["ru", "en"])
+def test_every_chip_label_starts_with_a_capital(client, two_owners, language):
+    """Wagtail's own chips say "Статус:"; ours said "рассылка:" and "запуск:"."""
+    owner, mailings, runs = two_owners
+    client.force_login(english(owner) if language == "en" else owner)
+    query = {"run": runs["news-1"].pk, "mailing": mailings["news"].pk}
+    response = client.get(
+        reverse("mailing_attempt:list"), {**query, "status": "success"}
+    )
+    labels = [str(chip.field_label) for chip in response.context["active_filters"]]
+    assert len(labels) == 3, labels
+    assert all(label[0].isupper() for label in labels), labels
