@@ -7,11 +7,12 @@ Django's 400 page shows no reason on purpose: an exception's text may carry secr
 
 from django.conf import settings
 from django.core.exceptions import BadRequest, RequestDataTooBig
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 
 class Refused(BadRequest):
@@ -33,12 +34,28 @@ def too_large_reason() -> str:
     }
 
 
+# Where clients read JSON: Vestnik's API (/api/v1/) and Wagtail's pages API (/api/v2/).
+API_PREFIX = "/api/"
+
+
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
-    reason = str(exception) if isinstance(exception, Refused) else ""
-    if isinstance(exception, RequestDataTooBig):
-        reason = too_large_reason()
-    language = getattr(exception, "language", None) or translation.get_language()
+    api = request.path.startswith(API_PREFIX)
+    if api:
+        # As the API's views do (mailing.api.base): its clients' Accept-Language,
+        # not the site's default language of an address with no language prefix.
+        language = translation.get_language_from_request(request)
+    else:
+        language = getattr(exception, "language", None) or translation.get_language()
     with translation.override(language):
+        reason = str(exception) if isinstance(exception, Refused) else ""
+        if isinstance(exception, RequestDataTooBig):
+            reason = too_large_reason()
+        if api:
+            # The API's error shape (mailing.api.errors), not an HTML page: a 400
+            # raised before any API view (a NUL in the address) reached clients
+            # reading JSON as a page.
+            message = reason or _("The request is not valid.")
+            return JsonResponse({"code": "bad_request", "message": message}, status=400)
         body = render_to_string("400.html", {"reason": reason}, request=request)
     return HttpResponse(body, status=400)
 
@@ -55,5 +72,6 @@ class RefuseNulMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if "\x00" in request.path or "%00" in request.META.get("QUERY_STRING", ""):
-            raise Refused(_("The address contains a NUL character."))
+            # Lazy: the API answers in its own client's language (bad_request).
+            raise Refused(gettext_lazy("The address contains a NUL character."))
         return self.get_response(request)

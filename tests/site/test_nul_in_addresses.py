@@ -9,7 +9,7 @@ pages: either way not the refusal they are now."""
 import pytest
 from django.test import Client as HttpClient
 
-from tests.factories import make_blog_index, make_user
+from tests.factories import english, make_blog_index, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -55,3 +55,20 @@ def test_the_refusal_speaks_the_language_of_the_address(blog):
     russian = HttpClient().get("/blog/?tag=%00").content.decode()
     assert "The address contains a NUL character." in english
     assert "The address contains a NUL character." not in russian
+
+
+def test_the_apis_refusal_is_json_in_the_apis_error_shape():
+    """It was the site's HTML 400 page, to clients that read JSON."""
+    http = HttpClient()
+    http.force_login(english(make_user("mailing_user")))
+    for path in ("/api/v1/mailings/?status=%00", "/api/v2/pages/?search=%00"):
+        response = http.get(path, HTTP_ACCEPT_LANGUAGE="en")
+        assert response.status_code == 400
+        assert response["Content-Type"] == "application/json"
+        assert response.json() == {
+            "code": "bad_request",
+            "message": "The address contains a NUL character.",
+        }
+    http.force_login(make_user("mailing_user"))
+    russian = http.get("/api/v1/clients/?q=%00").json()
+    assert russian == {"code": "bad_request", "message": "В адресе есть символ NUL."}
