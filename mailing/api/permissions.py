@@ -2,7 +2,7 @@
 permissions), asked with the action a request means. Querysets are the policy's
 own rows, so a foreign id is 404; the policy decides what may be done to a row."""
 
-from rest_framework import permissions
+from rest_framework import exceptions, permissions
 
 from accounts.models import ApiToken
 
@@ -23,7 +23,12 @@ METHOD_ACTIONS = {
 
 def action_of(request, view) -> str:
     # An @action(policy_action=...) names its own (pause is "change" of a mailing).
-    return getattr(view, "policy_action", None) or METHOD_ACTIONS[request.method]
+    action = getattr(view, "policy_action", None) or METHOD_ACTIONS.get(request.method)
+    if action is None:
+        # TRACE and the like: no action of the policy, so nothing is allowed (a
+        # KeyError here was a 500).
+        raise exceptions.MethodNotAllowed(request.method)
+    return action
 
 
 def may_use_api(user) -> bool:

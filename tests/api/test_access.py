@@ -251,3 +251,21 @@ def test_lifting_a_suppression_is_the_owners_a_manager_only_sees_it(world):
     assert superuser.post(f"{path}lift/", note, format="json").status_code == OK
     assert not Suppression.objects.filter(pk=world["ids"]["suppression"]).exists()
     assert SuppressionRemoval.objects.get().note == note["note"]
+
+
+@pytest.mark.parametrize("method", ["TRACE", "PROPFIND", "FOO"])
+def test_a_method_the_policy_has_no_action_for_is_405(owner, token_for, method):
+    """TRACE reached the policy, which had no action for it: a KeyError, a 500."""
+    from mailing.api.urls import router
+
+    api = token_for(owner)
+    for prefix, _viewset, _basename in router.registry:
+        response = api.generic(method, f"/api/v1/{prefix}/")
+        # Users are the managers' alone: refused before any method is looked at.
+        expected = (
+            (403, "permission_denied") if prefix == "users" else (405, NOT_ALLOWED)
+        )
+        assert (response.status_code, response.json()["code"]) == expected, prefix
+
+
+NOT_ALLOWED = "method_not_allowed"
