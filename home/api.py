@@ -17,7 +17,7 @@ class BoundedPagination(WagtailPagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         offset = request.GET.get("offset", "0")
-        if offset.isdigit() and int(offset) > MAX_OFFSET:
+        if offset.isdecimal() and int(offset) > MAX_OFFSET:
             # Past the end, as a smaller offset past the end answers.
             self.view, self.total_count = view, queryset.count()
             return []
