@@ -2,12 +2,14 @@
 
 import io
 import os
+import threading
 import time
 import tracemalloc
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from openpyxl import Workbook
 
 from mailing import import_jobs
 from mailing.import_mapping import sample_of
@@ -308,3 +310,26 @@ def test_an_oversized_csv_field_is_explained_in_the_readers_language():
                 list(_csv_rows(io.StringIO(content, newline=""), ","))
         assert words in str(refused.value)
         assert "field limit" not in str(refused.value)
+
+
+def test_an_xlsx_with_one_far_cell_is_read_by_its_cells(tmp_path):
+    # A cell at XFD1048576: openpyxl took the sheet's dimension, padded every row
+    # to 16,384 columns and added each missing row up to 1,048,576, so a 5 KB
+    # upload held the request for hours. Without the fix this thread never ends.
+    book = Workbook()
+    book.active.append(["email", "full name"])
+    book.active.append(["far@example.org", "Far"])
+    book.active["XFD1048576"] = "x"
+    path = tmp_path / "clients.xlsx"
+    book.save(path)
+    result = []
+    reader = threading.Thread(target=lambda: result.append(read_sample(path)))
+    reader.daemon = True
+    reader.start()
+    reader.join(timeout=60)
+
+    assert not reader.is_alive()
+    assert [values for _line, values in result[0]][:2] == [
+        ["email", "full name"],
+        ["far@example.org", "Far"],
+    ]
