@@ -12,6 +12,7 @@ from django.urls import reverse
 from openpyxl import Workbook
 
 from mailing import import_jobs
+from mailing.admin_imports import MAX_COLUMNS
 from mailing.import_mapping import sample_of
 from mailing.imports import ImportFileError, read_sample, sweep_stashes
 from mailing.models import Client
@@ -333,3 +334,35 @@ def test_an_xlsx_with_one_far_cell_is_read_by_its_cells(tmp_path):
         ["email", "full name"],
         ["far@example.org", "Far"],
     ]
+
+
+def test_a_file_wider_than_the_mapping_page_holds_is_refused_with_its_count(
+    client, owner, settings, tmp_path
+):
+    settings.CLIENT_IMPORT_DIR = str(tmp_path)
+    client.force_login(owner)
+    header = ",".join(f"c{n}" for n in range(MAX_COLUMNS + 1))
+    wide = SimpleUploadedFile("wide.csv", f"{header}\na@example.org\n".encode())
+    uploaded = client.post(reverse("mailing_client:import"), {"file": wide})
+
+    preview = client.get(uploaded["Location"])
+
+    assert preview.status_code == 200
+    assert str(MAX_COLUMNS + 1) in preview.context["file_error"]
+    assert "Столбцов в файле" in preview.context["file_error"]  # the owner's Russian
+    assert "confirm_form" not in preview.context
+
+
+def test_a_file_as_wide_as_the_mapping_page_holds_is_previewed(
+    client, owner, settings, tmp_path
+):
+    settings.CLIENT_IMPORT_DIR = str(tmp_path)
+    client.force_login(owner)
+    header = ",".join(["email", *(f"c{n}" for n in range(MAX_COLUMNS - 1))])
+    wide = SimpleUploadedFile("wide.csv", f"{header}\na@example.org\n".encode())
+    uploaded = client.post(reverse("mailing_client:import"), {"file": wide})
+
+    preview = client.get(uploaded["Location"])
+
+    assert preview.context["file_error"] is None
+    assert len(preview.context["columns"]) == MAX_COLUMNS
