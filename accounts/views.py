@@ -64,6 +64,11 @@ class LogoutView(auth_views.LogoutView):
         response["Allow"] = refused["Allow"]
         return response
 
+    def get_default_redirect_url(self):
+        # LOGOUT_REDIRECT_URL ("/") is the Russian home: signing out of the
+        # English site landed on it. The home in the language of this address.
+        return reverse("wagtail_serve", args=[""])
+
 
 class SignupView(FormView):
     form_class = SignupForm
