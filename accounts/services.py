@@ -133,7 +133,8 @@ def request_email_change(user: User, new_email: str) -> None:
 def confirm_email_change(token: str) -> User:
     user, data = load_token(token, EMAIL_CHANGE_SALT)
     new_email = normalize_email(data.get("e", ""))
-    if not new_email:
+    # A block stops the account's own links, as sign-up's (account_to_verify).
+    if not new_email or user.is_blocked:
         raise InvalidLink
     if User.objects.by_email(new_email).exclude(pk=user.pk).exists():
         raise EmailTaken

@@ -54,6 +54,21 @@ class LoginView(auth_views.LoginView):
 class LogoutView(auth_views.LogoutView):
     """POST only (Django 5): a link or an image tag cannot sign anyone out."""
 
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        # Someone who opened the address (a bookmark, a typed URL) got a blank
+        # page: still a 405 that signs nobody out, now with the button to do it.
+        refused = super().http_method_not_allowed(request, *args, **kwargs)
+        if request.method != "GET":
+            return refused
+        response = render(request, "accounts/logout.html", status=405)
+        response["Allow"] = refused["Allow"]
+        return response
+
+    def get_default_redirect_url(self):
+        # LOGOUT_REDIRECT_URL ("/") is the Russian home: signing out of the
+        # English site landed on it. The home in the language of this address.
+        return reverse("wagtail_serve", args=[""])
+
 
 class SignupView(FormView):
     form_class = SignupForm

@@ -252,7 +252,7 @@ class AudienceCountView(RoleGatedMixin, View):
 
     def _owner_id(self, request) -> int:
         pk = request.GET.get("mailing", "")
-        if pk.isdigit():
+        if pk.isdecimal():
             mailing = Mailing.objects.for_user(request.user).filter(pk=pk).first()
             if mailing is not None:
                 return mailing.owner_id
@@ -260,4 +260,4 @@ class AudienceCountView(RoleGatedMixin, View):
 
 
 def _ids(values) -> list[int]:
-    return [int(value) for value in values if value.isdigit()]
+    return [int(value) for value in values if value.isdecimal()]

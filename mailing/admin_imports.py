@@ -81,6 +81,11 @@ class ClientIndexView(OwnedIndexView):
         return buttons
 
 
+# Each column is a choice on the mapping page: 20,000 made an 18 MB page and a
+# form past DATA_UPLOAD_MAX_NUMBER_FIELDS, refused whole when sent.
+MAX_COLUMNS = 500
+
+
 def preview(sample, confirm_form) -> dict:
     """The mapping step: one row per column of the file (its name, a few of its
     values, where it goes), so twenty columns read down the page, not across."""
@@ -118,6 +123,11 @@ class ClientImportView(RoleGatedMixin, AdminPageMixin, FormView):
             return None, str(error)
         if not sample.width:
             return None, _("The file is empty.")
+        if sample.width > MAX_COLUMNS:
+            return None, _(
+                "The file has %(count)s columns; at most %(max)s can be imported. "
+                "Delete the columns you do not need and upload it again."
+            ) % {"count": sample.width, "max": MAX_COLUMNS}
         return sample, None
 
     def confirm_form(self, sample, data=None):

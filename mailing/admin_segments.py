@@ -275,7 +275,7 @@ class SegmentCountView(RoleGatedMixin, View):
 
     def _owner_id(self, request) -> int:
         pk = request.GET.get("segment", "")
-        if pk.isdigit():
+        if pk.isdecimal():
             segment = Segment.objects.for_user(request.user).filter(pk=pk).first()
             if segment is not None:
                 return segment.owner_id

@@ -134,6 +134,10 @@ def read_xlsx_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
             raise ImportFileError(_("The XLSX file cannot be read.")) from error
         try:
             sheet = book.worksheets[0]
+            # Sized by its <dimension>, openpyxl pads every row, missing ones too,
+            # to the widest: one cell at XFD1048576 in a 5 KB file made a billion
+            # empty cells and held the request for hours. Row by row instead.
+            sheet.reset_dimensions()
             for line, values in enumerate(sheet.iter_rows(values_only=True), 1):
                 row = ["" if value is None else str(value) for value in values]
                 while row and not row[-1].strip():

@@ -125,7 +125,7 @@ def _text_value(rule, limit: int = 255) -> str:
 
 def _days(rule) -> int:
     value = rule.get("value")
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isdecimal():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValidationError(_("Give a number of days."))
@@ -172,7 +172,7 @@ def _check_attribute(rule, op, context) -> dict:
 
 def _check_list(rule, op, context) -> dict:
     pk = rule.get("list")
-    if isinstance(pk, str) and pk.isdigit():
+    if isinstance(pk, str) and pk.isdecimal():
         pk = int(pk)
     found = (
         isinstance(pk, int)

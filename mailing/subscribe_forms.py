@@ -54,7 +54,7 @@ class SubscribeForm(forms.Form):
 
     def clean_page(self) -> int | None:
         value = self.cleaned_data["page"]
-        return int(value) if value.isdigit() else None
+        return int(value) if value.isdecimal() else None
 
     @property
     def is_bot(self) -> bool:

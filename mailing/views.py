@@ -46,7 +46,7 @@ def _unsubscribe(request, token: str):
     if client is None:
         return render(request, "mailing/unsubscribe_invalid.html", status=404)
     if request.method == "POST" and request.POST.get("action") == "save":
-        wanted = {int(pk) for pk in request.POST.getlist("lists") if pk.isdigit()}
+        wanted = {int(pk) for pk in request.POST.getlist("lists") if pk.isdecimal()}
         visitor = Visitor.of(request)
         preferences.save_choices(client, wanted, visitor)
         return _preference_page(request, client, saved=True)

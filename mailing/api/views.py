@@ -478,7 +478,7 @@ class AttemptViewSet(
         params = self.request.query_params
         for name, model in (("run", MailingRun), ("mailing", Mailing)):
             pk = params.get(name, "")
-            if self.action == "list" and pk.isdigit() and len(pk) < 19:
+            if self.action == "list" and pk.isdecimal() and len(pk) < 19:
                 if model.objects.for_user(self.request.user).filter(pk=pk).exists():
                     return Attempt.objects.filter(**{f"{name}_id": pk})
         return rows

@@ -128,3 +128,18 @@ def test_the_new_address_cannot_be_an_ip_literal(user_client):
     assert not mail.outbox
     user_client.user.refresh_from_db()
     assert user_client.user.email == "old@example.com"
+
+
+def test_a_blocked_account_cannot_confirm_a_pending_change(user_client):
+    # The block is the administrators' word on the account: a link asked for
+    # before it must not move the account to another address after it.
+    user_client.post(
+        "/accounts/profile/email/",
+        {"new_email": "new@example.com", "password": PASSWORD},
+    )
+    User.objects.filter(pk=user_client.user.pk).update(is_blocked=True)
+
+    response = user_client.get("/en" + path_in(mail.outbox[0]))
+
+    assert response.status_code == 400
+    assert User.objects.get(pk=user_client.user.pk).email == "old@example.com"

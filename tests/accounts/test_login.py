@@ -167,3 +167,31 @@ def test_next_inside_the_site_is_followed(client, next_url):
     )
 
     assert response["Location"] == next_url
+
+
+@pytest.mark.parametrize(
+    "language, prefix, words", [("ru", "", "Выйти"), ("en", "/en", "Sign out")]
+)
+def test_opening_the_logout_address_offers_the_button_and_signs_nobody_out(
+    client, language, prefix, words
+):
+    client.force_login(make_user())
+
+    response = client.get(f"{prefix}/accounts/logout/")
+
+    assert response.status_code == 405
+    assert "POST" in response["Allow"]
+    page = response.content.decode()
+    assert words in page and 'method="post"' in page
+    assert is_logged_in(client)
+
+
+@pytest.mark.parametrize("prefix", ["", "/en"])
+def test_signing_out_lands_on_the_home_of_the_same_language(client, prefix):
+    client.force_login(make_user())
+
+    response = client.post(f"{prefix}/accounts/logout/")
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{prefix}/"
+    assert not is_logged_in(client)

@@ -2,14 +2,17 @@
 
 import io
 import os
+import threading
 import time
 import tracemalloc
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from openpyxl import Workbook
 
 from mailing import import_jobs
+from mailing.admin_imports import MAX_COLUMNS
 from mailing.import_mapping import sample_of
 from mailing.imports import ImportFileError, read_sample, sweep_stashes
 from mailing.models import Client
@@ -308,3 +311,58 @@ def test_an_oversized_csv_field_is_explained_in_the_readers_language():
                 list(_csv_rows(io.StringIO(content, newline=""), ","))
         assert words in str(refused.value)
         assert "field limit" not in str(refused.value)
+
+
+def test_an_xlsx_with_one_far_cell_is_read_by_its_cells(tmp_path):
+    # A cell at XFD1048576: openpyxl took the sheet's dimension, padded every row
+    # to 16,384 columns and added each missing row up to 1,048,576, so a 5 KB
+    # upload held the request for hours. Without the fix this thread never ends.
+    book = Workbook()
+    book.active.append(["email", "full name"])
+    book.active.append(["far@example.org", "Far"])
+    book.active["XFD1048576"] = "x"
+    path = tmp_path / "clients.xlsx"
+    book.save(path)
+    result = []
+    reader = threading.Thread(target=lambda: result.append(read_sample(path)))
+    reader.daemon = True
+    reader.start()
+    reader.join(timeout=60)
+
+    assert not reader.is_alive()
+    assert [values for _line, values in result[0]][:2] == [
+        ["email", "full name"],
+        ["far@example.org", "Far"],
+    ]
+
+
+def test_a_file_wider_than_the_mapping_page_holds_is_refused_with_its_count(
+    client, owner, settings, tmp_path
+):
+    settings.CLIENT_IMPORT_DIR = str(tmp_path)
+    client.force_login(owner)
+    header = ",".join(f"c{n}" for n in range(MAX_COLUMNS + 1))
+    wide = SimpleUploadedFile("wide.csv", f"{header}\na@example.org\n".encode())
+    uploaded = client.post(reverse("mailing_client:import"), {"file": wide})
+
+    preview = client.get(uploaded["Location"])
+
+    assert preview.status_code == 200
+    assert str(MAX_COLUMNS + 1) in preview.context["file_error"]
+    assert "Столбцов в файле" in preview.context["file_error"]  # the owner's Russian
+    assert "confirm_form" not in preview.context
+
+
+def test_a_file_as_wide_as_the_mapping_page_holds_is_previewed(
+    client, owner, settings, tmp_path
+):
+    settings.CLIENT_IMPORT_DIR = str(tmp_path)
+    client.force_login(owner)
+    header = ",".join(["email", *(f"c{n}" for n in range(MAX_COLUMNS - 1))])
+    wide = SimpleUploadedFile("wide.csv", f"{header}\na@example.org\n".encode())
+    uploaded = client.post(reverse("mailing_client:import"), {"file": wide})
+
+    preview = client.get(uploaded["Location"])
+
+    assert preview.context["file_error"] is None
+    assert len(preview.context["columns"]) == MAX_COLUMNS
