@@ -15,8 +15,14 @@ from . import kept_values
 def alternates(request, page: Page | None, current: str, base_url: str) -> list[dict]:
     """[{code, name, url, absolute, current, translated}], in LANGUAGES order."""
     if page is None or getattr(request, "is_preview", False):
+        urls = {code: _same_view(request, code) for code, _name in settings.LANGUAGES}
+        if len(set(urls.values())) == 1:
+            # A view outside the language prefixes (unsubscribe, subscribe, an
+            # email's web version) has one address: it speaks the reader's
+            # Accept-Language, and buttons that all led back here switched nothing.
+            return []
         return [
-            _entry(code, name, current, base_url, _same_view(request, code), True)
+            _entry(code, name, current, base_url, urls[code], True)
             for code, name in settings.LANGUAGES
         ]
     # Read once per request (the switcher and the meta tags both show them), kept

@@ -71,6 +71,19 @@ def test_pages_that_are_not_pages_keep_their_address_per_language(client):
     }
 
 
+def test_a_view_with_one_address_for_every_language_has_no_switcher(client):
+    """Unsubscribe, subscribe and web-version pages are outside the language
+    prefixes: RU and EN both led back to the same address."""
+    from mailing.unsubscribe import make_token, unsubscribe_url
+    from tests.factories import make_client, make_user
+
+    reader = make_client(make_user(), email="reader@example.org")
+    path = unsubscribe_url(make_token(reader.pk)).removeprefix("http://testserver")
+    response = client.get(path)
+    assert response.status_code == 200
+    assert links(client, path) == ({}, {})
+
+
 @pytest.mark.redis
 def test_a_publish_drops_its_own_languages_pages_only(client):
     index = make_blog_index(title="Блог")
