@@ -119,3 +119,21 @@ def test_exempt_webhooks_refuse_a_request_without_basic_auth(world, role):
         checked += 1
     print(f"webhooks refusing requests without the secret: {checked}")
     assert checked > 0
+
+
+@pytest.mark.parametrize(
+    ("path", "title"),
+    [
+        ("/accounts/login/", "Форма устарела"),
+        ("/en/accounts/login/", "The form has expired"),
+    ],
+)
+def test_a_refused_form_says_why_in_the_pages_language(client, path, title):
+    """Django's own page said "Forbidden (403) CSRF verification failed" to a
+    visitor whose form had only been open too long."""
+    http = type(client)(enforce_csrf_checks=True)
+    response = http.post(path, {"username": "a@example.org", "password": "x"})
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert f'<h1 class="h3 mb-3">{title}</h1>' in page
+    assert "CSRF" not in page
