@@ -123,9 +123,9 @@ class Attempt(SendingRecord, models.Model):
     """One recipient of one run: the outbox row and the log entry in one.
 
     It moves pending -> claimed (by a consumer's lease) -> sending (committed right
-    before the mail server is called) -> success / failure (committed after);
-    `unknown` marks a send whose consumer died mid-call, which is flagged rather
-    than silently re-sent (mailing.sending.outbox).
+    before its group goes out, or while the group before it is on the wire) -> success /
+    failure (committed after); `unknown` marks a send whose consumer died mid-call,
+    which is flagged rather than silently re-sent (mailing.sending.outbox).
     """
 
     class Status(models.TextChoices):

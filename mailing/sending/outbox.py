@@ -1,12 +1,12 @@
 """The outbox: Attempt rows claimed for sending and settled with their outcome.
 
-States (issue 18): pending -> sending (a free connection's group, claimed under
-the consumer's lease and committed right before the mail server is called; see
-pipeline._pump) -> success / failure, or back to pending with a retry time
-(committed after). `exchange` can also claim a group ahead (`claimed`, under the
-lease) and hand it over later: two writes of every index of the row where the
-pump's one claim (`to_wire`) is one. Several consumers share a run: on PostgreSQL
-rows are claimed with SELECT ... FOR UPDATE SKIP LOCKED, elsewhere with one
+States (issue 18): pending -> sending (a free connection's group, claimed under the
+consumer's lease and committed right before it goes out, at most one group queued behind
+a connection's group on the wire; see pipeline._pump) -> success / failure, or back to
+pending with a retry time (committed after). `exchange` can also claim a group ahead
+(`claimed`, under the lease) and hand it over later: two writes of every index of the
+row where the pump's one claim (`to_wire`) is one. Several consumers share a run: on
+PostgreSQL rows are claimed with SELECT ... FOR UPDATE SKIP LOCKED, elsewhere with one
 conditional UPDATE.
 
 Lease rules (mailing.sending.leases): every claim, hand-over and result is fenced by the
@@ -21,7 +21,8 @@ People act on a run while it sends (issue 10): pause, cancel, disable, block,
 unsubscribe, removal from the audience. The claim re-checks all of that in its own
 statement (`SENDABLE`), so a row is handed to a connection only while it may still
 be sent, whatever signal did or did not arrive; at most the groups already claimed
-(one per open connection) go out after an action. Rows that can no longer be sent
+(two half-size ones per open connection sending one by one, one ESP batch per
+connection) go out after an action. Rows that can no longer be sent
 are marked `cancelled` (drop_unsendable).
 
 One lock order for everything that writes a run and its rows: the MailingRun row

@@ -233,10 +233,24 @@ class RunJob:
         return EspBatches(self, self.capabilities)
 
     def group_size(self, connections: int) -> int:
-        """Rows per claim: SENDING_BATCH_SIZE / (2 x connections), or a full ESP
-        batch, so one API call carries as many recipients as the ESP allows."""
+        """Rows per claim: SENDING_BATCH_SIZE / (2 x connections), shared by the
+        groups claimed for each connection, or a full ESP batch, so one API call
+        carries as many recipients as the ESP allows."""
         group = -(-settings.SENDING_BATCH_SIZE // (2 * connections))
-        return max(group, self.capabilities.max_recipients)
+        if self.capabilities.max_recipients > 1:
+            return max(group, self.capabilities.max_recipients)
+        return group // self.groups_per_connection(connections)
+
+    def groups_per_connection(self, connections: int) -> int:
+        """Groups claimed for one connection: the one on the wire and, sending one
+        by one (SMTP, an ESP without batches), one queued behind it, so the
+        connection never waits for the database between groups. Each is half of
+        what one alone would be: a kill still leaves at most SENDING_BATCH_SIZE / 2
+        rows `sending` (issue 18). An ESP batch stays whole (halving it would
+        double the API calls) and alone: the database works in the call's latency.
+        """
+        group = -(-settings.SENDING_BATCH_SIZE // (2 * connections))
+        return 1 if self.capabilities.max_recipients > 1 or group < 2 else 2
 
 
 # Not frozen: a frozen dataclass sets each field through object.__setattr__,
@@ -296,28 +310,31 @@ def send_run(run_id: int) -> None:
 
 
 def _pump(job: RunJob, pool: SenderPool, lease: leases.Lease) -> bool:
-    """Keep each connection busy with one group at a time.
+    """Keep each connection busy: a group on the wire and one queued behind it
+    (RunJob.groups_per_connection).
 
-    A free connection gets its group from one statement that records the last
-    results and claims the next rows straight to `sending` (committed, under this
-    consumer's lease) right before they go out (outbox.exchange). The claim checks
-    the run and each row, so a pause, cancel or block takes effect on everything
-    not yet on the wire, and a kill leaves `unknown` only the groups on the wire
-    (one per connection). One write per row before its send, not a claim ahead
-    and a hand-over: each write of an Attempt row touches every index of the
-    table, and that was the larger part of the database's work per email. The
-    main thread only waits for the sender threads, so it renews the lease however
+    A group that finishes is replaced by one statement that records its results and
+    claims the next rows straight to `sending` (committed, under this consumer's lease;
+    outbox.exchange) while the connection sends the group queued behind it: one
+    connection sending SMTP no longer waits for the database between groups. The claim
+    checks the run and each row, so a pause, cancel or block takes effect on everything
+    not yet claimed, and a kill leaves `unknown` only the groups claimed for the
+    connections (at most SENDING_BATCH_SIZE / 2 rows). One write per row before its
+    send, not a claim ahead and a hand-over: each write of an Attempt row touches every
+    index of the table, and that was the larger part of the database's work per email.
+    The main thread only waits for the sender threads, so it renews the lease however
     slow the server is (sending.leases).
     Returns False when the run stopped (paused, cancelled), the lease was lost,
     or the rest waits for a later retry (scheduled as a task).
     """
     group = job.group_size(pool.size)
+    in_flight = pool.size * job.groups_per_connection(pool.size)
     running: set[Future] = set()
     finished: list = []
     exhausted = False
     after = 0  # the claim cursor: the last id this consumer claimed
     while lease.beat():
-        if not exhausted and len(running) < pool.size:
+        if not exhausted and len(running) < in_flight:
             sent, after = _next_group(job, pool, lease.id, group, finished, after)
             running, exhausted = running | sent, not after
             continue
