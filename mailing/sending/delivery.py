@@ -15,6 +15,7 @@ from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
 from django.core.mail import get_connection
 
 from ..ratelimit import RateLimiter
+from .mime import plain_address
 from .outcome import Outbound, Outcome
 from .policy import describe_failure, fail_rows, refused_for_good, sent, unexpected
 
@@ -101,9 +102,10 @@ def deliver(
 ) -> list[Outcome]:
     """Build and send on one connection; one failure never stops the others.
 
-    Each email is built here, in the sending thread, right before it goes out:
-    building in another thread would make this one wait for the GIL (up to the
-    5 ms switch interval) after every reply from the server. A connection that
+    Each email is built here, in the sending thread, while the server answers the
+    one before it (Upcoming): building in another thread would make this one wait
+    for the GIL (up to the 5 ms switch interval) after every reply from the
+    server. A connection that
     cannot be opened fails the whole chunk at once (transient): a server that is
     down or hangs costs one connect timeout, not one per email.
     """
@@ -121,45 +123,111 @@ def deliver(
     for start in range(0, len(rows), step):
         piece = rows[start : start + step]
         limiter.take(owner_id, len(piece))
-        outcomes.extend(send_piece(backend, [build(row) for row in piece]))
+        outcomes.extend(send_piece(backend, piece, build))
     return outcomes
 
 
-def send_piece(backend, items: list[Outbound]) -> list[Outcome]:
-    """Emails written as bytes go out pipelined where the server allows it."""
-    prepared = [item for item in items if item.data is not None]
-    outcomes, left = [], prepared
-    if prepared and hasattr(backend, "send_prepared"):
-        outcomes, left = _send_pipelined(backend, prepared)
-    rest = [item for item in items if item.data is None] + left
+def send_piece(backend, rows: list, build=lambda item: item) -> list[Outcome]:
+    """Emails written as bytes go out pipelined where the server allows it, each
+    built while the server answers the one before (Upcoming); the rest one by one."""
+    upcoming = Upcoming(rows, build)
+    outcomes = []
+    if hasattr(backend, "send_prepared"):
+        outcomes = _send_pipelined(backend, upcoming)
+    rest = upcoming.rest()  # built now: what the server did not take pipelined
+    rest = upcoming.aside + rest
+    outcomes.extend(upcoming.failed)
     outcomes.extend(send_one(backend, item) for item in rest)
     return outcomes
 
 
-def _send_pipelined(backend, items: list[Outbound]) -> tuple[list[Outcome], list]:
-    """(outcomes, items left for send_one: the server does not pipeline)."""
+class Upcoming:
+    """The rows' emails for the pipelined sender, each built when it is taken.
+
+    sending.pipelining takes the next email while the server answers the one
+    before, so building it costs no time on the wire. What cannot be pipelined (no
+    bytes, an address that is not a plain addr-spec) is put aside for send_one; a
+    row whose build fails (our bug) fails alone instead of taking the emails
+    already sent in its group with it.
+    """
+
+    def __init__(self, rows: list, build: Callable[[Any], Outbound]):
+        self._rows = iter(rows)
+        self._build = build
+        self._returned: list[Outbound] = []  # taken, not sent: taken again first
+        self.taken: list[Outbound] = []  # handed to the sender since `answered`
+        self.aside: list[Outbound] = []
+        self.failed: list[Outcome] = []
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> tuple[str, str, bytes]:
+        item = self._returned.pop(0) if self._returned else self._next_pipelined()
+        self.taken.append(item)
+        return item.envelope_from, item.email, item.data
+
+    def _next_pipelined(self) -> Outbound:
+        for row in self._rows:  # StopIteration when none is left
+            try:
+                item = self._build(row)
+            except Exception as exc:  # noqa: BLE001 - one row, not the group
+                self.failed.append(Outcome(row[0], row[1], False, *unexpected(exc)))
+                continue
+            if item.data is not None and pipelinable(item):
+                return item
+            self.aside.append(item)
+        raise StopIteration
+
+    def answered(self, count: int) -> list[Outbound]:
+        """The first `count` emails taken, answered; the others are taken again."""
+        done, self._returned = self.taken[:count], self.taken[count:] + self._returned
+        self.taken = []
+        return done
+
+    def left(self) -> bool:
+        """Whether an email may still be taken (building the next one to know)."""
+        if not self._returned:
+            try:
+                self._returned.append(self._next_pipelined())
+            except StopIteration:
+                return False
+        return True
+
+    def rest(self) -> list[Outbound]:
+        """Every email not taken, built: the server does not pipeline."""
+        rest = []
+        while self.left():
+            rest.append(self._returned.pop(0))
+        return rest
+
+
+def pipelinable(item: Outbound) -> bool:
+    return plain_address(item.envelope_from) and plain_address(item.email)
+
+
+def _send_pipelined(backend, upcoming: Upcoming) -> list[Outcome]:
+    """Outcomes of what went out pipelined; nothing is taken from `upcoming` when
+    the server does not pipeline."""
     outcomes = []
-    while items:
+    while upcoming.left():
         try:
             if backend.connection is None:
                 backend.open()
-            results = backend.send_prepared(
-                [item.envelope_from for item in items],
-                [(item.email, item.data) for item in items],
-            )
+            results = backend.send_prepared(upcoming)
         except SEND_ERRORS as exc:
             # No connection: the rest fails at once, as when deliver() opens it.
             drop_connection(backend)
             transient, response = describe_failure(exc, "")
+            items = upcoming.answered(0) + upcoming.rest()
             failed = Outcome.failure
-            return outcomes + [failed(item, transient, response) for item in items], []
+            return outcomes + [failed(item, transient, response) for item in items]
         if results is None:
-            return outcomes, items
-        outcomes.extend(map(_outcome, items, results))
-        items = items[len(results) :]
+            return outcomes
+        outcomes.extend(map(_outcome, upcoming.answered(len(results)), results))
         if getattr(backend.connection, "sock", None) is None:
             drop_connection(backend)  # closed on a broken connection or a 421
-    return outcomes, []
+    return outcomes
 
 
 def failed(item: Outbound, exc: BaseException) -> Outcome:

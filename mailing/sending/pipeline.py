@@ -15,16 +15,18 @@
    opens a SenderPool (delivery): one thread and one connection per
    SENDING_CONCURRENCY, with the transport RunJob.transport chose from the
    backend's declared capabilities (never its class).
-4. _pump keeps every connection busy: _next_group records the finished results
-   and claims the next group straight to `sending` in one committed statement
+4. _pump keeps every connection busy, a group on the wire and (sending one by
+   one) one queued behind it: _next_group records the finished results and
+   claims the next group straight to `sending` in one committed statement
    (outbox.exchange, fenced by the lease, re-checking run, mailing, owner and
    client), RunJob.screen fails unsendable addresses alone, and pool.send hands
    the rows to a sender thread.
-5. The transport, in that thread: delivery.deliver builds each email right before
-   it goes out (RunJob.build: mime.RunWire's bytes for our SMTP backend, sent
-   pipelined by pipelining; an AnymailMessage for any other backend, one API call
-   each), or esp.EspBatches sends one API call per ESP batch. policy turns every
-   answer or exception into an Outcome per row; nothing there touches the database.
+5. The transport, in that thread: delivery.deliver builds each email while the
+   server answers the one before it (RunJob.build: mime.RunWire's bytes for our
+   SMTP backend, sent pipelined by pipelining; an AnymailMessage for any other
+   backend, one API call each), or esp.EspBatches sends one API call per ESP
+   batch. policy turns every answer or exception into an Outcome per row; nothing
+   there touches the database.
 6. Settle: the Outcomes return to the main thread and go out with the next
    exchange (or _settle): outbox.result_rows writes the Attempt row as `success`,
    `failure`, or `pending` again with retry_at from policy.retry_at, bumps the

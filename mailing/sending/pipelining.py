@@ -19,6 +19,7 @@ message is copied once on its way to the socket.
 
 import re
 import smtplib
+from collections.abc import Iterable
 
 from .replies import ReplyReader
 
@@ -57,11 +58,6 @@ class _Closing(Exception):
     """The server answered 421: it closes the connection after this reply."""
 
 
-def senders_of(sender: str | list[str], count: int) -> list[str]:
-    """One envelope sender per email: the same for all, or each its own (VERP)."""
-    return [sender] * count if isinstance(sender, str) else list(sender)
-
-
 def within_budget(smtp: smtplib.SMTP, budget: int | None) -> bool:
     """Whether one more email cannot take the connection's error replies (counted
     by sending.smtp.Connection) past `budget`, the server's soft limit."""
@@ -71,18 +67,21 @@ def within_budget(smtp: smtplib.SMTP, budget: int | None) -> bool:
 
 def send_pipelined(
     smtp: smtplib.SMTP,
-    sender: str | list[str],
-    emails: list[tuple[str, bytes]],
+    emails: Iterable[tuple[str, str, bytes]],
     error_budget: int | None = None,
 ) -> list[Result]:
-    """Send (recipient, data) pairs; one result per email, in order.
+    """Send (envelope sender, recipient, data) triples; one result per email, in
+    order.
 
-    Sender and recipients are plain addr-specs (mime.plain_address). The list is
-    shorter than `emails` when the connection broke or the server answered 421:
-    the last results are then the emails that were in flight, and the caller
-    reopens the connection for the rest. The connection is closed in that case.
-    It is also shorter, the connection left open and clean, when one more email
-    could take the error replies past `error_budget` (see within_budget).
+    Addresses are plain addr-specs (mime.plain_address). Each email is taken from
+    `emails` while the server answers the one before it, so an iterator that
+    builds them (sending.delivery.Upcoming) builds each in the server's time, not
+    its own. The list is shorter than the emails taken when the connection broke
+    or the server answered 421: the last results are then the emails that were in
+    flight, and the caller reopens the connection for the rest (from the first
+    email taken without a result). The connection is closed in that case. It is
+    also shorter, the connection left open and clean, when one more email could
+    take the error replies past `error_budget` (see within_budget).
     """
     size = smtp.does_esmtp and smtp.has_extn("size")
     # Declared for 8bit data, as RFC 6152 asks; sending.smtp has made every email
@@ -94,11 +93,13 @@ def send_pipelined(
     in_body = False  # `body` is an email's message (not an empty one)
     reset = False  # the previous envelope failed: RSET before the next one
     written = 0  # emails whose envelope has gone out
-    senders = senders_of(sender, len(emails))
+    emails = iter(emails)
+    upcoming = next(emails, None)
     try:
-        for (recipient, data), mail_from in zip(emails, senders, strict=True):
+        while upcoming is not None:
             if written and not within_budget(smtp, error_budget):
                 break  # at least one email per call: the caller always moves on
+            mail_from, recipient, data = upcoming
             written += 1
             option = f" size={len(data)}" if size else ""
             if eight_bit and not data.isascii():
@@ -106,6 +107,7 @@ def send_pipelined(
             envelope = f"MAIL FROM:<{mail_from}>{option}\r\nRCPT TO:<{recipient}>\r\n"
             head = b"RSET\r\n" if reset else b""
             smtp.send(b"".join((*body, head, envelope.encode("ascii"), b"DATA\r\n")))
+            upcoming = next(emails, None)  # built while the server answers
             _read_body_reply(replies, body, in_body, results)
             if reset:
                 _check_reset(replies)

@@ -25,12 +25,13 @@ Django's EmailMessage.message() writes it.
 import smtplib
 import ssl
 import threading
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.mail.backends.base import BaseEmailBackend
 
 from .mime import envelope_address, plain_address, seven_bit
-from .pipelining import Result, send_pipelined, senders_of, within_budget
+from .pipelining import Result, send_pipelined, within_budget
 
 
 class Connection(smtplib.SMTP):
@@ -188,30 +189,26 @@ class EmailBackend(BaseEmailBackend):
             return True
 
     def send_prepared(
-        self, envelope_from: str | list[str], emails: list[tuple[str, bytes]]
+        self, emails: Iterable[tuple[str, str, bytes]]
     ) -> list[Result] | None:
-        """Pipeline (recipient, data) pairs (sending.pipelining) on the open
-        connection, up to what the error budget allows. `envelope_from`: one
-        sender for all, or one per email (VERP return paths).
+        """Pipeline (envelope sender, recipient, data) triples (sending.pipelining)
+        on the open connection, up to what the error budget allows, taking each
+        email from `emails` while the server answers the one before. Every address
+        is a plain addr-spec (mime.plain_address); a sender per email allows VERP
+        return paths.
 
-        None when the server does not advertise PIPELINING or an address is not a
-        plain addr-spec: the caller then sends each email with send_data(). The
-        list is shorter than `emails` when the connection had to go: the caller
+        None, with nothing taken from `emails`, when the server does not advertise
+        PIPELINING: the caller then sends each email with send_data(). The list is
+        shorter than the emails taken when the connection had to go: the caller
         reopens it for the rest.
         """
         with self._lock:
             smtp = self.connection
             smtp.ehlo_or_helo_if_needed()
-            if not (
-                smtp.has_extn("pipelining")
-                and all(map(plain_address, senders_of(envelope_from, len(emails))))
-                and all(plain_address(recipient) for recipient, _ in emails)
-            ):
+            if not smtp.has_extn("pipelining"):
                 return None
-            emails = [(recipient, self._body(data)[0]) for recipient, data in emails]
-            results = send_pipelined(
-                smtp, envelope_from, emails, settings.EMAIL_ERROR_BUDGET
-            )
+            bodies = ((sender, to, self._body(data)[0]) for sender, to, data in emails)
+            results = send_pipelined(smtp, bodies, settings.EMAIL_ERROR_BUDGET)
             self.spend_error_budget()
             return results
 

@@ -32,8 +32,9 @@ def connect(port: int) -> smtplib.SMTP:
     return smtp
 
 
-def email(n: int, body: bytes = b"Hello.\r\n") -> tuple[str, bytes]:
-    return f"r{n}@example.org", b"Subject: n" + str(n).encode() + b"\r\n\r\n" + body
+def email(n: int, body: bytes = b"Hello.\r\n") -> tuple[str, str, bytes]:
+    data = b"Subject: n" + str(n).encode() + b"\r\n\r\n" + body
+    return SENDER, f"r{n}@example.org", data
 
 
 def test_each_reply_goes_to_its_own_email_in_the_group():
@@ -47,15 +48,15 @@ def test_each_reply_goes_to_its_own_email_in_the_group():
     emails = [email(0), email(1), email(2, dotted), email(3), email(4)]
     with smtp_server(handler) as port:
         smtp = connect(port)
-        results = send_pipelined(smtp, SENDER, emails)
-        again = send_pipelined(smtp, SENDER, [email(5)])  # nothing left open
+        results = send_pipelined(smtp, emails)
+        again = send_pipelined(smtp, [email(5)])  # nothing left open
         smtp.quit()
 
-    assert [describe_failure(r, emails[1][0]) for r in results[1:2]] == [
+    assert [describe_failure(r, emails[1][1]) for r in results[1:2]] == [
         (False, "550 5.1.1 No such user")
     ]
     assert isinstance(results[3], smtplib.SMTPRecipientsRefused)
-    assert describe_failure(results[3], emails[3][0]) == (
+    assert describe_failure(results[3], emails[3][1]) == (
         True,
         "450 4.2.1 Mailbox busy",
     )
@@ -65,14 +66,14 @@ def test_each_reply_goes_to_its_own_email_in_the_group():
     received = {rcpts[0]: content for rcpts, content in handler.envelopes}
     assert sorted(received) == [f"r{n}@example.org" for n in (0, 2, 4, 5)]
     # Dot-stuffed on the wire, restored by the server: the same bytes arrive.
-    assert received["r2@example.org"] == emails[2][1] + b"\r\n"
+    assert received["r2@example.org"] == emails[2][2] + b"\r\n"
 
 
 def test_a_refused_sender_fails_that_email_only():
     handler = RefusingFirstSender()
     with smtp_server(handler) as port:
         smtp = connect(port)
-        results = send_pipelined(smtp, SENDER, [email(0), email(1)])
+        results = send_pipelined(smtp, [email(0), email(1)])
         smtp.quit()
 
     assert isinstance(results[0], smtplib.SMTPSenderRefused)
@@ -88,7 +89,7 @@ def test_a_421_ends_the_group_and_closes_the_connection():
     handler = RecordingHandler(refuse={"r1@example.org": "421 4.7.0 Closing"})
     with smtp_server(handler) as port:
         smtp = connect(port)
-        results = send_pipelined(smtp, SENDER, [email(0), email(1), email(2)])
+        results = send_pipelined(smtp, [email(0), email(1), email(2)])
 
     # r2 was never attempted: the caller sends it on a new connection.
     assert len(results) == 2
@@ -106,8 +107,46 @@ def test_a_dead_connection_fails_what_was_in_flight():
     with smtp_server(handler) as port:
         smtp = connect(port)
     smtp.sock.close()  # the server is gone and so is our socket
-    results = send_pipelined(smtp, SENDER, [email(0), email(1)])
+    results = send_pipelined(smtp, [email(0), email(1)])
 
     assert len(results) == 1
     transient, response = describe_failure(results[0], "r0@example.org")
     assert transient and response.startswith("connection lost")
+
+
+def test_each_email_is_taken_while_the_server_answers_the_one_before(monkeypatch):
+    """The next email is built (taken from the iterator) right after a write and
+    before that write's replies are read: in the server's time, not ours."""
+    from mailing.sending import pipelining
+
+    log = []
+    reply = pipelining.ReplyReader.reply
+
+    def logged_reply(self):
+        log.append("reply")
+        return reply(self)
+
+    monkeypatch.setattr(pipelining.ReplyReader, "reply", logged_reply)
+
+    def taken(emails):
+        for each in emails:
+            log.append("take")
+            yield each
+
+    with smtp_server(RecordingHandler()) as port:
+        smtp = connect(port)
+        write = smtp.send
+
+        def logged_write(data):
+            log.append("write")
+            return write(data)
+
+        smtp.send = logged_write
+        results = send_pipelined(smtp, taken([email(0), email(1), email(2)]))
+        smtp.quit()
+
+    assert results == ["250 2.0.0 Ok: queued"] * 3
+    # take, write; then every later email is taken before any reply is read.
+    assert log[:2] == ["take", "write"]
+    takes = [n for n, event in enumerate(log) if event == "take"]
+    assert all(log[n - 1] == "write" for n in takes[1:]) and len(takes) == 3

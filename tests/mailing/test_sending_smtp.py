@@ -206,3 +206,35 @@ def test_unsubscribed_and_suppressed_clients_are_skipped():
 
     assert (run.total, run.skipped_count, run.sent_count) == (1, 2, 1)
     assert len(handler.envelopes) == 1
+
+
+def test_an_email_that_cannot_be_built_fails_alone_the_rest_of_its_group_is_sent(
+    pipelining, monkeypatch
+):
+    """A bug in building one email (here: one client's build raises) fails that
+    row, transient, with the error's text; the emails built before and after it in
+    the same group go out and are recorded as sent, never sent twice."""
+    mailing = mailing_with(5)
+    broken = recipients_of(mailing).order_by("pk")[2]
+    build = pipeline.RunJob.build
+
+    def build_but_one(job, row):
+        if row[2] == broken.pk:
+            raise RuntimeError("could not build this one")
+        return build(job, row)
+
+    monkeypatch.setattr(pipeline.RunJob, "build", build_but_one)
+    handler = RecordingHandler()
+    with (
+        smtp_server(handler, pipelining) as port,
+        override_settings(**smtp_settings(port), SENDING_MAX_TRIES=1),
+    ):
+        run = send(mailing)
+
+    received = sorted(rcpts[0] for rcpts, _ in handler.envelopes)
+    others = sorted(c.email for c in recipients_of(mailing) if c.pk != broken.pk)
+    assert received == others  # each once
+    failed = run.attempts.get(client=broken)
+    assert failed.status == Attempt.Status.FAILURE
+    assert "RuntimeError: could not build this one" in failed.server_response
+    assert (run.sent_count, run.failed_count, run.status) == (4, 1, "finished")
