@@ -50,7 +50,7 @@ class Layout:
     resumed job reads the rest exactly as the first run did)."""
 
     mapping: dict[str, int]
-    width: int
+    width: int | None  # None for XLSX: no cell of it can be out of place
     header_line: int | None
     fields: Fields  # the owner's declared fields, for attribute columns
 
@@ -62,7 +62,8 @@ def layout_of(job: ImportJob, path, text: TextFormat | None) -> Layout:
     header_line = first_line if first_line == 1 and is_header(first) else None
     fields = owner_fields(job.owner_id)
     mapping = job.mapping or guess_mapping(first, fields)
-    return Layout(mapping, width_of(first), header_line, fields)
+    width = width_of(first) if text is not None else None
+    return Layout(mapping, width, header_line, fields)
 
 
 def start_import(

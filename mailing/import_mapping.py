@@ -107,13 +107,15 @@ def values_of(row: list[str], mapping: dict[str, int]) -> dict[str, str]:
 def row_client(
     row: list[str],
     mapping: dict[str, int],
-    width: int,
+    width: int | None,
     fields: Fields = NO_FIELDS,
 ) -> dict:
-    """The client a row stands for, or RowProblem. A row with cells past the
+    """The client a row stands for, or RowProblem. A CSV row with cells past the
     file's first row has a stray delimiter: its cells would land in the wrong
-    fields (empty trailing cells are only a trailing delimiter)."""
-    if any(cell.strip() for cell in row[width:]):
+    fields (empty trailing cells are only a trailing delimiter). An XLSX row's
+    cells stay in their columns (width None): one past the first row's is in no
+    mapped column, and refusing the row for it lost a valid client."""
+    if width is not None and any(cell.strip() for cell in row[width:]):
         raise RowProblem(
             "email",
             _("Broken row: %(found)d columns where the first row has %(count)d.")
@@ -190,16 +192,19 @@ class Sample:
 def sample_of(
     rows: list[tuple[int, list[str]]],
     fields: Fields = NO_FIELDS,
+    spreadsheet: bool = False,
 ) -> Sample:
+    """`spreadsheet`: the rows are an XLSX sheet's (see row_client)."""
     if not rows:
         return Sample(None, [], {}, 0)
     first_line, first = rows[0]
     header = first if first_line == 1 and is_header(first) else None
     data = rows[1:] if header is not None else rows
     sample = Sample(header, data, guess_mapping(first, fields), width_of(first))
+    checked_width = None if spreadsheet else sample.width
     for line, row in data:
         try:
-            row_client(row, sample.mapping, sample.width, fields)
+            row_client(row, sample.mapping, checked_width, fields)
         except RowProblem as problem:
             sample.problems.append((line, str(problem)))
     return sample

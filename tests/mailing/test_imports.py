@@ -370,6 +370,31 @@ def test_an_xlsx_with_a_blank_cell_at_xfd_on_every_row_reads_at_openpyxls_pace(
     assert fastest(lambda: list(read_rows(path))) < 3 * fastest(parse_only)
 
 
+def test_an_xlsx_row_with_a_cell_past_the_header_is_imported_not_refused(
+    client, owner, settings, tmp_path
+):
+    # A CSV row wider than its header has a stray delimiter; an XLSX cell stays in
+    # its column, so a note at XFD beside each client took every client away.
+    settings.CLIENT_IMPORT_DIR = str(tmp_path)
+    book = Workbook()
+    book.active.append(["email", "full name"])
+    for row in (2, 3):
+        book.active.cell(row=row, column=1, value=f"c{row}@example.org")
+        book.active.cell(row=row, column=16384, value="note")
+    path = tmp_path / "clients.xlsx"
+    book.save(path)
+    client.force_login(owner)
+    upload = SimpleUploadedFile("clients.xlsx", path.read_bytes())
+    uploaded = client.post(reverse("mailing_client:import"), {"file": upload})
+
+    preview = client.get(uploaded["Location"])
+    job = import_file(owner, path)
+
+    assert preview.context["sample"].problems == []
+    assert (job.created, job.rejected) == (2, 0)
+    assert Client.objects.filter(owner=owner).count() == 2
+
+
 def test_a_file_wider_than_the_mapping_page_holds_is_refused_with_its_count(
     client, owner, settings, tmp_path
 ):
