@@ -10,6 +10,7 @@ or a custom field's key or label), else email, name and comment in that order;
 the person changes it on the preview.
 """
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -41,6 +42,9 @@ HEADER_WORDS = {
     "time_zone": {"time zone", "timezone", "time_zone", "tz", "часовой пояс"},
     TAGS: {"tags", "tag", "labels", "теги", "тег", "метки", "метка"},
 }  # fmt: skip
+# What a line inside a cell that is really a row has (see swallowed_row).
+ROW_DELIMITERS = re.compile(r"[,;\t]")
+LOOKS_LIKE_EMAIL = re.compile(r"[^@\s\"]+@[^@\s\"]+\.[^@\s\"]+")
 # An owner's declared fields by key: what attribute targets read.
 Fields = Mapping[str, ClientField]
 NO_FIELDS: Fields = MappingProxyType({})
@@ -121,6 +125,16 @@ def row_client(
             _("Broken row: %(found)d columns where the first row has %(count)d.")
             % {"found": len(row), "count": width},
         )
+    if swallowed := swallowed_row(row):
+        raise RowProblem(
+            "email",
+            _(
+                'A quote (") in this row is not closed: the rows after it, from '
+                "the one with %(email)s, were read into one cell and not imported. "
+                "Close the quote and import them again."
+            )
+            % {"email": swallowed[:80]},
+        )
     cells = values_of(row, mapping)
     client = clean_client({t: v for t, v in cells.items() if t in TARGETS})
     if TAGS in cells:
@@ -129,6 +143,22 @@ def row_client(
     if patch:
         client["attributes"] = patch
     return client
+
+
+def swallowed_row(row: list[str]) -> str | None:
+    """The address that starts a row taken into a cell by an unclosed quote, or
+    None. The reader cannot tell such a cell from a quoted multi-line comment; a
+    line inside a cell that holds a delimiter and a cell that is an address reads
+    as a row of its own, which a comment rarely does."""
+    for cell in row:
+        if "\n" not in cell and "\r" not in cell:
+            continue
+        for line in cell.splitlines()[1:]:
+            parts = [part.strip() for part in ROW_DELIMITERS.split(line)]
+            address = next((p for p in parts if LOOKS_LIKE_EMAIL.fullmatch(p)), None)
+            if len(parts) > 1 and address:
+                return address
+    return None
 
 
 def _tags(cell: str) -> list[str]:

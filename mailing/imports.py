@@ -239,13 +239,18 @@ def read_sample(path: Path) -> list[tuple[int, list[str]]]:
 
 
 def _csv_rows(stream, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    """The rows, each with the line it starts on: the reader counts to where a
+    row ends, and a row with a quoted line break (or an unclosed quote) would be
+    reported at a line past the one to look at."""
     reader = csv.reader(stream, delimiter=delimiter)
+    start = 1
     try:
         for row in reader:
             # A blank row is skipped; one join, not a strip of each cell.
             text = "".join(row)
             if text and not text.isspace():
-                yield reader.line_num, row
+                yield start, row
+            start = reader.line_num + 1
     except csv.Error as error:
         raise ImportFileError(
             _("The CSV file is broken at line %(line)d: %(error)s")

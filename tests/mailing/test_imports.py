@@ -68,6 +68,27 @@ def test_bad_rows_are_listed_and_good_rows_imported(owner, tmp_path):
     )
 
 
+def test_rows_an_unclosed_quote_takes_in_are_reported_at_its_line(owner, tmp_path):
+    # The quote opened on line 2 closes on line 4: the reader made lines 2-4 one
+    # row, and b@ and c@ vanished into a's name without a word.
+    text = (
+        "email,full name,comment\n"
+        'a@example.org,"Anna ""Q"" ,ok\n'  # 2: its quote is never closed
+        "b@example.org,Boris,ok\n"  # 3
+        'c@example.org,"Vera",ok\n'  # 4
+        'd@example.org,Dmitry,"Call back,\nafter 6, ask for ivan@example.org"\n'
+        "e@example.org,Eva,\n"  # 7
+    )
+    job = import_file(owner, write(tmp_path, text))
+
+    reasons = rejected_lines(job)
+    assert set(reasons) == {2}
+    assert "b@example.org" in reasons[2]
+    assert "Кавычка" in reasons[2]
+    emails = set(Client.objects.filter(owner=owner).values_list("email", flat=True))
+    assert emails == {"d@example.org", "e@example.org"}  # a multi-line comment is kept
+
+
 def test_cp1251_file_from_russian_excel(owner, tmp_path):
     path = write(tmp_path, "ivan@example.org;Иван\r\n".replace(";", ","), "cp1251")
     assert import_file(owner, path).created == 1
