@@ -21,7 +21,12 @@ from wagtail.admin.widgets import HeaderButton
 from .admin_pages import AdminPageMixin, listing_crumb
 from .admin_views import OwnedIndexView, RoleGatedMixin
 from .forms import ClientImportForm, ImportConfirmForm
-from .import_jobs import progress, rejected_rows_csv, start_import
+from .import_jobs import (
+    header_only_reason,
+    progress,
+    rejected_rows_csv,
+    start_import,
+)
 from .import_mapping import owner_fields, sample_of
 from .imports import (
     ImportFileError,
@@ -129,6 +134,8 @@ class ClientImportView(RoleGatedMixin, AdminPageMixin, FormView):
             return None, str(error)
         if not sample.width:
             return None, _("The file is empty.")
+        if sample.header is not None and not sample.rows:
+            return None, header_only_reason()
         if sample.width > MAX_COLUMNS:
             return None, _(
                 "The file has %(count)s columns; at most %(max)s can be imported. "

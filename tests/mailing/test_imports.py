@@ -89,6 +89,22 @@ def test_rows_an_unclosed_quote_takes_in_are_reported_at_its_line(owner, tmp_pat
     assert emails == {"d@example.org", "e@example.org"}  # a multi-line comment is kept
 
 
+def test_a_file_of_only_a_header_says_so_at_preview_and_import(
+    client, owner, settings, tmp_path
+):
+    settings.CLIENT_IMPORT_DIR = str(tmp_path)
+    client.force_login(owner)
+    upload = SimpleUploadedFile("clients.csv", b"email,full name,comment\r\n\r\n")
+    uploaded = client.post(reverse("mailing_client:import"), {"file": upload})
+
+    preview = client.get(uploaded["Location"])
+    job = import_file(owner, write(tmp_path, "email,full name,comment\n"))
+
+    assert "только строка заголовков" in preview.context["file_error"]
+    assert "confirm_form" not in preview.context
+    assert job.status == "failed" and "только строка заголовков" in job.error
+
+
 def test_cp1251_file_from_russian_excel(owner, tmp_path):
     path = write(tmp_path, "ivan@example.org;Иван\r\n".replace(";", ","), "cp1251")
     assert import_file(owner, path).created == 1
