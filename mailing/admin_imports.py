@@ -21,9 +21,20 @@ from wagtail.admin.widgets import HeaderButton
 from .admin_pages import AdminPageMixin, listing_crumb
 from .admin_views import OwnedIndexView, RoleGatedMixin
 from .forms import ClientImportForm, ImportConfirmForm
-from .import_jobs import progress, rejected_rows_csv, start_import
+from .import_jobs import (
+    header_only_reason,
+    progress,
+    rejected_rows_csv,
+    start_import,
+)
 from .import_mapping import owner_fields, sample_of
-from .imports import ImportFileError, read_sample, stash_path, stash_upload
+from .imports import (
+    ImportFileError,
+    is_xlsx,
+    read_sample,
+    stash_path,
+    stash_upload,
+)
 from .models import Client, ImportJob
 from .permissions import policy_for
 
@@ -118,11 +129,13 @@ class ClientImportView(RoleGatedMixin, AdminPageMixin, FormView):
             return None, _("The uploaded file has expired: upload it again.")
         try:
             fields = owner_fields(self.request.user.pk)
-            sample = sample_of(read_sample(path), fields)
+            sample = sample_of(read_sample(path), fields, is_xlsx(path))
         except ImportFileError as error:
             return None, str(error)
         if not sample.width:
             return None, _("The file is empty.")
+        if sample.header is not None and not sample.rows:
+            return None, header_only_reason()
         if sample.width > MAX_COLUMNS:
             return None, _(
                 "The file has %(count)s columns; at most %(max)s can be imported. "

@@ -44,13 +44,18 @@ Status = ImportJob.Status
 Row = tuple[int, list[str]]
 
 
+def header_only_reason() -> str:
+    """Said by the preview and by the job (a file may change between them)."""
+    return _("The file has only its header row: there are no clients in it.")
+
+
 @dataclass(frozen=True)
 class Layout:
     """How the job reads each row, known from the file's first row alone (so a
     resumed job reads the rest exactly as the first run did)."""
 
     mapping: dict[str, int]
-    width: int
+    width: int | None  # None for XLSX: no cell of it can be out of place
     header_line: int | None
     fields: Fields  # the owner's declared fields, for attribute columns
 
@@ -62,7 +67,8 @@ def layout_of(job: ImportJob, path, text: TextFormat | None) -> Layout:
     header_line = first_line if first_line == 1 and is_header(first) else None
     fields = owner_fields(job.owner_id)
     mapping = job.mapping or guess_mapping(first, fields)
-    return Layout(mapping, width_of(first), header_line, fields)
+    width = width_of(first) if text is not None else None
+    return Layout(mapping, width, header_line, fields)
 
 
 def start_import(
@@ -100,7 +106,7 @@ def run_import(job_id: int) -> ImportJob | None:
         text = text_format(path)
         layout = layout_of(job, path, text)
         if job.total_rows is None:
-            _begin(job, sum(1 for _row in read_rows(path, text)))
+            _begin(job, sum(1 for _row in read_rows(path, text)), layout)
         rows = islice(read_rows(path, text), job.rows_done, None)
         with closing(_checked_chunks(rows, layout)) as chunks:
             for chunk in chunks:
@@ -117,9 +123,11 @@ def run_import(job_id: int) -> ImportJob | None:
     return job
 
 
-def _begin(job: ImportJob, total: int) -> None:
+def _begin(job: ImportJob, total: int, layout: Layout) -> None:
     if not total:
         raise ImportFileError(_("The file is empty."))
+    if total == 1 and layout.header_line is not None:
+        raise ImportFileError(header_only_reason())
     job.total_rows, job.status = total, Status.RUNNING
     job.save(update_fields=["total_rows", "status", "changed_at"])
 

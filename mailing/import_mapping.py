@@ -10,6 +10,7 @@ or a custom field's key or label), else email, name and comment in that order;
 the person changes it on the preview.
 """
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -41,6 +42,9 @@ HEADER_WORDS = {
     "time_zone": {"time zone", "timezone", "time_zone", "tz", "часовой пояс"},
     TAGS: {"tags", "tag", "labels", "теги", "тег", "метки", "метка"},
 }  # fmt: skip
+# What a line inside a cell that is really a row has (see swallowed_row).
+ROW_DELIMITERS = re.compile(r"[,;\t]")
+LOOKS_LIKE_EMAIL = re.compile(r"[^@\s\"]+@[^@\s\"]+\.[^@\s\"]+")
 # An owner's declared fields by key: what attribute targets read.
 Fields = Mapping[str, ClientField]
 NO_FIELDS: Fields = MappingProxyType({})
@@ -107,17 +111,29 @@ def values_of(row: list[str], mapping: dict[str, int]) -> dict[str, str]:
 def row_client(
     row: list[str],
     mapping: dict[str, int],
-    width: int,
+    width: int | None,
     fields: Fields = NO_FIELDS,
 ) -> dict:
-    """The client a row stands for, or RowProblem. A row with cells past the
+    """The client a row stands for, or RowProblem. A CSV row with cells past the
     file's first row has a stray delimiter: its cells would land in the wrong
-    fields (empty trailing cells are only a trailing delimiter)."""
-    if any(cell.strip() for cell in row[width:]):
+    fields (empty trailing cells are only a trailing delimiter). An XLSX row's
+    cells stay in their columns (width None): one past the first row's is in no
+    mapped column, and refusing the row for it lost a valid client."""
+    if width is not None and any(cell.strip() for cell in row[width:]):
         raise RowProblem(
             "email",
             _("Broken row: %(found)d columns where the first row has %(count)d.")
             % {"found": len(row), "count": width},
+        )
+    if swallowed := swallowed_row(row):
+        raise RowProblem(
+            "email",
+            _(
+                'A quote (") in this row is not closed: the rows after it, from '
+                "the one with %(email)s, were read into one cell and not imported. "
+                "Close the quote and import them again."
+            )
+            % {"email": swallowed[:80]},
         )
     cells = values_of(row, mapping)
     client = clean_client({t: v for t, v in cells.items() if t in TARGETS})
@@ -127,6 +143,22 @@ def row_client(
     if patch:
         client["attributes"] = patch
     return client
+
+
+def swallowed_row(row: list[str]) -> str | None:
+    """The address that starts a row taken into a cell by an unclosed quote, or
+    None. The reader cannot tell such a cell from a quoted multi-line comment; a
+    line inside a cell that holds a delimiter and a cell that is an address reads
+    as a row of its own, which a comment rarely does."""
+    for cell in row:
+        if "\n" not in cell and "\r" not in cell:
+            continue
+        for line in cell.splitlines()[1:]:
+            parts = [part.strip() for part in ROW_DELIMITERS.split(line)]
+            address = next((p for p in parts if LOOKS_LIKE_EMAIL.fullmatch(p)), None)
+            if len(parts) > 1 and address:
+                return address
+    return None
 
 
 def _tags(cell: str) -> list[str]:
@@ -190,16 +222,19 @@ class Sample:
 def sample_of(
     rows: list[tuple[int, list[str]]],
     fields: Fields = NO_FIELDS,
+    spreadsheet: bool = False,
 ) -> Sample:
+    """`spreadsheet`: the rows are an XLSX sheet's (see row_client)."""
     if not rows:
         return Sample(None, [], {}, 0)
     first_line, first = rows[0]
     header = first if first_line == 1 and is_header(first) else None
     data = rows[1:] if header is not None else rows
     sample = Sample(header, data, guess_mapping(first, fields), width_of(first))
+    checked_width = None if spreadsheet else sample.width
     for line, row in data:
         try:
-            row_client(row, sample.mapping, sample.width, fields)
+            row_client(row, sample.mapping, checked_width, fields)
         except RowProblem as problem:
             sample.problems.append((line, str(problem)))
     return sample

@@ -8,11 +8,19 @@ from functools import lru_cache
 
 from django import template
 from django.conf import settings
+from django.utils.formats import number_format
 from django.utils.translation import get_language
 
 from home import chrome, kept_values, page_cache, translations
 
 register = template.Library()
+
+
+@register.filter
+def grouped(count: int) -> str:
+    """A count as the page's language writes it: 12 345 in Russian, 12,345 in
+    English. Only here: USE_THOUSAND_SEPARATOR would group ids and years too."""
+    return number_format(count, use_l10n=True, force_grouping=True)
 
 
 def _base_url(request) -> str:

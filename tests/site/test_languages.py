@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from blog.models import BlogPage
 from tests.factories import home_page, make_blog_index, make_post, translate
 
 pytestmark = pytest.mark.django_db
@@ -140,3 +141,25 @@ def test_a_posts_own_publish_keeps_its_switcher_a_translations_unpublish_not(
 
     switch, hreflang = links(client, "/blog/perevod/")
     assert switch["en"] == "/en/" and set(hreflang) == {"ru"}
+
+
+def test_counts_are_grouped_as_each_language_writes_them(client, posts, monkeypatch):
+    # 1234567 read the same in both languages: each writes it its own way.
+    figures = {
+        "mailings_total": 12345,
+        "mailings_running": 0,
+        "unique_clients": 1234567,
+    }
+    monkeypatch.setattr("home.services.service_figures", lambda: figures)
+    translated, _alone = posts
+    BlogPage.objects.filter(translation_key=translated.translation_key).update(
+        view_count=12345
+    )
+
+    russian = client.get("/").content.decode()
+    english = client.get("/en/").content.decode()
+
+    assert 'data-figure="unique_clients">1\xa0234\xa0567<' in russian
+    assert 'data-figure="unique_clients">1,234,567<' in english
+    assert "12\xa0345 просмотров" in client.get("/blog/perevod/").content.decode()
+    assert "12,345 views" in client.get("/en/blog/translated/").content.decode()
