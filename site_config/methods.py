@@ -48,4 +48,6 @@ def allowed_methods(view_func) -> list[str]:
     handlers = set(dir(view_class))
     if "get" in handlers:
         handlers.add("head")  # Django's View answers HEAD with get() (View.setup)
+    # Only those it lists: LogoutView has get() but takes POST alone.
+    handlers &= set(view_class.http_method_names)
     return [method for method in BROWSER_METHODS if method.lower() in handlers]

@@ -19,6 +19,7 @@ PAGES = {
     "signup done": ("/accounts/signup/done/", {"GET", "HEAD", "OPTIONS"}),
     "password reset": ("/accounts/password-reset/", {"GET", "HEAD", "OPTIONS", "POST"}),
     "email change": ("/accounts/profile/email/", {"GET", "POST"}),
+    "logout": ("/accounts/logout/", {"OPTIONS", "POST"}),
 }
 
 
