@@ -227,7 +227,9 @@ def confirm_email_change(request: HttpRequest, token: str) -> HttpResponse:
     try:
         user = services.confirm_email_change(token)
     except services.InvalidLink:
-        return render(request, "accounts/link_invalid.html", status=400)
+        # Not the sign-up's wording: no verification link to resend here.
+        context = {"email_change": True}
+        return render(request, "accounts/link_invalid.html", context, status=400)
     except services.EmailTaken:
         messages.error(request, _("That address now belongs to another account."))
         return redirect("accounts:profile")

@@ -5,8 +5,11 @@ language has no live translation, the switcher goes to that language's home page
 and no hreflang alternate is announced: search engines get only real translations.
 """
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
-from django.urls import translate_url
+from django.urls import Resolver404, resolve, translate_url
+from django.utils.translation import get_language_from_path, override
 from wagtail.models import Page, Site
 
 from . import kept_values
@@ -60,6 +63,23 @@ def page_urls(request, page: Page) -> dict[str, tuple[str, bool]]:
         home = homes.get(code)
         urls[code] = (home.get_url(request) if home else _prefix(code), False)
     return urls
+
+
+def address_in(request, url: str, code: str) -> str:
+    """`url` (a local address) in language `code`: a page's translation or that
+    language's home, another view under `code`'s prefix."""
+    path = urlsplit(url).path
+    # Read in the address's own language: under the visitor's, /en/blog/ would be
+    # a Russian page called "en" and /blog/ no English address at all.
+    with override(get_language_from_path(path) or settings.LANGUAGE_CODE):
+        try:
+            match = resolve(path)
+        except Resolver404:
+            return url
+        if match.url_name != "wagtail_serve":
+            return translate_url(url, code)
+        page = Page.find_for_request(request, "".join(match.args))
+    return page_urls(request, page)[code][0] if page else url
 
 
 def live_translations(translation_key) -> dict[str, Page]:

@@ -228,8 +228,9 @@ def admin_urlpatterns(patterns) -> list:
 
     Those views take no hook for the page they are opened at or the ids they are
     given, so the patterns keep their address and name and get the scoped view,
-    behind Wagtail's own admin-access check and, as every admin view, uncached; a
-    viewset's view keeps the viewset's arguments. A name Wagtail no longer has
+    behind Wagtail's own admin-access check and, as every admin view, uncached and
+    with the admin's 404 page (not the public site's); a viewset's view keeps the
+    viewset's arguments. A name Wagtail no longer has
     fails loudly here rather than leaving its view unscoped."""
     replaced: set[str] = set()
     scoped = _scoped_patterns(patterns, "", replaced)
@@ -239,6 +240,11 @@ def admin_urlpatterns(patterns) -> list:
 
 
 def _scoped_patterns(patterns, namespace: str, replaced: set[str]) -> list:
+    # Here, not at the top: importing wagtail.admin.urls gathers the
+    # register_admin_urls hooks, and wagtail_hooks modules import this one before
+    # every hook is registered (a viewset's URLs went missing).
+    from wagtail.admin.urls import display_custom_404
+
     scoped = []
     for pattern in patterns:
         if isinstance(pattern, URLResolver):
@@ -248,7 +254,11 @@ def _scoped_patterns(patterns, namespace: str, replaced: set[str]) -> list:
             pattern = URLPattern(
                 pattern.pattern,
                 never_cache(
-                    require_admin_access(_as_view(SCOPED_ADMIN_VIEWS[name], pattern))
+                    display_custom_404(
+                        require_admin_access(
+                            _as_view(SCOPED_ADMIN_VIEWS[name], pattern)
+                        )
+                    )
                 ),
                 pattern.default_args,
                 pattern.name,

@@ -10,7 +10,7 @@ from accounts.views import admin_login, admin_password_reset
 from blog.feeds import LatestPostsAtomFeed, LatestPostsFeed
 from home.api import router as pages_api
 from home.seo import locale_sitemaps
-from home.views import robots_txt
+from home.views import robots_txt, set_language
 from mailing.admin_scoping import admin_urlpatterns
 from mailing.webhooks import URL_PREFIX as WEBHOOKS
 from mailing.webhooks import webhook_urlpatterns
@@ -27,7 +27,8 @@ urlpatterns = [
     # its choosers and editing-session ping ignoring ids that are no number.
     path("admin/", include(admin_urlpatterns(wagtailadmin_urls.urlpatterns))),
     path("documents/", include(wagtaildocs_urls)),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # Django's language form, for codes written any way (home.views.set_language).
+    path("i18n/setlang/", set_language, name="set_language"),
     # ESP webhooks, fail-closed: none without ANYMAIL_WEBHOOK_SECRET.
     path(WEBHOOKS, include((webhook_urlpatterns(), "anymail"))),
     # Links in sent emails and RFC 8058 one-click POSTs: never language-prefixed.

@@ -94,6 +94,8 @@ MIDDLEWARE = [
     # After the language is known: the 400 says why in the visitor's language.
     "site_config.errors.RefuseNulMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Just before the CSRF check: a PUT or PROPFIND to a page is a 405, not a 403.
+    "site_config.methods.BrowserMethodsMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # A blocked user loses every open session on their next request.

@@ -143,3 +143,24 @@ def test_a_blocked_account_cannot_confirm_a_pending_change(user_client):
 
     assert response.status_code == 400
     assert User.objects.get(pk=user_client.user.pk).email == "old@example.com"
+
+
+def test_a_spent_email_change_link_speaks_of_the_change_not_of_a_sign_up(
+    user_client,
+):
+    """The outside run followed a used change link while signed in: the page told
+    them to sign in and offered a new sign-up verification link."""
+    user_client.post(
+        "/accounts/profile/email/",
+        {"new_email": "new@example.com", "password": PASSWORD},
+    )
+    path = "/en" + path_in(mail.outbox[0])
+    user_client.get(path)
+
+    response = user_client.get(path)
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "ask for a new link" in page
+    assert 'href="/en/accounts/profile/email/"' in page
+    assert "verification link" not in page and "just sign in" not in page

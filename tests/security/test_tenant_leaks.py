@@ -137,7 +137,7 @@ def test_finding1_page_chooser_shows_mailing_roles_no_page_title(draft, role):
     assert "Blog-Index-Title" not in root_listing.content.decode()
     for response in listings:
         assert "Draft-Unreleased-Title" not in response.content.decode()
-        # A 404 is the public site's page, whose menu shows the live blog's title.
+        # A 404 (the admin's 404 page) names no page.
         assert response.status_code == 404 or (
             "Blog-Index-Title" not in response.content.decode()
         )
