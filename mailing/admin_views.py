@@ -15,6 +15,7 @@ from django.db.models.functions import Lower
 from django.http import FileResponse
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.translation import pgettext_lazy
 from wagtail.admin.ui.tables import BulkActionsCheckboxColumn, Column
 from wagtail.admin.widgets import ListingButton
 from wagtail.snippets.views import chooser, snippets
@@ -141,7 +142,9 @@ class OwnedIndexView(snippets.IndexView):
 
 
 class OwnedCreateView(snippets.CreateView):
-    pass
+    # Wagtail's "New" is "Новый" whatever the model's gender ("Новый: Рассылка");
+    # a noun agrees with none of them (site_config/wagtail_wording.py).
+    page_title = pgettext_lazy("title of a create form", "New")
 
 
 class OwnedEditView(OwnedObjectMixin, snippets.EditView):
