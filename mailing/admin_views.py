@@ -224,7 +224,18 @@ class MailingInspectView(OwnedInspectView):
 
         return [
             *super().header_buttons,
-            *mailing_action_buttons(self.request, self.object),
+            *mailing_action_buttons(self.request, self.object, in_header=True),
+        ]
+
+    @cached_property
+    def header_more_buttons(self):
+        from wagtail.admin.widgets import Button
+
+        from .admin_actions import mailing_action_buttons
+
+        return [
+            *super().header_more_buttons,
+            *mailing_action_buttons(self.request, self.object, Button, in_header=False),
         ]
 
 
