@@ -85,3 +85,13 @@ def test_deleting_asks_without_declining_the_model(client):
     assert "Удаление: клиент" in bulk.content.decode()
     assert "удалить эту запись (клиент)?" in bulk.content.decode()
     assert "этот клиент" not in bulk.content.decode()
+
+
+def test_the_header_actions_are_labelled_in_the_users_language(client):
+    owner = russian_owner(client)
+    page = client.get(
+        reverse("mailing_mailing:inspect", args=[make_mailing(owner).pk])
+    ).content.decode()
+
+    assert 'aria-label="Действия" id="w-slim-header-buttons"' in page
+    assert 'aria-label="Actions"' not in page
