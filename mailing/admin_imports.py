@@ -123,6 +123,9 @@ class ClientImportView(RoleGatedMixin, AdminPageMixin, FormView):
             return None, str(error)
         if not sample.width:
             return None, _("The file is empty.")
+        if not sample.rows:
+            # Mapping the columns of a bare header led to an import of nothing.
+            return None, _("The file has a header row and no clients under it.")
         if sample.width > MAX_COLUMNS:
             return None, _(
                 "The file has %(count)s columns; at most %(max)s can be imported. "

@@ -366,3 +366,19 @@ def test_a_file_as_wide_as_the_mapping_page_holds_is_previewed(
 
     assert preview.context["file_error"] is None
     assert len(preview.context["columns"]) == MAX_COLUMNS
+
+
+def test_a_file_with_only_its_header_row_is_refused_at_the_preview(
+    client, owner, settings, tmp_path
+):
+    settings.CLIENT_IMPORT_DIR = str(tmp_path)
+    client.force_login(owner)
+    bare = SimpleUploadedFile("bare.csv", b"email,full_name\r\n")
+    uploaded = client.post(reverse("mailing_client:import"), {"file": bare})
+
+    preview = client.get(uploaded["Location"])
+
+    assert preview.context["file_error"] == (
+        "В файле есть строка заголовков, но под ней нет ни одного клиента."
+    )
+    assert "confirm_form" not in preview.context
