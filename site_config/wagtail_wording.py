@@ -19,9 +19,11 @@ WAGTAIL_LISTING_MESSAGES = (
 
 # Wagtail's Russian puts our models' names into fixed genders and cases: "Клиент
 # 'Ivan' создана", "Не удалось создать рассылка", "Новый: Рассылка", "удалить этот
-# клиент?". The name stands where no word has to agree with it.
+# клиент?", "Редактирование Главная страница". The name stands where no word has
+# to agree with it.
 WAGTAIL_MODEL_MESSAGES = (
     gettext_noop("New: %(model_name)s"),
+    gettext_noop("Editing %(page_type)s"),
     gettext_noop("%(model_name)s '%(object)s' created."),
     gettext_noop("%(model_name)s '%(object)s' updated."),
     gettext_noop("%(model_name)s '%(object)s' deleted."),

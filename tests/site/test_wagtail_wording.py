@@ -95,3 +95,15 @@ def test_the_header_actions_are_labelled_in_the_users_language(client):
 
     assert 'aria-label="Действия" id="w-slim-header-buttons"' in page
     assert 'aria-label="Actions"' not in page
+
+
+def test_a_page_being_edited_names_its_type_without_declining_it(client):
+    from tests.factories import home_page
+
+    client.force_login(make_user("editor", language="ru"))
+    page = client.get(
+        reverse("wagtailadmin_pages:edit", args=[home_page("ru").pk])
+    ).content.decode()
+
+    assert "<title>Редактирование страницы «Главная страница»: " in page
+    assert "Редактирование Главная страница" not in page
