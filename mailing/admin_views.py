@@ -13,9 +13,10 @@ from datetime import datetime
 from django.core.exceptions import PermissionDenied
 from django.db.models.functions import Lower
 from django.http import FileResponse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.functional import cached_property
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import gettext, pgettext_lazy
+from wagtail.admin.paginator import WagtailPaginator
 from wagtail.admin.ui.tables import BulkActionsCheckboxColumn, Column
 from wagtail.admin.widgets import ListingButton
 from wagtail.snippets.views import chooser, snippets
@@ -62,7 +63,20 @@ class OwnedObjectMixin:
         return obj
 
 
+class CountedPaginator(WagtailPaginator):
+    """Wagtail writes the count before the plural name ("3 клиенты", "21
+    рассылки"), which Russian declines by the number: the name comes first."""
+
+    @cached_property
+    def items_count_label(self):
+        return gettext("%(model_name)s: %(count)s") % {
+            "model_name": self.verbose_name_plural,
+            "count": formats.number_format(self.count, force_grouping=True),
+        }
+
+
 class OwnedIndexView(snippets.IndexView):
+    paginator_class = CountedPaginator
     select_related: tuple[str, ...] = ("owner",)
     owner_columns = ("owner", "mailing__owner")
 

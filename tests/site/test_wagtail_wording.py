@@ -107,3 +107,13 @@ def test_a_page_being_edited_names_its_type_without_declining_it(client):
 
     assert "<title>Редактирование страницы «Главная страница»: " in page
     assert "Редактирование Главная страница" not in page
+
+
+def test_a_listing_counts_its_rows_without_declining_the_model(client):
+    owner = russian_owner(client)
+    for _ in range(3):
+        make_client(owner)
+    page = client.get(reverse("mailing_client:list")).content.decode()
+
+    assert "Клиенты: 3" in page
+    assert "3 клиенты" not in page
