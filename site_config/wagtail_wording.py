@@ -35,6 +35,10 @@ WAGTAIL_MODEL_MESSAGES = (
     gettext_noop("Are you sure you want to delete %(count)s %(snippet_type_name)s?"),
     gettext_noop("You don't have permission to delete this %(snippet_type_name)s"),
     ngettext_lazy(
+        "This %(model_name)s is referenced %(usage_count)s time.",
+        "This %(model_name)s is referenced %(usage_count)s times.",
+    ),
+    ngettext_lazy(
         "%(count)d %(model_name)s deleted.", "%(count)d %(model_name)s deleted."
     ),
 )

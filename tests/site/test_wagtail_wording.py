@@ -82,6 +82,7 @@ def test_deleting_asks_without_declining_the_model(client):
 
     assert "удалить эту запись (рассылка)?" in one.content.decode()
     assert "удалить рассылка" not in one.content.decode()
+    assert "Ссылок на эту запись (рассылка): 0." in one.content.decode()
     assert "Удаление: клиент" in bulk.content.decode()
     assert "удалить эту запись (клиент)?" in bulk.content.decode()
     assert "этот клиент" not in bulk.content.decode()
