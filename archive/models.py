@@ -97,3 +97,4 @@ class ArchivePage(CachedPageMixin, RoutablePageMixin, SeoMixin, Page):
 
     class Meta:
         verbose_name = _("mailing archive")
+        verbose_name_plural = _("mailing archives")

@@ -86,12 +86,17 @@ class BlogIndexPage(SeoMixin, CachedPageMixin, Page):
 
     class Meta:
         verbose_name = _("blog index")
+        verbose_name_plural = _("blog indexes")
 
 
 class BlogPageTag(TaggedItemBase):
     content_object = ParentalKey(
         "blog.BlogPage", related_name="tagged_items", on_delete=models.CASCADE
     )
+
+    class Meta:
+        verbose_name = _("blog post tag")
+        verbose_name_plural = _("blog post tags")
 
 
 class BlogPage(SeoMixin, CachedPageMixin, Page):

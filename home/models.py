@@ -77,3 +77,4 @@ class HomePage(DirectRouteMixin, SeoMixin, CachedPageMixin, Page):
 
     class Meta:
         verbose_name = _("home page")
+        verbose_name_plural = _("home pages")

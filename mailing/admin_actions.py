@@ -41,8 +41,18 @@ def has_live_run(mailing: Mailing) -> bool:
     return live
 
 
-def mailing_action_buttons(request, mailing: Mailing, button_class=HeaderButton):
-    """The buttons of a mailing's page, each shown only to who may use it."""
+# What a mailing's header shows; the rest go under its "..." menu. All of them
+# pushed the page's title out of the header at 1280 pixels in Russian.
+HEADER_ACTIONS = frozenset(
+    {"send_now", "cancel", "preview", "report", "disable", "enable"}
+)
+
+
+def mailing_action_buttons(
+    request, mailing: Mailing, button_class=HeaderButton, in_header=None
+):
+    """The buttons of a mailing's page, each shown only to who may use it;
+    `in_header` True or False picks those of the header or of its menu."""
     user, pk = request.user, mailing.pk
     candidates = [
         ("change", "send_now", gettext_lazy("Send now"), "mail"),
@@ -68,7 +78,8 @@ def mailing_action_buttons(request, mailing: Mailing, button_class=HeaderButton)
             label, url=reverse(f"mailing_mailing:{name}", args=[pk]), icon_name=icon
         )
         for action, name, label, icon in candidates
-        if allowed(user, action, mailing)
+        if in_header in (None, name in HEADER_ACTIONS)
+        and allowed(user, action, mailing)
     ]
 
 

@@ -13,8 +13,10 @@ from datetime import datetime
 from django.core.exceptions import PermissionDenied
 from django.db.models.functions import Lower
 from django.http import FileResponse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.functional import cached_property
+from django.utils.translation import gettext, pgettext_lazy
+from wagtail.admin.paginator import WagtailPaginator
 from wagtail.admin.ui.tables import BulkActionsCheckboxColumn, Column
 from wagtail.admin.widgets import ListingButton
 from wagtail.snippets.views import chooser, snippets
@@ -61,7 +63,20 @@ class OwnedObjectMixin:
         return obj
 
 
+class CountedPaginator(WagtailPaginator):
+    """Wagtail writes the count before the plural name ("3 клиенты", "21
+    рассылки"), which Russian declines by the number: the name comes first."""
+
+    @cached_property
+    def items_count_label(self):
+        return gettext("%(model_name)s: %(count)s") % {
+            "model_name": self.verbose_name_plural,
+            "count": formats.number_format(self.count, force_grouping=True),
+        }
+
+
 class OwnedIndexView(snippets.IndexView):
+    paginator_class = CountedPaginator
     select_related: tuple[str, ...] = ("owner",)
     owner_columns = ("owner", "mailing__owner")
 
@@ -141,7 +156,9 @@ class OwnedIndexView(snippets.IndexView):
 
 
 class OwnedCreateView(snippets.CreateView):
-    pass
+    # Wagtail's "New" is "Новый" whatever the model's gender ("Новый: Рассылка");
+    # a noun agrees with none of them (site_config/wagtail_wording.py).
+    page_title = pgettext_lazy("title of a create form", "New")
 
 
 class OwnedEditView(OwnedObjectMixin, snippets.EditView):
@@ -221,7 +238,18 @@ class MailingInspectView(OwnedInspectView):
 
         return [
             *super().header_buttons,
-            *mailing_action_buttons(self.request, self.object),
+            *mailing_action_buttons(self.request, self.object, in_header=True),
+        ]
+
+    @cached_property
+    def header_more_buttons(self):
+        from wagtail.admin.widgets import Button
+
+        from .admin_actions import mailing_action_buttons
+
+        return [
+            *super().header_more_buttons,
+            *mailing_action_buttons(self.request, self.object, Button, in_header=False),
         ]
 
 

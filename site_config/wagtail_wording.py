@@ -6,7 +6,7 @@ Wagtail puts a plural noun into "Нет %(model_name)s для отображен
 apps' catalogues); marking them here keeps them there when `make messages` runs.
 """
 
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext_lazy
 
 WAGTAIL_LISTING_MESSAGES = (
     gettext_noop(
@@ -15,4 +15,30 @@ WAGTAIL_LISTING_MESSAGES = (
     ),
     gettext_noop("There are no %(model_name)s to display."),
     gettext_noop("No %(model_name)s match your query."),
+)
+
+# Wagtail's Russian puts our models' names into fixed genders and cases: "Клиент
+# 'Ivan' создана", "Не удалось создать рассылка", "Новый: Рассылка", "удалить этот
+# клиент?", "Редактирование Главная страница". The name stands where no word has
+# to agree with it.
+WAGTAIL_MODEL_MESSAGES = (
+    gettext_noop("New: %(model_name)s"),
+    gettext_noop("Editing %(page_type)s"),
+    gettext_noop("%(model_name)s '%(object)s' created."),
+    gettext_noop("%(model_name)s '%(object)s' updated."),
+    gettext_noop("%(model_name)s '%(object)s' deleted."),
+    gettext_noop("The %(model_name)s could not be created due to errors."),
+    gettext_noop("The %(model_name)s could not be saved due to errors."),
+    gettext_noop("Are you sure you want to delete this %(model_name)s?"),
+    gettext_noop("Delete %(snippet_type_name)s"),
+    gettext_noop("Are you sure you want to delete this %(snippet_type_name)s?"),
+    gettext_noop("Are you sure you want to delete %(count)s %(snippet_type_name)s?"),
+    gettext_noop("You don't have permission to delete this %(snippet_type_name)s"),
+    ngettext_lazy(
+        "This %(model_name)s is referenced %(usage_count)s time.",
+        "This %(model_name)s is referenced %(usage_count)s times.",
+    ),
+    ngettext_lazy(
+        "%(count)d %(model_name)s deleted.", "%(count)d %(model_name)s deleted."
+    ),
 )

@@ -95,3 +95,32 @@ def test_admin_home_shows_each_roles_panels_in_chromium(live_server, browser, la
         for name in panels:
             assert page.locator(f"[data-testid={name}]").is_visible(), (role, name)
         page.close()
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_mailings_page_keeps_its_title_beside_its_actions_in_chromium(
+    live_server, browser
+):
+    """All eight actions in the header left its title no room at 1280 pixels in
+    Russian: "Просмотр: ..." was scrolled out of a 36-pixel strip."""
+    owner = make_user(email="inspect-ru@example.com", language="ru")
+    mailing = make_mailing(owner, name="Еженедельный дайджест")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    sign_in(page, live_server.url, owner.email)
+    page.goto(live_server.url + reverse("mailing_mailing:inspect", args=[mailing.pk]))
+    page.screenshot(path=SCREENSHOTS / "ru-mailing-inspect.png")
+    crumbs = page.locator("[data-w-breadcrumbs]").evaluate(
+        "c => [c.scrollWidth, c.clientWidth]"
+    )
+    header = page.locator("header.w-slim-header")
+
+    assert crumbs[0] <= crumbs[1], crumbs
+    assert header.locator(".w-breadcrumbs__sublabel").is_visible()
+    copy = page.locator(f"a[href$='/mailings/copy/{mailing.pk}/']")
+    assert not copy.is_visible()
+    header.locator("button.w-dropdown__toggle").last.click()
+    assert copy.is_visible()
+    page.close()
