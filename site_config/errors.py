@@ -13,7 +13,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views import defaults
+from django.views import csrf, defaults
 
 
 class Refused(BadRequest):
@@ -59,6 +59,17 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 
         return api_error(request, "not_found", NotFound.default_detail, 404)
     return defaults.page_not_found(request, exception)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    if is_api(request):
+        # Every API view is exempt (DRF checks a session's CSRF itself), so the
+        # check failed on an address no API view serves: that address's 404, not
+        # the HTML page of a web form that expired.
+        from rest_framework.exceptions import NotFound
+
+        return api_error(request, "not_found", NotFound.default_detail, 404)
+    return csrf.csrf_failure(request, reason)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

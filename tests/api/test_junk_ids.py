@@ -3,6 +3,7 @@ a digit of another script, past a bigint) names nothing: a 404 in the API's
 shape, or the refusal the role gets anyway, never a server error."""
 
 import pytest
+from django.test import Client
 
 from mailing.api.urls import router
 
@@ -53,6 +54,18 @@ def test_an_api_address_with_no_route_is_the_apis_404(client, path, language, wo
     answer = client.get(path, HTTP_ACCEPT_LANGUAGE=language)
     assert answer.status_code == 404
     assert answer.json() == {"code": "not_found", "message": words}
+
+
+@pytest.mark.parametrize("path", ["/api/v1/no-such-thing/", "/api/v1/users/abc/block/"])
+def test_a_post_to_an_api_address_with_no_route_is_the_apis_404(path):
+    """Not the CSRF refusal of the page that catches unknown addresses (HTML)."""
+    browser = Client(enforce_csrf_checks=True)
+    answer = browser.post(path, {}, HTTP_ACCEPT_LANGUAGE="en")
+    assert answer.status_code == 404
+    assert answer.json() == {"code": "not_found", "message": "Not found."}
+    page = browser.post("/no-such-page/", {})
+    assert page.status_code == 403
+    assert page["Content-Type"].startswith("text/html")
 
 
 def test_a_page_with_no_route_is_still_a_page(client):
