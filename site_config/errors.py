@@ -48,7 +48,11 @@ def api_error(request: HttpRequest, code: str, message, status: int) -> JsonResp
     in its clients' Accept-Language as the API's views speak (mailing.api.base),
     not the site's default language of an address with no language prefix."""
     with translation.override(translation.get_language_from_request(request)):
-        return JsonResponse({"code": code, "message": str(message)}, status=status)
+        return JsonResponse(
+            {"code": code, "message": str(message)},
+            status=status,
+            json_dumps_params={"ensure_ascii": False},  # as DRF writes it
+        )
 
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -54,6 +54,7 @@ def test_an_api_address_with_no_route_is_the_apis_404(client, path, language, wo
     answer = client.get(path, HTTP_ACCEPT_LANGUAGE=language)
     assert answer.status_code == 404
     assert answer.json() == {"code": "not_found", "message": words}
+    assert words in answer.content.decode()  # written as DRF writes it, not \u0421
 
 
 @pytest.mark.parametrize("path", ["/api/v1/no-such-thing/", "/api/v1/users/abc/block/"])
