@@ -140,7 +140,8 @@ def _by_token(event) -> int | None:
 
 
 def _esp_id(event) -> str:
-    return _text(event.message_id)[:255]
+    # A NUL in the lookup's parameter is PostgreSQL's error; no id of ours has one.
+    return _text(event.message_id)[:255].replace("\x00", "")
 
 
 def _text(value) -> str:

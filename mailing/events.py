@@ -46,6 +46,12 @@ SOFT_BOUNCES_TO_SUPPRESS = 3
 SOFT_BOUNCE_WINDOW = timedelta(days=30)
 
 
+TEXT_FIELDS = (
+    *("source", "esp_event_id", "description", "reject_reason", "url"),
+    *("user_agent", "verdict_reason", "extra_key"),
+)
+
+
 @dataclass
 class Happening:
     """One event before it is stored, whoever saw it (an ESP, the pixel, a click)."""
@@ -69,6 +75,15 @@ class Happening:
     # Signs for classification that are not stored as such.
     head_first: bool = False
     esp_says_proxy: bool = False
+
+    def __post_init__(self):
+        # PostgreSQL's text columns refuse NUL, and what an ESP, a receiving
+        # server or a browser says may carry one: a 500 the ESP posted again and
+        # again, a queued open failing in every batch. Dropped here, whoever saw it.
+        for name in TEXT_FIELDS:
+            value = getattr(self, name)
+            if value and "\x00" in value:
+                setattr(self, name, value.replace("\x00", ""))
 
     def dedupe_key(self) -> str:
         if self.esp_event_id:

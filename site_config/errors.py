@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views import csrf, defaults
 
 
 class Refused(BadRequest):
@@ -38,11 +39,54 @@ def too_large_reason() -> str:
 API_PREFIX = "/api/"
 
 
+def is_api(request: HttpRequest) -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+def api_error(request: HttpRequest, code: str, message, status: int) -> JsonResponse:
+    """The API's error shape (mailing.api.errors) for an answer no API view gave,
+    in its clients' Accept-Language as the API's views speak (mailing.api.base),
+    not the site's default language of an address with no language prefix."""
+    with translation.override(translation.get_language_from_request(request)):
+        return JsonResponse(
+            {"code": code, "message": str(message)},
+            status=status,
+            json_dumps_params={"ensure_ascii": False},  # as DRF writes it
+        )
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if is_api(request):
+        # No route (an id with a dot, an unknown resource): the API's own 404,
+        # not Django's HTML page to a client reading JSON.
+        from rest_framework.exceptions import NotFound
+
+        return api_error(request, "not_found", NotFound.default_detail, 404)
+    return defaults.page_not_found(request, exception)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    if is_api(request):
+        # Every API view is exempt (DRF checks a session's CSRF itself), so the
+        # check failed on an address no API view serves: that address's 404, not
+        # the HTML page of a web form that expired.
+        from rest_framework.exceptions import NotFound
+
+        return api_error(request, "not_found", NotFound.default_detail, 404)
+    return csrf.csrf_failure(request, reason)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if is_api(request):
+        from rest_framework.exceptions import APIException
+
+        return api_error(request, "error", APIException.default_detail, 500)
+    return defaults.server_error(request)
+
+
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
-    api = request.path.startswith(API_PREFIX)
+    api = is_api(request)
     if api:
-        # As the API's views do (mailing.api.base): its clients' Accept-Language,
-        # not the site's default language of an address with no language prefix.
         language = translation.get_language_from_request(request)
     else:
         language = getattr(exception, "language", None) or translation.get_language()
@@ -51,11 +95,10 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
         if isinstance(exception, RequestDataTooBig):
             reason = too_large_reason()
         if api:
-            # The API's error shape (mailing.api.errors), not an HTML page: a 400
-            # raised before any API view (a NUL in the address) reached clients
-            # reading JSON as a page.
+            # Not an HTML page: a 400 raised before any API view (a NUL in the
+            # address) reached clients reading JSON as a page.
             message = reason or _("The request is not valid.")
-            return JsonResponse({"code": "bad_request", "message": message}, status=400)
+            return api_error(request, "bad_request", message, 400)
         body = render_to_string("400.html", {"reason": reason}, request=request)
     return HttpResponse(body, status=400)
 

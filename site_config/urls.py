@@ -59,6 +59,9 @@ if settings.DEBUG:
 
 # A 400 that says why when the refusal was written for the sender.
 handler400 = "site_config.errors.bad_request"
+# The API's clients read JSON even where no API view answered (mailing.api.errors).
+handler404 = "site_config.errors.not_found"
+handler500 = "site_config.errors.server_error"
 
 # Russian at the bare path, English under /en/.
 urlpatterns += i18n_patterns(

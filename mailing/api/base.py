@@ -29,6 +29,10 @@ class ApiViewSet(viewsets.GenericViewSet):
     parser_classes = [TextJSONParser, FormParser, MultiPartParser]
     pagination_class = KeysetPagination
     filter_backends = [DjangoFilterBackend]
+    # An id is ASCII digits: anything else is no route, so the API's 404. The
+    # router's default took any word, which reached int() in the users' actions
+    # (a 500) and gave a row a second address in another script's digits.
+    lookup_value_regex = "[0-9]+"
     policy_model = None
     # An @action names the policy action it is (pause: "change"); else the method.
     policy_action = None

@@ -1,9 +1,14 @@
 """Keyset pagination: a page of attempts costs the same at row 1 and at row 1M, and
 no listing counts its table."""
 
+import re
+
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
+
+# The position a cursor carries is the last id seen (ordering "-id").
+POSITION = re.compile(r"-?[0-9]{1,19}")
 
 
 class KeysetPagination(CursorPagination):
@@ -20,8 +25,17 @@ class KeysetPagination(CursorPagination):
         # parameter (DRF answers 404, as if the listing were gone, and its Russian
         # catalogue misspells the message).
         try:
-            return super().decode_cursor(request)
+            cursor = super().decode_cursor(request)
         except NotFound as error:
-            raise ValidationError(
-                {self.cursor_query_param: [self.invalid_cursor_message]}, "invalid"
-            ) from error
+            raise self._invalid() from error
+        # DRF takes the position as any text and filters the ids by it: a word or
+        # a fraction raised ValueError there (a 500), a NUL reached PostgreSQL.
+        if cursor is not None and cursor.position is not None:
+            if not POSITION.fullmatch(cursor.position):
+                raise self._invalid()
+        return cursor
+
+    def _invalid(self) -> ValidationError:
+        return ValidationError(
+            {self.cursor_query_param: [self.invalid_cursor_message]}, "invalid"
+        )

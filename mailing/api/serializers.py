@@ -6,6 +6,7 @@ Validation is the model's own `clean()`, so the admin and the API agree.
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
@@ -98,7 +99,28 @@ class OwnedIdsField(serializers.ListField):
         return [obj.pk for obj in value.all()]
 
 
-class OwnedModelSerializer(serializers.ModelSerializer):
+class SavedOnce:
+    """A row two requests write at once (a retry, a double submit): both pass the
+    checks, the database's unique constraint lets one in, and the other is told
+    what a later request is told, by its checks run again, not a 500."""
+
+    def save(self, **kwargs):
+        try:
+            with transaction.atomic():
+                return super().save(**kwargs)
+        except IntegrityError as error:
+            again = type(self)(
+                self.instance,
+                data=self.initial_data,
+                context=self.context,
+                partial=self.partial,
+            )
+            if again.is_valid():
+                raise  # not a row that came first: nothing to tell the client
+            raise serializers.ValidationError(again.errors) from error
+
+
+class OwnedModelSerializer(SavedOnce, serializers.ModelSerializer):
     """Creates rows owned by the requester and runs the model's clean()."""
 
     def validate(self, attrs):
@@ -334,7 +356,7 @@ class MailingSerializer(OwnedModelSerializer):
         return bool(every or (mailing and mailing.lists.exists()))
 
 
-class AdminFormSerializer(serializers.ModelSerializer):
+class AdminFormSerializer(SavedOnce, serializers.ModelSerializer):
     """Validated and saved by the admin's form for the model: the same checks, the
     same owner (the requester's, for a new row)."""
 

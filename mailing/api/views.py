@@ -1,6 +1,7 @@
 """The API's resources: thin views over the policy and the mailing services."""
 
 import django_filters
+from django import forms
 from django.db.models import ProtectedError
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -84,6 +85,15 @@ class CrudViewSet(
     ApiViewSet,
 ):
     pass
+
+
+class IdFilter(django_filters.NumberFilter):
+    """A related row's id, matched as it is and never looked up: the
+    ModelChoiceFilter that filterset_fields makes checks the id against every row
+    of the table, so another owner's id passed (an empty page) and an id that
+    exists nowhere was a 400, which told other owners' ids apart."""
+
+    field_class = forms.IntegerField
 
 
 # --- Clients ---------------------------------------------------------------------
@@ -423,13 +433,21 @@ class MailingViewSet(CrudViewSet):
 # --- Runs, attempts, events: read, filter, keyset pages ----------------------------
 
 
+class RunFilter(django_filters.FilterSet):
+    mailing = IdFilter()
+
+    class Meta:
+        model = MailingRun
+        fields = ["mailing", "status", "kind"]
+
+
 @extend_schema(tags=["runs"])
 class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     """A run's progress: done (sent, failed, cancelled) of total, and percent."""
 
     policy_model = Mailing
     serializer_class = s.RunSerializer
-    filterset_fields = ["mailing", "status", "kind"]
+    filterset_class = RunFilter
 
     def get_queryset(self):
         return MailingRun.objects.for_user(self.request.user)
@@ -460,13 +478,23 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
         return self._act("cancel", _("The run is cancelled."))
 
 
+class AttemptFilter(django_filters.FilterSet):
+    mailing = IdFilter()
+    run = IdFilter()
+    client = IdFilter()
+
+    class Meta:
+        model = Attempt
+        fields = ["mailing", "run", "client", "status"]
+
+
 @extend_schema(tags=["attempts"])
 class AttemptViewSet(
     PolicyRows, mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
 ):
     policy_model = Attempt
     serializer_class = s.AttemptSerializer
-    filterset_fields = ["mailing", "run", "client", "status"]
+    filterset_class = AttemptFilter
 
     def get_queryset(self):
         return self.narrowed(super().get_queryset()).select_related("client")
@@ -485,7 +513,8 @@ class AttemptViewSet(
 
 
 class EventFilter(django_filters.FilterSet):
-    mailing = django_filters.NumberFilter(field_name="attempt__mailing")
+    attempt = IdFilter()
+    mailing = IdFilter(field_name="attempt__mailing")
 
     class Meta:
         model = Event

@@ -485,6 +485,9 @@ SPECTACULAR_SETTINGS = {
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
+# The API's clients get JSON where a POST reached no API view (those check CSRF
+# their own way); everyone else Django's page (templates/403_csrf.html).
+CSRF_FAILURE_VIEW = "site_config.errors.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "SAMEORIGIN"

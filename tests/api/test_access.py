@@ -269,3 +269,41 @@ def test_a_method_the_policy_has_no_action_for_is_405(owner, token_for, method):
 
 
 NOT_ALLOWED = "method_not_allowed"
+
+
+# listing, filter, the world id it is given
+ID_FILTERS = [
+    ("runs", "mailing", "mailing"),
+    ("attempts", "mailing", "mailing"),
+    ("attempts", "run", "run"),
+    ("attempts", "client", "client"),
+    ("events", "attempt", "attempt"),
+    ("events", "mailing", "mailing"),
+]
+
+
+@pytest.mark.parametrize(("listing", "name", "kind"), ID_FILTERS)
+def test_a_foreign_id_in_a_filter_answers_as_an_id_that_does_not_exist(
+    world, listing, name, kind
+):
+    """An id filter checked against every row of its table let B tell A's ids
+    (an empty page) from ids that exist nowhere (a 400)."""
+    b = world["apis"]["user_b"]
+    foreign = b.get(f"/api/v1/{listing}/?{name}={world['ids'][kind]}")
+    missing = b.get(f"/api/v1/{listing}/?{name}=987654321")
+    assert foreign.status_code == missing.status_code
+    assert foreign.json() == missing.json()
+    assert foreign.status_code == 200
+    assert foreign.json()["results"] == []
+    own = world["apis"]["user_a"].get(f"/api/v1/{listing}/?{name}={world['ids'][kind]}")
+    assert own.json()["results"], listing
+
+
+@pytest.mark.parametrize(("listing", "name", "_kind"), ID_FILTERS)
+@pytest.mark.parametrize("junk", ["abc", "1.5", "-"])
+def test_an_id_filter_that_is_no_whole_number_is_a_400_naming_it(
+    world, listing, name, _kind, junk
+):
+    answer = world["apis"]["user_a"].get(f"/api/v1/{listing}/?{name}={junk}")
+    assert answer.status_code == 400, answer.content
+    assert list(answer.json()["fields"]) == [name]

@@ -8,8 +8,14 @@ pytestmark = pytest.mark.django_db
 
 
 # Not base64; an offset that is no number; a direction that is no number; a
-# negative offset.
-@pytest.mark.parametrize("cursor", ["garbage", "bz1hYmM%3D", "cj14", "bz0tNQ%3D%3D"])
+# negative offset; a position (the last id seen) that is a word, a fraction, a NUL.
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        *("garbage", "bz1hYmM%3D", "cj14", "bz0tNQ%3D%3D"),
+        *("cD1hYmM%3D", "cD0xLjU%3D", "cD0A"),
+    ],
+)
 @pytest.mark.parametrize(
     ("language", "words"),
     [("en", "The cursor is not valid"), ("ru", "Курсор недействителен")],

@@ -178,3 +178,16 @@ def test_every_tracked_link_of_a_rich_email_redirects_to_the_link_as_written():
         assert (response.status_code, response["Location"]) == (302, original)
         checked += 1
     assert checked >= 3
+
+
+def test_a_nul_in_the_user_agent_of_an_open_or_a_click_is_dropped():
+    run, sent = send(recipients=1)
+    ((attempt_id, html),) = sent.items()
+    agent = "Mozilla\x00/5.0"
+    opened = Browser().get(path(PIXEL.search(html).group(1)), HTTP_USER_AGENT=agent)
+    clicked = Browser().get(path(CLICK.findall(html)[0]), HTTP_USER_AGENT=agent)
+    assert (opened.status_code, clicked.status_code) == (200, 302)
+    agents = Event.objects.filter(attempt_id=attempt_id).values_list(
+        "user_agent", flat=True
+    )
+    assert sorted(agents) == ["Mozilla/5.0", "Mozilla/5.0"]

@@ -118,3 +118,32 @@ def test_a_soft_bounce_does_not_suppress(attempt):
 def test_an_event_for_an_unknown_message_is_accepted_and_ignored(attempt):
     assert post(delivery(MessageID="someone-else")).status_code == 200
     assert status_of(attempt) == Attempt.Status.SUCCESS
+
+
+def test_a_nul_in_an_events_text_is_dropped_not_a_500(attempt):
+    """PostgreSQL's text columns refuse NUL: a receiving server's words, a user
+    agent or a message id carrying one were 500s, so the ESP posted them again and
+    again (a queued open or click failed in every batch until its dead letter)."""
+    from mailing.models import Event
+
+    token = attempt_token(attempt.pk)
+    assert post(delivery(MessageID="pm-\x00")).status_code == 200
+    answer = post(bounce(Details="smtp;550 5.1.1 no\x00such", Description="\x00"))
+    assert answer.status_code == 200
+    assert status_of(attempt) == Attempt.Status.BOUNCED
+    open_ = {
+        "RecordType": "Open",
+        "MessageID": "pm-0001",
+        "Metadata": {"attempt": token},
+        "ReceivedAt": "2026-12-01T10:00:00Z",
+        "UserAgent": "Mozilla\x00/5.0",
+    }
+    assert post(open_).status_code == 200
+    stored = Event.objects.filter(attempt=attempt)
+    from mailing import event_queue
+
+    event_queue.drain(seconds=1)
+    assert set(stored.values_list("kind", flat=True)) >= {"hard_bounce", "opened"}
+    for row in stored.values("description", "user_agent", "url"):
+        assert "\x00" not in "".join(row.values()), row
+    assert stored.get(kind="hard_bounce").description == "smtp;550 5.1.1 nosuch"
