@@ -462,4 +462,3 @@ def test_a_file_as_wide_as_the_mapping_page_holds_is_previewed(
 
     assert preview.context["file_error"] is None
     assert len(preview.context["columns"]) == MAX_COLUMNS
-
