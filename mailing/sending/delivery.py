@@ -7,6 +7,7 @@ records (which keeps SQLite, with its single writer, working too).
 
 import smtplib
 import threading
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -102,10 +103,10 @@ def deliver(
 ) -> list[Outcome]:
     """Build and send on one connection; one failure never stops the others.
 
-    Each email is built here, in the sending thread, while the server answers the
-    one before it (Upcoming): building in another thread would make this one wait
-    for the GIL (up to the 5 ms switch interval) after every reply from the
-    server. A connection that
+    Each email is built here, in the sending thread, right before its piece goes
+    out (Upcoming): building in another thread would make this one wait for the
+    GIL (up to the 5 ms switch interval) after every reply from the server. A
+    connection that
     cannot be opened fails the whole chunk at once (transient): a server that is
     down or hangs costs one connect timeout, not one per email.
     """
@@ -128,77 +129,68 @@ def deliver(
 
 
 def send_piece(backend, rows: list, build=lambda item: item) -> list[Outcome]:
-    """Emails written as bytes go out pipelined where the server allows it, each
-    built while the server answers the one before (Upcoming); the rest one by one."""
+    """Emails written as bytes go out pipelined where the server allows it; the
+    rest one by one."""
     upcoming = Upcoming(rows, build)
     outcomes = []
     if hasattr(backend, "send_prepared"):
         outcomes = _send_pipelined(backend, upcoming)
-    rest = upcoming.rest()  # built now: what the server did not take pipelined
-    rest = upcoming.aside + rest
     outcomes.extend(upcoming.failed)
+    rest = upcoming.aside + upcoming.rest()
     outcomes.extend(send_one(backend, item) for item in rest)
     return outcomes
 
 
 class Upcoming:
-    """The rows' emails for the pipelined sender, each built when it is taken.
+    """A piece's emails for the pipelined sender, built before the first goes out.
 
-    sending.pipelining takes the next email while the server answers the one
-    before, so building it costs no time on the wire. What cannot be pipelined (no
-    bytes, an address that is not a plain addr-spec) is put aside for send_one; a
-    row whose build fails (our bug) fails alone instead of taking the emails
-    already sent in its group with it.
+    Built first, not each while the server answered the one before: that was
+    slower (one connection, 5,000 emails, medians of 6 interleaved rounds: 3,013
+    against 3,296 msg/s). What cannot be pipelined (no bytes, an address that is
+    not a plain addr-spec) is put aside for send_one; a row whose build fails (our
+    bug) fails alone instead of taking the rest of its group with it.
     """
 
     def __init__(self, rows: list, build: Callable[[Any], Outbound]):
-        self._rows = iter(rows)
-        self._build = build
-        self._returned: list[Outbound] = []  # taken, not sent: taken again first
+        self._items: deque[Outbound] = deque()
         self.taken: list[Outbound] = []  # handed to the sender since `answered`
         self.aside: list[Outbound] = []
         self.failed: list[Outcome] = []
+        for row in rows:
+            try:
+                item = build(row)
+            except Exception as exc:  # noqa: BLE001 - one row, not the group
+                self.failed.append(Outcome(row[0], row[1], False, *unexpected(exc)))
+                continue
+            if item.data is not None and pipelinable(item):
+                self._items.append(item)
+            else:
+                self.aside.append(item)
 
     def __iter__(self):
         return self
 
     def __next__(self) -> tuple[str, str, bytes]:
-        item = self._returned.pop(0) if self._returned else self._next_pipelined()
+        if not self._items:
+            raise StopIteration
+        item = self._items.popleft()
         self.taken.append(item)
         return item.envelope_from, item.email, item.data
 
-    def _next_pipelined(self) -> Outbound:
-        for row in self._rows:  # StopIteration when none is left
-            try:
-                item = self._build(row)
-            except Exception as exc:  # noqa: BLE001 - one row, not the group
-                self.failed.append(Outcome(row[0], row[1], False, *unexpected(exc)))
-                continue
-            if item.data is not None and pipelinable(item):
-                return item
-            self.aside.append(item)
-        raise StopIteration
-
     def answered(self, count: int) -> list[Outbound]:
         """The first `count` emails taken, answered; the others are taken again."""
-        done, self._returned = self.taken[:count], self.taken[count:] + self._returned
+        done, again = self.taken[:count], self.taken[count:]
+        self._items.extendleft(reversed(again))
         self.taken = []
         return done
 
     def left(self) -> bool:
-        """Whether an email may still be taken (building the next one to know)."""
-        if not self._returned:
-            try:
-                self._returned.append(self._next_pipelined())
-            except StopIteration:
-                return False
-        return True
+        return bool(self._items)
 
     def rest(self) -> list[Outbound]:
-        """Every email not taken, built: the server does not pipeline."""
-        rest = []
-        while self.left():
-            rest.append(self._returned.pop(0))
+        """Every email not taken: the server does not pipeline."""
+        rest = list(self._items)
+        self._items.clear()
         return rest
 
 

@@ -21,8 +21,8 @@
    (outbox.exchange, fenced by the lease, re-checking run, mailing, owner and
    client), RunJob.screen fails unsendable addresses alone, and pool.send hands
    the rows to a sender thread.
-5. The transport, in that thread: delivery.deliver builds each email while the
-   server answers the one before it (RunJob.build: mime.RunWire's bytes for our
+5. The transport, in that thread: delivery.deliver builds each email right
+   before its piece goes out (RunJob.build: mime.RunWire's bytes for our
    SMTP backend, sent pipelined by pipelining; an AnymailMessage for any other
    backend, one API call each), or esp.EspBatches sends one API call per ESP
    batch. policy turns every answer or exception into an Outcome per row; nothing

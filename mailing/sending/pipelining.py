@@ -73,10 +73,8 @@ def send_pipelined(
     """Send (envelope sender, recipient, data) triples; one result per email, in
     order.
 
-    Addresses are plain addr-specs (mime.plain_address). Each email is taken from
-    `emails` while the server answers the one before it, so an iterator that
-    builds them (sending.delivery.Upcoming) builds each in the server's time, not
-    its own. The list is shorter than the emails taken when the connection broke
+    Addresses are plain addr-specs (mime.plain_address). The list is shorter than
+    the emails taken from `emails` when the connection broke
     or the server answered 421: the last results are then the emails that were in
     flight, and the caller reopens the connection for the rest (from the first
     email taken without a result). The connection is closed in that case. It is
@@ -93,13 +91,10 @@ def send_pipelined(
     in_body = False  # `body` is an email's message (not an empty one)
     reset = False  # the previous envelope failed: RSET before the next one
     written = 0  # emails whose envelope has gone out
-    emails = iter(emails)
-    upcoming = next(emails, None)
     try:
-        while upcoming is not None:
+        for mail_from, recipient, data in emails:
             if written and not within_budget(smtp, error_budget):
                 break  # at least one email per call: the caller always moves on
-            mail_from, recipient, data = upcoming
             written += 1
             option = f" size={len(data)}" if size else ""
             if eight_bit and not data.isascii():
@@ -107,7 +102,6 @@ def send_pipelined(
             envelope = f"MAIL FROM:<{mail_from}>{option}\r\nRCPT TO:<{recipient}>\r\n"
             head = b"RSET\r\n" if reset else b""
             smtp.send(b"".join((*body, head, envelope.encode("ascii"), b"DATA\r\n")))
-            upcoming = next(emails, None)  # built while the server answers
             _read_body_reply(replies, body, in_body, results)
             if reset:
                 _check_reset(replies)

@@ -192,8 +192,7 @@ class EmailBackend(BaseEmailBackend):
         self, emails: Iterable[tuple[str, str, bytes]]
     ) -> list[Result] | None:
         """Pipeline (envelope sender, recipient, data) triples (sending.pipelining)
-        on the open connection, up to what the error budget allows, taking each
-        email from `emails` while the server answers the one before. Every address
+        on the open connection, up to what the error budget allows. Every address
         is a plain addr-spec (mime.plain_address); a sender per email allows VERP
         return paths.
 
