@@ -1,5 +1,7 @@
 from django.conf import settings
 from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.utils.translation import get_supported_language_variant
 from django.views import i18n
 from django.views.decorators.cache import cache_control
@@ -20,6 +22,14 @@ Sitemap: {base}/sitemap.xml
 def robots_txt(request):
     base = settings.BASE_URL or request.build_absolute_uri("/").rstrip("/")
     return HttpResponse(ROBOTS.format(base=base), content_type="text/plain")
+
+
+@require_safe
+@cache_control(max_age=86400, public=True)
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever a page links; the file lives with the
+    static files (a hashed name in production), so a redirect rather than a copy."""
+    return redirect(static("favicon.ico"))
 
 
 def set_language(request):

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from zipfile import BadZipFile
+from zipfile import BadZipFile, ZipFile
 
 from charset_normalizer import from_bytes
 from django.conf import settings
@@ -40,6 +40,17 @@ CHUNK = 64 * 1024
 # An XLSX row this wide is read value by value; a wider one by its cells.
 NARROW_ROW = 64
 ZIP_MAGIC = b"PK\x03\x04"
+# The first bytes of what is uploaded by mistake: a screenshot was told to "save it
+# as CSV UTF-8" and a zipped export that "the XLSX file cannot be read".
+OTHER_KINDS = (
+    (b"\x89PNG\r\n\x1a\n", "image"),
+    (b"\xff\xd8\xff", "image"),  # JPEG
+    (b"GIF8", "image"),
+    (b"%PDF-", "pdf"),
+    (b"\x1f\x8b", "archive"),  # gzip
+    (b"Rar!\x1a\x07", "archive"),
+    (b"7z\xbc\xaf\x27\x1c", "archive"),
+)
 
 
 class ImportFileError(Exception):
@@ -126,6 +137,46 @@ def is_xlsx(path: Path) -> bool:
         return stream.read(4) == ZIP_MAGIC
 
 
+def refuse_other_kinds(path: Path) -> None:
+    """Raise ImportFileError naming what the file is when its first bytes say it
+    is an image, a PDF or an archive (a ZIP with no workbook inside)."""
+    with path.open("rb") as stream:
+        head = stream.read(16)
+    kind = next((kind for magic, kind in OTHER_KINDS if head.startswith(magic)), None)
+    if kind is None and head.startswith(ZIP_MAGIC) and not _holds_workbook(path):
+        kind = "archive"
+    if kind == "image":
+        raise ImportFileError(
+            _(
+                "This file is an image, not a CSV or XLSX spreadsheet. Upload the "
+                "table itself, saved as CSV UTF-8 or XLSX."
+            )
+        )
+    if kind == "pdf":
+        raise ImportFileError(
+            _(
+                "This file is a PDF document, not a CSV or XLSX spreadsheet. Upload "
+                "the table itself, saved as CSV UTF-8 or XLSX."
+            )
+        )
+    if kind == "archive":
+        raise ImportFileError(
+            _(
+                "This file is an archive, not a CSV or XLSX spreadsheet. Unpack it "
+                "and upload the table inside."
+            )
+        )
+
+
+def _holds_workbook(path: Path) -> bool:
+    # Only the ZIP's directory is read; a damaged one is left to openpyxl to refuse.
+    try:
+        with ZipFile(path) as archive:
+            return any(name.startswith("xl/") for name in archive.namelist())
+    except (BadZipFile, OSError):
+        return True
+
+
 def read_xlsx_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
     """The first sheet's rows, streamed (read-only mode keeps memory flat)."""
     # A file object: openpyxl refuses a path whose name does not end in .xlsx.
@@ -204,6 +255,7 @@ def _next_present(values: tuple, start: int) -> int:
 def text_format(path: Path) -> TextFormat | None:
     """The CSV file's encoding (checked over the whole file) and delimiter; None
     for an XLSX workbook."""
+    refuse_other_kinds(path)
     if is_xlsx(path):
         return None
     encoding = detect_encoding(path)
@@ -225,6 +277,7 @@ def read_rows(
 def read_sample(path: Path) -> list[tuple[int, list[str]]]:
     """The file's first rows (a header and PREVIEW_ROWS more), read from at most
     PREVIEW_CHARS of it: the preview of a file of any size."""
+    refuse_other_kinds(path)
     if is_xlsx(path):
         return list(islice(read_xlsx_rows(path), PREVIEW_ROWS + 1))
     encoding = detect_encoding(path, whole=False)

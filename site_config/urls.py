@@ -10,7 +10,7 @@ from accounts.views import admin_login, admin_password_reset
 from blog.feeds import LatestPostsAtomFeed, LatestPostsFeed
 from home.api import router as pages_api
 from home.seo import locale_sitemaps
-from home.views import robots_txt, set_language
+from home.views import favicon, robots_txt, set_language
 from mailing.admin_scoping import admin_urlpatterns
 from mailing.webhooks import URL_PREFIX as WEBHOOKS
 from mailing.webhooks import webhook_urlpatterns
@@ -37,6 +37,7 @@ urlpatterns = [
     path("api/v1/", include("mailing.api.urls")),
     path("api/v2/", pages_api.urls),
     path("robots.txt", robots_txt, name="robots_txt"),
+    path("favicon.ico", favicon, name="favicon"),
     # An index of one sitemap per language (home.seo.LocaleSitemap).
     path(
         "sitemap.xml",

@@ -90,6 +90,24 @@ def test_a_used_link_is_dead(client):
     assert "already been used" in client.get("/en" + link).content.decode()
 
 
+def test_a_used_link_tells_a_signed_in_user_the_address_is_confirmed(client):
+    # They were told to "just sign in" while signed in already.
+    sign_up(client, "twice@example.com")
+    link = path_in(mail.outbox[0])
+    assert finish_sign_up(client, link).status_code == 302
+
+    response = client.get("/en" + link)
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "twice@example.com is already confirmed" in page
+    assert 'href="/admin/">Go to your workspace' in page
+    assert "just sign in" not in page
+    page = client.get(link).content.decode()
+    assert "twice@example.com уже подтверждён" in page
+    assert 'href="/admin/">Перейти в рабочее место' in page
+
+
 def test_a_tampered_link_is_refused(client):
     sign_up(client, "tamper@example.com")
     link = path_in(mail.outbox[0])

@@ -38,6 +38,23 @@ def test_index_is_newest_first_and_paginated(client, index, monkeypatch):
     assert client.get("/blog/?page=99").status_code == 404
 
 
+def test_later_pages_of_the_index_say_their_number(client, monkeypatch):
+    # Page 2 had page 1's <title>: search engines saw the same page twice.
+    index = make_blog_index(title="Блог")
+    translate(index, title="Blog")
+    monkeypatch.setattr(BlogIndexPage, "page_size", 1)
+    for days in (1, 2):
+        translate(make_post(index, date=date.today() - timedelta(days)))
+
+    assert "<title>Блог · Vestnik</title>" in client.get("/blog/").content.decode()
+    html = client.get("/blog/?page=2").content.decode()
+    assert "<title>Блог — страница 2 · Vestnik</title>" in html
+    assert '<link rel="canonical" href="http://testserver/blog/?page=2">' in html
+    html = client.get("/en/blog/?page=2").content.decode()
+    assert "<title>Blog — page 2 · Vestnik</title>" in html
+    assert '<link rel="canonical" href="http://testserver/en/blog/?page=2">' in html
+
+
 def test_index_filters_by_tag(client, index):
     make_post(index, title="Tagged", tags=["django"])
     make_post(index, title="Other", tags=["wagtail"])

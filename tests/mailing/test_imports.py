@@ -5,6 +5,7 @@ import os
 import threading
 import time
 import tracemalloc
+import zipfile
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -348,6 +349,49 @@ def test_an_oversized_csv_field_is_explained_in_the_readers_language():
                 list(_csv_rows(io.StringIO(content, newline=""), ","))
         assert words in str(refused.value)
         assert "field limit" not in str(refused.value)
+
+
+def zip_of(name, data):
+    stream = io.BytesIO()
+    with zipfile.ZipFile(stream, "w") as archive:
+        archive.writestr(name, data)
+    return stream.getvalue()
+
+
+# A file that is not what its name says: the message names what it is, told by its
+# first bytes (a PNG named .xlsx was told to "save as CSV UTF-8", a ZIP named .csv
+# that "the XLSX file cannot be read").
+NOT_SPREADSHEETS = {
+    "PNG named .xlsx": ("c.xlsx", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64)),
+    "JPEG named .csv": ("c.csv", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(64)),
+    "ZIP named .csv": ("c.csv", zip_of("clients.csv", b"a@example.org,A\n")),
+    "PDF named .csv": ("c.csv", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n" + bytes(64)),
+}
+KINDS = {
+    "PNG named .xlsx": ("an image", "изображение"),
+    "JPEG named .csv": ("an image", "изображение"),
+    "ZIP named .csv": ("an archive", "архив"),
+    "PDF named .csv": ("a PDF document", "документ PDF"),
+}
+
+
+@pytest.mark.parametrize("case", NOT_SPREADSHEETS)
+def test_a_file_that_is_no_spreadsheet_is_called_what_it_is(case, tmp_path):
+    from django.utils import translation
+
+    name, content = NOT_SPREADSHEETS[case]
+    path = tmp_path / name
+    path.write_bytes(content)
+    english, russian = KINDS[case]
+    for language, words in (
+        ("en", f"This file is {english}, not a CSV or XLSX spreadsheet."),
+        ("ru", f"Этот файл — {russian}, а не таблица CSV или XLSX."),
+    ):
+        with translation.override(language):
+            for read in (read_sample, lambda path: list(read_rows(path))):
+                with pytest.raises(ImportFileError) as refused:
+                    read(path)
+                assert str(refused.value).startswith(words)
 
 
 def test_an_xlsx_with_one_far_cell_is_read_by_its_cells(tmp_path):

@@ -170,6 +170,8 @@ POLICY = [
     Rule("wagtail_serve",                       OK,   OK,   OK,   OK,   OK,   OK,
          why="every live page of the site and blog, in both languages"),
     Rule("robots_txt",                          OK,   OK,   OK,   OK,   OK,   OK),
+    Rule("favicon",                             RED,  RED,  RED,  RED,  RED,  RED,
+         why="on to the static file, for browsers that ask for /favicon.ico"),
     Rule("sitemap",                             OK,   OK,   OK,   OK,   OK,   OK),
     Rule("blog_feed_*",                         OK,   OK,   OK,   OK,   OK,   OK),
     Rule("wagtaildocs_serve",                   OK,   OK,   OK,   OK,   OK,   OK),

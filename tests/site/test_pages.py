@@ -150,3 +150,14 @@ def test_navbar_links_to_the_blog(client):
         in html
     )
     assert 'href="/blog/">Блог</a>' in client.get("/").content.decode()
+
+
+@pytest.mark.django_db
+def test_favicon_is_served_and_linked(client):
+    # Browsers ask for /favicon.ico whatever the page links: a 404 filled their logs.
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302
+    assert response["Location"] == "/static/favicon.ico"
+    home_page()
+    html = client.get("/").content.decode()
+    assert '<link rel="icon" href="/static/favicon.ico">' in html
