@@ -16,7 +16,11 @@ from .admin_pages import AdminPageMixin, listing_crumb
 from .admin_views import OwnedCreateView, OwnedEditView, OwnedInspectView
 from .models import Message, SenderIdentity
 from .permissions import policy_for
-from .senders import ask_for_confirmation, request_confirmation
+from .senders import (
+    ask_for_confirmation,
+    request_confirmation,
+    too_many_links_message,
+)
 
 
 def _allowed(user, action: str, obj) -> bool:
@@ -101,7 +105,10 @@ class MessageEditView(OwnedEditView):
 class SenderConfirmationMixin:
     def save_instance(self):
         identity = super().save_instance()
-        if ask_for_confirmation(identity):
+        asked = ask_for_confirmation(identity)
+        if asked is False:
+            messages.warning(self.request, too_many_links_message(identity))
+        elif asked:
             messages.info(
                 self.request,
                 _(
@@ -144,8 +151,9 @@ class ResendConfirmationView(ObjectActionView):
     def post(self, request, *args, **kwargs):
         if self.object.is_confirmed:
             messages.info(request, _("This identity is already confirmed."))
+        elif not request_confirmation(self.object):
+            messages.warning(request, too_many_links_message(self.object))
         else:
-            request_confirmation(self.object)
             messages.success(
                 request,
                 _("A new confirmation link was sent to %(email)s.")

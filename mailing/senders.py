@@ -18,6 +18,10 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from accounts.models import normalize_email
+from accounts.throttling import Attempt, Throttle, reserve
 
 from .models import Message, SenderIdentity
 
@@ -25,6 +29,13 @@ logger = logging.getLogger(__name__)
 
 CONFIRM_SALT = "mailing.sender-identity"
 CONFIRM_MAX_AGE = timedelta(days=3)
+# Links mailed to an address an owner typed: someone waiting asks again once or
+# twice; more, or many addresses, is using Vestnik to fill strangers' inboxes.
+# Counted per owner (by the account's address: unique, and never reused as a
+# rolled-back id may be) and per owner and address.
+CONFIRMATIONS = Throttle(
+    "sender-confirmations", max_per_ip=20, max_per_account=3, window_seconds=3600
+)
 
 
 @dataclass(frozen=True)
@@ -132,21 +143,39 @@ def send_confirmation(identity_id: int) -> None:
     email.send()
 
 
-def request_confirmation(identity: SenderIdentity) -> None:
+def request_confirmation(identity: SenderIdentity) -> bool:
     """Send the confirmation link once the identity is committed (via Huey); the
-    admin's forms and the API both ask here."""
+    admin's forms and the API both ask here. False when the owner asked too often
+    (CONFIRMATIONS): no link goes out."""
     from .tasks import send_sender_confirmation
 
-    if not identity.is_confirmed:
-        identity_id = identity.pk
-        transaction.on_commit(lambda: send_sender_confirmation(identity_id))
-
-
-def ask_for_confirmation(identity: SenderIdentity) -> bool:
-    """After a save: an identity not (or no longer) confirmed gets a link; True if
-    one is on its way."""
-    identity.refresh_from_db(fields=["confirmed_at"])
     if identity.is_confirmed:
         return False
-    request_confirmation(identity)
+    if not may_send_confirmation(identity):
+        return False
+    identity_id = identity.pk
+    transaction.on_commit(lambda: send_sender_confirmation(identity_id))
     return True
+
+
+def may_send_confirmation(identity: SenderIdentity) -> bool:
+    """Count this link; False past the hour's limit for the owner or the address."""
+    owner = f"owner:{identity.owner.email.lower()}"
+    address = f"{owner}:{normalize_email(identity.from_email).lower()}"
+    return reserve(Attempt(CONFIRMATIONS, owner, address)) is None
+
+
+def ask_for_confirmation(identity: SenderIdentity) -> bool | None:
+    """After a save: an identity not (or no longer) confirmed gets a link. True if
+    one is on its way, False if the owner asked too often, None if confirmed."""
+    identity.refresh_from_db(fields=["confirmed_at"])
+    if identity.is_confirmed:
+        return None
+    return request_confirmation(identity)
+
+
+def too_many_links_message(identity: SenderIdentity) -> str:
+    return _(
+        "No new link was sent to %(email)s: too many confirmation links were asked "
+        "for in the last hour. Try again later."
+    ) % {"email": identity.from_email}

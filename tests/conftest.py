@@ -168,3 +168,19 @@ def _forget_known_sites():
     forget_routes()
     forget_deletes()
     forget_chrome()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_confirmation_counts(monkeypatch):
+    """Each test counts sender confirmation links from zero: the counters live in
+    the cache, which outlives a test's rolled-back transaction, and API tests share
+    one owner address. Same limits, counters under a name of the test's own."""
+    import dataclasses
+    import uuid
+
+    from mailing import senders
+
+    fresh = dataclasses.replace(
+        senders.CONFIRMATIONS, name=f"sender-confirmations-{uuid.uuid4().hex}"
+    )
+    monkeypatch.setattr(senders, "CONFIRMATIONS", fresh)

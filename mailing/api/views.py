@@ -62,6 +62,13 @@ class Conflict(exceptions.APIException):
     default_code = "conflict"
 
 
+class TooManyLinks(exceptions.APIException):
+    """Confirmation links asked for past senders.CONFIRMATIONS' hourly limit."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "throttled"
+
+
 def done(message: str, code=status.HTTP_200_OK) -> Response:
     return Response({"detail": message}, status=code)
 
@@ -351,7 +358,8 @@ class SenderIdentityViewSet(CrudViewSet):
         identity = self.get_object()
         if identity.is_confirmed:
             raise Conflict(_("This identity is already confirmed."))
-        senders.request_confirmation(identity)
+        if not senders.request_confirmation(identity):
+            raise TooManyLinks(senders.too_many_links_message(identity))
         return done(
             _("A new confirmation link was sent to %(email)s.")
             % {"email": identity.from_email}

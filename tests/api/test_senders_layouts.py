@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.core import mail
+from django.urls import reverse
 
 from accounts.models import ApiToken
 from mailing.models import EmailLayout, SenderIdentity
@@ -75,6 +76,31 @@ def test_a_changed_address_needs_a_new_confirmation_and_the_link_can_be_resent(
     assert changed.json()["from_name"] == identity.from_name  # left out: kept
     assert resent.status_code == 200
     assert len(links_to("new@shop.example")) == 2
+
+
+def test_confirmation_links_to_one_address_stop_after_three_an_hour(
+    owner, token_for, client, django_capture_on_commit_callbacks
+):
+    """Resending the link (or changing the address back and forth) cannot fill a
+    stranger's inbox: the fourth link in an hour is a 429 in the API and a warning
+    in the admin, and nothing is mailed."""
+    api = token_for(owner)
+    identity = make_sender(owner, confirmed=False, from_email="victim@else.example")
+    path = f"/api/v1/senders/{identity.pk}/resend/"
+    with django_capture_on_commit_callbacks(execute=True):
+        answers = [api.post(path, HTTP_ACCEPT_LANGUAGE="en") for _ in range(4)]
+    client.force_login(owner)
+    with django_capture_on_commit_callbacks(execute=True):
+        admin = client.post(
+            reverse("mailing_senderidentity:resend", args=[identity.pk]),
+            follow=True,
+        )
+
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert answers[3].json()["code"] == "throttled"
+    assert "too many confirmation links" in answers[3].json()["message"]
+    assert "запрошено слишком много ссылок" in admin.content.decode()  # owner's
+    assert len(links_to("victim@else.example")) == 3
 
 
 def test_the_admins_form_refuses_a_second_identity_with_the_same_address_in_russian(
