@@ -9,6 +9,8 @@ read as a missing token. This middleware's process_view runs just before it
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from wagtail import views as wagtail_views
 
+from .errors import is_api
+
 # What an HTML form or a link sends, and the CORS preflight: the CSRF check and
 # the views decide these as before.
 BROWSER_METHODS = ("GET", "HEAD", "OPTIONS", "POST")
@@ -28,6 +30,9 @@ class BrowserMethodsMiddleware:
         if (
             request.method in BROWSER_METHODS
             or request.path.startswith(ADMIN_PREFIX)
+            # The API answers every method in its own JSON shape, an address it
+            # has no route for included (site_config.errors).
+            or is_api(request)
             # No CSRF check to come (the API, webhooks, one-click unsubscribe):
             # those views answer every method themselves.
             or getattr(view_func, "csrf_exempt", False)

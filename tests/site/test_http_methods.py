@@ -67,3 +67,14 @@ def test_the_admin_keeps_its_own_methods(browser):
     admin = Client(enforce_csrf_checks=True)
     admin.force_login(make_user("superuser"))
     assert admin.patch("/admin/dismissibles/", "{}").status_code == 403  # CSRF
+
+
+@pytest.mark.parametrize("method", ["put", "delete", "patch"])
+def test_an_api_address_with_no_route_answers_in_the_apis_shape_whatever_the_method(
+    client, method
+):
+    """An id that is no id routes nowhere in the API (here: to the pages' catch-all);
+    the API's JSON 404 answers it, not the site's HTML 405."""
+    answer = getattr(client, method)("/api/v1/clients/abc/", HTTP_ACCEPT_LANGUAGE="en")
+    assert answer.status_code == 404
+    assert answer.json()["code"] == "not_found"
