@@ -7,7 +7,6 @@ records (which keeps SQLite, with its single writer, working too).
 
 import smtplib
 import threading
-from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -104,7 +103,7 @@ def deliver(
     """Build and send on one connection; one failure never stops the others.
 
     Each email is built here, in the sending thread, right before its piece goes
-    out (Upcoming): building in another thread would make this one wait for the
+    out (send_piece): building in another thread would make this one wait for the
     GIL (up to the 5 ms switch interval) after every reply from the server. A
     connection that
     cannot be opened fails the whole chunk at once (transient): a server that is
@@ -131,95 +130,61 @@ def deliver(
 def send_piece(backend, rows: list, build=lambda item: item) -> list[Outcome]:
     """Emails written as bytes go out pipelined where the server allows it; the
     rest one by one."""
-    upcoming = Upcoming(rows, build)
-    outcomes = []
-    if hasattr(backend, "send_prepared"):
-        outcomes = _send_pipelined(backend, upcoming)
-    outcomes.extend(upcoming.failed)
-    rest = upcoming.aside + upcoming.rest()
+    items, outcomes = build_each(rows, build)
+    pipelined = [item for item in items if pipelinable(item)]
+    left = pipelined
+    if pipelined and hasattr(backend, "send_prepared"):
+        sent, left = _send_pipelined(backend, pipelined)
+        outcomes.extend(sent)
+    rest = [item for item in items if not pipelinable(item)] + left
     outcomes.extend(send_one(backend, item) for item in rest)
     return outcomes
 
 
-class Upcoming:
-    """A piece's emails for the pipelined sender, built before the first goes out.
-
-    Built first, not each while the server answered the one before: that was
-    slower (one connection, 5,000 emails, medians of 6 interleaved rounds: 3,013
-    against 3,296 msg/s). What cannot be pipelined (no bytes, an address that is
-    not a plain addr-spec) is put aside for send_one; a row whose build fails (our
-    bug) fails alone instead of taking the rest of its group with it.
-    """
-
-    def __init__(self, rows: list, build: Callable[[Any], Outbound]):
-        self._items: deque[Outbound] = deque()
-        self.taken: list[Outbound] = []  # handed to the sender since `answered`
-        self.aside: list[Outbound] = []
-        self.failed: list[Outcome] = []
-        for row in rows:
-            try:
-                item = build(row)
-            except Exception as exc:  # noqa: BLE001 - one row, not the group
-                self.failed.append(Outcome(row[0], row[1], False, *unexpected(exc)))
-                continue
-            if item.data is not None and pipelinable(item):
-                self._items.append(item)
-            else:
-                self.aside.append(item)
-
-    def __iter__(self):
-        return self
-
-    def __next__(self) -> tuple[str, str, bytes]:
-        if not self._items:
-            raise StopIteration
-        item = self._items.popleft()
-        self.taken.append(item)
-        return item.envelope_from, item.email, item.data
-
-    def answered(self, count: int) -> list[Outbound]:
-        """The first `count` emails taken, answered; the others are taken again."""
-        done, again = self.taken[:count], self.taken[count:]
-        self._items.extendleft(reversed(again))
-        self.taken = []
-        return done
-
-    def left(self) -> bool:
-        return bool(self._items)
-
-    def rest(self) -> list[Outbound]:
-        """Every email not taken: the server does not pipeline."""
-        rest = list(self._items)
-        self._items.clear()
-        return rest
+def build_each(rows: list, build: Callable[[Any], Outbound]) -> tuple[list, list]:
+    """(Outbounds, failures): a row whose build fails (our bug) fails alone,
+    transient, instead of taking the rest of its group with it."""
+    items, failures = [], []
+    for row in rows:
+        try:
+            items.append(build(row))
+        except Exception as exc:  # noqa: BLE001 - one row, not the group
+            failures.append(Outcome(row[0], row[1], False, *unexpected(exc)))
+    return items, failures
 
 
 def pipelinable(item: Outbound) -> bool:
-    return plain_address(item.envelope_from) and plain_address(item.email)
+    """Bytes between plain addr-specs (mime.plain_address): what pipelining sends."""
+    return (
+        item.data is not None
+        and plain_address(item.envelope_from)
+        and plain_address(item.email)
+    )
 
 
-def _send_pipelined(backend, upcoming: Upcoming) -> list[Outcome]:
-    """Outcomes of what went out pipelined; nothing is taken from `upcoming` when
-    the server does not pipeline."""
+def _send_pipelined(backend, items: list[Outbound]) -> tuple[list[Outcome], list]:
+    """(outcomes, items left for send_one: the server does not pipeline)."""
     outcomes = []
-    while upcoming.left():
+    while items:
         try:
             if backend.connection is None:
                 backend.open()
-            results = backend.send_prepared(upcoming)
+            results = backend.send_prepared(
+                [(item.envelope_from, item.email, item.data) for item in items]
+            )
         except SEND_ERRORS as exc:
             # No connection: the rest fails at once, as when deliver() opens it.
             drop_connection(backend)
             transient, response = describe_failure(exc, "")
-            items = upcoming.answered(0) + upcoming.rest()
             failed = Outcome.failure
-            return outcomes + [failed(item, transient, response) for item in items]
+            return outcomes + [failed(item, transient, response) for item in items], []
         if results is None:
-            return outcomes
-        outcomes.extend(map(_outcome, upcoming.answered(len(results)), results))
+            return outcomes, items
+        outcomes.extend(map(_outcome, items, results))
+        items = items[len(results) :]
         if getattr(backend.connection, "sock", None) is None:
             drop_connection(backend)  # closed on a broken connection or a 421
-    return outcomes
+    return outcomes, []
 
 
 def failed(item: Outbound, exc: BaseException) -> Outcome:

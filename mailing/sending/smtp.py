@@ -25,7 +25,6 @@ Django's EmailMessage.message() writes it.
 import smtplib
 import ssl
 import threading
-from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.mail.backends.base import BaseEmailBackend
@@ -189,17 +188,16 @@ class EmailBackend(BaseEmailBackend):
             return True
 
     def send_prepared(
-        self, emails: Iterable[tuple[str, str, bytes]]
+        self, emails: list[tuple[str, str, bytes]]
     ) -> list[Result] | None:
         """Pipeline (envelope sender, recipient, data) triples (sending.pipelining)
         on the open connection, up to what the error budget allows. Every address
         is a plain addr-spec (mime.plain_address); a sender per email allows VERP
         return paths.
 
-        None, with nothing taken from `emails`, when the server does not advertise
-        PIPELINING: the caller then sends each email with send_data(). The list is
-        shorter than the emails taken when the connection had to go: the caller
-        reopens it for the rest.
+        None when the server does not advertise PIPELINING: the caller then sends
+        each email with send_data(). The list is shorter than `emails` when the
+        connection had to go: the caller reopens it for the rest.
         """
         with self._lock:
             smtp = self.connection
