@@ -54,6 +54,7 @@ smoke: venv
 bench: venv
 	$(BIN)/python benchmarks/pages.py
 	$(BIN)/python benchmarks/sending.py
+	$(BIN)/python benchmarks/sending_groups.py
 	$(BIN)/python benchmarks/smtp_wire.py
 	$(BIN)/python benchmarks/spam.py
 	$(BIN)/python benchmarks/events.py
