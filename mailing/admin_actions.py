@@ -48,6 +48,10 @@ HEADER_ACTIONS = frozenset(
 )
 
 
+# After Wagtail's own (Edit 10, Delete 20, ...).
+BUTTONS_FROM = 100
+
+
 def mailing_action_buttons(
     request, mailing: Mailing, button_class=HeaderButton, in_header=None
 ):
@@ -73,11 +77,16 @@ def mailing_action_buttons(
         candidates.append(("disable", "disable", gettext_lazy("Disable"), "cross"))
     else:
         candidates.append(("disable", "enable", gettext_lazy("Re-enable"), "tick"))
+    # Wagtail sorts buttons by (priority, label): with one priority for all, the
+    # order followed the alphabet of the language shown. Each keeps its place here.
     return [
         button_class(
-            label, url=reverse(f"mailing_mailing:{name}", args=[pk]), icon_name=icon
+            label,
+            url=reverse(f"mailing_mailing:{name}", args=[pk]),
+            icon_name=icon,
+            priority=BUTTONS_FROM + place,
         )
-        for action, name, label, icon in candidates
+        for place, (action, name, label, icon) in enumerate(candidates)
         if in_header in (None, name in HEADER_ACTIONS)
         and allowed(user, action, mailing)
     ]

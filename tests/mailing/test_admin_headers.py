@@ -10,7 +10,7 @@ import html
 import re
 
 import pytest
-from django.urls import reverse
+from django.urls import resolve, reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from wagtail.users.models import UserProfile
@@ -175,3 +175,29 @@ def test_the_home_crumb_is_translated_when_shown_not_when_the_urls_load():
         items = MailingViewSet().breadcrumbs_items  # as when the admin URLs load
     with translation.override("en"):
         assert str(items[0]["label"]) == "Home"
+
+
+def test_a_mailings_buttons_keep_one_order_in_every_language(client, world):
+    """Wagtail sorts header buttons by label where their priorities are equal:
+    Russian and English showed "Send now", "Preview", "Report" in other orders."""
+    owner, mailing = world["owner"], world["mailing"]
+    client.force_login(owner)
+    orders = {}
+    for language in ("ru", "en"):
+        UserProfile.objects.update_or_create(
+            user=owner, defaults={"preferred_language": language}
+        )
+        response = client.get(reverse("mailing_mailing:inspect", args=[mailing.pk]))
+        names = [
+            resolve(button.url).url_name
+            for button in (
+                *response.context["view"].get_header_buttons(),
+                *response.context["view"].get_header_more_buttons(),
+            )
+            if getattr(button, "url", None)
+            and button.url.startswith("/admin/mailing/mailings/")
+        ]
+        orders[language] = names
+    assert orders["ru"] == orders["en"]
+    assert orders["en"].index("send_now") < orders["en"].index("preview")
+    assert orders["en"].index("preview") < orders["en"].index("report")
