@@ -79,6 +79,39 @@ def test_esp_and_development_schemes(url, backend):
     assert parse_email_url(url)["EMAIL_BACKEND"] == backend
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        # Each ended the credentials early: read as options, or as the port (whose
+        # ValueError quoted the password's start), or host "us" with no password.
+        "smtp+tls://user:pa#ss-word@mail.example.com:587",
+        "smtp+tls://user:pa?ss-word@mail.example.com:587",
+        "smtp+tls://user:pa/ss-word@mail.example.com:587",
+        "smtp+tls://us/er:ss-word@mail.example.com",
+    ],
+)
+def test_an_unencoded_password_is_refused_without_being_quoted(url):
+    with pytest.raises(ImproperlyConfigured) as refused:
+        parse_email_url(url)
+
+    message = str(refused.value)
+    assert "percent-encode" in message
+    assert "ss-word" not in message and "'pa'" not in message
+
+
+def test_a_port_that_is_not_a_number_is_refused_clearly():
+    with pytest.raises(ImproperlyConfigured, match="port as a number"):
+        parse_email_url("smtp+tls://mail.example.com:58a")
+
+
+@pytest.mark.parametrize("url", ["sendgrid://SG.secret@", "postmark://token@api"])
+def test_a_key_in_an_esp_url_is_refused_not_dropped(url):
+    with pytest.raises(ImproperlyConfigured, match="ANYMAIL_") as refused:
+        parse_email_url(url)
+
+    assert "secret" not in str(refused.value) and "token" not in str(refused.value)
+
+
 def test_plain_smtp_counts_only_to_another_host():
     assert is_plaintext_smtp(parse_email_url("smtp://mail.example.com:25"))
     assert not is_plaintext_smtp(parse_email_url("smtp://127.0.0.1:25"))
