@@ -2,14 +2,17 @@
 production refusing plain SMTP to another host, and the sending checks."""
 
 import pytest
+from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
 from mailing.sending import checks as sending_checks
 from site_config.email_env import is_plaintext_smtp, parse_email_url
 from tests.accounts.test_production_settings import GOOD_ENV, manage
+from tests.mailing.tls_servers import make_ca
 
 SMTP = "mailing.sending.smtp.EmailBackend"
+LOCMEM = "django.core.mail.backends.locmem.EmailBackend"
 
 
 @pytest.mark.parametrize(
@@ -206,6 +209,50 @@ def test_the_esps_probed_features_are_listed_at_start_up():
     (info,) = sending_checks.check_backend_capabilities()
 
     assert info.id == "mailing.I201"
-    assert "postmark: at most 1 tags, with metadata, one API call per email" in (
+    assert "postmark: at most 1 tag, with metadata, one API call per email" in (
         info.msg
     )
+
+
+# --- TLS files: said at every start, naming the setting ---------------------------
+
+
+def _tls(**files):
+    return override_settings(
+        EMAIL_BACKEND=SMTP,
+        EMAIL_USE_TLS=True,
+        EMAIL_USE_SSL=False,
+        **{name: files.get(name) for name in sending_checks.TLS_FILES},
+    )
+
+
+def test_a_tls_file_that_is_missing_stops_the_start_naming_it(tmp_path):
+    missing = str(tmp_path / "ca.pem")
+
+    with _tls(EMAIL_SSL_CAFILE=missing):
+        found = [m for m in checks.run_checks() if m.id == "mailing.E201"]
+        with override_settings(EMAIL_USE_TLS=False):
+            plain = sending_checks.check_tls_files()
+        with override_settings(EMAIL_BACKEND=LOCMEM):
+            elsewhere = sending_checks.check_tls_files()
+
+    # Registered for every start (runserver, migrate, run_huey), not only --deploy.
+    assert [m.level for m in found] == [checks.ERROR]
+    assert f"EMAIL_SSL_CAFILE={missing}" in found[0].msg
+    assert plain == [] and elsewhere == []
+
+
+def test_a_tls_file_that_is_no_certificate_is_refused(tmp_path):
+    ca, cert, key = make_ca(tmp_path)
+    (tmp_path / "notes.txt").write_text("not a certificate")
+
+    with _tls(EMAIL_SSL_CAFILE=str(tmp_path / "notes.txt")):
+        (refused,) = sending_checks.check_tls_files()
+    with _tls(EMAIL_SSL_CAFILE=ca, EMAIL_SSL_CERTFILE=cert, EMAIL_SSL_KEYFILE=ca):
+        (mismatched,) = sending_checks.check_tls_files()
+    with _tls(EMAIL_SSL_CAFILE=ca, EMAIL_SSL_CERTFILE=cert, EMAIL_SSL_KEYFILE=key):
+        usable = sending_checks.check_tls_files()
+
+    assert "cannot be used" in refused.msg
+    assert "cannot be used" in mismatched.msg
+    assert usable == []
