@@ -10,9 +10,12 @@ it does and anything else (an unknown scheme or query) stops the start:
 - `smtp+tls://user:password@host:587` STARTTLS,
 - `smtp+ssl://user:password@host:465` (or `smtps://`) implicit TLS (RFC 8314),
 - `<esp>://` an Anymail ESP (`postmark://`, `amazon_ses://`, ...), its keys in
-  ANYMAIL_* variables,
+  ANYMAIL_* variables (a key in the URL is refused, not dropped),
 - `consolemail://`, `memorymail://`, `dummymail://`, `filemail:///path` Django's
   development backends.
+
+A "/", "?", "#" or "@" in the user name or password must be percent-encoded; a URL
+that breaks there is refused with a message that quotes none of it.
 """
 
 from urllib.parse import unquote, urlsplit
@@ -45,6 +48,11 @@ ANYMAIL_ESPS = (
     "unisender_go",
 )
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
+UNENCODED = (
+    "EMAIL_URL cannot be read as user:password@host:port: percent-encode '/', "
+    "'?', '#' and '@' in the user name and password (%2F, %3F, %23, %40) and give "
+    "the port as a number."
+)
 
 
 def parse_email_url(url: str) -> dict:
@@ -53,6 +61,11 @@ def parse_email_url(url: str) -> dict:
     scheme, _sep, rest = url.partition("://")
     scheme = scheme.lower()
     parts = urlsplit(f"x://{rest}")
+    smtp_path = parts.path if scheme in DEFAULT_PORTS else ""
+    if "@" in smtp_path + parts.query + parts.fragment:
+        # A "/", "?" or "#" in the password ended the URL's credentials early;
+        # the message quotes none of it, which may be the password.
+        raise ImproperlyConfigured(UNENCODED)
     if parts.query or parts.fragment:
         raise ImproperlyConfigured(
             f"EMAIL_URL takes no options after '?' or '#' ({parts.query!r}): say TLS "
@@ -67,20 +80,35 @@ def parse_email_url(url: str) -> dict:
         return settings
     esp = scheme.replace("-", "_")
     if esp in ANYMAIL_ESPS:
-        return {"EMAIL_BACKEND": f"anymail.backends.{esp}.EmailBackend"}
+        return _esp(parts, esp)
     raise ImproperlyConfigured(
         f"EMAIL_URL has an unknown scheme {scheme!r}: use smtp://, smtp+tls://, "
         "smtp+ssl://, an Anymail ESP (e.g. postmark://) or consolemail://."
     )
 
 
+def _esp(parts, esp: str) -> dict:
+    if parts.netloc or parts.path.strip("/"):
+        # The key in sendgrid://KEY@ was dropped without a word, and every send
+        # then failed for want of a key.
+        raise ImproperlyConfigured(
+            f"EMAIL_URL {esp}:// takes nothing after '://': give the ESP's keys "
+            f"in its ANYMAIL_{esp.upper()}_* variables (README, Configuration)."
+        )
+    return {"EMAIL_BACKEND": f"anymail.backends.{esp}.EmailBackend"}
+
+
 def _smtp(parts, scheme: str) -> dict:
     if not parts.hostname:
         raise ImproperlyConfigured("EMAIL_URL names no SMTP host.")
+    try:
+        port = parts.port
+    except ValueError:  # its text quotes what may be the start of the password
+        raise ImproperlyConfigured(UNENCODED) from None
     return {
         "EMAIL_BACKEND": SMTP_BACKEND,
         "EMAIL_HOST": parts.hostname,
-        "EMAIL_PORT": parts.port or DEFAULT_PORTS[scheme],
+        "EMAIL_PORT": port or DEFAULT_PORTS[scheme],
         "EMAIL_HOST_USER": unquote(parts.username or ""),
         "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
         "EMAIL_USE_TLS": scheme == "smtp+tls",

@@ -1,11 +1,12 @@
 """Start-up checks of the sending configuration (`manage.py check --deploy`).
 
 Each one is a mistake that sends nothing wrong-looking until mail goes missing:
-a password over a plain connection, a From domain no one signs, an ESP feature
-the run would have used. The ESP's webhook signing keys are checked with the
-routes (mailing/webhooks.py, W102).
+a password over a plain connection, a TLS file that cannot be read, a From domain
+no one signs, an ESP feature the run would have used. The ESP's webhook signing
+keys are checked with the routes (mailing/webhooks.py, W102).
 """
 
+import os
 from email.utils import parseaddr
 from urllib.parse import urlsplit
 
@@ -41,6 +42,47 @@ def check_auth_over_tls(app_configs=None, **kwargs) -> list[checks.CheckMessage]
             )
         ]
     return []
+
+
+TLS_FILES = ("EMAIL_SSL_CAFILE", "EMAIL_SSL_CERTFILE", "EMAIL_SSL_KEYFILE")
+
+
+@checks.register()
+def check_tls_files(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """A TLS file that cannot be used stops every email over SMTP, each failing
+    with "[Errno 2] No such file or directory", naming neither file nor setting:
+    said here, at every start, before a run retries it for nothing."""
+    uses_tls = settings.EMAIL_USE_TLS or settings.EMAIL_USE_SSL
+    if settings.EMAIL_BACKEND != SMTP_BACKEND or not uses_tls:
+        return []
+    unreadable = [
+        f"{name}={path}"
+        for name in TLS_FILES
+        if (path := getattr(settings, name, None)) and not _readable(path)
+    ]
+    if unreadable:
+        return [_tls_error(f"cannot be read: {', '.join(unreadable)}")]
+    try:
+        from .smtp import EmailBackend
+
+        EmailBackend().ssl_context()
+    except (OSError, ValueError) as error:  # ssl.SSLError is an OSError
+        return [_tls_error(f"cannot be used: {error}")]
+    return []
+
+
+def _readable(path: str) -> bool:
+    return os.path.isfile(path) and os.access(path, os.R_OK)
+
+
+def _tls_error(problem: str) -> checks.Error:
+    return checks.Error(
+        f"The SMTP TLS files {problem}. No email can go out over TLS.",
+        hint="Give EMAIL_SSL_CAFILE a PEM bundle of CA certificates, and "
+        "EMAIL_SSL_CERTFILE and EMAIL_SSL_KEYFILE the client certificate and its key "
+        "(both PEM), as files this process may read; or leave them empty.",
+        id="mailing.E201",
+    )
 
 
 def _domain(address: str) -> str:
@@ -83,7 +125,11 @@ def check_backend_capabilities(app_configs=None, **kwargs) -> list[checks.CheckM
     found = capabilities.current()
     if not found.esp or found.esp == "test":
         return []
-    tags = "any number of" if found.max_tags is None else f"at most {found.max_tags}"
+    tags = (
+        "any number of tags"
+        if found.max_tags is None
+        else f"at most {found.max_tags} tag{'s' if found.max_tags != 1 else ''}"
+    )
     batch = (
         f"batches of up to {found.batch.max_recipients} recipients per API call"
         if found.batch
@@ -91,7 +137,7 @@ def check_backend_capabilities(app_configs=None, **kwargs) -> list[checks.CheckM
     )
     return [
         checks.Info(
-            f"Mail goes out through {found.esp}: {tags} tags, "
+            f"Mail goes out through {found.esp}: {tags}, "
             f"{'with' if found.metadata else 'without'} metadata, {batch}.",
             id="mailing.I201",
         )

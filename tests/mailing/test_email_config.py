@@ -2,14 +2,17 @@
 production refusing plain SMTP to another host, and the sending checks."""
 
 import pytest
+from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
 from mailing.sending import checks as sending_checks
 from site_config.email_env import is_plaintext_smtp, parse_email_url
 from tests.accounts.test_production_settings import GOOD_ENV, manage
+from tests.mailing.tls_servers import make_ca
 
 SMTP = "mailing.sending.smtp.EmailBackend"
+LOCMEM = "django.core.mail.backends.locmem.EmailBackend"
 
 
 @pytest.mark.parametrize(
@@ -77,6 +80,39 @@ def test_an_unclear_email_url_stops_the_start(url):
 )
 def test_esp_and_development_schemes(url, backend):
     assert parse_email_url(url)["EMAIL_BACKEND"] == backend
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        # Each ended the credentials early: read as options, or as the port (whose
+        # ValueError quoted the password's start), or host "us" with no password.
+        "smtp+tls://user:pa#ss-word@mail.example.com:587",
+        "smtp+tls://user:pa?ss-word@mail.example.com:587",
+        "smtp+tls://user:pa/ss-word@mail.example.com:587",
+        "smtp+tls://us/er:ss-word@mail.example.com",
+    ],
+)
+def test_an_unencoded_password_is_refused_without_being_quoted(url):
+    with pytest.raises(ImproperlyConfigured) as refused:
+        parse_email_url(url)
+
+    message = str(refused.value)
+    assert "percent-encode" in message
+    assert "ss-word" not in message and "'pa'" not in message
+
+
+def test_a_port_that_is_not_a_number_is_refused_clearly():
+    with pytest.raises(ImproperlyConfigured, match="port as a number"):
+        parse_email_url("smtp+tls://mail.example.com:58a")
+
+
+@pytest.mark.parametrize("url", ["sendgrid://SG.secret@", "postmark://token@api"])
+def test_a_key_in_an_esp_url_is_refused_not_dropped(url):
+    with pytest.raises(ImproperlyConfigured, match="ANYMAIL_") as refused:
+        parse_email_url(url)
+
+    assert "secret" not in str(refused.value) and "token" not in str(refused.value)
 
 
 def test_plain_smtp_counts_only_to_another_host():
@@ -173,6 +209,50 @@ def test_the_esps_probed_features_are_listed_at_start_up():
     (info,) = sending_checks.check_backend_capabilities()
 
     assert info.id == "mailing.I201"
-    assert "postmark: at most 1 tags, with metadata, one API call per email" in (
+    assert "postmark: at most 1 tag, with metadata, one API call per email" in (
         info.msg
     )
+
+
+# --- TLS files: said at every start, naming the setting ---------------------------
+
+
+def _tls(**files):
+    return override_settings(
+        EMAIL_BACKEND=SMTP,
+        EMAIL_USE_TLS=True,
+        EMAIL_USE_SSL=False,
+        **{name: files.get(name) for name in sending_checks.TLS_FILES},
+    )
+
+
+def test_a_tls_file_that_is_missing_stops_the_start_naming_it(tmp_path):
+    missing = str(tmp_path / "ca.pem")
+
+    with _tls(EMAIL_SSL_CAFILE=missing):
+        found = [m for m in checks.run_checks() if m.id == "mailing.E201"]
+        with override_settings(EMAIL_USE_TLS=False):
+            plain = sending_checks.check_tls_files()
+        with override_settings(EMAIL_BACKEND=LOCMEM):
+            elsewhere = sending_checks.check_tls_files()
+
+    # Registered for every start (runserver, migrate, run_huey), not only --deploy.
+    assert [m.level for m in found] == [checks.ERROR]
+    assert f"EMAIL_SSL_CAFILE={missing}" in found[0].msg
+    assert plain == [] and elsewhere == []
+
+
+def test_a_tls_file_that_is_no_certificate_is_refused(tmp_path):
+    ca, cert, key = make_ca(tmp_path)
+    (tmp_path / "notes.txt").write_text("not a certificate")
+
+    with _tls(EMAIL_SSL_CAFILE=str(tmp_path / "notes.txt")):
+        (refused,) = sending_checks.check_tls_files()
+    with _tls(EMAIL_SSL_CAFILE=ca, EMAIL_SSL_CERTFILE=cert, EMAIL_SSL_KEYFILE=ca):
+        (mismatched,) = sending_checks.check_tls_files()
+    with _tls(EMAIL_SSL_CAFILE=ca, EMAIL_SSL_CERTFILE=cert, EMAIL_SSL_KEYFILE=key):
+        usable = sending_checks.check_tls_files()
+
+    assert "cannot be used" in refused.msg
+    assert "cannot be used" in mismatched.msg
+    assert usable == []
