@@ -97,7 +97,18 @@ def is_soft_bounce(event, esp_name: str) -> bool:
 def kind_of(event, esp_name: str) -> str | None:
     if event.event_type == "bounced":
         return Kind.SOFT_BOUNCE if is_soft_bounce(event, esp_name) else Kind.HARD_BOUNCE
+    if event.event_type == "failed" and _refused_for_good(event):
+        return Kind.HARD_BOUNCE
     return KINDS.get(event.event_type)
+
+
+def _refused_for_good(event) -> bool:
+    """A `failed` send the recipient's server answered with a 5xx: Postal's
+    HardFail ("550 No such user"), which Anymail reports as `failed`, not
+    `bounced`; without this the address was never suppressed and mail to it
+    went on failing. A failure with no such reply (the ESP's own) stays rejected."""
+    reply = _text(event.mta_response).removeprefix("smtp;").strip()
+    return reply[:1] == "5"
 
 
 def attempt_of(event) -> int | None:

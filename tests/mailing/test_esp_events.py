@@ -512,6 +512,29 @@ def test_postal(site, attempt):
     )
 
 
+def test_postal_hard_fail_from_the_recipients_server_suppresses(site, attempt):
+    """Postal's HardFail comes through Anymail as `failed`: with the remote
+    server's 5xx it is a hard bounce; without a reply it stays a rejection."""
+    message = {"id": ESP_ID, "to": "r@example.com"}
+
+    def hard_fail(n, output):
+        payload = {"status": "HardFail", "message": message, "output": output}
+        return {
+            "event": "x",
+            "timestamp": STAMP + n,
+            "uuid": f"h-{n}",
+            "payload": payload,
+        }
+
+    site.post("postal", hard_fail(1, ""))
+    assert kinds(attempt) == Counter([K.REJECTED])
+    assert not suppressed(attempt)
+
+    site.post("postal", hard_fail(2, "550 5.1.1 No such user"))
+    assert kinds(attempt) == Counter([K.REJECTED, K.HARD_BOUNCE])
+    assert suppressed(attempt)
+
+
 def test_mailtrap(site, attempt):
     def event(name, n, **fields):
         return {
