@@ -181,3 +181,20 @@ def test_smtp_sink_takes_a_run_on_one_connection():
 
     assert run.sent_count == 30
     assert proxy.connections == 1
+
+
+def test_a_refused_login_keeps_every_recipient_for_a_retry(ca_files):
+    """A 535 to AUTH is the account's fault, not the recipients': it used to fail
+    every row of the run for good (a 5xx), to be sent again by hand once the
+    password was fixed. The rows wait for a retry, the server's words on each."""
+    handler = RecordingHandler()
+    with tls_smtp_server(handler, ca_files) as (port, counts):
+        wrong = {**tls_settings(port, ca_files[0]), "EMAIL_HOST_PASSWORD": "wrong"}
+        with override_settings(**wrong, SENDING_RETRY_BACKOFF=3600):
+            run = send(mailing_for(["a@example.org", "b@example.org"]))
+
+    attempts = list(run.attempts.all())
+    assert {a.status for a in attempts} == {Attempt.Status.PENDING}
+    assert all(a.retry_at for a in attempts)
+    assert all(a.server_response.startswith("535") for a in attempts)
+    assert handler.envelopes == [] and counts.auths >= 1

@@ -118,7 +118,9 @@ def tls_smtp_server(handler, ca_files, *, implicit=False, pipelining=True):
     def authenticate(server, session, envelope, mechanism, auth_data):
         counts.auths += 1
         ok = auth_data.login == b"vestnik" and auth_data.password == b"secret"
-        return AuthResult(success=ok)
+        # handled=False: aiosmtpd then answers 535 itself (by default a refused
+        # login is "handled", and no reply ever comes).
+        return AuthResult(success=ok, handled=False)
 
     wrapped = CountingHandler(Pipelining(handler) if pipelining else handler, counts)
     context = server_context(cert, key)
