@@ -21,6 +21,8 @@ from django.utils.translation import gettext_lazy
 
 from .client_attributes import clean_tags, clean_value
 from .client_rows import RowProblem, clean_client
+from .exports import FORMULA_TRIGGERS
+from .import_repeats import repeat_reason
 from .models import ClientField
 
 TARGETS = {
@@ -105,7 +107,20 @@ def values_of(row: list[str], mapping: dict[str, int]) -> dict[str, str]:
     """The row's cell for each mapped target. A row that ends before a mapped
     column lacks that field (it never blanks a client's value); an empty cell is
     an empty value."""
-    return {target: row[index] for target, index in mapping.items() if index < len(row)}
+    return {
+        target: unescaped(row[index])
+        for target, index in mapping.items()
+        if index < len(row)
+    }
+
+
+def unescaped(cell: str) -> str:
+    """The cell without the apostrophe our exports put before a formula's first
+    character (mailing.exports): a list exported and imported again keeps
+    "-Anna" and "=1+1@example.org" as they were."""
+    if cell.startswith("'") and cell[1:].startswith(FORMULA_TRIGGERS):
+        return cell[1:]
+    return cell
 
 
 def row_client(
@@ -232,9 +247,14 @@ def sample_of(
     data = rows[1:] if header is not None else rows
     sample = Sample(header, data, guess_mapping(first, fields), width_of(first))
     checked_width = None if spreadsheet else sample.width
+    first_lines: dict[str, int] = {}
     for line, row in data:
         try:
-            row_client(row, sample.mapping, checked_width, fields)
+            email = row_client(row, sample.mapping, checked_width, fields)["email"]
         except RowProblem as problem:
             sample.problems.append((line, str(problem)))
+            continue
+        first = first_lines.setdefault(email.lower(), line)
+        if first != line:
+            sample.problems.append((line, repeat_reason(email, first)))
     return sample
