@@ -24,9 +24,10 @@ from .client_rows import RowProblem
 from .client_writes import write_clients
 from .exports import escape_formula
 from .import_mapping import (
+    TITLE_ROWS,
     Fields,
+    find_header,
     guess_mapping,
-    is_header,
     owner_fields,
     row_client,
     width_of,
@@ -58,19 +59,22 @@ class Layout:
 
     mapping: dict[str, int]
     width: int | None  # None for XLSX: no cell of it can be out of place
-    header_line: int | None
+    header_line: int | None  # it and the title rows above it are no clients
+    header_rows: int  # how many rows that is (0 without a header)
     fields: Fields  # the owner's declared fields, for attribute columns
 
 
 def layout_of(job: ImportJob, path, text: TextFormat | None) -> Layout:
-    first_line, first = next(iter(read_rows(path, text)), (None, []))
-    if first_line is None:
+    head = list(islice(read_rows(path, text), TITLE_ROWS + 1))
+    if not head:
         raise ImportFileError(_("The file is empty."))
-    header_line = first_line if first_line == 1 and is_header(first) else None
+    found = find_header(head)
+    first = found[1] if found else head[0][1]
+    header_line = head[found[0]][0] if found else None
     fields = owner_fields(job.owner_id)
     mapping = job.mapping or guess_mapping(first, fields)
     width = width_of(first) if text is not None else None
-    return Layout(mapping, width, header_line, fields)
+    return Layout(mapping, width, header_line, found[0] + 1 if found else 0, fields)
 
 
 def start_import(
@@ -142,7 +146,7 @@ def _seen_before(rows: Iterator[Row], done: int, layout: Layout) -> SeenAddresse
 def _begin(job: ImportJob, total: int, layout: Layout) -> None:
     if not total:
         raise ImportFileError(_("The file is empty."))
-    if total == 1 and layout.header_line is not None:
+    if total == layout.header_rows:
         raise ImportFileError(header_only_reason())
     job.total_rows, job.status = total, Status.RUNNING
     job.save(update_fields=["total_rows", "status", "changed_at"])
@@ -200,7 +204,7 @@ def check_chunk(
     seen = seen or SeenAddresses()
     first_lines: dict[str, int] = {}
     for line, row in chunk:
-        if line == layout.header_line:
+        if layout.header_line is not None and line <= layout.header_line:
             continue
         try:
             values = row_client(row, layout.mapping, layout.width, layout.fields)

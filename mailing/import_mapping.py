@@ -47,6 +47,9 @@ HEADER_WORDS = {
 # What a line inside a cell that is really a row has (see swallowed_row).
 ROW_DELIMITERS = re.compile(r"[,;\t]")
 LOOKS_LIKE_EMAIL = re.compile(r"[^@\s\"]+@[^@\s\"]+\.[^@\s\"]+")
+# Rows above the header that may be a title (merged cells over the columns).
+TITLE_ROWS = 3
+Row = tuple[int, list[str]]
 # An owner's declared fields by key: what attribute targets read.
 Fields = Mapping[str, ClientField]
 NO_FIELDS: Fields = MappingProxyType({})
@@ -82,6 +85,18 @@ def header_target(cell: str, fields: Fields = NO_FIELDS) -> str | None:
 def is_header(row: list[str]) -> bool:
     """A first row that names a known field is the file's header, not a client."""
     return any(header_target(cell) for cell in row)
+
+
+def find_header(rows: list[Row]) -> tuple[int, list[str]] | None:
+    """The row that names the columns, with its index: the first row, or one
+    under a few title rows that hold no address (a sheet's title over merged
+    cells, which left the real header to be refused as an invalid address)."""
+    for index, (_line, row) in enumerate(rows[: TITLE_ROWS + 1]):
+        if is_header(row):
+            return index, row
+        if any(LOOKS_LIKE_EMAIL.search(cell) for cell in row):
+            return None
+    return None
 
 
 def guess_mapping(first_row: list[str], fields: Fields = NO_FIELDS) -> dict[str, int]:
@@ -242,9 +257,10 @@ def sample_of(
     """`spreadsheet`: the rows are an XLSX sheet's (see row_client)."""
     if not rows:
         return Sample(None, [], {}, 0)
-    first_line, first = rows[0]
-    header = first if first_line == 1 and is_header(first) else None
-    data = rows[1:] if header is not None else rows
+    found = find_header(rows)
+    header = found[1] if found else None
+    first = header or rows[0][1]
+    data = rows[found[0] + 1 :] if found else rows
     sample = Sample(header, data, guess_mapping(first, fields), width_of(first))
     checked_width = None if spreadsheet else sample.width
     first_lines: dict[str, int] = {}

@@ -14,6 +14,8 @@ import secrets
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
+from datetime import time as clock
 from itertools import islice
 from pathlib import Path
 from zipfile import BadZipFile
@@ -42,6 +44,7 @@ PREVIEW_ROWS = 20
 CHUNK = 64 * 1024
 # An XLSX row this wide is read value by value; a wider one by its cells.
 NARROW_ROW = 64
+MIDNIGHT = clock()
 
 
 class ImportFileError(Exception):
@@ -157,7 +160,7 @@ def xlsx_cells(values: tuple) -> list[str]:
     13 ms a row (py-spy), most of an import's time. Only the cells that are there
     are looked at; the padding is counted and skipped at C speed."""
     if len(values) <= NARROW_ROW:
-        row = ["" if value is None else str(value) for value in values]
+        row = ["" if value is None else cell_text(value) for value in values]
         while row and not row[-1].strip():
             row.pop()
         return row
@@ -178,8 +181,16 @@ def xlsx_cells(values: tuple) -> list[str]:
         return []
     row = [""] * (present[-1] + 1)
     for index in present:
-        row[index] = str(values[index])
+        row[index] = cell_text(values[index])
     return row
+
+
+def cell_text(value) -> str:
+    """A cell as the person sees it: Excel keeps a date as a datetime at
+    midnight, whose "2024-01-05 00:00:00" a date field refused."""
+    if isinstance(value, datetime) and value.time() == MIDNIGHT:
+        return value.date().isoformat()
+    return str(value)
 
 
 def _next_present(values: tuple, start: int) -> int:

@@ -297,3 +297,98 @@ def test_an_xlsx_built_in_code_reads_like_excels(tmp_path):
     owner = make_user()
     import_file(owner, path)
     assert Client.objects.get(owner=owner).full_name == "=Имя"
+
+
+# --- Files as spreadsheets write them ------------------------------------------
+
+
+def test_an_xlsx_with_a_merged_title_over_its_header_reads_the_header(
+    client, owner, tmp_path
+):
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Клиенты магазина", None, None])
+    sheet.merge_cells("A1:C1")
+    sheet.append(["Комментарий", "ФИО", "Email"])
+    sheet.append(["постоянный", "Анна", "anna@example.org"])
+    path = tmp_path / "merged.xlsx"
+    book.save(path)
+
+    context = preview(client, owner, "merged.xlsx", path.read_bytes())
+    job = import_file(owner, path)
+
+    assert context["sample"].mapping == {"comment": 0, "full_name": 1, "email": 2}
+    assert context["sample"].problems == []
+    assert (job.created, job.rejected) == (1, 0)
+    assert Client.objects.get(owner=owner).comment == "постоянный"
+
+
+def test_a_title_over_only_a_header_is_a_header_only_file(owner, tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_text("Выгрузка;;\nemail;имя;\n;;\n", encoding="cp1251")
+    job = import_file(owner, path)
+    assert job.status == "failed" and "заголовков" in job.error
+
+
+def test_a_row_with_an_address_above_the_header_words_keeps_the_positions(
+    owner, tmp_path
+):
+    path = tmp_path / "c.csv"
+    path.write_text("a@example.org,Анна\nemail,name\n", encoding="utf-8")
+    job = import_file(owner, path)
+    assert (job.created, job.rejected) == (1, 1)  # "email" is no address
+
+
+def test_excel_dates_fill_a_date_field_and_numbers_are_said_to_be_no_address(
+    owner, tmp_path
+):
+    from datetime import datetime
+
+    from mailing.models import ClientField
+
+    ClientField.objects.create(owner=owner, key="born", label="Дата", kind="date")
+    book = Workbook()
+    book.active.append(["email", "имя", "born"])
+    book.active.append(["anna@example.org", "Анна", datetime(1990, 3, 8)])
+    book.active.append([79161234567, "Телефон вместо адреса", None])
+    book.active.append([None, "Без адреса", datetime(2001, 1, 1, 12, 30)])
+    path = tmp_path / "c.xlsx"
+    book.save(path)
+
+    job = import_file(owner, path)
+
+    assert Client.objects.get(owner=owner).attributes == {"born": "1990-03-08"}
+    reasons = dict(job.rejections.values_list("line", "reason"))
+    assert "79161234567" in reasons[3]
+    assert reasons[4] == "В этой строке нет адреса почты."
+
+
+def test_a_google_sheets_csv_with_quotes_and_line_breaks_in_names(owner, tmp_path):
+    path = tmp_path / "Clients - Sheet1.csv"
+    path.write_bytes(
+        b"Email,Name,Notes\r\n"
+        b'anna@example.org,"Anna ""Annie"" Koshkina","first line\nsecond line"\r\n'
+        b'boris@example.org,"Boris, Jr.",\r\n'
+        b",,\r\n,,\r\n"
+    )
+    job = import_file(owner, path)
+
+    assert (job.created, job.rejected, job.repeated) == (2, 0, 0)
+    names = dict(Client.objects.filter(owner=owner).values_list("email", "full_name"))
+    assert names == {
+        "anna@example.org": 'Anna "Annie" Koshkina',
+        "boris@example.org": "Boris, Jr.",
+    }
+
+
+def test_a_russian_excel_csv_with_empty_trailing_columns_and_rows(owner, tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_bytes(
+        "Email;ФИО;Комментарий;;;\r\n"
+        "anna@example.org;Кошкина Анна;VIP;;;\r\n"
+        ";;;;;\r\n"
+        "petr@example.org;Пётр;;;;\r\n"
+        ";;;;;\r\n;;;;;\r\n".encode("cp1251")
+    )
+    job = import_file(owner, path)
+    assert (job.created, job.rejected) == (2, 0)
