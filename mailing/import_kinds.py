@@ -9,6 +9,7 @@ from pathlib import Path
 from zipfile import BadZipFile, ZipFile
 
 from django.utils.translation import gettext as _
+from openpyxl import load_workbook
 
 ZIP_MAGIC = b"PK\x03\x04"
 # Microsoft's Compound File (OLE2): Office 97-2003 files and password-protected
@@ -140,3 +141,31 @@ def zip_kind(path: Path) -> str:
     if any(name.startswith("word/") for name in names):
         return "doc"
     return "archive"
+
+
+def unsaved_formula(path: Path, rows: list[tuple[int, list[str]]]) -> str | None:
+    """The first of these rows' cells that holds a formula whose result was never
+    saved ("C2: =LOWER(B2)"), or None. A program that writes XLSX without
+    computing it (openpyxl, many web exports) leaves only the formula, and the
+    cell read as empty: a client without an address, or without the name."""
+    read = dict(rows)
+    with path.open("rb") as stream:
+        book = load_workbook(stream, read_only=True, data_only=False)
+        try:
+            sheet = book.worksheets[0]
+            sheet.reset_dimensions()
+            last = max(read, default=0)
+            for cells in sheet.iter_rows(max_row=last):
+                for cell in cells:
+                    if _unsaved(cell, read):
+                        return f"{cell.coordinate}: {str(cell.value)[:80]}"
+        finally:
+            book.close()
+    return None
+
+
+def _unsaved(cell, read: dict[int, list[str]]) -> bool:
+    if getattr(cell, "data_type", None) != "f":
+        return False
+    row = read.get(cell.row, [])
+    return cell.column > len(row) or not row[cell.column - 1]

@@ -12,6 +12,7 @@ import io
 import logging
 import secrets
 import time
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -45,6 +46,11 @@ CHUNK = 64 * 1024
 # An XLSX row this wide is read value by value; a wider one by its cells.
 NARROW_ROW = 64
 MIDNIGHT = clock()
+# What openpyxl and zipfile raise on a damaged sheet while reading it.
+DAMAGED_XLSX = (
+    ValueError, TypeError, KeyError, IndexError, SyntaxError, EOFError, BadZipFile,
+    zlib.error,
+)  # fmt: skip
 
 
 class ImportFileError(Exception):
@@ -144,12 +150,28 @@ def read_xlsx_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
             # to the widest: one cell at XFD1048576 in a 5 KB file made a billion
             # empty cells and held the request for hours. Row by row instead.
             sheet.reset_dimensions()
-            for line, values in enumerate(sheet.iter_rows(values_only=True), 1):
-                row = xlsx_cells(values)
-                if row:
-                    yield line, row
+            yield from _sheet_rows(sheet)
         finally:
             book.close()
+
+
+def _sheet_rows(sheet) -> Iterator[tuple[int, list[str]]]:
+    """The sheet's non-blank rows; a damaged part (a number cell holding text, a
+    broken XML or ZIP stream) is ImportFileError, where it was a server error."""
+    line = 0
+    try:
+        for line, values in enumerate(sheet.iter_rows(values_only=True), 1):
+            row = xlsx_cells(values)
+            if row:
+                yield line, row
+    except DAMAGED_XLSX as error:
+        raise ImportFileError(
+            _(
+                "The XLSX file is damaged after row %(line)d and cannot be read. "
+                "Open it in Excel or LibreOffice Calc and save it again."
+            )
+            % {"line": line}
+        ) from error
 
 
 def xlsx_cells(values: tuple) -> list[str]:
@@ -240,7 +262,17 @@ def read_sample(path: Path) -> list[tuple[int, list[str]]]:
     PREVIEW_CHARS of it: the preview of a file of any size."""
     refuse_other_kinds(path)
     if is_xlsx(path):
-        return list(islice(read_xlsx_rows(path), PREVIEW_ROWS + 1))
+        rows = list(islice(read_xlsx_rows(path), PREVIEW_ROWS + 1))
+        if cell := import_kinds.unsaved_formula(path, rows):
+            raise ImportFileError(
+                _(
+                    "The workbook holds formulas whose results were never saved "
+                    "(%(cell)s), so those cells read as empty. Open it in Excel or "
+                    "LibreOffice Calc and save it again, then upload it."
+                )
+                % {"cell": cell}
+            )
+        return rows
     encoding = detect_encoding(path, whole=False)
     delimiter = sniff_delimiter(path, encoding)
     with path.open(encoding=encoding, newline="", errors="replace") as stream:

@@ -392,3 +392,71 @@ def test_a_russian_excel_csv_with_empty_trailing_columns_and_rows(owner, tmp_pat
     )
     job = import_file(owner, path)
     assert (job.created, job.rejected) == (2, 0)
+
+
+def formula_book(tmp_path, cached: str | None):
+    """A workbook whose C2 is =LOWER(B2), with its result saved (as Excel and
+    LibreOffice do) or not (as openpyxl and many web exports do)."""
+    book = Workbook()
+    book.active.append(["ФИО", "Как прислали", "email"])
+    book.active.append(["Анна", "ANNA@EXAMPLE.ORG", "=LOWER(B2)"])
+    path = tmp_path / "formulas.xlsx"
+    book.save(path)
+    if cached is not None:
+        with zipfile.ZipFile(path) as archive:
+            parts = {name: archive.read(name) for name in archive.namelist()}
+        sheet = parts["xl/worksheets/sheet1.xml"].decode()
+        sheet = sheet.replace(
+            '<c r="C2"><f>LOWER(B2)</f><v />',
+            f'<c r="C2" t="str"><f>LOWER(B2)</f><v>{cached}</v>',
+        )
+        parts["xl/worksheets/sheet1.xml"] = sheet.encode()
+        with zipfile.ZipFile(path, "w") as archive:
+            for name, data in parts.items():
+                archive.writestr(name, data)
+    return path
+
+
+def test_formulas_without_saved_results_are_refused_naming_the_cell(
+    client, owner, tmp_path
+):
+    path = formula_book(tmp_path, cached=None)
+
+    context = preview(client, owner, "formulas.xlsx", path.read_bytes())
+
+    assert "C2: =LOWER(B2)" in context["file_error"]
+    assert "сохраните" in context["file_error"]
+
+
+def test_formulas_with_saved_results_are_read_as_their_results(owner, tmp_path):
+    path = formula_book(tmp_path, cached="anna@example.org")
+
+    assert read_sample(path)[1] == (2, ["Анна", "ANNA@EXAMPLE.ORG", "anna@example.org"])
+    job = import_file(owner, path)
+    assert Client.objects.get(owner=owner).email == "anna@example.org", job.error
+
+
+def test_a_damaged_sheet_is_a_clear_error_not_a_server_error(client, owner, tmp_path):
+    # A number cell holding text: openpyxl raised ValueError from the middle of
+    # the sheet, and the preview answered 500.
+    book = Workbook()
+    book.active.append(["email"])
+    book.active.append(["anna@example.org"])
+    book.active.append([12.5])
+    path = tmp_path / "damaged.xlsx"
+    book.save(path)
+    with zipfile.ZipFile(path) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    sheet = parts["xl/worksheets/sheet1.xml"].decode()
+    parts["xl/worksheets/sheet1.xml"] = sheet.replace(
+        "<v>12.5</v>", "<v>1.x</v>"
+    ).encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+
+    context = preview(client, owner, "damaged.xlsx", path.read_bytes())
+
+    assert "строки 2" in context["file_error"]
+    assert import_file(owner, path).status == "failed"
+    assert not Client.objects.filter(owner=owner).exists()
