@@ -34,6 +34,7 @@ from .imports import (
     read_sample,
     stash_path,
     stash_upload,
+    text_named_as_workbook,
 )
 from .models import Client, ImportJob
 from .permissions import policy_for
@@ -110,6 +111,7 @@ class ClientImportView(RoleGatedMixin, AdminPageMixin, FormView):
     header_icon = "upload"
     template_name = "mailing/admin/client_import.html"
     form_class = ClientImportForm
+    file_notice = None
 
     def get_parent_breadcrumbs(self):
         return [listing_crumb(Client)]
@@ -119,6 +121,7 @@ class ClientImportView(RoleGatedMixin, AdminPageMixin, FormView):
         if self.request.method == "GET" and self.request.GET.get("preview"):
             sample, error = self.sample(stashed_path(self.request))
             context["file_error"] = error
+            context["file_notice"] = self.file_notice
             if sample is not None:
                 context.update(preview(sample, self.confirm_form(sample)))
         return context
@@ -129,7 +132,10 @@ class ClientImportView(RoleGatedMixin, AdminPageMixin, FormView):
             return None, _("The uploaded file has expired: upload it again.")
         try:
             fields = owner_fields(self.request.user.pk)
-            sample = sample_of(read_sample(path), fields, is_xlsx(path))
+            rows = read_sample(path)
+            name = self.request.session.get(NAME_KEY, "")
+            self.file_notice = text_named_as_workbook(path, name, rows)
+            sample = sample_of(rows, fields, is_xlsx(path))
         except ImportFileError as error:
             return None, str(error)
         if not sample.width:

@@ -32,6 +32,9 @@ def clean_client(values: dict[str, str]) -> dict[str, str]:
     for field, value in values.items():
         _checked(field, refuse_nul, value)
     email = values.get("email", "").strip()
+    if not email:
+        # Not "Invalid email: " with nothing after it.
+        raise RowProblem("email", _("This row has no email address."))
     if len(email) > MAX_EMAIL:
         raise RowProblem("email", _("The email is too long."))
     cleaned = {"email": _checked("email", normalise_email, email)}

@@ -22,14 +22,17 @@ from django.utils.translation import gettext as _
 
 from .client_rows import RowProblem
 from .client_writes import write_clients
+from .exports import escape_formula
 from .import_mapping import (
+    TITLE_ROWS,
     Fields,
+    find_header,
     guess_mapping,
-    is_header,
     owner_fields,
     row_client,
     width_of,
 )
+from .import_repeats import MAX_LISTED, SeenAddresses, repeat_reason
 from .imports import ImportFileError, TextFormat, read_rows, stash_path, text_format
 from .models import ImportJob, ImportRejection, MailingList
 
@@ -56,19 +59,22 @@ class Layout:
 
     mapping: dict[str, int]
     width: int | None  # None for XLSX: no cell of it can be out of place
-    header_line: int | None
+    header_line: int | None  # it and the title rows above it are no clients
+    header_rows: int  # how many rows that is (0 without a header)
     fields: Fields  # the owner's declared fields, for attribute columns
 
 
 def layout_of(job: ImportJob, path, text: TextFormat | None) -> Layout:
-    first_line, first = next(iter(read_rows(path, text)), (None, []))
-    if first_line is None:
+    head = list(islice(read_rows(path, text), TITLE_ROWS + 1))
+    if not head:
         raise ImportFileError(_("The file is empty."))
-    header_line = first_line if first_line == 1 and is_header(first) else None
+    found = find_header(head)
+    first = found[1] if found else head[0][1]
+    header_line = head[found[0]][0] if found else None
     fields = owner_fields(job.owner_id)
     mapping = job.mapping or guess_mapping(first, fields)
     width = width_of(first) if text is not None else None
-    return Layout(mapping, width, header_line, fields)
+    return Layout(mapping, width, header_line, found[0] + 1 if found else 0, fields)
 
 
 def start_import(
@@ -107,8 +113,9 @@ def run_import(job_id: int) -> ImportJob | None:
         layout = layout_of(job, path, text)
         if job.total_rows is None:
             _begin(job, sum(1 for _row in read_rows(path, text)), layout)
-        rows = islice(read_rows(path, text), job.rows_done, None)
-        with closing(_checked_chunks(rows, layout)) as chunks:
+        rows = read_rows(path, text)
+        seen = _seen_before(rows, job.rows_done, layout)
+        with closing(_checked_chunks(rows, layout, seen)) as chunks:
             for chunk in chunks:
                 job = _commit_chunk(job, chunk, layout)
                 if job is None:  # another consumer has taken over
@@ -123,10 +130,23 @@ def run_import(job_id: int) -> ImportJob | None:
     return job
 
 
+def _seen_before(rows: Iterator[Row], done: int, layout: Layout) -> SeenAddresses:
+    """The addresses of the rows a resumed job has imported (its `rows` then go
+    on from there), so that a row repeating one of them is still told apart."""
+    seen = SeenAddresses()
+    while done > 0:
+        chunk = list(islice(rows, min(done, CHUNK_ROWS)))
+        if not chunk:
+            break
+        check_chunk(chunk, layout, seen)
+        done -= len(chunk)
+    return seen
+
+
 def _begin(job: ImportJob, total: int, layout: Layout) -> None:
     if not total:
         raise ImportFileError(_("The file is empty."))
-    if total == 1 and layout.header_line is not None:
+    if total == layout.header_rows:
         raise ImportFileError(header_only_reason())
     job.total_rows, job.status = total, Status.RUNNING
     job.save(update_fields=["total_rows", "status", "changed_at"])
@@ -146,13 +166,16 @@ class CheckedChunk:
     rows: int
     clients: list[dict] = field(default_factory=list)  # distinct addresses
     rejections: list[tuple[int, str]] = field(default_factory=list)
-    repeated: int = 0  # rows whose address an earlier row of the chunk has
+    # Rows whose address an earlier row of the file has: (line, its first line, reason).
+    repeats: list[tuple[int, int, str]] = field(default_factory=list)
 
     def __len__(self) -> int:
         return self.rows
 
 
-def _checked_chunks(rows: Iterator[Row], layout: Layout) -> Iterator[CheckedChunk]:
+def _checked_chunks(
+    rows: Iterator[Row], layout: Layout, seen: SeenAddresses
+) -> Iterator[CheckedChunk]:
     """The file's chunks, each read and checked in a helper thread while the
     previous one is written: the rows' Python work overlaps the database's
     (psycopg waits for the server without holding the GIL), so with two cores an
@@ -163,7 +186,7 @@ def _checked_chunks(rows: Iterator[Row], layout: Layout) -> Iterator[CheckedChun
     def next_chunk() -> CheckedChunk | None:
         with translation.override(language):
             chunk = list(islice(rows, CHUNK_ROWS))
-            return check_chunk(chunk, layout) if chunk else None
+            return check_chunk(chunk, layout, seen) if chunk else None
 
     with ThreadPoolExecutor(max_workers=1) as helper:
         pending = helper.submit(next_chunk)
@@ -172,11 +195,16 @@ def _checked_chunks(rows: Iterator[Row], layout: Layout) -> Iterator[CheckedChun
             yield checked
 
 
-def check_chunk(chunk: list[Row], layout: Layout) -> CheckedChunk:
+def check_chunk(
+    chunk: list[Row], layout: Layout, seen: SeenAddresses | None = None
+) -> CheckedChunk:
+    """The chunk's rows checked; `seen` (the earlier chunks' addresses) learns
+    this chunk's."""
     checked = CheckedChunk(len(chunk))
-    seen = set()
+    seen = seen or SeenAddresses()
+    first_lines: dict[str, int] = {}
     for line, row in chunk:
-        if line == layout.header_line:
+        if layout.header_line is not None and line <= layout.header_line:
             continue
         try:
             values = row_client(row, layout.mapping, layout.width, layout.fields)
@@ -184,11 +212,14 @@ def check_chunk(chunk: list[Row], layout: Layout) -> CheckedChunk:
             checked.rejections.append((line, str(problem)))
             continue
         key = values["email"].lower()
-        if key in seen:
-            checked.repeated += 1
+        first = first_lines.get(key) or seen.first_line(key)
+        if first is not None:
+            reason = repeat_reason(values["email"], first)
+            checked.repeats.append((line, first, reason))
             continue
-        seen.add(key)
+        first_lines[key] = line
         checked.clients.append(values)
+    seen.add_chunk(first_lines)
     return checked
 
 
@@ -221,18 +252,25 @@ def _commit_without_waiting_for_disk() -> None:
 
 
 def _import_chunk(job: ImportJob, chunk: CheckedChunk, layout: Layout) -> None:
+    listed = chunk.repeats[: max(0, MAX_LISTED - job.repeated)]
     ImportRejection.objects.bulk_create(
-        ImportRejection(job=job, line=line, reason=reason)
-        for line, reason in chunk.rejections
+        [
+            *(ImportRejection(job=job, line=n, reason=r) for n, r in chunk.rejections),
+            *(
+                ImportRejection(job=job, line=n, reason=r, first_line=first)
+                for n, first, r in listed
+            ),
+        ]
     )
     job.rejected += len(chunk.rejections)
+    job.repeated += len(chunk.repeats)
     written = write_clients(
         job.owner_id, chunk.clients, job.existing, job.mailing_list_id
     )
     job.created += written.created
     job.updated += written.updated
     unchanged = len(chunk.clients) - written.created - written.updated
-    job.skipped += chunk.repeated + unchanged
+    job.skipped += unchanged
 
 
 def resume_stalled_imports(now: datetime) -> list[int]:
@@ -267,24 +305,45 @@ def progress(job: ImportJob, now: datetime | None = None) -> dict:
         "updated": job.updated,
         "skipped": job.skipped,
         "rejected": job.rejected,
+        "repeated": job.repeated,
+        "repeated_lines": repeated_lines(job),
         "error": job.error,
         "finished": job.status in ImportJob.FINISHED,
         "waits_for_worker": waits_for_worker(job, now or timezone.now()),
     }
 
 
+def repeated_lines(job: ImportJob, shown: int = 20) -> str:
+    """The first repeated rows' lines, for the job's page ("" when none)."""
+    if not job.repeated:
+        return ""
+    lines = job.rejections.filter(first_line__isnull=False).order_by("line")
+    numbers = [str(n) for n in lines.values_list("line", flat=True)[:shown]]
+    more = "…" if job.repeated > len(numbers) else ""
+    return _("lines %(lines)s") % {"lines": ", ".join(numbers) + more}
+
+
 def rejected_rows_csv(job: ImportJob) -> Iterable[str]:
-    """The rejected rows' report, streamed: line in the file and reason."""
+    """The rows not imported, streamed: line in the file and reason (rejected
+    rows, and repeated ones up to MAX_LISTED)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
 
     def line(values) -> str:
         buffer.seek(0)
         buffer.truncate()
-        writer.writerow(values)
+        writer.writerow([escape_formula(value) for value in values])
         return buffer.getvalue()
 
     yield line([_("Line"), _("Reason")])
     rows = job.rejections.order_by("line").values_list("line", "reason")
     for number, reason in rows.iterator(chunk_size=2000):
         yield line([number, reason])
+    if job.repeated > MAX_LISTED:
+        unlisted = job.repeated - MAX_LISTED
+        yield line(
+            [
+                "",
+                _("Repeated rows not listed here: %(count)d.") % {"count": unlisted},
+            ]
+        )

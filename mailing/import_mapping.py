@@ -21,6 +21,8 @@ from django.utils.translation import gettext_lazy
 
 from .client_attributes import clean_tags, clean_value
 from .client_rows import RowProblem, clean_client
+from .exports import FORMULA_TRIGGERS
+from .import_repeats import repeat_reason
 from .models import ClientField
 
 TARGETS = {
@@ -45,6 +47,9 @@ HEADER_WORDS = {
 # What a line inside a cell that is really a row has (see swallowed_row).
 ROW_DELIMITERS = re.compile(r"[,;\t]")
 LOOKS_LIKE_EMAIL = re.compile(r"[^@\s\"]+@[^@\s\"]+\.[^@\s\"]+")
+# Rows above the header that may be a title (merged cells over the columns).
+TITLE_ROWS = 3
+Row = tuple[int, list[str]]
 # An owner's declared fields by key: what attribute targets read.
 Fields = Mapping[str, ClientField]
 NO_FIELDS: Fields = MappingProxyType({})
@@ -82,6 +87,18 @@ def is_header(row: list[str]) -> bool:
     return any(header_target(cell) for cell in row)
 
 
+def find_header(rows: list[Row]) -> tuple[int, list[str]] | None:
+    """The row that names the columns, with its index: the first row, or one
+    under a few title rows that hold no address (a sheet's title over merged
+    cells, which left the real header to be refused as an invalid address)."""
+    for index, (_line, row) in enumerate(rows[: TITLE_ROWS + 1]):
+        if is_header(row):
+            return index, row
+        if any(LOOKS_LIKE_EMAIL.search(cell) for cell in row):
+            return None
+    return None
+
+
 def guess_mapping(first_row: list[str], fields: Fields = NO_FIELDS) -> dict[str, int]:
     if is_header(first_row):
         mapping: dict[str, int] = {}
@@ -105,7 +122,20 @@ def values_of(row: list[str], mapping: dict[str, int]) -> dict[str, str]:
     """The row's cell for each mapped target. A row that ends before a mapped
     column lacks that field (it never blanks a client's value); an empty cell is
     an empty value."""
-    return {target: row[index] for target, index in mapping.items() if index < len(row)}
+    return {
+        target: unescaped(row[index])
+        for target, index in mapping.items()
+        if index < len(row)
+    }
+
+
+def unescaped(cell: str) -> str:
+    """The cell without the apostrophe our exports put before a formula's first
+    character (mailing.exports): a list exported and imported again keeps
+    "-Anna" and "=1+1@example.org" as they were."""
+    if cell.startswith("'") and cell[1:].startswith(FORMULA_TRIGGERS):
+        return cell[1:]
+    return cell
 
 
 def row_client(
@@ -227,14 +257,20 @@ def sample_of(
     """`spreadsheet`: the rows are an XLSX sheet's (see row_client)."""
     if not rows:
         return Sample(None, [], {}, 0)
-    first_line, first = rows[0]
-    header = first if first_line == 1 and is_header(first) else None
-    data = rows[1:] if header is not None else rows
+    found = find_header(rows)
+    header = found[1] if found else None
+    first = header or rows[0][1]
+    data = rows[found[0] + 1 :] if found else rows
     sample = Sample(header, data, guess_mapping(first, fields), width_of(first))
     checked_width = None if spreadsheet else sample.width
+    first_lines: dict[str, int] = {}
     for line, row in data:
         try:
-            row_client(row, sample.mapping, checked_width, fields)
+            email = row_client(row, sample.mapping, checked_width, fields)["email"]
         except RowProblem as problem:
             sample.problems.append((line, str(problem)))
+            continue
+        first = first_lines.setdefault(email.lower(), line)
+        if first != line:
+            sample.problems.append((line, repeat_reason(email, first)))
     return sample

@@ -12,11 +12,14 @@ import io
 import logging
 import secrets
 import time
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
+from datetime import time as clock
 from itertools import islice
 from pathlib import Path
-from zipfile import BadZipFile, ZipFile
+from zipfile import BadZipFile
 
 from charset_normalizer import from_bytes
 from django.conf import settings
@@ -24,6 +27,9 @@ from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
+from . import import_kinds
+from .import_kinds import is_xlsx
+from .import_mapping import LOOKS_LIKE_EMAIL
 from .models import ImportJob
 
 logger = logging.getLogger(__name__)
@@ -39,18 +45,12 @@ PREVIEW_ROWS = 20
 CHUNK = 64 * 1024
 # An XLSX row this wide is read value by value; a wider one by its cells.
 NARROW_ROW = 64
-ZIP_MAGIC = b"PK\x03\x04"
-# The first bytes of what is uploaded by mistake: a screenshot was told to "save it
-# as CSV UTF-8" and a zipped export that "the XLSX file cannot be read".
-OTHER_KINDS = (
-    (b"\x89PNG\r\n\x1a\n", "image"),
-    (b"\xff\xd8\xff", "image"),  # JPEG
-    (b"GIF8", "image"),
-    (b"%PDF-", "pdf"),
-    (b"\x1f\x8b", "archive"),  # gzip
-    (b"Rar!\x1a\x07", "archive"),
-    (b"7z\xbc\xaf\x27\x1c", "archive"),
-)
+MIDNIGHT = clock()
+# What openpyxl and zipfile raise on a damaged sheet while reading it.
+DAMAGED_XLSX = (
+    ValueError, TypeError, KeyError, IndexError, SyntaxError, EOFError, BadZipFile,
+    zlib.error,
+)  # fmt: skip
 
 
 class ImportFileError(Exception):
@@ -131,50 +131,9 @@ def sniff_delimiter(path: Path, encoding: str) -> str:
         return ","
 
 
-def is_xlsx(path: Path) -> bool:
-    """An XLSX workbook is a ZIP archive: told by its first bytes, not its name."""
-    with path.open("rb") as stream:
-        return stream.read(4) == ZIP_MAGIC
-
-
 def refuse_other_kinds(path: Path) -> None:
-    """Raise ImportFileError naming what the file is when its first bytes say it
-    is an image, a PDF or an archive (a ZIP with no workbook inside)."""
-    with path.open("rb") as stream:
-        head = stream.read(16)
-    kind = next((kind for magic, kind in OTHER_KINDS if head.startswith(magic)), None)
-    if kind is None and head.startswith(ZIP_MAGIC) and not _holds_workbook(path):
-        kind = "archive"
-    if kind == "image":
-        raise ImportFileError(
-            _(
-                "This file is an image, not a CSV or XLSX spreadsheet. Upload the "
-                "table itself, saved as CSV UTF-8 or XLSX."
-            )
-        )
-    if kind == "pdf":
-        raise ImportFileError(
-            _(
-                "This file is a PDF document, not a CSV or XLSX spreadsheet. Upload "
-                "the table itself, saved as CSV UTF-8 or XLSX."
-            )
-        )
-    if kind == "archive":
-        raise ImportFileError(
-            _(
-                "This file is an archive, not a CSV or XLSX spreadsheet. Unpack it "
-                "and upload the table inside."
-            )
-        )
-
-
-def _holds_workbook(path: Path) -> bool:
-    # Only the ZIP's directory is read; a damaged one is left to openpyxl to refuse.
-    try:
-        with ZipFile(path) as archive:
-            return any(name.startswith("xl/") for name in archive.namelist())
-    except (BadZipFile, OSError):
-        return True
+    """ImportFileError naming what the file is, when it is no CSV or XLSX table."""
+    import_kinds.refuse_other_kinds(path, ImportFileError)
 
 
 def read_xlsx_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
@@ -191,12 +150,28 @@ def read_xlsx_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
             # to the widest: one cell at XFD1048576 in a 5 KB file made a billion
             # empty cells and held the request for hours. Row by row instead.
             sheet.reset_dimensions()
-            for line, values in enumerate(sheet.iter_rows(values_only=True), 1):
-                row = xlsx_cells(values)
-                if row:
-                    yield line, row
+            yield from _sheet_rows(sheet)
         finally:
             book.close()
+
+
+def _sheet_rows(sheet) -> Iterator[tuple[int, list[str]]]:
+    """The sheet's non-blank rows; a damaged part (a number cell holding text, a
+    broken XML or ZIP stream) is ImportFileError, where it was a server error."""
+    line = 0
+    try:
+        for line, values in enumerate(sheet.iter_rows(values_only=True), 1):
+            row = xlsx_cells(values)
+            if row:
+                yield line, row
+    except DAMAGED_XLSX as error:
+        raise ImportFileError(
+            _(
+                "The XLSX file is damaged after row %(line)d and cannot be read. "
+                "Open it in Excel or LibreOffice Calc and save it again."
+            )
+            % {"line": line}
+        ) from error
 
 
 def xlsx_cells(values: tuple) -> list[str]:
@@ -207,7 +182,7 @@ def xlsx_cells(values: tuple) -> list[str]:
     13 ms a row (py-spy), most of an import's time. Only the cells that are there
     are looked at; the padding is counted and skipped at C speed."""
     if len(values) <= NARROW_ROW:
-        row = ["" if value is None else str(value) for value in values]
+        row = ["" if value is None else cell_text(value) for value in values]
         while row and not row[-1].strip():
             row.pop()
         return row
@@ -228,8 +203,16 @@ def xlsx_cells(values: tuple) -> list[str]:
         return []
     row = [""] * (present[-1] + 1)
     for index in present:
-        row[index] = str(values[index])
+        row[index] = cell_text(values[index])
     return row
+
+
+def cell_text(value) -> str:
+    """A cell as the person sees it: Excel keeps a date as a datetime at
+    midnight, whose "2024-01-05 00:00:00" a date field refused."""
+    if isinstance(value, datetime) and value.time() == MIDNIGHT:
+        return value.date().isoformat()
+    return str(value)
 
 
 def _next_present(values: tuple, start: int) -> int:
@@ -279,7 +262,17 @@ def read_sample(path: Path) -> list[tuple[int, list[str]]]:
     PREVIEW_CHARS of it: the preview of a file of any size."""
     refuse_other_kinds(path)
     if is_xlsx(path):
-        return list(islice(read_xlsx_rows(path), PREVIEW_ROWS + 1))
+        rows = list(islice(read_xlsx_rows(path), PREVIEW_ROWS + 1))
+        if cell := import_kinds.unsaved_formula(path, rows):
+            raise ImportFileError(
+                _(
+                    "The workbook holds formulas whose results were never saved "
+                    "(%(cell)s), so those cells read as empty. Open it in Excel or "
+                    "LibreOffice Calc and save it again, then upload it."
+                )
+                % {"cell": cell}
+            )
+        return rows
     encoding = detect_encoding(path, whole=False)
     delimiter = sniff_delimiter(path, encoding)
     with path.open(encoding=encoding, newline="", errors="replace") as stream:
@@ -288,6 +281,44 @@ def read_sample(path: Path) -> list[tuple[int, list[str]]]:
         text = text[: text.rfind("\n") + 1]  # no half row at the cut
     return list(
         islice(_csv_rows(io.StringIO(text, newline=""), delimiter), PREVIEW_ROWS + 1)
+    )
+
+
+ENCODING_NAMES = {
+    "utf-8-sig": "UTF-8",
+    "utf-16": "UTF-16",
+    "cp1251": "Windows-1251",
+    "koi8_r": "KOI8-R",
+}
+WORKBOOK_NAMES = (".xlsx", ".xlsm", ".xls", ".ods")
+
+
+def text_named_as_workbook(
+    path: Path, file_name: str, rows: list[tuple[int, list[str]]]
+) -> str | None:
+    """What to say of a text file with a workbook's name (Excel's "Unicode text"
+    saved as clients.xlsx): it is read as CSV, and the person should know; with
+    no address in its first rows it is no table of clients (ImportFileError)."""
+    if is_xlsx(path) or not file_name.lower().endswith(WORKBOOK_NAMES):
+        return None
+    encoding = detect_encoding(path, whole=False)
+    names = {"name": file_name, "encoding": ENCODING_NAMES.get(encoding, encoding)}
+    if not any(LOOKS_LIKE_EMAIL.search(cell) for _line, row in rows for cell in row):
+        raise ImportFileError(
+            _(
+                "“%(name)s” is named like an Excel workbook, but it is a text file "
+                "(%(encoding)s) with no email address in its first rows: not a "
+                "table of clients. Open the table in Excel and save it as .xlsx "
+                "or CSV UTF-8."
+            )
+            % names
+        )
+    return (
+        _(
+            "“%(name)s” is named like an Excel workbook, but it is a text file "
+            "(%(encoding)s): it is read as CSV. Check the columns below."
+        )
+        % names
     )
 
 

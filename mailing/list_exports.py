@@ -100,6 +100,9 @@ def segment_rows(segment: Segment) -> Iterator[list]:
 
 
 def csv_lines(rows: Iterator[list]) -> Iterator[str]:
+    # The BOM: without it Excel reads UTF-8 as Windows-1251 and the Russian
+    # names come out garbled; our import reads it either way.
+    yield "\ufeff"
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for row in rows:

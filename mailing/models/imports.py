@@ -59,6 +59,8 @@ class ImportJob(models.Model):
     updated = models.PositiveIntegerField(_("updated"), default=0)
     skipped = models.PositiveIntegerField(_("skipped"), default=0)
     rejected = models.PositiveIntegerField(_("rejected"), default=0)
+    # Rows whose address an earlier row of the file has (the first is imported).
+    repeated = models.PositiveIntegerField(_("repeated"), default=0)
     error = models.TextField(_("error"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     # Touched by every chunk: a running job that stops changing has lost its consumer.
@@ -88,6 +90,8 @@ class ImportRejection(models.Model):
     )
     line = models.PositiveIntegerField(_("line"))
     reason = models.TextField(_("reason"))
+    # A repeated address: the line that had it first (empty for an invalid row).
+    first_line = models.PositiveIntegerField(_("first line"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("rejected row")

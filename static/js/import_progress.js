@@ -8,7 +8,7 @@
     function field(name) { return box.querySelector("[data-field=" + name + "]"); }
 
     function show(data) {
-      ["status_label", "done", "created", "updated", "skipped", "rejected"].forEach(function (name) {
+      ["status_label", "done", "created", "updated", "skipped", "rejected", "repeated"].forEach(function (name) {
         field(name).textContent = data[name];
       });
       field("total").textContent = data.total === null ? "…" : data.total;
@@ -16,7 +16,9 @@
       field("bar").value = data.done;
       field("error").textContent = data.error;
       field("error").hidden = !data.error;
-      field("rejected_link").hidden = !data.rejected;
+      field("repeated_lines").textContent = data.repeated_lines ? " (" + data.repeated_lines + ")" : "";
+      field("repeated_lines").hidden = !data.repeated_lines;
+      field("rejected_link").hidden = !(data.rejected || data.repeated);
       field("worker_hint").hidden = !data.waits_for_worker;
     }
 

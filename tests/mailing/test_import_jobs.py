@@ -149,8 +149,10 @@ def test_existing_clients_skipped_or_updated(owner, policy, name, counts):
 def test_a_file_repeating_an_address_across_chunks_creates_it_once(owner, monkeypatch):
     monkeypatch.setattr(import_jobs, "CHUNK_ROWS", 2)
     job = run_import(queued(owner, rows(3) + rows(3)).pk)
-    assert (job.created, job.skipped) == (3, 3)
+    assert (job.created, job.skipped, job.repeated) == (3, 0, 3)
     assert Client.objects.filter(owner=owner).count() == 3
+    repeats = job.rejections.filter(first_line__isnull=False).order_by("line")
+    assert list(repeats.values_list("line", "first_line")) == [(4, 1), (5, 2), (6, 3)]
 
 
 def test_an_unreadable_file_fails_the_job_with_its_reason(owner):

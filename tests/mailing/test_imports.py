@@ -57,9 +57,10 @@ def test_bad_rows_are_listed_and_good_rows_imported(owner, tmp_path):
     )
     job = import_file(owner, write(tmp_path, text))
     reasons = rejected_lines(job)
-    assert set(reasons) == {2, 5, 6, 9}
+    assert set(reasons) == {2, 5, 6, 8, 9}
     assert "Invalid email" in reasons[2] or "Неверный" in reasons[2]
-    assert job.created == 2 and job.skipped == 2
+    assert "GOOD@example.org" in reasons[8] and "строке 1" in reasons[8]
+    assert (job.created, job.skipped, job.repeated, job.rejected) == (2, 1, 1, 4)
     assert Client.objects.get(owner=owner, email="x@example.org").full_name == (
         "Line break"
     )
