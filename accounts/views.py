@@ -75,6 +75,13 @@ class SignupView(FormView):
     template_name = "accounts/signup.html"
     success_url = reverse_lazy("accounts:signup_done")
 
+    def dispatch(self, request, *args, **kwargs):
+        # As the login does (redirect_authenticated_user): a signed-in visitor was
+        # shown the form, and posting it mailed a sign-up link for another address.
+        if request.user.is_authenticated:
+            return redirect(settings.LOGIN_REDIRECT_URL)
+        return super().dispatch(request, *args, **kwargs)
+
     def form_valid(self, form):
         services.register(
             form.cleaned_data["email"], language=self.request.LANGUAGE_CODE

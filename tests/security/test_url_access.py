@@ -180,6 +180,8 @@ POLICY = [
     # --- accounts: public doors, and the profile for the signed-in ---
     Rule("accounts:logout",                     POST, POST, POST, POST, POST, POST),
     Rule("accounts:login",                      OK,   RED,  RED,  RED,  RED,  RED),
+    Rule("accounts:signup",                     OK,   RED,  RED,  RED,  RED,  RED,
+         why="like the login: the signed-in are sent on to their workspace"),
     Rule("accounts:verify_email",               BAD,  BAD,  BAD,  BAD,  BAD,  BAD,
          why="the probe token is not a signed token"),
     Rule("accounts:confirm_email_change",       BAD,  BAD,  BAD,  BAD,  BAD,  BAD),
