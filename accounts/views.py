@@ -176,6 +176,13 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password_reset_complete")
 
+    def render_to_response(self, context, **response_kwargs):
+        # A dead link answered 200 under "Set a new password"; the other dead
+        # links (verification, email change) answer 400 and say so.
+        if not self.validlink:
+            response_kwargs.setdefault("status", 400)
+        return super().render_to_response(context, **response_kwargs)
+
     def form_valid(self, form):
         response = super().form_valid(form)
         forgive_account(LOGIN_FAILURES, form.user)

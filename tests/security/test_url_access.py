@@ -185,6 +185,8 @@ POLICY = [
     Rule("accounts:verify_email",               BAD,  BAD,  BAD,  BAD,  BAD,  BAD,
          why="the probe token is not a signed token"),
     Rule("accounts:confirm_email_change",       BAD,  BAD,  BAD,  BAD,  BAD,  BAD),
+    Rule("accounts:password_reset_confirm",     BAD,  BAD,  BAD,  BAD,  BAD,  BAD,
+         why="the probe's uid and token are no reset link: a dead link, as above"),
     Rule("accounts:profile",                    LOG,  OK,   OK,   OK,   OK,   OK),
     Rule("accounts:password_change",            LOG,  OK,   OK,   OK,   OK,   OK),
     Rule("accounts:change_email",               LOG,  OK,   OK,   OK,   OK,   OK),
