@@ -20,8 +20,9 @@ them as it read them, and is read again.
 
 A post's publish bumps its own addresses, its language's listing and its list's
 translations (their switchers lead to its list's tags and page numbers): another
-post, and the other language's other pages, keep their cached copies. Counters only grow (see
-page_store.bump), so a value recorded before a bump never matches again.
+post, and the other language's other pages, keep their cached copies. Counters
+only grow (see page_store.bump), so a value recorded before a bump never matches
+again.
 """
 
 import hashlib
