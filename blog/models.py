@@ -80,6 +80,14 @@ class BlogIndexPage(SeoMixin, CachedPageMixin, Page):
             raise Http404("no post has this tag")  # each unknown tag would be cached
         context["posts"] = page_or_404(paginator, request)
         context["tag"] = tag
+        # Its name, not its slug ("email-tips"), in the heading and the title.
+        context["tag_name"] = tag and (
+            BlogPageTag.tag_model()
+            .objects.filter(slug=tag)
+            .values_list("name", flat=True)
+            .first()
+            or tag
+        )
         return context
 
     def query_in(self, request, code: str) -> str | None:

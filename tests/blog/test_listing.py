@@ -65,6 +65,21 @@ def test_index_filters_by_tag(client, index):
     assert "django" in response.content.decode()
 
 
+def test_a_tags_page_says_the_tags_name_in_its_title_and_heading(client, monkeypatch):
+    """Every tag's page was titled "Блог · Vestnik" and named the tag by its slug."""
+    monkeypatch.setattr(BlogIndexPage, "page_size", 1)
+    index = make_blog_index(title="Блог")
+    for _ in range(2):
+        make_post(index, tags=["Email Tips"])
+
+    html = client.get("/blog/?tag=email-tips").content.decode()
+    assert "<title>Блог: записи с меткой «Email Tips» · Vestnik</title>" in html
+    assert "Записи с меткой «Email Tips»." in html
+    html = client.get("/blog/?tag=email-tips&page=2").content.decode()
+    title = "Блог: записи с меткой «Email Tips», страница 2 · Vestnik"
+    assert f"<title>{title}</title>" in html
+
+
 @pytest.fixture
 def hidden_posts(index):
     """Every way a post is not public: draft, unpublished, scheduled for later."""
