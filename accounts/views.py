@@ -75,6 +75,13 @@ class SignupView(FormView):
     template_name = "accounts/signup.html"
     success_url = reverse_lazy("accounts:signup_done")
 
+    def dispatch(self, request, *args, **kwargs):
+        # As the login does (redirect_authenticated_user): a signed-in visitor was
+        # shown the form, and posting it mailed a sign-up link for another address.
+        if request.user.is_authenticated:
+            return redirect(settings.LOGIN_REDIRECT_URL)
+        return super().dispatch(request, *args, **kwargs)
+
     def form_valid(self, form):
         services.register(
             form.cleaned_data["email"], language=self.request.LANGUAGE_CODE
@@ -168,6 +175,13 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     form_class = SetPasswordForm
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password_reset_complete")
+
+    def render_to_response(self, context, **response_kwargs):
+        # A dead link answered 200 under "Set a new password"; the other dead
+        # links (verification, email change) answer 400 and say so.
+        if not self.validlink:
+            response_kwargs.setdefault("status", 400)
+        return super().render_to_response(context, **response_kwargs)
 
     def form_valid(self, form):
         response = super().form_valid(form)

@@ -4,9 +4,12 @@ The feeds sit under i18n_patterns: /feeds/blog.rss lists the Russian posts,
 /en/feeds/blog.rss the English ones (each locale's own tree).
 """
 
+from datetime import datetime, time
+
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.timezone import get_default_timezone, make_aware
 from django.utils.translation import gettext_lazy as _
 from wagtail.models import Locale
 
@@ -47,10 +50,17 @@ class LatestPostsFeed(Feed):
         return item.author
 
     def item_pubdate(self, item):
-        return item.first_published_at
+        # The post's date, which orders the items: readers sort and show by
+        # pubDate (RSS) and published (Atom), and the first publication put a
+        # backdated post above newer ones. Midnight in TIME_ZONE (Django makes
+        # a naive date-time aware in it).
+        return datetime.combine(item.date, time.min)
 
     def item_updateddate(self, item):
-        return item.last_published_at
+        # Atom's updated: the last publish, never before the published date.
+        published = make_aware(self.item_pubdate(item), get_default_timezone())
+        last = item.last_published_at
+        return max(published, last) if last else published
 
 
 class LatestPostsAtomFeed(LatestPostsFeed):

@@ -1,4 +1,5 @@
 from functools import cache
+from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
 from django.db import models
@@ -15,9 +16,9 @@ from wagtail.images import get_image_model
 from wagtail.models import Page, PageManager, PageQuerySet
 from wagtail.search import index
 
-from home import page_rows
+from home import page_rows, translations
 from home.page_cache import CachedPageMixin, any_view_restrictions
-from home.pagination import page_or_404
+from home.pagination import PAGE_NUMBER, page_or_404
 from home.seo import SeoMixin
 
 from .blocks import PostBodyBlock
@@ -79,7 +80,39 @@ class BlogIndexPage(SeoMixin, CachedPageMixin, Page):
             raise Http404("no post has this tag")  # each unknown tag would be cached
         context["posts"] = page_or_404(paginator, request)
         context["tag"] = tag
+        # Its name, not its slug ("email-tips"), in the heading and the title.
+        context["tag_name"] = tag and (
+            BlogPageTag.tag_model()
+            .objects.filter(slug=tag)
+            .values_list("name", flat=True)
+            .first()
+            or tag
+        )
         return context
+
+    def query_in(self, request, code: str) -> str | None:
+        """This list's place (tag, page number) in its translation in `code`, for
+        the language switcher: "" for the first page of all posts, None where that
+        list has no such place (no post with the tag there, or fewer pages)."""
+        tag = request.GET.get("tag", "")
+        number = request.GET.get("page", "1")
+        if not tag and number == "1":
+            return ""
+        translation = translations.live_translations(self.translation_key).get(code)
+        if translation is None:
+            return None
+        posts = BlogPage.objects.child_of(translation).published()
+        found = posts.filter(tags__slug=tag).count() if tag else posts.count()
+        if tag and not found:
+            return None
+        kept = {"tag": tag} if tag else {}
+        if number != "1":
+            if not PAGE_NUMBER.fullmatch(number):
+                return None
+            if found <= (int(number) - 1) * self.page_size:
+                return None
+            kept = {"page": number, **kept}
+        return urlencode(kept)
 
     parent_page_types = ["home.HomePage"]
     subpage_types = ["blog.BlogPage"]

@@ -18,9 +18,11 @@ And one more that no cached copy records: views, the view counts as stored (blog
 flush bumps it). Only a page kept in a process to be routed (home.routing) shows
 them as it read them, and is read again.
 
-A post's publish bumps its own addresses and its language's listing: another post,
-and the other language, keep their cached copies. Counters only grow (see
-page_store.bump), so a value recorded before a bump never matches again.
+A post's publish bumps its own addresses, its language's listing and its list's
+translations (their switchers lead to its list's tags and page numbers): another
+post, and the other language's other pages, keep their cached copies. Counters
+only grow (see page_store.bump), so a value recorded before a bump never matches
+again.
 """
 
 import hashlib

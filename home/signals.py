@@ -48,6 +48,19 @@ def changed_page_generations(page: Page) -> list[str]:
         names.append(generations.path_generation(parts[2]))
         if member.pk != page.pk:
             names.append(generations.translations_generation(parts[2]))
+    return names + other_languages_lists(page)
+
+
+def other_languages_lists(page: Page) -> list[str]:
+    """The addresses of the list `page` is in, in the other languages: their
+    switchers lead to this list's tags and page numbers where it has them (blog's
+    BlogIndexPage.query_in), which a publish here adds or takes away. Two queries."""
+    names = []
+    for member in page.get_parent().get_translations().live():
+        parts = member.get_url_parts()
+        if parts is not None:
+            names.append(generations.path_generation(parts[2]))
+            names.append(generations.translations_generation(parts[2]))
     return names
 
 

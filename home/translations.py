@@ -41,9 +41,26 @@ def alternates(request, page: Page | None, current: str, base_url: str) -> list[
             ("site", "language", "translations"),
         )
     return [
-        _entry(code, name, current, base_url, *urls[code])
+        _entry(code, name, current, base_url, *_same_place(request, page, code, urls))
         for code, name in settings.LANGUAGES
     ]
+
+
+def _same_place(request, page: Page, code: str, urls) -> tuple[str, bool]:
+    """(address, whether a translation) with a list's place (a tag, a page number:
+    its `query_in`) carried over where the translation has it: the switcher on
+    page 2 or a tag led to the other language's first page."""
+    url, translated = urls[code]
+    query_in = getattr(page, "query_in", None)
+    if not translated or query_in is None:
+        return url, translated
+    places = request.__dict__.setdefault("page_places", {})  # switcher and meta
+    if code not in places:
+        places[code] = query_in(request, code)
+    query = places[code]
+    if query is None:  # not there: its first page, and no hreflang alternate
+        return url, False
+    return (f"{url}?{query}" if query else url), translated
 
 
 def page_urls(request, page: Page) -> dict[str, tuple[str, bool]]:
@@ -110,11 +127,14 @@ def _same_view(request, code: str) -> str:
 
 
 def _entry(code, name, current, base_url, url, translated) -> dict:
+    path, _, query = url.partition("?")
+    # hreflang names what the canonical link does: a list's page number, no tag.
+    kept = f"?{query}" if query.startswith("page=") and "&" not in query else ""
     return {
         "code": code,
         "name": name,
         "url": url,
-        "absolute": base_url + url.split("?")[0],
+        "absolute": base_url + path + kept,
         "current": code == current,
         "translated": translated,
     }

@@ -1,5 +1,7 @@
 import pytest
 from django.core import mail
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from accounts.throttling import MAX_RESETS_PER_ACCOUNT, MAX_RESETS_PER_IP
 from tests.accounts.conftest import path_in
@@ -39,7 +41,27 @@ def test_password_reset_end_to_end(client):
     assert is_logged_in(client)
     # The link is spent.
     client.logout()
-    assert not client.get(link, follow=True).context["validlink"]
+    spent = client.get(link, follow=True)
+    assert not spent.context["validlink"]
+    assert spent.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("prefix", "heading"),
+    [("", "Эта ссылка не работает"), ("/en", "This link does not work")],
+)
+def test_a_dead_reset_link_says_so_in_its_heading(client, prefix, heading):
+    """It answered 200 under "Set a new password", with no form to set one."""
+    user = make_user(email="late@example.com")
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+
+    response = client.get(f"{prefix}/accounts/password-reset/{uid}/set-password/")
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert f"<title>{heading} · Vestnik</title>" in html
+    assert f">{heading}</h1>" in html
+    assert 'name="new_password1"' not in html
 
 
 def test_blocked_user_gets_no_reset_email(client):

@@ -15,6 +15,7 @@ from tests.accounts.helpers import (
     log_in,
     sign_up,
 )
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -106,6 +107,23 @@ def test_a_used_link_tells_a_signed_in_user_the_address_is_confirmed(client):
     page = client.get(link).content.decode()
     assert "twice@example.com уже подтверждён" in page
     assert 'href="/admin/">Перейти в рабочее место' in page
+
+
+@pytest.mark.parametrize("prefix", ["", "/en"])
+def test_a_signed_in_user_is_sent_on_from_the_sign_up_like_from_the_login(
+    client, prefix
+):
+    # The form was shown to them, and its POST mailed a link to another address.
+    client.force_login(make_user(email="in@example.com"))
+
+    shown = client.get(f"{prefix}/accounts/signup/")
+    posted = sign_up(client, "someone.else@example.com", language_prefix=prefix)
+
+    login = client.get(f"{prefix}/accounts/login/")
+    assert shown.status_code == posted.status_code == login.status_code == 302
+    assert shown["Location"] == posted["Location"] == login["Location"] == "/admin/"
+    assert not User.objects.filter(email="someone.else@example.com").exists()
+    assert mail.outbox == []
 
 
 def test_a_tampered_link_is_refused(client):

@@ -1,7 +1,9 @@
 """The index, feeds and sitemap: newest first, by tag, and never a draft."""
 
 import xml.etree.ElementTree as ET
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from email.utils import parsedate_to_datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
@@ -63,6 +65,21 @@ def test_index_filters_by_tag(client, index):
     assert "django" in response.content.decode()
 
 
+def test_a_tags_page_says_the_tags_name_in_its_title_and_heading(client, monkeypatch):
+    """Every tag's page was titled "Блог · Vestnik" and named the tag by its slug."""
+    monkeypatch.setattr(BlogIndexPage, "page_size", 1)
+    index = make_blog_index(title="Блог")
+    for _ in range(2):
+        make_post(index, tags=["Email Tips"])
+
+    html = client.get("/blog/?tag=email-tips").content.decode()
+    assert "<title>Блог: записи с меткой «Email Tips» · Vestnik</title>" in html
+    assert "Записи с меткой «Email Tips»." in html
+    html = client.get("/blog/?tag=email-tips&page=2").content.decode()
+    title = "Блог: записи с меткой «Email Tips», страница 2 · Vestnik"
+    assert f"<title>{title}</title>" in html
+
+
 @pytest.fixture
 def hidden_posts(index):
     """Every way a post is not public: draft, unpublished, scheduled for later."""
@@ -117,6 +134,35 @@ def test_atom_feed_is_valid_xml_and_translated(client, index):
     assert [e.findtext(f"{ATOM}title") for e in ru.findall(f"{ATOM}entry")] == [
         "Первый"
     ]
+
+
+def test_feed_items_carry_the_date_they_are_ordered_by(client, index):
+    """A backdated post (published today, dated last week) carried today as its
+    pubDate below a post of yesterday: readers sort by that date."""
+    today = timezone.localdate()
+    make_post(index, title="Yesterday", date=today - timedelta(days=1))
+    make_post(index, title="Backdated", date=today - timedelta(days=7))
+
+    rss = ET.fromstring(client.get("/feeds/blog.rss").content).find("channel")
+    items = rss.findall("item")
+    assert [item.findtext("title") for item in items] == ["Yesterday", "Backdated"]
+    dates = [parsedate_to_datetime(item.findtext("pubDate")) for item in items]
+    zone = ZoneInfo(settings.TIME_ZONE)
+    assert [moment.astimezone(zone).date() for moment in dates] == [
+        today - timedelta(days=1),
+        today - timedelta(days=7),
+    ]
+    atom = ET.fromstring(client.get("/feeds/blog.atom").content)
+    for entry in atom.findall(f"{ATOM}entry"):
+        published = datetime.fromisoformat(entry.findtext(f"{ATOM}published"))
+        updated = datetime.fromisoformat(entry.findtext(f"{ATOM}updated"))
+        assert published.astimezone(zone).time() == time.min
+        assert updated >= published  # the publish, today
+        assert updated.astimezone(zone).date() == today
+    assert [
+        datetime.fromisoformat(e.findtext(f"{ATOM}published")).astimezone(zone).date()
+        for e in atom.findall(f"{ATOM}entry")
+    ] == [today - timedelta(days=1), today - timedelta(days=7)]
 
 
 def sitemap_locations(client, path: str) -> set[str]:

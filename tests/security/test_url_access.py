@@ -180,9 +180,13 @@ POLICY = [
     # --- accounts: public doors, and the profile for the signed-in ---
     Rule("accounts:logout",                     POST, POST, POST, POST, POST, POST),
     Rule("accounts:login",                      OK,   RED,  RED,  RED,  RED,  RED),
+    Rule("accounts:signup",                     OK,   RED,  RED,  RED,  RED,  RED,
+         why="like the login: the signed-in are sent on to their workspace"),
     Rule("accounts:verify_email",               BAD,  BAD,  BAD,  BAD,  BAD,  BAD,
          why="the probe token is not a signed token"),
     Rule("accounts:confirm_email_change",       BAD,  BAD,  BAD,  BAD,  BAD,  BAD),
+    Rule("accounts:password_reset_confirm",     BAD,  BAD,  BAD,  BAD,  BAD,  BAD,
+         why="the probe's uid and token are no reset link: a dead link, as above"),
     Rule("accounts:profile",                    LOG,  OK,   OK,   OK,   OK,   OK),
     Rule("accounts:password_change",            LOG,  OK,   OK,   OK,   OK,   OK),
     Rule("accounts:change_email",               LOG,  OK,   OK,   OK,   OK,   OK),

@@ -52,7 +52,11 @@ def test_a_post_without_its_token_is_still_refused(browser):
 def test_pages_still_answer_the_methods_they_take(browser):
     assert browser.get("/blog/post/").status_code == 200
     assert browser.head("/blog/").status_code == 200
-    assert browser.options("/accounts/signup/").status_code == 200
+    assert browser.options("/accounts/signup/done/").status_code == 200
+    # The sign-up sends the signed-in on, as the login does: asked by a visitor.
+    visitor = Client(enforce_csrf_checks=True)
+    assert visitor.options("/accounts/signup/").status_code == 200
+    assert browser.options("/accounts/signup/")["Location"] == "/admin/"
 
 
 def test_the_api_keeps_its_own_answer():

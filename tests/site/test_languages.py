@@ -2,6 +2,7 @@
 page's translation, or to the other language's home where there is none."""
 
 import re
+from html import unescape
 
 import pytest
 from django.db import connection
@@ -29,8 +30,8 @@ def posts():
 def links(client, path: str) -> tuple[dict, dict]:
     html = client.get(path).content.decode()
     return (
-        {code: url for url, code in SWITCH.findall(html)},
-        dict(HREFLANG.findall(html)),
+        {code: unescape(url) for url, code in SWITCH.findall(html)},
+        {code: unescape(url) for code, url in HREFLANG.findall(html)},
     )
 
 
@@ -86,7 +87,7 @@ def test_a_view_with_one_address_for_every_language_has_no_switcher(client):
 
 
 @pytest.mark.redis
-def test_a_publish_drops_its_own_languages_pages_only(client):
+def test_a_publish_drops_its_own_languages_pages_and_the_others_list(client):
     index = make_blog_index(title="Блог")
     alone = make_post(index, slug="tolko-russkiy", title="Только русский")
     translate(index, title="Blog")
@@ -99,12 +100,14 @@ def test_a_publish_drops_its_own_languages_pages_only(client):
     alone.save_revision().publish()  # no translation: the Russian tree only
 
     states = {path: client.get(path)["X-Page-Cache"] for path in paths}
+    # The English list too: its switcher leads to the Russian list's tags and
+    # page numbers where they are (BlogIndexPage.query_in), which a post changes.
     assert states == {
         "/": "miss",
         "/blog/": "miss",
         "/blog/tolko-russkiy/": "miss",
         "/en/": "hit",
-        "/en/blog/": "hit",
+        "/en/blog/": "miss",
     }
 
 
@@ -163,3 +166,66 @@ def test_counts_are_grouped_as_each_language_writes_them(client, posts, monkeypa
     assert 'data-figure="unique_clients">1,234,567<' in english
     assert "12\xa0345 просмотров" in client.get("/blog/perevod/").content.decode()
     assert "12,345 views" in client.get("/en/blog/translated/").content.decode()
+
+
+@pytest.fixture
+def lists(monkeypatch):
+    """Three Russian posts, two of them translated; one post a page."""
+    from blog.models import BlogIndexPage
+
+    monkeypatch.setattr(BlogIndexPage, "page_size", 1)
+    index = make_blog_index(title="Блог")
+    news = make_post(index, slug="novost", title="Новость", tags=["news"])
+    tip = make_post(index, slug="sovet", title="Совет", tags=["tips"])
+    make_post(index, slug="tolko-russkiy", title="Только русский", tags=["tips"])
+    translate(index, title="Blog")
+    translate(news, slug="news", title="News")
+    translate(tip, slug="tip", title="Tip")
+    return index
+
+
+@pytest.mark.parametrize(
+    ("path", "russian", "english"),
+    [
+        ("/blog/?page=2", "/blog/?page=2", "/en/blog/?page=2"),
+        ("/en/blog/?page=2", "/blog/?page=2", "/en/blog/?page=2"),
+        ("/blog/?tag=news", "/blog/?tag=news", "/en/blog/?tag=news"),
+        ("/blog/?tag=tips&page=2", "/blog/?page=2&tag=tips", "/en/blog/"),
+        ("/blog/?page=3", "/blog/?page=3", "/en/blog/"),
+        ("/en/blog/?tag=tips", "/blog/?tag=tips", "/en/blog/?tag=tips"),
+        ("/blog/", "/blog/", "/en/blog/"),
+    ],
+)
+def test_a_lists_switcher_keeps_its_tag_and_page_where_the_other_has_them(
+    client, lists, path, russian, english
+):
+    """It led from page 2 or a tag to the other language's first page of posts."""
+    switch, _hreflang = links(client, path)
+
+    assert switch == {"ru": russian, "en": english}
+    for url in switch.values():
+        assert client.get(url).status_code == 200, url
+
+
+def test_a_lists_hreflang_names_the_same_page_only_where_it_is_there(client, lists):
+    _switch, hreflang = links(client, "/blog/?page=2")
+    assert hreflang == {
+        "ru": "http://testserver/blog/?page=2",
+        "en": "http://testserver/en/blog/?page=2",
+    }
+    _switch, hreflang = links(client, "/blog/?page=3")
+    assert hreflang == {"ru": "http://testserver/blog/?page=3"}
+
+
+@pytest.mark.redis
+def test_a_publish_in_one_language_moves_the_other_lists_switcher(client, lists):
+    """A cached list (and its kept navbar) named the other language's pages as they
+    were: a third English post makes a third English page."""
+    assert links(client, "/blog/?page=3")[0]["en"] == "/en/blog/"
+    alone = BlogPage.objects.get(slug="tolko-russkiy")
+
+    translate(alone, slug="russian-only", title="Russian only")
+
+    assert links(client, "/blog/?page=3")[0]["en"] == "/en/blog/?page=3"
+    BlogPage.objects.get(slug="russian-only").unpublish()
+    assert links(client, "/blog/?page=3")[0]["en"] == "/en/blog/"

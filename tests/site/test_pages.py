@@ -2,6 +2,7 @@
 
 import pytest
 from django.template.loader import render_to_string
+from django.utils.translation import override
 from wagtail.models import Page, Site
 from wagtail.test.utils import WagtailPageTestCase
 
@@ -139,6 +140,19 @@ def test_404_in_the_site_look(client):
 def test_500_renders_without_a_request():
     html = render_to_string("500.html")
     assert "500" in html and "bootstrap" in html
+
+
+@pytest.mark.parametrize(
+    ("language", "home", "words"),
+    [("ru", "/", "У нас что-то сломалось"), ("en", "/en/", "Something went wrong")],
+)
+def test_500_speaks_the_language_of_its_address(language, home, words):
+    """On /en/ it said lang="ru" over English words and led to the Russian home."""
+    with override(language):
+        html = render_to_string("500.html")
+    assert f'<html lang="{language}">' in html
+    assert html.count(f'href="{home}">') == 2  # the brand and the button
+    assert words in html
 
 
 @pytest.mark.django_db
