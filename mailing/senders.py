@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from accounts.emails import new_message_id
 from accounts.models import normalize_email
 from accounts.throttling import Attempt, Throttle, reserve
 
@@ -137,7 +138,10 @@ def send_confirmation(identity_id: int) -> None:
         text = render_to_string("mailing/email/confirm_sender.txt", context)
         html = render_to_string("mailing/email/confirm_sender.html", context)
     email = EmailMultiAlternatives(
-        subject=" ".join(subject.split()), body=text, to=[identity.from_email]
+        subject=" ".join(subject.split()),
+        body=text,
+        to=[identity.from_email],
+        headers={"Message-ID": new_message_id()},
     )
     email.attach_alternative(html, "text/html")
     email.send()
