@@ -7,6 +7,7 @@ task is retried.
 
 import logging
 import smtplib
+from email.utils import make_msgid, parseaddr
 
 from anymail.exceptions import AnymailError
 from django.conf import settings
@@ -33,6 +34,14 @@ def absolute_url(viewname: str, language: str, **kwargs) -> str:
         return settings.BASE_URL + reverse(viewname, kwargs=kwargs)
 
 
+def new_message_id() -> str:
+    """A Message-ID at the domain we send from. Django's default names the machine
+    (socket.getfqdn(): "localhost" or a container's id in production), which is
+    not ours: seen in the emails an SMTP server received."""
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2]
+    return make_msgid(domain=domain or None)
+
+
 def send_account_email(to: str, template: str, language: str, context: dict) -> None:
     """Render accounts/email/<template>.{subject.txt,txt,html} and send it."""
     with translation.override(language):
@@ -41,7 +50,10 @@ def send_account_email(to: str, template: str, language: str, context: dict) -> 
         text = render_to_string(f"accounts/email/{template}.txt", context)
         html = render_to_string(f"accounts/email/{template}.html", context)
     message = EmailMultiAlternatives(
-        subject=" ".join(subject.split()), body=text, to=[to]
+        subject=" ".join(subject.split()),
+        body=text,
+        to=[to],
+        headers={"Message-ID": new_message_id()},
     )
     message.attach_alternative(html, "text/html")
     try:

@@ -35,13 +35,24 @@ def digest_period(mailing: Mailing, slot: datetime) -> tuple[datetime, datetime]
 
 
 def new_posts(mailing: Mailing, slot: datetime) -> list:
-    return posts_published_between(*digest_period(mailing, slot))
+    """The period's posts, each once, in the language the email is written in."""
+    return posts_published_between(
+        *digest_period(mailing, slot), language=digest_language(mailing.message)
+    )
+
+
+def digest_language(message: Message) -> str | None:
+    from .email_document import layout_for
+
+    layout = layout_for(message)
+    return layout.language if layout else None
 
 
 def post_html(post) -> str:
     parts = [f'<h3><a linktype="page" id="{post.pk}">{escape(post.title)}</a></h3>']
     if post.main_image_id:
-        alt = escape(post.main_image.title, quote=True)
+        # The post's title: the image's own is one for all the translations.
+        alt = escape(post.title, quote=True)
         parts.append(
             f'<embed embedtype="image" id="{post.main_image_id}" format="fullwidth" '
             f'alt="{alt}"/>'
@@ -55,11 +66,8 @@ def post_html(post) -> str:
 
 def digest_message(message: Message, posts: list) -> Message:
     """An unsaved copy of the message with the posts under its body."""
-    from .email_document import layout_for
-
     intro = message.html_body.strip() or linebreaks(escape(message.body))
-    layout = layout_for(message)
-    with translation.override(layout.language if layout else None):
+    with translation.override(digest_language(message)):
         posts_html = "<hr>".join(post_html(post) for post in posts)
     return Message(
         owner=message.owner,

@@ -70,7 +70,8 @@ class _TextWriter:
         self.walk(tag)
         href = (tag.get("href") or "").strip() if name == "a" else ""
         if href and not href.startswith("#"):
-            label = tag.get_text(" ", strip=True)
+            # A linked picture is written as its [alt]: it needs the link too.
+            label = tag.get_text(" ", strip=True) or _alts(tag)
             self.text(self.link(href) if label and label != href else "")
         if name in BLOCKS:
             self.newlines(gap)
@@ -81,6 +82,10 @@ class _TextWriter:
             listed = "\n".join(f"[{n}] {href}" for n, href in enumerate(self.links, 1))
             text += "\n\n" + listed
         return text
+
+
+def _alts(tag: Tag) -> str:
+    return " ".join((img.get("alt") or "").strip() for img in tag.find_all("img"))
 
 
 def html_to_text(markup: str) -> str:

@@ -8,6 +8,8 @@ from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import translation
 
+from accounts.emails import new_message_id
+
 from . import spam
 from .rendering import PreparedMessage, prepare_message
 from .sending.mime import list_id, mailing_headers
@@ -41,8 +43,9 @@ def sample_message(
         rendered, prepared.from_email, formataddr((full_name, email)), prepared.reply_to
     )
     unsubscribe = f"<{unsubscribe_url(token)}>, <{unsubscribe_mailto(token)}>"
+    the_list = list_id(list_key or token, sender_domain())
     message.extra_headers.update(
-        mailing_headers(list_id(list_key or token, sender_domain()), unsubscribe)
+        mailing_headers(the_list, unsubscribe, new_message_id())
     )
     return message
 

@@ -20,10 +20,12 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from accounts.emails import new_message_id
 from accounts.models import normalize_email
 from accounts.throttling import Attempt, Throttle, reserve
 
 from .models import Message, SenderIdentity
+from .rendering import single_line
 
 logger = logging.getLogger(__name__)
 
@@ -75,11 +77,14 @@ def sender_for(message: Message) -> Sender:
             message.sender_id,
         )
         return site_sender()
+    # One line whatever wrote the row: a name saved past the form's check (shell,
+    # data migration) put a raw line break, and a header of its own, in From.
+    name = single_line(identity.from_name)
     return Sender(
-        from_header=formataddr((identity.from_name, identity.from_email)),
-        reply_to=identity.reply_to,
+        from_header=formataddr((name, identity.from_email)),
+        reply_to=single_line(identity.reply_to),
         postal_address=identity.postal_address,
-        name=identity.from_name,
+        name=name,
     )
 
 
@@ -137,7 +142,10 @@ def send_confirmation(identity_id: int) -> None:
         text = render_to_string("mailing/email/confirm_sender.txt", context)
         html = render_to_string("mailing/email/confirm_sender.html", context)
     email = EmailMultiAlternatives(
-        subject=" ".join(subject.split()), body=text, to=[identity.from_email]
+        subject=" ".join(subject.split()),
+        body=text,
+        to=[identity.from_email],
+        headers={"Message-ID": new_message_id()},
     )
     email.attach_alternative(html, "text/html")
     email.send()

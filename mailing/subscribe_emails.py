@@ -9,6 +9,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from accounts.emails import new_message_id
+
 from .models import Consent
 from .subscribe import confirm_url
 
@@ -36,7 +38,10 @@ def send_confirmation(consent_id: int, language: str) -> None:
         text = render_to_string("mailing/email/confirm_subscription.txt", context)
         html = render_to_string("mailing/email/confirm_subscription.html", context)
     email = EmailMultiAlternatives(
-        subject=" ".join(subject.split()), body=text, to=[subscription.client.email]
+        subject=" ".join(subject.split()),
+        body=text,
+        to=[subscription.client.email],
+        headers={"Message-ID": new_message_id()},
     )
     email.attach_alternative(html, "text/html")
     email.send()

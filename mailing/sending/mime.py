@@ -122,7 +122,10 @@ def to_header(full_name: str, email: str) -> str:
 
 
 def header_value(name: str, value: str) -> str:
-    """Django's encoding for a header with non-ASCII text, folded with CRLF."""
+    """Django's encoding for a header with non-ASCII text, folded with CRLF; a line
+    break in the value never reaches the wire as one (it would start a header)."""
+    if "\r" in value or "\n" in value:
+        value = single_line(value)
     if value.isascii():
         return value
     return encoded_header(name, value).replace("\n", "\r\n")

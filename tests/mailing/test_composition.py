@@ -237,11 +237,14 @@ def test_the_text_part_is_made_from_the_html_with_links_listed():
         '<h2>News</h2><p>Read <a href="https://x.org/a">the post</a>.<br>Bye</p>'
         '<ul><li>one</li><li>two</li></ul><img src="https://x.org/i.png" alt="Cat">'
         '<p><a href="https://x.org/a">again</a></p>'
+        '<p><a href="https://x.org/b"><img src="https://x.org/d.png" alt="Dog"></a></p>'
     )
 
+    # A linked picture keeps its link: the text part of a received email with an
+    # image block linked to the blog had the [alt] only.
     assert text == (
         "News\n\nRead the post [1].\nBye\n\n- one\n- two\n\n[Cat]\n\nagain [1]"
-        "\n\n[1] https://x.org/a"
+        "\n\n[Dog] [2]\n\n[1] https://x.org/a\n[2] https://x.org/b"
     )
 
 

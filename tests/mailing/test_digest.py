@@ -22,9 +22,11 @@ from tests.factories import (
     make_message,
     make_post,
     make_user,
+    translate,
 )
 
 from .email_parts import html_part, links
+from .smtp_servers import RecordingHandler, smtp_server, smtp_settings
 
 pytestmark = pytest.mark.django_db
 BASE = "https://mail.vestnik.example"
@@ -136,3 +138,39 @@ def test_send_now_on_a_digest_with_nothing_new_says_it_was_skipped(client):
     assert "nothing was sent" in response.content.decode()
     assert mailing.runs.get().status == MailingRun.Status.SKIPPED
     assert mail.outbox == []
+
+
+def test_a_post_and_its_translation_go_out_once_in_each_digests_language():
+    """Seen in a received digest: a Russian one listed every post twice, the
+    English translations too, and both copies led to the Russian page (Wagtail
+    links a page to its translation in the language being rendered)."""
+    start = timezone.now() - timedelta(days=7)
+    index = make_blog_index()
+    translate(index, "en")
+    post = make_post(index, title="Первая рассылка", main_image=make_image("Море"))
+    english = translate(post, "en", title="Your first mailing", slug="first")
+    only_russian = make_post(index, title="Только по-русски")
+    readers = {
+        language: digest(make_user(language=language), start)
+        for language in ("ru", "en")
+    }
+    handler = RecordingHandler()
+
+    with smtp_server(handler) as port, override_settings(**smtp_settings(port)):
+        for mailing in readers.values():
+            run_at(mailing, timezone.now())
+
+    received = {email["List-Id"]: email for email in handler.messages}
+    for language, title, page in (
+        ("ru", "Первая рассылка", post),
+        ("en", "Your first mailing", english),
+    ):
+        email = received[f"<mailing-{readers[language].pk}.localhost>"]
+        html = email.get_body(("html",)).get_content()
+        text = email.get_body(("plain",)).get_content()
+        other = "Your first mailing" if language == "ru" else "Первая рассылка"
+        hrefs = [v for _t, a, v in links(html) if a == "href" and "/blog/" in v]
+        assert html.count(title) == 2 and other not in html  # heading, image alt
+        assert title in text and other not in text
+        assert only_russian.title in html  # untranslated: in its own language
+        assert sorted(set(hrefs)) == sorted({BASE + page.url, BASE + only_russian.url})

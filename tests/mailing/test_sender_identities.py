@@ -215,6 +215,32 @@ def test_a_confirmed_identity_is_from_and_reply_to_on_the_wire():
     assert sent["Reply-To"].addresses[0].addr_spec == "help@shop.example"
 
 
+@pytest.mark.parametrize("wire", [True, False], ids=["bytes", "django"])
+def test_a_line_break_saved_past_the_form_never_starts_a_header(wire, monkeypatch):
+    """Seen on the wire: a From name with CRLF (written by the ORM, not the form)
+    went out raw, its second line a Bcc header of its own."""
+    owner = make_user()
+    identity = make_sender(owner, from_email="news@shop.example")
+    SenderIdentity.objects.filter(pk=identity.pk).update(
+        from_name="Shop\r\nBcc: evil@example.com"
+    )
+    message = make_message(owner, sender=identity)
+    mailing = make_mailing(owner, message=message, clients=[make_client(owner)])
+    if not wire:  # the general path, as for an email RunWire cannot write
+        monkeypatch.setattr(pipeline.RunWire, "build", lambda *a, **k: None)
+    handler = RecordingHandler()
+
+    with smtp_server(handler) as port, override_settings(**smtp_settings(port)):
+        pipeline.send_run(services.open_run(mailing, "manual", timezone.now()).pk)
+
+    [(_recipients, data)] = handler.envelopes
+    head = data.split(b"\r\n\r\n")[0]
+    assert not re.search(rb"^Bcc:", head, re.MULTILINE | re.IGNORECASE)
+    sent = handler.messages[0]
+    assert sent["From"].addresses[0].display_name == "Shop Bcc: evil@example.com"
+    assert sent["From"].addresses[0].addr_spec == "news@shop.example"
+
+
 def test_a_confirmed_identity_is_from_and_reply_to_through_an_esp_backend():
     owner = make_user()
     identity = make_sender(owner, from_email="news@shop.example", reply_to="h@x.org")
