@@ -22,7 +22,13 @@ from wagtail.admin.widgets import ListingButton
 from wagtail.snippets.views import chooser, snippets
 
 from .admin_scoping import valid_pks
-from .admin_values import AddressColumn, YesNoColumn, is_boolean_field, readable
+from .admin_values import (
+    AddressColumn,
+    YesNoColumn,
+    exported,
+    is_boolean_field,
+    readable,
+)
 from .models import sees_every_owner
 from .permissions import policy_for
 
@@ -78,7 +84,25 @@ class CountedPaginator(WagtailPaginator):
 class OwnedIndexView(snippets.IndexView):
     paginator_class = CountedPaginator
     select_related: tuple[str, ...] = ("owner",)
-    owner_columns = ("owner", "mailing__owner")
+    owner_columns = ("owner", "mailing__owner", "mailing.owner")
+
+    def setup(self, request, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
+        # A download's rows are written as it streams, after Wagtail has put back
+        # the zone it set for the viewer: the zone is kept from the request.
+        self.export_zone = timezone.get_current_timezone()
+        # The viewset hands `list_export` to each view as it is made (a property
+        # here was overwritten by it): an owner's download had the owner column.
+        if not sees_every_owner(request.user):
+            self.list_export = [
+                name for name in self.list_export if name not in self.owner_columns
+            ]
+
+    def to_row_dict(self, item):
+        return {
+            name: exported(self.model, name, value, self.export_zone)
+            for name, value in super().to_row_dict(item).items()
+        }
 
     def get_paginate_by(self, queryset):
         # ?per_page= lets a long list show on one page; bounded to these sizes.
@@ -133,13 +157,6 @@ class OwnedIndexView(snippets.IndexView):
             AddressColumn.replacing(c) if c.name in self.owner_columns else c
             for c in columns
         ]
-
-    @cached_property
-    def list_export(self):
-        fields = list(super().list_export)
-        if sees_every_owner(self.request.user):
-            return fields
-        return [name for name in fields if name not in self.owner_columns]
 
     def _allowed(self, action, instance):
         return policy_for(self.model).user_has_permission_for_instance(

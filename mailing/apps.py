@@ -18,6 +18,11 @@ class MailingConfig(AppConfig):
 
         make_every_export_safe()
 
+        # Wagtail-wide, as the exports are: page bodies and email layouts alike.
+        from site_config.stream_input import check_every_stream_field
+
+        check_every_stream_field()
+
         from django.db.models.signals import (
             post_delete,
             post_migrate,

@@ -648,6 +648,8 @@ class AttemptViewSet(OwnedSnippetViewSet):
         "esp_message_id",
         "mailing.owner",
     ]
+    # Wagtail names a dotted path's column by the path itself ("client.email").
+    export_headings = {"client.email": _("Recipient"), "mailing.owner": _("Owner")}
     export_filename = "attempts"
     search_fields = ["client__email"]
     filterset_class = AttemptFilterSet

@@ -42,3 +42,18 @@ WAGTAIL_MODEL_MESSAGES = (
         "%(count)d %(model_name)s deleted.", "%(count)d %(model_name)s deleted."
     ),
 )
+
+# The page explorer's column header: Wagtail's Russian has none of these, so "1-2 of
+# 2 страницы" was half English, and after a number the plural name needs the case
+# the number asks for. The name comes first, as in our listings' "Клиенты: 3".
+WAGTAIL_PAGE_LISTING_MESSAGES = (
+    gettext_noop("%(start_index)s-%(end_index)s of %(items_count)s %(model_name)s"),
+    gettext_noop(
+        "%(start_index)s-%(end_index)s of %(items_count)s %(model_name)s across "
+        "entire site."
+    ),
+    gettext_noop(
+        "%(start_index)s-%(end_index)s of %(items_count)s %(model_name)s in "
+        "'<span class=\"w-title-ellipsis\">%(title)s</span>'."
+    ),
+)

@@ -3,7 +3,13 @@
 import pytest
 from django.urls import reverse
 
-from tests.factories import make_client, make_mailing, make_user
+from tests.factories import (
+    make_blog_index,
+    make_client,
+    make_mailing,
+    make_post,
+    make_user,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -118,3 +124,17 @@ def test_a_listing_counts_its_rows_without_declining_the_model(client):
 
     assert "Клиенты: 3" in page
     assert "3 клиенты" not in page
+
+
+def test_the_page_explorer_counts_its_pages_in_russian(client):
+    index = make_blog_index()
+    for _ in range(5):
+        make_post(index)
+    client.force_login(make_user("editor", language="ru"))
+
+    page = client.get(f"/admin/pages/{index.pk}/").content.decode()
+    searched = client.get(f"/admin/pages/{index.pk}/", {"q": "Post"}).content.decode()
+
+    assert "страницы: 1–5 из 5" in page
+    assert " of 5 " not in page and " of 5 " not in searched
+    assert "1–5 из 5" in searched
