@@ -136,14 +136,18 @@ class ClientViewSet(CrudViewSet):
         report = upsert_clients(request.user, rows, target and target.pk)
         return Response(s.BulkReportSerializer(report).data)
 
-    def _target_list(self, pk) -> MailingList | None:
+    def _target_list(self, value) -> MailingList | None:
         """The requester's own list named in a bulk request; a foreign or unknown
-        id is refused before anything is written."""
-        if pk is None:
+        id is refused before anything is written. The id is read as every other
+        id field of the API reads it (DRF's IntegerField: 2 or "2"); the lookup
+        took only a JSON number, so "2" was told "Not found: 2"."""
+        if value is None:
             return None
-        found = None
-        if isinstance(pk, int) and not isinstance(pk, bool) and pk > 0:
-            found = MailingList.objects.filter(owner=self.request.user, pk=pk).first()
+        try:
+            pk = s.BulkClientsSerializer().fields["list"].run_validation(value)
+        except exceptions.ValidationError as error:
+            raise exceptions.ValidationError({"list": error.detail}) from error
+        found = MailingList.objects.filter(owner=self.request.user, pk=pk).first()
         if found is None:
             raise exceptions.ValidationError(
                 {"list": [_("Not found: %(ids)s.") % {"ids": pk}]}

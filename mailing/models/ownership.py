@@ -10,6 +10,21 @@ no_line_breaks = RegexValidator(
     message=_("Line breaks are not allowed here."),
 )
 
+# Text that stays one line wherever it is shown or sent (an email's header, a
+# listing, a CSV cell, a log line): no line breaks, no other control characters
+# (a tab, a bell, an escape, C1 controls), which were stored as sent or quietly
+# taken out, and no bidirectional embeddings, overrides or isolates, which turn
+# the rest of the line around ("\u202e" makes "gpj.exe" read "exe.jpg"). The
+# marks (U+200E, U+200F) that right-to-left text needs stay allowed.
+single_line = RegexValidator(
+    r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]",
+    inverse_match=True,
+    message=_(
+        "Line breaks, control characters and text direction overrides are not "
+        "allowed here."
+    ),
+)
+
 
 def sees_every_owner(user) -> bool:
     return user.is_superuser or user.has_perm("mailing.view_all_owners")
