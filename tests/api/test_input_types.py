@@ -217,3 +217,49 @@ def test_a_null_logo_is_no_logo(owner, token_for):
     answer = post_layout(token_for(owner), header_with(None))
     assert answer.status_code == 201, answer.content
     assert answer.json()["body"][0]["value"]["logo"] is None
+
+
+@pytest.mark.parametrize("number", ["1e309", "-1e309", "1e400"])
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("mailings/", '{"name": "m", "message": %s, "all_clients": true}'),
+        ("clients/bulk/", '{"clients": [{"email": "n@example.org"}], "list": %s}'),
+        (
+            "layouts/",
+            '{"name": "L", "body": [{"type": "header", "value": {"logo": %s}}]}',
+        ),
+        ("clients/", '{"email": "n@example.org", "full_name": "N", "tags": [%s]}'),
+    ],
+)
+def test_a_number_past_a_doubles_range_is_a_400_not_a_500(
+    owner, token_for, path, body, number
+):
+    """1e309 is read as infinity: the message lookup raised OverflowError."""
+    api = token_for(owner)
+    api.raise_request_exception = False
+    for language, words in (
+        ("en", "The JSON contains a number too large for any field."),
+        ("ru", "В JSON есть число, слишком большое для любого поля."),
+    ):
+        answer = api.post(
+            f"/api/v1/{path}",
+            (body % number).encode(),
+            content_type="application/json",
+            HTTP_ACCEPT_LANGUAGE=language,
+        )
+        assert answer.status_code == 400, answer.content[:300]
+        assert answer.json() == {"code": "parse_error", "message": words}
+    assert not Client.objects.exists()
+
+
+def test_nan_and_infinity_are_no_json(owner, token_for):
+    for constant in ("NaN", "Infinity", "-Infinity"):
+        answer = token_for(owner).post(
+            "/api/v1/clients/bulk/",
+            b'{"clients": [], "list": %s}' % constant.encode(),
+            content_type="application/json",
+            HTTP_ACCEPT_LANGUAGE="ru",
+        )
+        assert answer.status_code == 400, answer.content[:300]
+        assert answer.json()["message"].startswith("Тело запроса — не JSON: ")
