@@ -103,6 +103,20 @@ class IdFilter(django_filters.NumberFilter):
     field_class = forms.IntegerField
 
 
+class YesNoFilter(django_filters.TypedChoiceFilter):
+    """true or false (1 or 0), anything else a 400 naming the parameter: the
+    BooleanFilter that filterset_fields makes reads a word it does not know
+    ("maybe", "yes") as no filter at all, so ?is_paused=yes listed every
+    mailing, paused or not."""
+
+    WORDS = {"true": True, "True": True, "1": True}
+    WORDS |= {"false": False, "False": False, "0": False}
+
+    def __init__(self, **kwargs):
+        choices = [(word, word) for word in self.WORDS]
+        super().__init__(choices=choices, coerce=self.WORDS.get, **kwargs)
+
+
 # --- Clients ---------------------------------------------------------------------
 
 
@@ -373,11 +387,20 @@ class SenderIdentityViewSet(CrudViewSet):
 # --- Mailings --------------------------------------------------------------------
 
 
+class MailingFilter(django_filters.FilterSet):
+    is_enabled = YesNoFilter()
+    is_paused = YesNoFilter()
+
+    class Meta:
+        model = Mailing
+        fields = ["status", "is_enabled", "is_paused"]
+
+
 @extend_schema(tags=["mailings"])
 class MailingViewSet(CrudViewSet):
     policy_model = Mailing
     serializer_class = s.MailingSerializer
-    filterset_fields = ["status", "is_enabled", "is_paused"]
+    filterset_class = MailingFilter
 
     def get_queryset(self):
         return super().get_queryset().prefetch_related("lists")

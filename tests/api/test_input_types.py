@@ -4,7 +4,7 @@ the request's language; never stored changed, never a 500."""
 
 import pytest
 
-from mailing.models import Client
+from mailing.models import Client, Mailing
 from tests.factories import make_list
 
 pytestmark = pytest.mark.django_db
@@ -263,3 +263,40 @@ def test_nan_and_infinity_are_no_json(owner, token_for):
         )
         assert answer.status_code == 400, answer.content[:300]
         assert answer.json()["message"].startswith("Тело запроса — не JSON: ")
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("en", "Select a valid choice. yes is not one of the available choices."),
+        ("ru", "Выберите корректный вариант. yes нет среди допустимых значений."),
+    ],
+)
+def test_a_yes_no_filter_refuses_a_word_it_does_not_know(
+    owner, token_for, language, words
+):
+    """?is_paused=yes was no filter at all: every mailing, paused or not."""
+    from tests.factories import make_mailing
+
+    paused = make_mailing(owner, name="Paused")
+    Mailing.objects.filter(pk=paused.pk).update(is_paused=True)
+    make_mailing(owner, name="Running")
+    api = token_for(owner)
+
+    refused = api.get("/api/v1/mailings/?is_paused=yes", HTTP_ACCEPT_LANGUAGE=language)
+    names = {
+        value: [
+            row["name"]
+            for row in api.get(f"/api/v1/mailings/?is_paused={value}").json()["results"]
+        ]
+        for value in ("true", "1", "false", "0")
+    }
+
+    assert refused.status_code == 400, refused.content
+    assert refused.json()["fields"] == {"is_paused": [words]}
+    assert names == {
+        "true": ["Paused"],
+        "1": ["Paused"],
+        "false": ["Running"],
+        "0": ["Running"],
+    }

@@ -165,3 +165,15 @@ def test_the_token_form_refuses_a_name_of_more_than_one_line(owner, name, langua
     assert answer.context["form"].errors["name"][0] == REFUSED[language]
     assert REFUSED[language] in answer.content.decode()
     assert not ApiToken.objects.filter(user=owner).exists()
+
+
+def test_the_schema_tells_what_a_one_line_field_may_hold(client):
+    """The validators' patterns were of what may not stand (inverse_match), which
+    the schema copied as is: "full_name must contain a line break"."""
+    import re
+
+    schema = client.get("/api/v1/schema/?format=json").json()["components"]["schemas"]
+    for name, field in (("Client", "full_name"), ("MailingList", "name")):
+        pattern = schema[name]["properties"][field]["pattern"].replace("$", r"\Z")
+        assert re.search(pattern, "Anna Pavlova"), (name, pattern)
+        assert not re.search(pattern, "Anna\nPavlova"), (name, pattern)
