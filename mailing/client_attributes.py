@@ -60,6 +60,15 @@ def clean_tags(value) -> list[str]:
     return sorted(tags)
 
 
+def tag_list(value) -> list | None:
+    """Tags as JSON gives them: a list (null empties them). A string is refused:
+    read as a comma-separated cell (the file import's rule), "vip" was taken as a
+    tag where the client program meant a list and got the type wrong."""
+    if value is not None and not isinstance(value, list):
+        raise ValidationError(_("Tags must be a list of words."))
+    return value
+
+
 def clean_attributes(owner_id: int, value, fields: dict | None = None) -> dict:
     """The attribute bag as stored: declared keys only, each value of its field's
     type; an empty value removes the key. All errors are reported at once."""

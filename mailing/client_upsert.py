@@ -13,7 +13,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from .client_attributes import clean_attributes, clean_tags, declared_fields
+from .client_attributes import (
+    clean_attributes,
+    clean_tags,
+    declared_fields,
+    tag_list,
+)
 from .client_rows import FIELDS, RowProblem, clean_client
 from .client_writes import Existing, write_clients
 from .models import Client
@@ -48,7 +53,7 @@ def clean_extras(row: dict, fields: dict) -> dict:
     extras = {}
     try:
         if "tags" in row:
-            extras["tags"] = clean_tags(row["tags"])
+            extras["tags"] = clean_tags(tag_list(row["tags"]))
     except ValidationError as error:
         raise RowProblem("tags", " ".join(error.messages)) from error
     given = row.get("attributes")

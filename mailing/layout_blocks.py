@@ -13,14 +13,20 @@ from wagtail import blocks
 from wagtail.blocks.struct_block import StructBlockValidationError
 from wagtail.images.blocks import ImageChooserBlock
 
+from .models.ownership import single_line
+
 # Rich text in a layout: what mail clients render alike (no embeds, no tables).
 TEXT_FEATURES = ["h2", "h3", "bold", "italic", "ol", "ul", "link", "document-link"]
 
 
 class HeaderBlock(blocks.StructBlock):
     logo = ImageChooserBlock(label=_("logo"), required=False)
-    title = blocks.CharBlock(label=_("title"), required=False, max_length=120)
-    tagline = blocks.CharBlock(label=_("tagline"), required=False, max_length=200)
+    title = blocks.CharBlock(
+        label=_("title"), required=False, max_length=120, validators=[single_line]
+    )
+    tagline = blocks.CharBlock(
+        label=_("tagline"), required=False, max_length=200, validators=[single_line]
+    )
 
     class Meta:
         icon = "title"
@@ -43,6 +49,7 @@ class ImageBlock(blocks.StructBlock):
     alt = blocks.CharBlock(
         label=_("alternative text"),
         max_length=200,
+        validators=[single_line],
         help_text=_("Shown where the image is blocked; read aloud by screen readers."),
     )
     link = blocks.URLBlock(label=_("link"), required=False)
@@ -54,7 +61,7 @@ class ImageBlock(blocks.StructBlock):
 
 
 class ButtonBlock(blocks.StructBlock):
-    label = blocks.CharBlock(label=_("label"), max_length=60)
+    label = blocks.CharBlock(label=_("label"), max_length=60, validators=[single_line])
     page = blocks.PageChooserBlock(label=_("page"), required=False)
     url = blocks.URLBlock(label=_("address"), required=False)
 

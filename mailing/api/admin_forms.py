@@ -5,14 +5,25 @@ A layout's blocks come as Wagtail's JSON stream ([{"type": ..., "value": ...}]),
 read by a widget of our own; the field's cleaning is still the block's own.
 """
 
+import re
+
 from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.forms.models import model_to_dict
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
-from wagtail.blocks import BlockField, StreamValue
+from wagtail.blocks import BlockField, ChooserBlock, StreamValue, StructBlock
+from wagtail.documents.models import AbstractDocument
+from wagtail.images.models import AbstractImage
+from wagtail.permissions import policy_registry
 
 NOT_A_STREAM = _('A list of blocks, each {"type": ..., "value": ...}.')
+NOT_AN_ID = _("A valid integer is required.")
+NOT_FOUND = _("Not found: %(ids)s.")
+# The largest id a row can have (a bigint): past it a lookup is no lookup (SQLite
+# cannot even bind the number).
+MAX_ID = 2**63 - 1
+INTEGER = re.compile(r"-?[0-9]{1,30}")
 
 
 class JsonStreamWidget(forms.Widget):
@@ -118,3 +129,68 @@ def error_texts(error, where: str = "") -> list[str]:
         step = f"[{key}]" if isinstance(key, int) else f".{key}"
         texts += error_texts(child, where + step)
     return texts
+
+
+def chooser_problems(block, raw, user, where: str) -> list[str]:
+    """A stream's chosen ids (a logo, a button's page) that name nothing the user
+    may choose, as "body[0].logo: ..." texts; a good id sent as text ("5") is
+    made a number in `raw`, as DRF reads ids. Checked on the JSON as sent: the
+    block's to_python turns an unknown id (-1, 0, 1.5, "5", another collection's
+    image) into "none chosen", and the layout was stored without its logo."""
+    if not isinstance(raw, list):
+        return []  # not a stream: the form says so
+    problems = []
+    for index, item in enumerate(raw):
+        child = (
+            block.child_blocks.get(item.get("type")) if isinstance(item, dict) else None
+        )
+        if child is not None:
+            problems += _choice_problems(
+                child, item, "value", user, f"{where}[{index}]"
+            )
+    return problems
+
+
+def _choice_problems(block, parent: dict, key: str, user, where: str) -> list[str]:
+    """The problems of `parent[key]`, a value of `block`."""
+    value = parent.get(key)
+    if isinstance(block, ChooserBlock):
+        pk, problem = chosen_id(block.model_class, value, user)
+        if problem:
+            return [f"{where}: {problem}"]
+        if key in parent:
+            parent[key] = pk
+        return []
+    if not isinstance(block, StructBlock) or not isinstance(value, dict):
+        return []
+    return [
+        problem
+        for name, child in block.child_blocks.items()
+        for problem in _choice_problems(child, value, name, user, f"{where}.{name}")
+    ]
+
+
+def chosen_id(model, value, user) -> tuple[int | None, str | None]:
+    """(the id, None) if `value` is the id of a `model` row `user` may choose, or
+    empty (none chosen, which the block's `required` judges); else (None, why)."""
+    if value is None:
+        return None, None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, str) and INTEGER.fullmatch(value.strip()):
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None, str(NOT_AN_ID)
+    if not 0 < value <= MAX_ID or not choosable(model, user).filter(pk=value).exists():
+        return None, str(NOT_FOUND % {"ids": value})
+    return value, None
+
+
+def choosable(model, user):
+    """What the admin's chooser offers `user`: images and documents by Wagtail's
+    "choose" permission on their collection; other rows (pages) all, each
+    block or form judging them further (mailing.layout_choices)."""
+    if issubclass(model, AbstractImage | AbstractDocument):
+        policy = policy_registry.get_by_type(model)
+        return policy.instances_user_has_any_permission_for(user, ["choose"])
+    return model._default_manager.all()

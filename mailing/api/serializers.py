@@ -15,6 +15,7 @@ from rest_framework import serializers
 from accounts.models import User
 
 from .. import services
+from ..client_attributes import tag_list
 from ..forms import EmailLayoutForm, SenderIdentityForm
 from ..models import (
     Attempt,
@@ -29,9 +30,10 @@ from ..models import (
     Segment,
     SenderIdentity,
     Suppression,
+    single_line,
 )
 from ..scheduling import SCHEDULE_RULE_FIELDS, schedule_problems
-from .admin_forms import api_form_class, run_form
+from .admin_forms import MAX_ID, api_form_class, chooser_problems, run_form
 
 
 def run_model_clean(instance) -> None:
@@ -159,12 +161,18 @@ class ClientSerializer(OwnedModelSerializer):
         ]
         read_only_fields = ["created_at", "unsubscribed_at", "suppressed_reason"]
         extra_kwargs = {
+            # A program's text is refused, not repaired as the admin's form and
+            # the import repair a pasted vertical tab (Client.full_name).
+            "full_name": {"validators": [single_line]},
             "tags": {"help_text": "Words; stored lower-case, unique, sorted."},
             "attributes": {
                 "help_text": "Your declared client fields' keys and typed values; "
                 "the whole object is replaced."
             },
         }
+
+    def validate_tags(self, value):
+        return tag_list(value)
 
     def validate_email(self, value):
         owner = self.instance.owner if self.instance else requester(self)
@@ -412,6 +420,12 @@ class LayoutSerializer(AdminFormSerializer):
             "updated_at",
         ]
 
+    def validate_body(self, value):
+        block = EmailLayout._meta.get_field("body").stream_block
+        if problems := chooser_problems(block, value, requester(self), "body"):
+            raise serializers.ValidationError(problems)
+        return value
+
     def get_shared(self, layout) -> bool:
         return layout.owner_id is None
 
@@ -531,7 +545,10 @@ class BulkClientRowSerializer(serializers.Serializer):
 class BulkClientsSerializer(serializers.Serializer):
     clients = BulkClientRowSerializer(many=True, max_length=10_000)
     list = serializers.IntegerField(
-        required=False, help_text="A list of yours to subscribe the written clients to."
+        required=False,
+        min_value=1,
+        max_value=MAX_ID,
+        help_text="A list of yours to subscribe the written clients to.",
     )
 
 

@@ -6,12 +6,17 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from ..addresses import AddressError, normalise_email, normalise_name
+from ..models import single_line
 
 
 class SubscriptionRequestSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
     name = serializers.CharField(
-        max_length=255, required=False, allow_blank=True, default=""
+        max_length=255,
+        required=False,
+        allow_blank=True,
+        default="",
+        validators=[single_line],
     )
     double_opt_in = serializers.BooleanField(default=True)
     consent_note = serializers.CharField(

@@ -18,6 +18,7 @@ from accounts.models import ApiToken
 
 from ..admin_pages import AdminPageMixin
 from ..admin_views import RoleGatedMixin
+from ..models import single_line
 from .permissions import may_use_api
 from .tokens import issue_token, revoke_token
 
@@ -27,7 +28,10 @@ PAGE_TITLE = pgettext_lazy("page title", "API tokens")
 
 
 class TokenForm(forms.Form):
-    name = forms.CharField(label=gettext_lazy("Name"), max_length=100)
+    # One line, as it is listed: a newline or a control character was stored.
+    name = forms.CharField(
+        label=gettext_lazy("Name"), max_length=100, validators=[single_line]
+    )
     scope = forms.ChoiceField(
         label=gettext_lazy("Scope"),
         choices=ApiToken.Scope.choices,

@@ -103,6 +103,20 @@ class IdFilter(django_filters.NumberFilter):
     field_class = forms.IntegerField
 
 
+class YesNoFilter(django_filters.TypedChoiceFilter):
+    """true or false (1 or 0), anything else a 400 naming the parameter: the
+    BooleanFilter that filterset_fields makes reads a word it does not know
+    ("maybe", "yes") as no filter at all, so ?is_paused=yes listed every
+    mailing, paused or not."""
+
+    WORDS = {"true": True, "True": True, "1": True}
+    WORDS |= {"false": False, "False": False, "0": False}
+
+    def __init__(self, **kwargs):
+        choices = [(word, word) for word in self.WORDS]
+        super().__init__(choices=choices, coerce=self.WORDS.get, **kwargs)
+
+
 # --- Clients ---------------------------------------------------------------------
 
 
@@ -136,14 +150,18 @@ class ClientViewSet(CrudViewSet):
         report = upsert_clients(request.user, rows, target and target.pk)
         return Response(s.BulkReportSerializer(report).data)
 
-    def _target_list(self, pk) -> MailingList | None:
+    def _target_list(self, value) -> MailingList | None:
         """The requester's own list named in a bulk request; a foreign or unknown
-        id is refused before anything is written."""
-        if pk is None:
+        id is refused before anything is written. The id is read as every other
+        id field of the API reads it (DRF's IntegerField: 2 or "2"); the lookup
+        took only a JSON number, so "2" was told "Not found: 2"."""
+        if value is None:
             return None
-        found = None
-        if isinstance(pk, int) and not isinstance(pk, bool) and pk > 0:
-            found = MailingList.objects.filter(owner=self.request.user, pk=pk).first()
+        try:
+            pk = s.BulkClientsSerializer().fields["list"].run_validation(value)
+        except exceptions.ValidationError as error:
+            raise exceptions.ValidationError({"list": error.detail}) from error
+        found = MailingList.objects.filter(owner=self.request.user, pk=pk).first()
         if found is None:
             raise exceptions.ValidationError(
                 {"list": [_("Not found: %(ids)s.") % {"ids": pk}]}
@@ -369,11 +387,20 @@ class SenderIdentityViewSet(CrudViewSet):
 # --- Mailings --------------------------------------------------------------------
 
 
+class MailingFilter(django_filters.FilterSet):
+    is_enabled = YesNoFilter()
+    is_paused = YesNoFilter()
+
+    class Meta:
+        model = Mailing
+        fields = ["status", "is_enabled", "is_paused"]
+
+
 @extend_schema(tags=["mailings"])
 class MailingViewSet(CrudViewSet):
     policy_model = Mailing
     serializer_class = s.MailingSerializer
-    filterset_fields = ["status", "is_enabled", "is_paused"]
+    filterset_class = MailingFilter
 
     def get_queryset(self):
         return super().get_queryset().prefetch_related("lists")

@@ -31,6 +31,7 @@ from .ownership import (
     sees_any_rows,
     sees_every_owner,
     sees_whole_tables,
+    single_line,
     works_only_with_mailings,
 )
 from .runs import Attempt, MailingRun
@@ -79,6 +80,7 @@ __all__ = [
     "SubscriptionQuerySet",
     "TrackedLink",
     "is_owned_model",
+    "single_line",
     "no_line_breaks",
     "owned_by",
     "owner_id_of",

@@ -11,7 +11,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from .ownership import OwnedQuerySet, no_line_breaks
+from .ownership import OwnedQuerySet, single_line
 
 
 class MailingList(models.Model):
@@ -21,7 +21,7 @@ class MailingList(models.Model):
         related_name="mailing_lists",
         verbose_name=_("owner"),
     )
-    name = models.CharField(_("name"), max_length=255, validators=[no_line_breaks])
+    name = models.CharField(_("name"), max_length=255, validators=[single_line])
     description = models.TextField(_("description"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 

@@ -29,6 +29,8 @@ class Client(models.Model):
         db_index=False,
     )
     email = models.EmailField(_("email"), max_length=254)
+    # Other control characters (a vertical tab pasted from a word processor) are
+    # repaired by clean(), as the import repairs them; the API refuses them.
     full_name = models.CharField(
         _("full name"), max_length=255, validators=[no_line_breaks]
     )

@@ -6,7 +6,7 @@ from wagtail.fields import StreamField
 from wagtail.models import PreviewableMixin
 
 from ..layout_blocks import LayoutBlock
-from .ownership import OwnedQuerySet
+from .ownership import OwnedQuerySet, single_line
 
 
 def starting_blocks():
@@ -52,7 +52,7 @@ class EmailLayout(PreviewableMixin, models.Model):
         blank=True,
         help_text=_("Empty: a shared layout, available to everyone."),
     )
-    name = models.CharField(_("name"), max_length=120)
+    name = models.CharField(_("name"), max_length=120, validators=[single_line])
     language = models.CharField(
         _("language"),
         max_length=8,

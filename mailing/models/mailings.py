@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .audiences import MailingList
 from .messages import Message
-from .ownership import OwnedQuerySet
+from .ownership import OwnedQuerySet, single_line
 
 
 class MailingQuerySet(OwnedQuerySet):
@@ -46,7 +46,7 @@ class Mailing(models.Model):
         related_name="mailings",
         verbose_name=_("owner"),
     )
-    name = models.CharField(_("name"), max_length=255)
+    name = models.CharField(_("name"), max_length=255, validators=[single_line])
     message = models.ForeignKey(
         Message,
         on_delete=models.PROTECT,

@@ -8,7 +8,7 @@ from wagtail.models import PreviewableMixin
 
 from ..rendering import sanitise_rich_text
 from .layouts import EmailLayout
-from .ownership import OwnedQuerySet, no_line_breaks
+from .ownership import OwnedQuerySet, single_line
 from .senders import SenderIdentity
 
 
@@ -19,9 +19,7 @@ class Message(PreviewableMixin, models.Model):
         related_name="messages",
         verbose_name=_("owner"),
     )
-    subject = models.CharField(
-        _("subject"), max_length=255, validators=[no_line_breaks]
-    )
+    subject = models.CharField(_("subject"), max_length=255, validators=[single_line])
     body = models.TextField(
         _("plain-text body"),
         blank=True,

@@ -4,10 +4,26 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+# Patterns of what may stand, not of what may not (inverse_match): the OpenAPI
+# schema copies a RegexValidator's pattern and ignores inverse_match, so it told
+# API clients that a name must contain a line break.
 no_line_breaks = RegexValidator(
-    r"[\r\n]",
-    inverse_match=True,
+    r"^[^\r\n]*\Z",
     message=_("Line breaks are not allowed here."),
+)
+
+# Text that stays one line wherever it is shown or sent (an email's header, a
+# listing, a CSV cell, a log line): no line breaks, no other control characters
+# (a tab, a bell, an escape, C1 controls), which were stored as sent or quietly
+# taken out, and no bidirectional embeddings, overrides or isolates, which turn
+# the rest of the line around ("\u202e" makes "gpj.exe" read "exe.jpg"). The
+# marks (U+200E, U+200F) that right-to-left text needs stay allowed.
+single_line = RegexValidator(
+    r"^[^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*\Z",
+    message=_(
+        "Line breaks, control characters and text direction overrides are not "
+        "allowed here."
+    ),
 )
 
 

@@ -13,7 +13,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .ownership import OwnedQuerySet, no_line_breaks
+from .ownership import OwnedQuerySet, single_line
 
 field_key = RegexValidator(
     # No double underscore: a key is never read as a query lookup.
@@ -47,7 +47,7 @@ class ClientField(models.Model):
         validators=[field_key],
         help_text=_("Used in imports, the API, segments and merge tags: {{ key }}."),
     )
-    label = models.CharField(_("label"), max_length=255, validators=[no_line_breaks])
+    label = models.CharField(_("label"), max_length=255, validators=[single_line])
     kind = models.CharField(
         _("type"), max_length=16, choices=Kind.choices, default=Kind.TEXT
     )
@@ -80,7 +80,7 @@ class Segment(models.Model):
         related_name="segments",
         verbose_name=_("owner"),
     )
-    name = models.CharField(_("name"), max_length=255, validators=[no_line_breaks])
+    name = models.CharField(_("name"), max_length=255, validators=[single_line])
     match = models.CharField(
         _("clients matching"),
         max_length=8,

@@ -3,7 +3,7 @@ from django.core.validators import validate_email
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .ownership import OwnedQuerySet, no_line_breaks
+from .ownership import OwnedQuerySet, single_line
 
 
 class SenderIdentityQuerySet(OwnedQuerySet):
@@ -26,15 +26,15 @@ class SenderIdentity(models.Model):
         verbose_name=_("owner"),
     )
     from_name = models.CharField(
-        _("From name"), max_length=120, validators=[no_line_breaks]
+        _("From name"), max_length=120, validators=[single_line]
     )
     from_email = models.EmailField(
-        _("From address"), validators=[validate_email, no_line_breaks]
+        _("From address"), validators=[validate_email, single_line]
     )
     reply_to = models.EmailField(
         _("Reply-To"),
         blank=True,
-        validators=[no_line_breaks],
+        validators=[single_line],
         help_text=_("Where replies go; empty: to the From address."),
     )
     postal_address = models.TextField(

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from .audiences import MailingList, Subscription
-from .ownership import OwnedQuerySet, no_line_breaks
+from .ownership import OwnedQuerySet, single_line
 
 
 def new_form_key() -> str:
@@ -40,7 +40,7 @@ class SubscribeForm(models.Model):
         _("public key"), max_length=32, unique=True, default=new_form_key
     )
     is_enabled = models.BooleanField(_("form enabled"), default=False)
-    title = models.CharField(_("title"), max_length=255, validators=[no_line_breaks])
+    title = models.CharField(_("title"), max_length=255, validators=[single_line])
     intro = models.TextField(_("text above the form"), blank=True)
     consent_text = models.TextField(
         _("consent text"),

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from .ownership import OwnedQuerySet
+from .ownership import OwnedQuerySet, single_line
 
 
 class Suppression(models.Model):
@@ -26,7 +26,9 @@ class Suppression(models.Model):
     # sha256 of the normalised address (mailing.suppression.address_hash).
     address_hash = models.CharField(_("address hash"), max_length=64)
     reason = models.CharField(_("reason"), max_length=16, choices=Reason.choices)
-    detail = models.CharField(_("detail"), max_length=255, blank=True)
+    detail = models.CharField(
+        _("detail"), max_length=255, blank=True, validators=[single_line]
+    )
     created_at = models.DateTimeField(_("suppressed at"), default=timezone.now)
 
     objects = OwnedQuerySet.as_manager()

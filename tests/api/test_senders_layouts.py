@@ -193,7 +193,10 @@ def test_a_layout_is_written_with_its_blocks_and_read_back(owner, token_for):
             "body: Message body: The maximum number of items is 1",
         ),
         ([{"type": "script", "value": "alert(1)"}], "A list of blocks"),
-        ([{"type": "image", "value": {"image": "x"}}], "A list of blocks"),
+        (
+            [{"type": "image", "value": {"image": "x"}}],
+            "body[0].image: A valid integer is required.",
+        ),
         ({"type": "text"}, "A list of blocks"),
         (None, "may not be null"),
     ],
