@@ -19,4 +19,6 @@ DRF_FIELD_MESSAGES = (
     gettext_noop("Ensure this field has at least {min_length} elements."),
     gettext_noop("This dictionary may not be empty."),
     gettext_noop("Invalid input."),
+    # Translated by DRF, half of it left in English ("Ожидался dictionary").
+    gettext_noop("Invalid data. Expected a dictionary, but got {datatype}."),
 )

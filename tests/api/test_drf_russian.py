@@ -35,3 +35,14 @@ def test_a_time_before_year_one_in_utc_is_refused_in_russian(owner, token_for):
     assert answer.json()["fields"]["first_send_at"] == [
         "Дата и время вне допустимого диапазона."
     ]
+
+
+def test_a_body_that_is_no_object_is_refused_in_russian_words_only(owner, token_for):
+    """DRF's own Russian for it read "Ожидался dictionary, но был получен list"."""
+    answer = token_for(owner).post(
+        "/api/v1/clients/", [], format="json", HTTP_ACCEPT_LANGUAGE="ru"
+    )
+    assert answer.status_code == 400, answer.content
+    text = str(answer.json())
+    assert "dictionary" not in text
+    assert re.search("[а-яё]", text)
