@@ -211,14 +211,19 @@ def test_a_runs_unsettled_rows_are_one_partial_index():
 
 
 @pytest.mark.parametrize(
-    "where",
+    ("where", "indexes"),
     [
-        "status = 'pending' ORDER BY id LIMIT 100",  # the claim
-        "status IN ('claimed', 'sending')",  # held rows
-        "status IN ('pending', 'claimed', 'sending') LIMIT 1",  # is the run done?
+        # the claim
+        ("status = 'pending' ORDER BY id LIMIT 100", {"attempt_unsettled"}),
+        # held rows: attempt_held holds only those, and on a near-empty table the
+        # planner costs both the same and may take either (seen in CI)
+        ("status IN ('claimed', 'sending')", {"attempt_unsettled", "attempt_held"}),
+        # is the run done?
+        ("status IN ('pending', 'claimed', 'sending') LIMIT 1", {"attempt_unsettled"}),
     ],
 )
-def test_the_runs_unsettled_rows_are_read_from_that_index(where):
+def test_the_runs_unsettled_rows_are_read_from_that_index(where, indexes):
     found = plan(f"SELECT id FROM mailing_attempt WHERE run_id = 1 AND {where}")  # noqa: S608
 
-    assert "attempt_unsettled" in found and "Sort" not in found, found
+    assert any(index in found for index in indexes), found
+    assert "Sort" not in found and "Seq Scan" not in found, found
