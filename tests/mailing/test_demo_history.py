@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.models import User
 from mailing import rollups, timeline
 from mailing.counters import rebuild_counters
+from mailing.events import TRANSITIONS
 from mailing.models import (
     Attempt,
     Event,
@@ -37,14 +38,23 @@ def test_seed_demo_writes_history_without_sending_and_only_once(client):
     call_command("seed_demo", stdout=quiet)
 
     assert runs >= 2 * 25 and attempts >= runs
-    assert {Attempt.Status.SUCCESS, Attempt.Status.FAILURE} <= statuses
+    assert Attempt.Status.FAILURE in statuses
     assert Attempt.Status.BOUNCED in statuses
     # As the ESP's reports would leave them: reported deliveries moved on, the
-    # few unreported ones still as the server accepted them.
+    # few unreported ones still as the server accepted them. (Whether any stays
+    # unreported is the demo's dice, seeded by mailing ids: 5% of ~130 deliveries,
+    # none at all in one CI run, so their number is not asserted.)
     assert Attempt.Status.DELIVERED in statuses
     reported = Event.objects.filter(kind=Event.Kind.DELIVERED).values("attempt_id")
     assert not Attempt.objects.filter(
         pk__in=reported, status=Attempt.Status.SUCCESS
+    ).exists()
+    moved = Event.objects.filter(kind__in=TRANSITIONS).values("attempt_id")
+    unreported = Attempt.objects.filter(attempted_at__isnull=False).exclude(
+        pk__in=moved
+    )
+    assert not unreported.exclude(
+        status__in=[Attempt.Status.SUCCESS, Attempt.Status.FAILURE]
     ).exists()
     assert MailingRun.objects.count() == runs  # idempotent
     # The history agrees with each mailing's schedule and status: nothing ran on
