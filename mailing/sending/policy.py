@@ -67,13 +67,12 @@ def _described(exc: BaseException, email: str) -> tuple[bool, str]:
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         code, text = exc.recipients.get(email) or next(iter(exc.recipients.values()))
         return 400 <= code < 500, f"{code} {_text(text)}"
-    if isinstance(exc, smtplib.SMTPAuthenticationError):
-        # The account's fault (a changed password), not the recipients': retried
-        # like a server that is down, so fixing the password loses no one.
-        return True, f"{exc.smtp_code} {_text(exc.smtp_error)}"
     if isinstance(exc, smtplib.SMTPResponseException):
         code = exc.smtp_code
-        return not 500 <= code < 600, f"{code} {_text(exc.smtp_error)}"
+        # A refused login (535) is the account's fault, not the recipients':
+        # retried like a server that is down, so fixing the password loses no one.
+        login = isinstance(exc, smtplib.SMTPAuthenticationError)
+        return login or not 500 <= code < 600, f"{code} {_text(exc.smtp_error)}"
     if isinstance(exc, AnymailRecipientsRefused):
         return False, f"recipient refused by the ESP: {exc}"
     if isinstance(exc, AnymailAPIError):
